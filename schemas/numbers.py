@@ -1,0 +1,48 @@
+"""Nested arrays of JSON numbers: inputs, predictions and layer weights."""
+import math
+from typing import Any
+
+from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+from typing_extensions import Annotated
+
+NESTED_NUMBERS_SCHEMA = {
+    "description": "A number or a rectangular array of numbers, nested to any depth.",
+    "anyOf": [{"type": "number"}, {"type": "array", "items": {}}],
+}
+
+
+def _fail(path: list[int], error_type: str, message: str) -> PydanticCustomError:
+    # ctx["path"] is appended to the field's location by the service's error mapping.
+    return PydanticCustomError(error_type, message, {"path": path})
+
+
+def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
+    """Return the shape of a nested list of finite numbers, or raise where it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+        raise _fail(path, "not_a_number", f"expected a number or an array, got {type(value).__name__}")
+    if not isinstance(value, list):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _fail(path, "not_finite", "numbers must be finite")
+        return ()
+    if not value:
+        raise _fail(path, "empty_array", "arrays must not be empty")
+    shapes = [_check_rectangular(item, path + [index]) for index, item in enumerate(value)]
+    for index, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            raise _fail(path + [index], "ragged_array",
+                        f"array is ragged: item has shape {list(shape)}, item 0 has {list(shapes[0])}")
+    return (len(value),) + shapes[0]
+
+
+def _rectangular(value: Any) -> Any:
+    _check_rectangular(value, [])
+    return value
+
+
+NestedNumbers = Annotated[Any, AfterValidator(_rectangular), WithJsonSchema(NESTED_NUMBERS_SCHEMA)]
+NumberArray = Annotated[
+    list[Any], Field(min_length=1), AfterValidator(_rectangular),
+    WithJsonSchema({"type": "array", "minItems": 1, "items": {},
+                    "description": "A rectangular array of finite numbers, batch axis first."}),
+]

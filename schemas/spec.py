@@ -1,0 +1,219 @@
+"""The model spec a client sends, in its three accepted forms.
+
+1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``.
+2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``.
+3. A whole ``json.loads(model.to_json())`` document of a Sequential model.
+"""
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, ConfigDict, Discriminator, Field, PositiveInt, Tag, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from .base import ApiModel
+from .layer_names import ALLOWED_LAYER_TYPES
+from .numbers import NestedNumbers
+
+Shape = Annotated[list[PositiveInt], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
+BatchShape = Annotated[list[Optional[PositiveInt]], Field(min_length=2, description="Leading batch axis, may be null.")]
+KerasModule = Annotated[str, Field(pattern=r"^keras(\.[a-z_]+)*$", description="Only Keras's own modules.")]
+ActivationRef = Union[str, dict[str, Any], None]
+LayerWeights = Annotated[
+    list[NestedNumbers],
+    Field(description="Arrays in the order and shapes of Keras's layer.get_weights()."),
+]
+
+
+class _ConciseLayer(ApiModel):
+    """Fields every concise layer may carry; other Keras arguments pass through to Keras."""
+
+    model_config = ConfigDict(extra="allow")
+    name: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    input_shape: Optional[Shape] = None
+    input_dim: Optional[PositiveInt] = None
+    batch_input_shape: Optional[BatchShape] = None
+    weights: Optional[LayerWeights] = None
+
+
+class DenseLayer(_ConciseLayer):
+    """Dense: a weight matrix applied to the last axis."""
+
+    type: Literal["Dense"]
+    units: PositiveInt
+    activation: ActivationRef = None
+    use_bias: bool = True
+
+
+class ActivationLayer(_ConciseLayer):
+    """Activation: an elementwise function."""
+
+    type: Literal["Activation"]
+    activation: ActivationRef
+
+
+class ReshapeLayer(_ConciseLayer):
+    """Reshape: a new shape for all axes but the batch; one axis may be -1."""
+
+    type: Literal["Reshape"]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(min_length=1)]
+
+
+class PermuteLayer(_ConciseLayer):
+    """Permute: reorders the non-batch axes (1-based)."""
+
+    type: Literal["Permute"]
+    dims: Annotated[list[PositiveInt], Field(min_length=1)]
+
+
+class RepeatVectorLayer(_ConciseLayer):
+    """RepeatVector: repeats a vector n times."""
+
+    type: Literal["RepeatVector"]
+    n: PositiveInt
+
+
+class DropoutLayer(_ConciseLayer):
+    """Dropout: identity at inference."""
+
+    type: Literal["Dropout"]
+    rate: Annotated[float, Field(ge=0, lt=1)]
+
+
+IntOrInts = Union[PositiveInt, Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]]
+
+
+class ConvLayer(_ConciseLayer):
+    """Conv1D/2D/3D: filters slid over the spatial axes."""
+
+    type: Literal["Conv1D", "Conv2D", "Conv3D"]
+    filters: PositiveInt
+    kernel_size: IntOrInts
+    strides: IntOrInts = 1
+    padding: Literal["valid", "same", "causal"] = "valid"
+
+
+class RecurrentLayer(_ConciseLayer):
+    """SimpleRNN/LSTM/GRU over the time axis."""
+
+    type: Literal["SimpleRNN", "LSTM", "GRU"]
+    units: PositiveInt
+    return_sequences: bool = False
+
+
+class EmbeddingLayer(_ConciseLayer):
+    """Embedding: integer indices in [0, input_dim) to vectors."""
+
+    type: Literal["Embedding"]
+    input_dim: PositiveInt
+    output_dim: PositiveInt
+
+
+_TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
+for _model in (DenseLayer, ActivationLayer, ReshapeLayer, PermuteLayer, RepeatVectorLayer, DropoutLayer,
+               ConvLayer, RecurrentLayer, EmbeddingLayer):
+    for _name in _model.model_fields["type"].annotation.__args__:
+        _TYPED_LAYERS[_name] = _model
+
+_OTHER_LAYER_TYPES = tuple(t for t in ALLOWED_LAYER_TYPES if t not in _TYPED_LAYERS)
+
+
+def _allowed_in(names: tuple[str, ...]):
+    """A validator refusing any layer type outside `names`, with one short message."""
+    def check(name: str) -> str:
+        if name not in names:
+            raise PydanticCustomError("layer_type", "unknown or refused layer type '{name}'; the allowed types "
+                                      "are listed in /openapi.json", {"name": name})
+        return name
+    return check
+
+
+def LayerTypeName(names: tuple[str, ...]) -> Any:
+    """A string that must be one of `names`, documented as an enum."""
+    return Annotated[str, AfterValidator(_allowed_in(names)), WithJsonSchema({"type": "string", "enum": list(names)})]
+
+
+class OtherLayer(_ConciseLayer):
+    """Any other allowed built-in layer, its arguments checked by Keras itself."""
+
+    type: LayerTypeName(_OTHER_LAYER_TYPES)
+
+
+class NativeLayer(ApiModel):
+    """A layer as Keras serializes it in ``model.get_config()["layers"]``."""
+
+    class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
+    config: dict[str, Any] = Field(default_factory=dict)
+    module: Optional[KerasModule] = None
+    registered_name: Optional[str] = None
+    build_config: Optional[dict[str, Any]] = None
+    weights: Optional[LayerWeights] = None
+
+
+def _layer_tag(value: Any) -> str:
+    """Pick the union member: native configs by class_name, concise layers by type."""
+    get = value.get if isinstance(value, dict) else lambda key, default=None: getattr(value, key, default)
+    if get("class_name") is not None:
+        return "<native>"
+    layer_type = get("type")
+    return f"<{layer_type}>" if layer_type in _TYPED_LAYERS else "<other>"
+
+
+# Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON
+# location never contains them.
+_LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} | {
+    "<other>": OtherLayer, "<native>": NativeLayer}
+
+LayerSpec = Annotated[
+    Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],  # type: ignore[misc]
+    Discriminator(_layer_tag, custom_error_type="layer_form",
+                  custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)"),
+]
+
+
+class CompileSpec(ApiModel):
+    """What model.compile() receives; checked against Keras's own losses and optimizers."""
+
+    loss: Annotated[str, Field(min_length=1, max_length=64)] = "mean_squared_error"
+    optimizer: Annotated[str, Field(min_length=1, max_length=64)] = "SGD"
+
+
+class LayersModelSpec(ApiModel):
+    """A Sequential model as a list of layers (concise or Keras-native, mixed freely)."""
+
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    input_shape: Optional[Shape] = None
+    name: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    compile: Optional[CompileSpec] = None
+
+
+class SequentialConfig(ApiModel):
+    """The ``config`` of a Sequential to_json document."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: Optional[str] = None
+    layers: Annotated[list[NativeLayer], Field(min_length=1)]
+    build_input_shape: Optional[BatchShape] = None
+
+
+class SequentialDocument(ApiModel):
+    """A whole ``json.loads(model.to_json())`` of a Sequential model."""
+
+    class_name: Literal["Sequential"]
+    config: SequentialConfig
+    module: Optional[KerasModule] = None
+    registered_name: Optional[str] = None
+    build_config: Optional[dict[str, Any]] = None
+    compile_config: Optional[dict[str, Any]] = None
+    keras_version: Optional[str] = None
+    backend: Optional[str] = None
+
+
+ModelSpec = Annotated[
+    Union[Annotated[LayersModelSpec, Tag("<layers>")], Annotated[SequentialDocument, Tag("<document>")]],
+    Discriminator(lambda v: "<document>" if (v.get("class_name") if isinstance(v, dict)
+                                           else getattr(v, "class_name", None)) else "<layers>",
+                  custom_error_type="model_form",
+                  custom_error_message="model needs 'layers' or a Sequential to_json document"),
+]
+
+__all__ = ["ModelSpec", "LayersModelSpec", "SequentialDocument", "NativeLayer", "LayerSpec", "CompileSpec",
+           "Shape"]

@@ -1,0 +1,105 @@
+"""One internal form for the three spec forms: Keras class names and constructor configs, nothing else."""
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from schemas import LayersModelSpec, NativeLayer, SequentialDocument
+from schemas.spec import EmbeddingLayer
+
+# Keys that say what the model's input is rather than configure the layer they sit on.
+_INPUT_HINT_KEYS = ("input_shape", "batch_input_shape", "batch_shape", "input_dim")
+
+
+@dataclass(frozen=True)
+class CanonicalLayer:
+    """A layer as Keras builds it: class name, constructor config, optional weights, where it came from."""
+
+    class_name: str
+    config: dict[str, Any]
+    weights: Optional[list[Any]]
+    loc: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class CanonicalSpec:
+    """A Sequential model independent of the form it was sent in."""
+
+    name: Optional[str]
+    input_shape: Optional[tuple[int, ...]]
+    layers: tuple[CanonicalLayer, ...]
+    loss: Optional[str]
+    optimizer: Optional[str]
+
+
+def _input_shape_from(hints: dict[str, Any]) -> Optional[tuple[int, ...]]:
+    """The non-batch input shape named by a layer's input hints, if any."""
+    if hints.get("input_shape") is not None:
+        return tuple(hints["input_shape"])
+    for key in ("batch_input_shape", "batch_shape"):
+        if hints.get(key) is not None:
+            return tuple(hints[key][1:])
+    if hints.get("input_dim") is not None:
+        return (hints["input_dim"],)
+    return None
+
+
+def _split_hints(config: dict[str, Any], keep_input_dim: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate input-shape hints from the layer's own arguments (Embedding's input_dim is its own)."""
+    hint_keys = [k for k in _INPUT_HINT_KEYS if not (keep_input_dim and k == "input_dim")]
+    hints = {k: config[k] for k in hint_keys if k in config}
+    return {k: v for k, v in config.items() if k not in hints}, hints
+
+
+def _native_layer(layer: NativeLayer, loc: tuple) -> tuple[Optional[CanonicalLayer], dict[str, Any]]:
+    """A Keras-native entry; an InputLayer contributes only its shape."""
+    if layer.class_name == "InputLayer":
+        config = layer.config
+        if config.get("shape") is not None:
+            return None, {"input_shape": config["shape"]}
+        return None, {k: config[k] for k in ("batch_shape", "batch_input_shape") if k in config}
+    config, hints = _split_hints(layer.config, keep_input_dim=layer.class_name == "Embedding")
+    return CanonicalLayer(layer.class_name, config, layer.weights, loc), hints
+
+
+def _concise_layer(layer: Any, loc: tuple) -> tuple[CanonicalLayer, dict[str, Any]]:
+    """A concise entry: every field the client set except `type` and `weights` is a Keras argument."""
+    arguments = layer.model_dump(exclude_unset=True, exclude={"type", "weights"})
+    config, hints = _split_hints(arguments, keep_input_dim=isinstance(layer, EmbeddingLayer))
+    return CanonicalLayer(layer.type, config, layer.weights, loc), hints
+
+
+def _layers(entries: list, base_loc: tuple) -> tuple[list[CanonicalLayer], Optional[tuple[int, ...]]]:
+    """Canonical layers and the input shape the first entries name."""
+    layers: list[CanonicalLayer] = []
+    first_hint: Optional[tuple[int, ...]] = None
+    for index, entry in enumerate(entries):
+        loc = base_loc + (index,)
+        convert = _native_layer if isinstance(entry, NativeLayer) else _concise_layer
+        layer, hints = convert(entry, loc)
+        if not layers and first_hint is None:
+            first_hint = _input_shape_from(hints)
+        if layer is not None:
+            layers.append(layer)
+    return layers, first_hint
+
+
+def _compile_names(compile_config: Optional[dict[str, Any]]) -> tuple[Optional[str], Optional[str]]:
+    """Loss and optimizer names from a to_json compile_config (strings or serialized objects)."""
+    if not compile_config:
+        return None, None
+    def name_of(value: Any) -> Optional[str]:
+        return value.get("class_name") if isinstance(value, dict) else value
+    return name_of(compile_config.get("loss")), name_of(compile_config.get("optimizer"))
+
+
+def canonical_spec(model: Union[LayersModelSpec, SequentialDocument]) -> CanonicalSpec:
+    """Bring any accepted spec form to the one CanonicalSpec."""
+    if isinstance(model, SequentialDocument):
+        layers, hint = _layers(model.config.layers, ("model", "config", "layers"))
+        build_shape = model.config.build_input_shape or (model.build_config or {}).get("input_shape")
+        input_shape = hint or (tuple(build_shape[1:]) if build_shape else None)
+        loss, optimizer = _compile_names(model.compile_config)
+        return CanonicalSpec(model.config.name, input_shape, tuple(layers), loss, optimizer)
+    layers, hint = _layers(model.layers, ("model", "layers"))
+    input_shape = tuple(model.input_shape) if model.input_shape else hint
+    loss, optimizer = (model.compile.loss, model.compile.optimizer) if model.compile else (None, None)
+    return CanonicalSpec(model.name, input_shape, tuple(layers), loss, optimizer)

@@ -1,0 +1,20 @@
+"""The one gunicorn configuration, used by `make serve`, docker-compose and the integration tests."""
+import os
+
+wsgi_app = "service.wsgi:app"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# Sync workers: Keras keeps process-global state (name counters, seeds), so one request at a time per process.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
+# Each worker imports TensorFlow and runs a warm-up model before it serves (~5 s); no preload, since
+# TensorFlow's thread pools do not survive fork.
+timeout = int(os.environ.get("KSS_WORKER_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("KSS_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then so that any slow growth of Keras/TensorFlow state is shed; jitter keeps
+# them from restarting together.
+max_requests = int(os.environ.get("KSS_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "500"))
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("KSS_LOG_LEVEL", "info")

@@ -1,0 +1,218 @@
+"""The Keras adapter: a canonical spec in; a built model, its layer table, summary and predictions out.
+
+It knows nothing of HTTP. Building happens in two steps so that limits can be checked from shapes first:
+`plan` builds the model inside keras.StatelessScope, where variables get shapes but no memory, and
+`materialize` allocates and initializes the weights of a planned model.
+"""
+import collections
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Keras sizes the summary's console to the terminal (COLUMNS) unless told; answers must not depend on it.
+SUMMARY_WIDTH = 88  # Keras's own default width for Sequential summaries
+os.environ["COLUMNS"] = str(SUMMARY_WIDTH)
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+# Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
+from keras.src.backend.common import global_state  # noqa: E402
+
+from schemas import LayerRow, ParamCounts  # noqa: E402
+
+from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
+from .errors import InvalidInputs, ModelRejected  # noqa: E402
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
+INTEGER_INPUT_LAYERS = {"Embedding"}
+
+
+@dataclass
+class ModelReport:
+    """What the answer says about a model, whether or not its weights exist."""
+
+    layers: list[LayerRow]
+    params: ParamCounts
+    summary: str
+
+
+@dataclass
+class PlannedModel:
+    """A model whose shapes are known and whose weights are not yet allocated."""
+
+    model: Any
+    spec: CanonicalSpec
+    input_shape: tuple[int, ...]
+    report: ModelReport
+    pending_variables: list = field(default_factory=list)
+
+
+def configure_threads(intra_op: int, inter_op: int) -> None:
+    """Size TensorFlow's thread pools to the worker; possible only before TensorFlow's first op."""
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # already initialized: a second app in the same process keeps the first's pools
+        pass
+
+
+def keras_message(error: BaseException) -> str:
+    """Keras's own message, without the call context and escape codes Keras wraps layer errors in."""
+    text = str(error).strip() or type(error).__name__
+    # "Exception encountered when calling Reshape.call().\n\n\x1b[1m<the message>\x1b[0m\n\nArguments ..."
+    # The arguments part names symbolic tensors from a process-wide counter; the answer must not vary with it.
+    wrapped = _CALL_CONTEXT.search(text)
+    if wrapped:
+        text = f"{wrapped.group(1)}: {wrapped.group(2).strip()}"
+    text = _ANSI_ESCAPE.sub("", text)
+    return text if len(text) <= 2000 else text[:2000] + " ..."
+
+
+def _make_layer(layer: CanonicalLayer) -> Any:
+    """Deserialize one allowed built-in layer, with Keras's safe mode on."""
+    config = {"module": "keras.layers", "class_name": layer.class_name, "config": dict(layer.config),
+              "registered_name": None}
+    try:
+        return keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as error:  # any refusal of a client's config is the client's 422
+        raise ModelRejected(keras_message(error), loc=list(layer.loc), error_type="keras_layer") from None
+
+
+def _locate_failure(spec: CanonicalSpec, input_shape: tuple[int, ...]) -> list[Any]:
+    """Find which layer Keras refuses, by running the shapes through fresh layers one at a time."""
+    tensor = keras.KerasTensor((None,) + input_shape)
+    for layer in spec.layers:
+        try:
+            tensor = _make_layer(layer).compute_output_spec(tensor)
+        except ModelRejected:
+            raise
+        except Exception:
+            return list(layer.loc)
+    return ["model"]
+
+
+def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list) -> Any:
+    """The Sequential model, its shapes inferred by Keras; a refusal names the layer."""
+    try:
+        return keras.Sequential([keras.layers.InputLayer(shape=input_shape), *layers],
+                                name=spec.name or "sequential")
+    except Exception as error:
+        message = keras_message(error)
+        loc = _locate_failure(spec, input_shape)
+        raise ModelRejected(message, loc=loc, error_type="keras_model") from None
+
+
+def _layer_table(model: Any) -> list[LayerRow]:
+    """Name, type, shape in, shape out and parameter count of every layer."""
+    rows = []
+    for layer in model.layers:
+        rows.append(LayerRow(name=layer.name, type=type(layer).__name__,
+                             input_shape=list(layer.input.shape), output_shape=list(layer.output.shape),
+                             params=layer.count_params()))
+    return rows
+
+
+def _param_counts(model: Any) -> ParamCounts:
+    total = sum(int(np.prod(v.shape)) for v in model.weights)
+    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
+
+
+def _summary_text(model: Any) -> str:
+    """model.summary() as plain text at a fixed width."""
+    lines: list[str] = []
+    model.summary(line_length=SUMMARY_WIDTH, print_fn=lambda text, line_break=True: lines.append(text))
+    return _ANSI_ESCAPE.sub("", "".join(lines))
+
+
+def _check_compile(spec: CanonicalSpec) -> None:
+    """Refuse a loss or optimizer Keras does not know, by its own lookup."""
+    for name, lookup, key in ((spec.loss, keras.losses.get, "loss"),
+                              (spec.optimizer, keras.optimizers.get, "optimizer")):
+        if name is None:
+            continue
+        try:
+            lookup(name)
+        except Exception as error:
+            raise ModelRejected(keras_message(error), loc=["model", "compile", key], error_type="keras_compile")
+
+
+def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
+    """Given weights must match layer.get_weights() in count and shapes."""
+    for layer, canonical in zip(model.layers, spec.layers):
+        if canonical.weights is None:
+            continue
+        expected = [list(v.shape) for v in layer.weights]
+        given = [list(np.shape(w)) for w in canonical.weights]
+        if given != expected:
+            raise ModelRejected(f"layer '{layer.name}' ({type(layer).__name__}) expects weights of shapes "
+                                f"{expected}, got {given}", loc=list(canonical.loc) + ["weights"],
+                                error_type="weights_shape")
+
+
+def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int) -> PlannedModel:
+    """Build the model's shapes without allocating weights; layer names start afresh for each model."""
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
+    keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
+    _check_compile(spec)
+    try:
+        with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
+            model = _sequential(spec, input_shape, [_make_layer(layer) for layer in spec.layers])
+            report = ModelReport(_layer_table(model), _param_counts(model), _summary_text(model))
+            _check_weight_shapes(model, spec)
+    finally:
+        pending = global_state.get_global_attribute("uninitialized_variables") or []
+        global_state.set_global_attribute("uninitialized_variables", [])
+    return PlannedModel(model, spec, input_shape, report, list(pending))
+
+
+def materialize(planned: PlannedModel) -> Any:
+    """Allocate and initialize the planned model's weights, set given weights, compile it."""
+    for variable in planned.pending_variables:
+        variable._deferred_initialize()
+    planned.pending_variables = []
+    model = planned.model
+    for layer, canonical in zip(model.layers, planned.spec.layers):
+        if canonical.weights is not None:
+            layer.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)])
+    if planned.spec.loss or planned.spec.optimizer:
+        model.compile(loss=planned.spec.loss or "mean_squared_error", optimizer=planned.spec.optimizer or "SGD")
+    return model
+
+
+def input_array(planned: PlannedModel, inputs: list) -> np.ndarray:
+    """The inputs as the array the model takes, or a 422 saying how they do not fit."""
+    first = planned.spec.layers[0]
+    integer = first.class_name in INTEGER_INPUT_LAYERS
+    array = np.asarray(inputs, dtype=np.float64)
+    if array.ndim < 2 or tuple(array.shape[1:]) != planned.input_shape:
+        raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, "
+                            f"{', '.join(map(str, planned.input_shape))}]", loc=["inputs"], error_type="input_shape")
+    if integer:
+        vocabulary = int(first.config.get("input_dim", 0))
+        if not np.all(array == np.floor(array)) or array.min() < 0 or array.max() >= vocabulary:
+            raise InvalidInputs(f"{first.class_name} takes integer indices in [0, {vocabulary})",
+                                loc=["inputs"], error_type="input_range")
+        return array.astype(np.int32)
+    return array.astype(np.float32)
+
+
+def predict(model: Any, array: np.ndarray) -> np.ndarray:
+    """One eager forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
+    try:
+        output = model(array, training=False)
+    except Exception as error:
+        raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_call") from None
+    if isinstance(output, (list, tuple, dict)):
+        raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
+                            loc=["model"], error_type="keras_call")
+    result = keras.ops.convert_to_numpy(output)
+    if not np.all(np.isfinite(result)):
+        raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
+                            loc=["inputs"], error_type="non_finite_output")
+    return result

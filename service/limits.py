@@ -1,0 +1,54 @@
+"""Resource bounds, checked from sizes and shapes before anything large is allocated."""
+from math import prod
+from typing import Any
+
+from .errors import LimitExceeded
+from .keras_core import ModelReport
+from .settings import Settings
+
+
+def json_depth(document: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON document, counted without recursion; stops once past `limit`."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, dict)):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
+    return deepest
+
+
+def check_depth(document: Any, settings: Settings) -> None:
+    depth = json_depth(document, settings.max_json_depth)
+    if depth > settings.max_json_depth:
+        raise LimitExceeded("max_json_depth", settings.max_json_depth, depth, "JSON nesting depth", status=400)
+
+
+def check_layer_count(count: int, settings: Settings) -> None:
+    if count > settings.max_layers:
+        raise LimitExceeded("max_layers", settings.max_layers, count, "number of layers")
+
+
+def check_inputs(shape: tuple[int, ...], settings: Settings) -> None:
+    """Bound the batch and the number of input elements."""
+    if shape[0] > settings.max_batch:
+        raise LimitExceeded("max_batch", settings.max_batch, shape[0], "batch size")
+    if prod(shape) > settings.max_input_elements:
+        raise LimitExceeded("max_input_elements", settings.max_input_elements, prod(shape), "number of inputs")
+
+
+def check_params(report: ModelReport, limit_name: str, settings: Settings) -> None:
+    limit = getattr(settings, limit_name)
+    if report.params.total > limit:
+        raise LimitExceeded(limit_name, limit, report.params.total, "number of parameters")
+
+
+def check_activations(report: ModelReport, batch: int, settings: Settings) -> None:
+    """The largest output any layer would produce for this batch."""
+    largest = max(prod(d or 1 for d in row.output_shape[1:]) for row in report.layers) * batch
+    if largest > settings.max_activation_elements:
+        raise LimitExceeded("max_activation_elements", settings.max_activation_elements, largest,
+                            "largest layer output (elements for the batch)")

@@ -1,0 +1,73 @@
+"""Thin HTTP endpoints: read and validate the body, delegate to the core, serialize the typed answer."""
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel
+from werkzeug.exceptions import ServiceUnavailable, UnsupportedMediaType
+
+from schemas import Health, PredictRequest, SummaryRequest
+from schemas.openapi import openapi_document
+
+from . import answers, limits
+from .errors import MalformedBody
+
+bp = Blueprint("api", __name__)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON; numbers must be finite")
+
+
+def _json_body() -> Any:
+    """The parsed body: 415 unless it is JSON, 413 past the size limit, 400 if malformed or too deep."""
+    if not request.is_json:
+        raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype or 'nothing'}")
+    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        limit = current_app.config["SETTINGS"].max_json_depth
+        raise MalformedBody(f"the body is nested too deeply to read (limit max_json_depth={limit})") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedBody(f"the body is not valid JSON: {error}") from None
+    limits.check_depth(document, current_app.config["SETTINGS"])
+    return document
+
+
+def _json(answer: BaseModel) -> Response:
+    return Response(answer.model_dump_json(), mimetype="application/json")
+
+
+@bp.post("/v1/predict")
+def predict() -> Response:
+    """Predictions, per-layer shapes, params and summary."""
+    body = PredictRequest.model_validate(_json_body())
+    return _json(answers.predict(body, current_app.config["SETTINGS"]))
+
+
+@bp.post("/v1/summary")
+def summary() -> Response:
+    """Per-layer shapes, params and summary, without allocating weights."""
+    body = SummaryRequest.model_validate(_json_body())
+    return _json(answers.summarize(body, current_app.config["SETTINGS"]))
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Alive: the process answers."""
+    return _json(Health(status="ok"))
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready: TensorFlow is loaded and the warm-up model ran."""
+    if not current_app.config.get("READY"):
+        raise ServiceUnavailable("warming up")
+    return _json(Health(status="ok"))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI document generated from the schemas."""
+    return Response(json.dumps(openapi_document()), mimetype="application/json")

@@ -1,0 +1,28 @@
+"""Every setting of the service, read once from the environment (prefix KSS_)."""
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Limits and switches; each field is overridden by the environment variable KSS_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="KSS_", extra="ignore")
+
+    max_body_bytes: int = Field(2_000_000, gt=0)
+    """Largest request body accepted, in bytes (413 above it)."""
+    max_json_depth: int = Field(32, gt=0)
+    """Deepest nesting of arrays and objects in a request body."""
+    max_layers: int = Field(64, gt=0)
+    """Most layers a model may have."""
+    max_input_elements: int = Field(100_000, gt=0)
+    """Most numbers `inputs` may hold, batch included."""
+    max_batch: int = Field(1024, gt=0)
+    """Largest batch (first axis of `inputs`)."""
+    max_params: int = Field(20_000_000, gt=0)
+    """Most parameters a model may have for /v1/predict, where its weights are allocated."""
+    max_summary_params: int = Field(10_000_000_000, gt=0)
+    """Most parameters a model may have for /v1/summary, which allocates no weights."""
+    max_activation_elements: int = Field(5_000_000, gt=0)
+    """Most numbers any one layer may output for the whole batch."""
+    tf_threads: int = Field(1, gt=0)
+    """TensorFlow intra-op threads per worker; gunicorn runs one worker per core."""

@@ -1,0 +1,45 @@
+"""Example models, and the three spec forms of one model made with real Keras, as a user would make them."""
+import json
+
+SEED_LAYERS = [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
+               {"type": "Activation", "activation": "relu"},
+               {"type": "Flatten"},
+               {"type": "Dense", "units": 4}]
+SEED_INPUTS = [[[1, 2], [3, 4], [5, 6]]]
+SEED_BODY = {"model": {"layers": SEED_LAYERS, "compile": {"loss": "mean_squared_error", "optimizer": "SGD"}},
+             "inputs": SEED_INPUTS}
+SEED_LAYERS_NO_FLATTEN = [layer for layer in SEED_LAYERS if layer["type"] != "Flatten"]
+
+CONV_LAYERS = [{"type": "Conv2D", "filters": 4, "kernel_size": 3, "input_shape": [8, 8, 2]},
+               {"type": "MaxPooling2D", "pool_size": 2},
+               {"type": "BatchNormalization"},
+               {"type": "Flatten"},
+               {"type": "Dense", "units": 3, "activation": "softmax"}]
+RECURRENT_LAYERS = [{"type": "LSTM", "units": 5, "return_sequences": True, "input_shape": [4, 3]},
+                    {"type": "GRU", "units": 2},
+                    {"type": "Dense", "units": 1}]
+EMBEDDING_LAYERS = [{"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [5]},
+                    {"type": "GlobalAveragePooling1D"}]
+
+
+def keras_model(concise_layers: list[dict], name: str = "sequential"):
+    """The model a user would write in Python for these concise layers."""
+    import keras
+    keras.backend.clear_session()  # so that Keras names the layers as in a fresh Python session
+    first = concise_layers[0]
+    layers = [keras.Input(shape=tuple(first["input_shape"]))]
+    for spec in concise_layers:
+        arguments = {k: v for k, v in spec.items() if k not in ("type", "input_shape")}
+        layers.append(getattr(keras.layers, spec["type"])(**arguments))
+    return keras.Sequential(layers, name=name)
+
+
+def native_form(concise_layers: list[dict]) -> dict:
+    """Form 2: model.get_config()["layers"], InputLayer entry included."""
+    config = keras_model(concise_layers).get_config()
+    return {"layers": json.loads(json.dumps(config["layers"]))}
+
+
+def document_form(concise_layers: list[dict]) -> dict:
+    """Form 3: the whole json.loads(model.to_json())."""
+    return json.loads(keras_model(concise_layers).to_json())

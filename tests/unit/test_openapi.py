@@ -1,0 +1,23 @@
+"""/openapi.json is generated from the schemas and covers every operation, its request and its errors."""
+from schemas import Health
+
+
+def test_openapi_lists_every_operation_with_request_answer_and_errors(client):
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    assert set(paths) >= {"/v1/predict", "/v1/summary", "/healthz", "/readyz", "/openapi.json"}
+    for path in ("/v1/predict", "/v1/summary"):
+        operation = paths[path]["post"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].startswith("#/components")
+        for code in ("200", "400", "413", "415", "422"):
+            assert code in operation["responses"]
+        assert "application/problem+json" in operation["responses"]["422"]["content"]
+    schemas = document["components"]["schemas"]
+    assert {"PredictRequest", "PredictResponse", "SummaryResponse", "Problem", "LayerRow"} <= set(schemas)
+    assert "units" in schemas["DenseLayer"]["properties"]
+
+
+def test_health_endpoints(client):
+    assert Health.model_validate_json(client.get("/healthz").data).status == "ok"
+    assert client.get("/readyz").status_code == 200
