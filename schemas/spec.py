@@ -6,7 +6,8 @@
 """
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AfterValidator, ConfigDict, Discriminator, Field, PositiveInt, Tag, WithJsonSchema
+from pydantic import (AfterValidator, ConfigDict, Discriminator, Field, PositiveInt, Tag, WithJsonSchema,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
@@ -15,7 +16,6 @@ from .numbers import NestedNumbers
 
 Shape = Annotated[list[PositiveInt], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
 BatchShape = Annotated[list[Optional[PositiveInt]], Field(min_length=2, description="Leading batch axis, may be null.")]
-KerasModule = Annotated[str, Field(pattern=r"^keras(\.[a-z_]+)*$", description="Only Keras's own modules.")]
 ActivationRef = Union[str, dict[str, Any], None]
 LayerWeights = Annotated[
     list[NestedNumbers],
@@ -137,15 +137,25 @@ class OtherLayer(_ConciseLayer):
     type: LayerTypeName(_OTHER_LAYER_TYPES)
 
 
+def _builtin_registration(model: Any) -> Any:
+    """A registered_name other than the class's own would resolve through Keras's custom-object registry."""
+    if model.registered_name not in (None, model.class_name):
+        raise PydanticCustomError("refused_registered_name", "registered_name '{name}' points outside Keras's "
+                                  "built-ins", {"name": model.registered_name})
+    return model
+
+
 class NativeLayer(ApiModel):
     """A layer as Keras serializes it in ``model.get_config()["layers"]``."""
 
     class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
     config: dict[str, Any] = Field(default_factory=dict)
-    module: Optional[KerasModule] = None
+    module: Optional[Literal["keras.layers"]] = None
     registered_name: Optional[str] = None
     build_config: Optional[dict[str, Any]] = None
     weights: Optional[LayerWeights] = None
+
+    _registration = model_validator(mode="after")(_builtin_registration)
 
 
 def _layer_tag(value: Any) -> str:
@@ -199,12 +209,14 @@ class SequentialDocument(ApiModel):
 
     class_name: Literal["Sequential"]
     config: SequentialConfig
-    module: Optional[KerasModule] = None
+    module: Optional[Literal["keras", "keras.models"]] = None
     registered_name: Optional[str] = None
     build_config: Optional[dict[str, Any]] = None
     compile_config: Optional[dict[str, Any]] = None
     keras_version: Optional[str] = None
     backend: Optional[str] = None
+
+    _registration = model_validator(mode="after")(_builtin_registration)
 
 
 ModelSpec = Annotated[

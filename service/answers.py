@@ -3,7 +3,7 @@ from typing import Optional
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 
-from . import keras_core, limits
+from . import keras_core, limits, safety
 from .canonical import CanonicalSpec, canonical_spec
 from .errors import InvalidInputs, ModelRejected
 from .settings import Settings
@@ -34,6 +34,7 @@ def summarize(request: SummaryRequest, settings: Settings) -> SummaryResponse:
     """Shapes, params and summary of a model, with no weights allocated."""
     spec = canonical_spec(request.model)
     limits.check_layer_count(len(spec.layers), settings)
+    safety.check_spec(spec)
     planned = keras_core.plan(spec, _input_shape(spec, None), seed=0)
     limits.check_params(planned.report, "max_summary_params", settings)
     report = planned.report
@@ -44,6 +45,7 @@ def predict(request: PredictRequest, settings: Settings) -> PredictResponse:
     """Build the model, check it fits the limits, run the inputs through it."""
     spec = canonical_spec(request.model)
     limits.check_layer_count(len(spec.layers), settings)
+    safety.check_spec(spec)
     inputs_shape = _inputs_shape(request.inputs)
     limits.check_inputs(inputs_shape, settings)
     if len(inputs_shape) < 2:

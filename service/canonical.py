@@ -17,6 +17,7 @@ class CanonicalLayer:
     config: dict[str, Any]
     weights: Optional[list[Any]]
     loc: tuple[Any, ...]
+    config_loc: tuple[Any, ...]  # where the config's keys sit in the request: the layer itself, or its "config"
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,14 @@ def _native_layer(layer: NativeLayer, loc: tuple) -> tuple[Optional[CanonicalLay
             return None, {"input_shape": config["shape"]}
         return None, {k: config[k] for k in ("batch_shape", "batch_input_shape") if k in config}
     config, hints = _split_hints(layer.config, keep_input_dim=layer.class_name == "Embedding")
-    return CanonicalLayer(layer.class_name, config, layer.weights, loc), hints
+    return CanonicalLayer(layer.class_name, config, layer.weights, loc, loc + ("config",)), hints
 
 
 def _concise_layer(layer: Any, loc: tuple) -> tuple[CanonicalLayer, dict[str, Any]]:
     """A concise entry: every field the client set except `type` and `weights` is a Keras argument."""
     arguments = layer.model_dump(exclude_unset=True, exclude={"type", "weights"})
     config, hints = _split_hints(arguments, keep_input_dim=isinstance(layer, EmbeddingLayer))
-    return CanonicalLayer(layer.type, config, layer.weights, loc), hints
+    return CanonicalLayer(layer.type, config, layer.weights, loc, loc), hints
 
 
 def _layers(entries: list, base_loc: tuple) -> tuple[list[CanonicalLayer], Optional[tuple[int, ...]]]:
