@@ -54,6 +54,7 @@ def predict(request: PredictRequest, settings: Settings) -> PredictResponse:
     planned = keras_core.plan(spec, _input_shape(spec, inputs_shape), request.seed)
     limits.check_params(planned.report, "max_params", settings)
     limits.check_activations(planned.report, inputs_shape[0], settings)
+    limits.check_work(planned.report, inputs_shape[0], settings)
     array = keras_core.input_array(planned, request.inputs)
     model = keras_core.materialize(planned)
     result = keras_core.predict(model, array)

@@ -5,6 +5,7 @@ from typing import Optional
 from flask import Flask
 
 from . import errors, keras_core, routes
+from .admission import Admission
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     app = Flask(__name__)
     settings = settings or Settings()
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes, READY=False)
+    app.extensions["admission"] = Admission(settings.request_deadline_ms,
+                                            settings.hard_timeout_s if settings.watchdog else None)
     keras_core.configure_threads(intra_op=settings.tf_threads, inter_op=1)
     errors.init_app(app)
     app.register_blueprint(routes.bp)

@@ -23,7 +23,9 @@ class ServiceError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = [ProblemItem(loc=loc, msg=detail, type=error_type)] if loc is not None else None
+        self.error_type = error_type
         self.extra = extra
+        self.headers: Optional[dict[str, str]] = None
 
 
 class ModelRejected(ServiceError):
@@ -79,7 +81,7 @@ def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None)
 
 def _service_error(error: ServiceError) -> Response:
     return problem_response(Problem(title=error.title, status=error.status, detail=error.detail,
-                                    errors=error.errors, **error.extra))
+                                    errors=error.errors, **error.extra), error.headers)
 
 
 def _http_exception(error: HTTPException) -> Response:
@@ -87,8 +89,6 @@ def _http_exception(error: HTTPException) -> Response:
         log.error("unhandled error", exc_info=error.original_exception)
     problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
     headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
-    if error.code == 503 and getattr(error, "retry_after", None):
-        headers = {"Retry-After": str(error.retry_after)}
     return problem_response(problem, headers)
 
 

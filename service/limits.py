@@ -52,3 +52,19 @@ def check_activations(report: ModelReport, batch: int, settings: Settings) -> No
     if largest > settings.max_activation_elements:
         raise LimitExceeded("max_activation_elements", settings.max_activation_elements, largest,
                             "largest layer output (elements for the batch)")
+
+
+def multiply_adds(report: ModelReport, batch: int) -> int:
+    """Estimated compute: each layer's weights applied at each position of its input or output, plus its output."""
+    total = 0
+    for row in report.layers:
+        positions = max(prod(d or 1 for d in row.input_shape[1:-1]), prod(d or 1 for d in row.output_shape[1:-1]))
+        total += row.params * positions + prod(d or 1 for d in row.output_shape[1:])
+    return total * batch
+
+
+def check_work(report: ModelReport, batch: int, settings: Settings) -> None:
+    work = multiply_adds(report, batch)
+    if work > settings.max_multiply_adds:
+        raise LimitExceeded("max_multiply_adds", settings.max_multiply_adds, work,
+                            "estimated multiply-adds of this prediction")

@@ -24,5 +24,13 @@ class Settings(BaseSettings):
     """Most parameters a model may have for /v1/summary, which allocates no weights."""
     max_activation_elements: int = Field(5_000_000, gt=0)
     """Most numbers any one layer may output for the whole batch."""
+    max_multiply_adds: int = Field(4_000_000_000, gt=0)
+    """Most multiply-adds a prediction may cost, estimated from shapes (about a second of one core)."""
+    request_deadline_ms: int = Field(5_000, gt=0)
+    """How long a request may wait for its worker's Keras turn before a 503 with Retry-After."""
+    hard_timeout_s: float = Field(60, gt=0)
+    """A worker whose request holds Keras longer than this ends itself; gunicorn starts a fresh one."""
+    watchdog: bool = False
+    """Run the hard-timeout watchdog; gunicorn_conf.py turns it on for workers (never in a test process)."""
     tf_threads: int = Field(1, gt=0)
     """TensorFlow intra-op threads per worker; gunicorn runs one worker per core."""

@@ -1,0 +1,86 @@
+"""Every limit: a request exactly at its bound is answered, one step past it is refused, nothing is allocated."""
+import json
+
+import pytest
+
+from schemas import PredictResponse, Problem
+from service.app import create_app
+from service.settings import Settings
+from tests.forms import SEED_BODY, SEED_LAYERS
+
+SEED_SUMMARY_BODY = {"model": SEED_BODY["model"]}
+# What the seed request asks for, per limit: (setting, endpoint, body, the request's value, refusal status).
+SEED_BODY_BYTES = len(json.dumps(SEED_BODY).encode())
+LIMITS = [
+    ("max_body_bytes", "/v1/predict", SEED_BODY, SEED_BODY_BYTES, 413),
+    ("max_json_depth", "/v1/predict", SEED_BODY, 5, 400),
+    ("max_layers", "/v1/predict", SEED_BODY, 4, 422),
+    ("max_input_elements", "/v1/predict", SEED_BODY, 6, 422),
+    ("max_batch", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 3), 3, 422),
+    ("max_params", "/v1/predict", SEED_BODY, 244, 422),
+    ("max_summary_params", "/v1/summary", SEED_SUMMARY_BODY, 244, 422),
+    ("max_activation_elements", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 96, 422),
+    # Dense 48·3 + 48, Activation 48, Flatten 48, Dense 196 + 4, per example; two examples.
+    ("max_multiply_adds", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 976, 422),
+]
+
+
+def _client(**limits):
+    return create_app(Settings(**limits)).test_client()
+
+
+@pytest.mark.parametrize("setting, path, body, value, status", LIMITS, ids=[row[0] for row in LIMITS])
+def test_at_the_limit_is_answered_and_one_past_is_refused(setting, path, body, value, status):
+    data = json.dumps(body)
+    at_limit = _client(**{setting: value}).post(path, data=data, content_type="application/json")
+    assert at_limit.status_code == 200, at_limit.data
+    past = _client(**{setting: value - 1}).post(path, data=data, content_type="application/json")
+    assert past.status_code == status
+    assert past.mimetype == "application/problem+json"
+    problem = Problem.model_validate_json(past.data)
+    assert (problem.limit, problem.limit_value, problem.request_value) == (setting, value - 1, value)
+    assert setting in problem.detail
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+HUGE = {
+    "2.5e9 params": ({"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, [[0.0] * 10], "max_params"),
+    "1e8 repeats": ({"layers": [{"type": "Dense", "units": 4, "input_shape": [2]}, {"type": "RepeatVector", "n": 10**8}]},
+                    [[1.0, 2.0]], "max_activation_elements"),
+    # 7·7·96·1024 weights at 32·32 positions: 4.9e9 multiply-adds, within every other limit.
+    "huge conv compute": ({"layers": [{"type": "Conv2D", "filters": 1024, "kernel_size": 7, "padding": "same",
+                                       "input_shape": [32, 32, 96]}]}, None, "max_multiply_adds"),
+}
+
+
+@pytest.mark.parametrize("case", HUGE)
+def test_huge_requests_are_refused_without_allocating(client, case):
+    model, inputs, limit = HUGE[case]
+    body = {"model": model, "inputs": inputs or [[[[0.0]]]]}
+    if inputs is None:  # inputs within their own limits; the refusal must come from the shapes
+        body["inputs"] = [[[[0.0] * 96] * 32] * 32]
+    client.post("/v1/predict", json=body)  # first call: lazy imports and caches of any kind settle
+    before = _rss_kib()
+    for _ in range(3):
+        response = client.post("/v1/predict", json=body)
+        assert response.status_code == 422, response.data
+        assert Problem.model_validate_json(response.data).limit == limit
+    assert _rss_kib() - before < 4 * 1024, "refusing must not allocate"
+
+
+def test_summary_of_huge_model_is_answered_without_allocating(client):
+    body = {"model": {"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}}
+    client.post("/v1/summary", json=body)
+    before = _rss_kib()
+    response = client.post("/v1/summary", json=body)
+    assert response.status_code == 200 and response.get_json()["params"]["total"] == 2_500_050_000
+    assert _rss_kib() - before < 4 * 1024
+
+
+def test_default_limits_answer_the_seed(client):
+    answer = PredictResponse.model_validate_json(client.post("/v1/predict", json=SEED_BODY).data)
+    assert answer.output_shape == [1, 4] and len(answer.layers) == len(SEED_LAYERS)
