@@ -1,0 +1,124 @@
+"""Under load with hostile requests mixed in, a worker killed mid-run and then a SIGTERM, good requests keep
+getting good answers: none a 5xx, only the killed worker's in-flight ones lost, a clean exit after SIGTERM."""
+import itertools
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import pytest
+import requests
+
+from tests.forms import SEED_INPUTS, SEED_LAYERS
+from tests.integration.conftest import live_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CLIENTS = 6
+THREADS_PER_WORKER = 4
+HOSTILE_BODIES = [
+    b'{"model": {"layers": [{"type": "Lambda", "function": "lambda x: x"}]}, "inputs": [[1]]}',
+    b'{"model": {"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, "inputs": [[1]]}',
+    b'{"model": {"layers": [{"type": "Dense", "units": 2, "kernel_initializer": {"module": "os", '
+    b'"class_name": "system", "config": {}}}]}, "inputs": [[1]]}',
+    b'{"model": ',
+    b'[' * 100_000,
+]
+# Heavy enough to still be computing when SIGTERM arrives (~0.5 s), light enough for the limits.
+SLOW_BODY = {"model": {"layers": [{"type": "Conv2D", "filters": 256, "kernel_size": 5, "padding": "same",
+                                   "input_shape": [32, 32, 64]}]},
+             "inputs": [[[[0.5] * 64] * 32] * 32]}
+
+
+@dataclass
+class Outcome:
+    good: bool
+    started: float
+    ended: float
+    status: Optional[int]
+    error: Optional[str]
+
+
+def _good_body(index: int) -> dict:
+    layers = [dict(SEED_LAYERS[0], units=8 + index % 5)] + SEED_LAYERS[1:]
+    return {"model": {"layers": layers}, "inputs": SEED_INPUTS, "seed": index % 3}
+
+
+def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> None:
+    while not stop.is_set():
+        index = next(counter)
+        good = index % 4 != 0
+        started = time.monotonic()
+        try:
+            if good:
+                response = requests.post(f"{url}/v1/predict", json=_good_body(index), timeout=60)
+            else:
+                response = requests.post(f"{url}/v1/predict", data=HOSTILE_BODIES[index % len(HOSTILE_BODIES)],
+                                         headers={"Content-Type": "application/json"}, timeout=60)
+            outcomes.append(Outcome(good, started, time.monotonic(), response.status_code, None))
+        except requests.RequestException as error:
+            outcomes.append(Outcome(good, started, time.monotonic(), None, type(error).__name__))
+
+
+def _worker_pids(master_pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master_pid:
+                        children.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return children
+
+
+def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with live_server(log, WEB_CONCURRENCY="2", KSS_THREADS=str(THREADS_PER_WORKER)) as (master, url):
+        outcomes: list[Outcome] = []
+        stop, counter = threading.Event(), itertools.count()
+        clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes))
+                   for _ in range(CLIENTS)]
+        for client in clients:
+            client.start()
+        time.sleep(3)
+        victim = _worker_pids(master.pid)[0]
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(6)  # gunicorn notices, starts a fresh worker (TensorFlow import and warm-up)
+        stop.set()
+        for client in clients:
+            client.join()
+
+        good = [o for o in outcomes if o.good]
+        hostile = [o for o in outcomes if not o.good]
+        assert len(good) > 50, "the load must be real"
+        assert not [o for o in outcomes if o.status is not None and o.status >= 500], "no 5xx, for anyone"
+        assert all(o.status in (400, 413, 422) for o in hostile if o.status is not None)
+        lost = [o for o in good if o.status != 200]
+        assert all(o.error and o.started <= killed_at <= o.ended for o in lost), "only in-flight ones are lost"
+        assert len(lost) <= THREADS_PER_WORKER
+        assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+        assert victim not in _worker_pids(master.pid) and len(_worker_pids(master.pid)) == 2
+
+        # SIGTERM while slow requests are in flight: each is answered, then gunicorn exits cleanly.
+        in_flight: list = []
+
+        def slow_request():
+            status = requests.post(f"{url}/v1/predict", json=SLOW_BODY, timeout=60).status_code
+            in_flight.append((status, time.monotonic()))
+        slow = [threading.Thread(target=slow_request) for _ in range(2)]
+        for thread in slow:
+            thread.start()
+        time.sleep(0.3)
+        terminated_at = time.monotonic()
+        master.send_signal(signal.SIGTERM)
+        for thread in slow:
+            thread.join()
+        assert master.wait(timeout=60) == 0
+        assert [status for status, _ in in_flight] == [200, 200]
+        assert any(ended > terminated_at for _, ended in in_flight), "SIGTERM came while they were in flight"
+    assert "Shutting down: Master" in log.read_text()
