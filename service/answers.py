@@ -6,7 +6,71 @@ from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResp
 from . import keras_core, limits, safety
 from .canonical import CanonicalSpec, canonical_spec
 from .errors import InvalidInputs, ModelRejected
+from .model_cache import LruCache, spec_key
 from .settings import Settings
+
+
+class Answers:
+    """Answers for one worker, with its caches of built models and of shape-only reports."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.models: LruCache[keras_core.ReadyModel] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes)
+        # Reports hold no weights: a few kB of text each, bounded by count alone.
+        self.reports: LruCache[keras_core.ModelReport] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda report: 0)
+
+    def _spec(self, request: SummaryRequest) -> CanonicalSpec:
+        spec = canonical_spec(request.model)
+        limits.check_layer_count(len(spec.layers), self.settings)
+        safety.check_spec(spec)
+        return spec
+
+    def summarize(self, request: SummaryRequest) -> SummaryResponse:
+        """Shapes, params and summary of a model, with no weights allocated."""
+        spec = self._spec(request)
+        input_shape = _input_shape(spec, None)
+        key = spec_key(spec, input_shape, seed=None)
+        report = self.reports.get(key)
+        if report is None:
+            report = keras_core.plan(spec, input_shape, seed=0).report
+            limits.check_params(report, "max_summary_params", self.settings)
+            self.reports.put(key, report)
+        return SummaryResponse(layers=report.layers, params=report.params, summary=report.summary)
+
+    def _ready_model(self, spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int,
+                     batch: int) -> keras_core.ReadyModel:
+        """The built model from the cache, or planned, checked against the limits and built now."""
+        key = spec_key(spec, input_shape, seed)
+        ready = self.models.get(key)
+        if ready is None:
+            planned = keras_core.plan(spec, input_shape, seed)
+            limits.check_params(planned.report, "max_params", self.settings)
+            limits.check_activations(planned.report, batch, self.settings)
+            limits.check_work(planned.report, batch, self.settings)
+            ready = keras_core.materialize(planned)
+            self.models.put(key, ready)
+        else:  # the same model with another batch size may still be too large
+            limits.check_activations(ready.report, batch, self.settings)
+            limits.check_work(ready.report, batch, self.settings)
+        return ready
+
+    def predict(self, request: PredictRequest) -> PredictResponse:
+        """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
+        spec = self._spec(request)
+        inputs_shape = _inputs_shape(request.inputs)
+        limits.check_inputs(inputs_shape, self.settings)
+        if len(inputs_shape) < 2:
+            raise InvalidInputs("inputs must be batch first: an array of examples, each at least a vector",
+                                loc=["inputs"], error_type="input_shape")
+        input_shape = _input_shape(spec, inputs_shape)
+        array = keras_core.input_array(spec, input_shape, request.inputs)
+        ready = self._ready_model(spec, input_shape, request.seed, inputs_shape[0])
+        result = ready.predict(array)
+        report = ready.report
+        return PredictResponse(output_shape=list(result.shape), predictions=result.tolist(), layers=report.layers,
+                               params=report.params, summary=report.summary)
 
 
 def _input_shape(spec: CanonicalSpec, inputs_shape: Optional[tuple[int, ...]]) -> tuple[int, ...]:
@@ -28,36 +92,3 @@ def _inputs_shape(inputs: list) -> tuple[int, ...]:
         shape.append(len(node))
         node = node[0]
     return tuple(shape)
-
-
-def summarize(request: SummaryRequest, settings: Settings) -> SummaryResponse:
-    """Shapes, params and summary of a model, with no weights allocated."""
-    spec = canonical_spec(request.model)
-    limits.check_layer_count(len(spec.layers), settings)
-    safety.check_spec(spec)
-    planned = keras_core.plan(spec, _input_shape(spec, None), seed=0)
-    limits.check_params(planned.report, "max_summary_params", settings)
-    report = planned.report
-    return SummaryResponse(layers=report.layers, params=report.params, summary=report.summary)
-
-
-def predict(request: PredictRequest, settings: Settings) -> PredictResponse:
-    """Build the model, check it fits the limits, run the inputs through it."""
-    spec = canonical_spec(request.model)
-    limits.check_layer_count(len(spec.layers), settings)
-    safety.check_spec(spec)
-    inputs_shape = _inputs_shape(request.inputs)
-    limits.check_inputs(inputs_shape, settings)
-    if len(inputs_shape) < 2:
-        raise InvalidInputs("inputs must be batch first: an array of examples, each at least a vector",
-                            loc=["inputs"], error_type="input_shape")
-    planned = keras_core.plan(spec, _input_shape(spec, inputs_shape), request.seed)
-    limits.check_params(planned.report, "max_params", settings)
-    limits.check_activations(planned.report, inputs_shape[0], settings)
-    limits.check_work(planned.report, inputs_shape[0], settings)
-    array = keras_core.input_array(planned, request.inputs)
-    model = keras_core.materialize(planned)
-    result = keras_core.predict(model, array)
-    report = planned.report
-    return PredictResponse(output_shape=list(result.shape), predictions=result.tolist(), layers=report.layers,
-                           params=report.params, summary=report.summary)

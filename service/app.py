@@ -6,6 +6,7 @@ from flask import Flask
 
 from . import errors, keras_core, routes
 from .admission import Admission
+from .answers import Answers
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,8 @@ WARM_UP_BODY = {
 def _warm_up(app: Flask) -> None:
     """Run one real request through the core; /readyz answers 200 only after it succeeded."""
     from schemas import PredictRequest
-
-    from . import answers
     try:
-        answers.predict(PredictRequest.model_validate(WARM_UP_BODY), app.config["SETTINGS"])
+        app.extensions["answers"].predict(PredictRequest.model_validate(WARM_UP_BODY))
         app.config["READY"] = True
     except Exception:  # a broken install must show as not ready, not as a crashed worker
         log.exception("warm-up failed")
@@ -37,9 +36,10 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     app = Flask(__name__)
     settings = settings or Settings()
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes, READY=False)
+    app.extensions["answers"] = Answers(settings)
     app.extensions["admission"] = Admission(settings.request_deadline_ms,
                                             settings.hard_timeout_s if settings.watchdog else None)
-    keras_core.configure_threads(intra_op=settings.tf_threads, inter_op=1)
+    keras_core.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
     errors.init_app(app)
     app.register_blueprint(routes.bp)
     _warm_up(app)

@@ -5,6 +5,7 @@ It knows nothing of HTTP. Building happens in two steps so that limits can be ch
 `materialize` allocates and initializes the weights of a planned model.
 """
 import collections
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 # Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
 from keras.src.backend.common import global_state  # noqa: E402
 
@@ -49,11 +51,16 @@ class PlannedModel:
     input_shape: tuple[int, ...]
     report: ModelReport
     pending_variables: list = field(default_factory=list)
+    compile_objects: Optional[tuple[Any, Any]] = None
 
 
-def configure_threads(intra_op: int, inter_op: int) -> None:
-    """Size TensorFlow's thread pools to the worker; possible only before TensorFlow's first op."""
-    import tensorflow as tf
+def configure_tensorflow(intra_op: int, inter_op: int) -> None:
+    """Size TensorFlow's thread pools to the worker (possible only before its first op) and keep graphs plain.
+
+    Grappler's rewrites (op fusion, constant folding) change float rounding, so a traced call would not
+    answer byte for byte what the eager call answered; without them the graph runs the eager kernels.
+    """
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     try:
         tf.config.threading.set_intra_op_parallelism_threads(intra_op)
         tf.config.threading.set_inter_op_parallelism_threads(inter_op)
@@ -130,16 +137,18 @@ def _summary_text(model: Any) -> str:
     return _ANSI_ESCAPE.sub("", "".join(lines))
 
 
-def _check_compile(spec: CanonicalSpec) -> None:
-    """Refuse a loss or optimizer Keras does not know, by its own lookup."""
-    for name, lookup, key in ((spec.loss, keras.losses.get, "loss"),
-                              (spec.optimizer, keras.optimizers.get, "optimizer")):
-        if name is None:
-            continue
+def _compile_objects(spec: CanonicalSpec) -> Optional[tuple[Any, Any]]:
+    """Loss and optimizer by Keras's own lookup, or a 422 for a name Keras does not know."""
+    if spec.loss is None and spec.optimizer is None:
+        return None
+    objects = []
+    for name, lookup, key in ((spec.loss or "mean_squared_error", keras.losses.get, "loss"),
+                              (spec.optimizer or "SGD", keras.optimizers.get, "optimizer")):
         try:
-            lookup(name)
+            objects.append(lookup(name))
         except Exception as error:
             raise ModelRejected(keras_message(error), loc=["model", "compile", key], error_type="keras_compile")
+    return objects[0], objects[1]
 
 
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
@@ -159,7 +168,7 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int) -> Planne
     """Build the model's shapes without allocating weights; layer names start afresh for each model."""
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
-    _check_compile(spec)
+    compile_objects = _compile_objects(spec)
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
             model = _sequential(spec, input_shape, [_make_layer(layer) for layer in spec.layers])
@@ -168,10 +177,51 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int) -> Planne
     finally:
         pending = global_state.get_global_attribute("uninitialized_variables") or []
         global_state.set_global_attribute("uninitialized_variables", [])
-    return PlannedModel(model, spec, input_shape, report, list(pending))
+    return PlannedModel(model, spec, input_shape, report, list(pending), compile_objects)
 
 
-def materialize(planned: PlannedModel) -> Any:
+def _infer(model: Any, inputs: Any) -> Any:
+    return model(inputs, training=False)
+
+
+class ReadyModel:
+    """A model with its weights, called eagerly at first and through a traced function once seen again."""
+
+    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: ModelReport):
+        self.model, self.spec, self.input_shape, self.report = model, spec, input_shape, report
+        self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
+        self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
+        self.calls = 0
+        self._traced: Optional[Any] = None
+
+    def _trace(self) -> Any:
+        """A tf.function over any batch size: traced once, never retraced."""
+        signature = [tf.TensorSpec((None,) + self.input_shape, tf.as_dtype(self.input_dtype))]
+        # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
+        # once five models shared one lambda's code.
+        return tf.function(functools.partial(_infer, self.model), input_signature=signature)
+
+    def predict(self, array: np.ndarray) -> np.ndarray:
+        """A forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
+        self.calls += 1
+        if self._traced is None and self.calls > 1:
+            self._traced = self._trace()
+        call = self._traced or functools.partial(_infer, self.model)
+        try:
+            output = call(array)
+        except Exception as error:
+            raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_call") from None
+        if isinstance(output, (list, tuple, dict)):
+            raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
+                                loc=["model"], error_type="keras_call")
+        result = keras.ops.convert_to_numpy(output)
+        if not np.all(np.isfinite(result)):
+            raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
+                                loc=["inputs"], error_type="non_finite_output")
+        return result
+
+
+def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights, set given weights, compile it."""
     for variable in planned.pending_variables:
         variable._deferred_initialize()
@@ -180,39 +230,23 @@ def materialize(planned: PlannedModel) -> Any:
     for layer, canonical in zip(model.layers, planned.spec.layers):
         if canonical.weights is not None:
             layer.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)])
-    if planned.spec.loss or planned.spec.optimizer:
-        model.compile(loss=planned.spec.loss or "mean_squared_error", optimizer=planned.spec.optimizer or "SGD")
-    return model
+    if planned.compile_objects:
+        loss, optimizer = planned.compile_objects
+        model.compile(loss=loss, optimizer=optimizer)
+    return ReadyModel(model, planned.spec, planned.input_shape, planned.report)
 
 
-def input_array(planned: PlannedModel, inputs: list) -> np.ndarray:
+def input_array(spec: CanonicalSpec, input_shape: tuple[int, ...], inputs: list) -> np.ndarray:
     """The inputs as the array the model takes, or a 422 saying how they do not fit."""
-    first = planned.spec.layers[0]
-    integer = first.class_name in INTEGER_INPUT_LAYERS
+    first = spec.layers[0]
     array = np.asarray(inputs, dtype=np.float64)
-    if array.ndim < 2 or tuple(array.shape[1:]) != planned.input_shape:
+    if array.ndim < 2 or tuple(array.shape[1:]) != input_shape:
         raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, "
-                            f"{', '.join(map(str, planned.input_shape))}]", loc=["inputs"], error_type="input_shape")
-    if integer:
+                            f"{', '.join(map(str, input_shape))}]", loc=["inputs"], error_type="input_shape")
+    if first.class_name in INTEGER_INPUT_LAYERS:
         vocabulary = int(first.config.get("input_dim", 0))
         if not np.all(array == np.floor(array)) or array.min() < 0 or array.max() >= vocabulary:
             raise InvalidInputs(f"{first.class_name} takes integer indices in [0, {vocabulary})",
                                 loc=["inputs"], error_type="input_range")
         return array.astype(np.int32)
     return array.astype(np.float32)
-
-
-def predict(model: Any, array: np.ndarray) -> np.ndarray:
-    """One eager forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
-    try:
-        output = model(array, training=False)
-    except Exception as error:
-        raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_call") from None
-    if isinstance(output, (list, tuple, dict)):
-        raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
-                            loc=["model"], error_type="keras_call")
-    result = keras.ops.convert_to_numpy(output)
-    if not np.all(np.isfinite(result)):
-        raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
-                            loc=["inputs"], error_type="non_finite_output")
-    return result

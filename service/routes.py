@@ -10,7 +10,7 @@ from werkzeug.exceptions import ServiceUnavailable, UnsupportedMediaType
 from schemas import Health, PredictRequest, SummaryRequest
 from schemas.openapi import openapi_document
 
-from . import answers, limits
+from . import limits
 from .errors import LimitExceeded, MalformedBody
 
 bp = Blueprint("api", __name__)
@@ -59,7 +59,7 @@ def predict() -> Response:
     """Predictions, per-layer shapes, params and summary."""
     body = PredictRequest.model_validate(_json_body())
     with _keras_turn():
-        return _json(answers.predict(body, current_app.config["SETTINGS"]))
+        return _json(current_app.extensions["answers"].predict(body))
 
 
 @bp.post("/v1/summary")
@@ -67,7 +67,7 @@ def summary() -> Response:
     """Per-layer shapes, params and summary, without allocating weights."""
     body = SummaryRequest.model_validate(_json_body())
     with _keras_turn():
-        return _json(answers.summarize(body, current_app.config["SETTINGS"]))
+        return _json(current_app.extensions["answers"].summarize(body))
 
 
 @bp.get("/healthz")

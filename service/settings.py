@@ -32,5 +32,9 @@ class Settings(BaseSettings):
     """A worker whose request holds Keras longer than this ends itself; gunicorn starts a fresh one."""
     watchdog: bool = False
     """Run the hard-timeout watchdog; gunicorn_conf.py turns it on for workers (never in a test process)."""
+    model_cache_entries: int = Field(64, ge=0)
+    """Built models kept per worker for specs seen again (0 turns the cache off)."""
+    model_cache_bytes: int = Field(64 * 2**20, gt=0)
+    """Most bytes of weights the model cache of one worker may hold."""
     tf_threads: int = Field(1, gt=0)
     """TensorFlow intra-op threads per worker; gunicorn runs one worker per core."""

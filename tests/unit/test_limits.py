@@ -48,7 +48,8 @@ def _rss_kib() -> int:
 
 
 HUGE = {
-    "2.5e9 params": ({"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, [[0.0] * 10], "max_params"),
+    "2.5e9 params": ({"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, [[0.0] * 50000],
+                     "max_params"),
     "1e8 repeats": ({"layers": [{"type": "Dense", "units": 4, "input_shape": [2]}, {"type": "RepeatVector", "n": 10**8}]},
                     [[1.0, 2.0]], "max_activation_elements"),
     # 7·7·96·1024 weights at 32·32 positions: 4.9e9 multiply-adds, within every other limit.

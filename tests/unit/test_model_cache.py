@@ -1,0 +1,70 @@
+"""The cache can make answers faster, never different; and it stays within its bounds."""
+import pytest
+
+from service.app import create_app
+from service.model_cache import LruCache
+from service.settings import Settings
+from tests.forms import CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_BODY, SEED_LAYERS_NO_FLATTEN
+from tests.unit.test_spec_forms import MODELS
+
+BODIES = [
+    SEED_BODY,
+    dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2, seed=5),
+    {"model": {"layers": SEED_LAYERS_NO_FLATTEN}, "inputs": SEED_BODY["inputs"]},
+    {"model": {"layers": CONV_LAYERS}, "inputs": MODELS["conv"][1]},
+    {"model": {"layers": RECURRENT_LAYERS}, "inputs": MODELS["recurrent"][1]},
+    {"model": {"layers": RECURRENT_LAYERS}, "inputs": MODELS["recurrent"][1][:1]},
+    {"model": {"layers": EMBEDDING_LAYERS}, "inputs": MODELS["embedding"][1]},
+]
+
+
+@pytest.fixture(scope="module")
+def uncached():
+    return create_app(Settings(model_cache_entries=0)).test_client()
+
+
+def test_cached_answers_are_byte_for_byte_the_uncached_ones(uncached):
+    cached = create_app(Settings()).test_client()
+    expected = [uncached.post("/v1/predict", json=body).data for body in BODIES]
+    for round_ in range(3):  # first call eager, then from the cache through a traced function
+        for body, answer in zip(BODIES, expected):
+            assert cached.post("/v1/predict", json=body).data == answer, (round_, body["model"])
+    answers = cached.application.extensions["answers"]
+    # Six models and the warm-up's; another batch size for a cached model reuses it.
+    assert len(answers.models) == 7
+    summary = {"model": {"layers": CONV_LAYERS}}
+    assert cached.post("/v1/summary", json=summary).data == uncached.post("/v1/summary", json=summary).data
+
+
+def _distinct_body(units: int) -> dict:
+    return {"model": {"layers": [{"type": "Dense", "units": units, "input_shape": [3]}]}, "inputs": [[1, 2, 3]]}
+
+
+def test_the_cache_holds_at_most_its_entries():
+    client = create_app(Settings(model_cache_entries=3)).test_client()
+    for units in range(1, 8):
+        assert client.post("/v1/predict", json=_distinct_body(units)).status_code == 200
+    assert len(client.application.extensions["answers"].models) == 3
+
+
+def test_the_cache_holds_at_most_its_bytes_of_weights():
+    # Dense(units) on 3 inputs holds 4·units float32 weights: 16·units bytes.
+    client = create_app(Settings(model_cache_bytes=16 * 40)).test_client()
+    for units in (10, 20, 15, 5):
+        assert client.post("/v1/predict", json=_distinct_body(units)).status_code == 200
+    models = client.application.extensions["answers"].models
+    assert models.total_bytes <= 16 * 40
+    assert models.total_bytes == sum(entry.weight_bytes for entry in models._entries.values())
+    # 10 + 20 + 15 units is over the bound: the oldest (10) went; 20 + 15 + 5 fill it exactly.
+    assert len(models) == 3 and models.total_bytes == 16 * 40
+
+
+def test_lru_evicts_the_least_recently_used():
+    cache = LruCache(max_entries=2, max_bytes=100, size_of=len)
+    cache.put("a", "x")
+    cache.put("b", "yy")
+    assert cache.get("a") == "x"
+    cache.put("c", "zzz")
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("x", None, "zzz")
+    cache.put("big", "w" * 101)
+    assert cache.get("big") is None and len(cache) == 2 and cache.total_bytes == 4
