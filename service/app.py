@@ -7,6 +7,7 @@ from flask import Flask
 from . import errors, keras_core, routes
 from .admission import Admission
 from .answers import Answers
+from .model_cache import LruCache
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
     settings = settings or Settings()
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes, READY=False)
     app.extensions["answers"] = Answers(settings)
+    app.extensions["responses"] = LruCache(max_entries=4096 if settings.response_cache_bytes else 0,
+                                           max_bytes=settings.response_cache_bytes, size_of=len)
     app.extensions["admission"] = Admission(settings.request_deadline_ms,
                                             settings.hard_timeout_s if settings.watchdog else None)
     keras_core.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)

@@ -36,5 +36,7 @@ class Settings(BaseSettings):
     """Built models kept per worker for specs seen again (0 turns the cache off)."""
     model_cache_bytes: int = Field(64 * 2**20, gt=0)
     """Most bytes of weights the model cache of one worker may hold."""
+    response_cache_bytes: int = Field(16 * 2**20, ge=0)
+    """Bytes of answers kept per worker for bodies sent again byte for byte (0 turns it off)."""
     tf_threads: int = Field(1, gt=0)
     """TensorFlow intra-op threads per worker; gunicorn runs one worker per core."""

@@ -1,4 +1,6 @@
 """The cache can make answers faster, never different; and it stays within its bounds."""
+import json
+
 import pytest
 
 from service.app import create_app
@@ -20,15 +22,24 @@ BODIES = [
 
 @pytest.fixture(scope="module")
 def uncached():
-    return create_app(Settings(model_cache_entries=0)).test_client()
+    return create_app(Settings(model_cache_entries=0, response_cache_bytes=0)).test_client()
+
+
+def _post(client, body, indent=None):
+    return client.post("/v1/predict", data=json.dumps(body, indent=indent), content_type="application/json").data
 
 
 def test_cached_answers_are_byte_for_byte_the_uncached_ones(uncached):
     cached = create_app(Settings()).test_client()
-    expected = [uncached.post("/v1/predict", json=body).data for body in BODIES]
-    for round_ in range(3):  # first call eager, then from the cache through a traced function
+    expected = [_post(uncached, body) for body in BODIES]
+    # Each round spells the bodies differently, so that the answer cache (keyed by the body's bytes)
+    # misses and the model cache answers: first an eager call, then calls through the traced function.
+    for indent in (None, 1, 2):
         for body, answer in zip(BODIES, expected):
-            assert cached.post("/v1/predict", json=body).data == answer, (round_, body["model"])
+            assert _post(cached, body, indent) == answer, (indent, body["model"])
+    for body, answer in zip(BODIES, expected):  # now from the answer cache
+        assert _post(cached, body) == answer
+    assert len(cached.application.extensions["responses"]) == 3 * len(BODIES)  # three spellings of each body
     answers = cached.application.extensions["answers"]
     # Six models and the warm-up's; another batch size for a cached model reuses it.
     assert len(answers.models) == 7
