@@ -6,6 +6,7 @@ It knows nothing of HTTP. Building happens in two steps so that limits can be ch
 """
 import collections
 import functools
+import inspect
 import os
 import re
 from dataclasses import dataclass, field
@@ -80,22 +81,48 @@ def keras_message(error: BaseException) -> str:
     return text if len(text) <= 2000 else text[:2000] + " ..."
 
 
+@functools.lru_cache(maxsize=None)
+def _constructor_defaults(class_name: str) -> dict[str, Any]:
+    """The defaults of a layer's constructor arguments.
+
+    Some layers' from_config reads keys that their constructor makes optional (Rescaling's `offset`), so a
+    concise spec, which names only the arguments it sets, is completed with the defaults first.
+    """
+    parameters = inspect.signature(getattr(keras.layers, class_name).__init__).parameters.values()
+    return {p.name: p.default for p in parameters
+            if p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.KEYWORD_ONLY
+            or p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
+
+
 def _make_layer(layer: CanonicalLayer) -> Any:
     """Deserialize one allowed built-in layer, with Keras's safe mode on."""
-    config = {"module": "keras.layers", "class_name": layer.class_name, "config": dict(layer.config),
-              "registered_name": None}
+    config = {"module": "keras.layers", "class_name": layer.class_name,
+              "config": _constructor_defaults(layer.class_name) | layer.config, "registered_name": None}
     try:
-        return keras.saving.deserialize_keras_object(config, safe_mode=True)
+        made = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except KeyError as error:
+        raise ModelRejected(f"{layer.class_name} needs the argument {error}", loc=list(layer.loc),
+                            error_type="keras_layer") from None
     except Exception as error:  # any refusal of a client's config is the client's 422
         raise ModelRejected(keras_message(error), loc=list(layer.loc), error_type="keras_layer") from None
+    if getattr(made, "activation", None) is keras.activations.glu:
+        # glu halves the last axis, but Keras's shape inference keeps it: the layer table and the summary
+        # would state a shape the layer does not output.
+        raise ModelRejected("the glu activation is not supported: it halves the last axis while Keras's shape "
+                            "inference reports it unchanged, so the answer's shapes would be wrong",
+                            loc=list(layer.loc), error_type="unsupported_activation")
+    return made
 
 
 def _locate_failure(spec: CanonicalSpec, input_shape: tuple[int, ...]) -> list[Any]:
-    """Find which layer Keras refuses, by running the shapes through fresh layers one at a time."""
+    """Find which layer Keras refuses, by calling fresh layers on symbolic tensors one at a time.
+
+    Called inside plan's StatelessScope: the layers build, but allocate nothing.
+    """
     tensor = keras.KerasTensor((None,) + input_shape)
     for layer in spec.layers:
         try:
-            tensor = _make_layer(layer).compute_output_spec(tensor)
+            tensor = _make_layer(layer)(tensor)  # a call, not compute_output_spec: it checks input_spec too
         except ModelRejected:
             raise
         except Exception:
