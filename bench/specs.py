@@ -1,0 +1,48 @@
+"""The bodies the benchmark sends: the seed model again and again, and a stream of never-seen models."""
+import json
+
+from tests.forms import SEED_BODY
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+# Index ranges of the distinct stream, disjoint so that no phase sees a model an earlier phase sent.
+WARM_UP_RANGE = range(0, 20)
+GROWTH_RANGE = range(1_000, 2_500)  # 1,500 specs for the memory phase
+COLD_RANGE = range(10_000, 10_100)
+VARIANTS = 5 * 5 * 40 * 2 * 3 * 8  # the mixed radix of distinct_body: every index below it is a new model
+
+
+def encode(body: dict) -> bytes:
+    """The body as sent on the wire."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+SEED_PREDICT = encode(SEED_BODY)
+SEED_SUMMARY = encode({"model": SEED_BODY["model"]})
+
+
+def distinct_body(index: int) -> dict:
+    """Variant `index` of the seed model: input shape, units, depth, activation and outputs all vary.
+
+    The first Dense has 17 to 56 units, never the seed's 16, so no variant is the seed model.
+    """
+    if not 0 <= index < VARIANTS:
+        raise ValueError(f"only {VARIANTS} distinct variants")
+    rows, rest = index % 5 + 1, index // 5
+    columns, rest = rest % 5 + 1, rest // 5
+    units, rest = rest % 40 + 17, rest // 40
+    extra_dense, rest = rest % 2, rest // 2
+    activation, rest = ACTIVATIONS[rest % 3], rest // 3
+    outputs = rest % 8 + 1
+    layers = [{"type": "Dense", "units": units, "input_shape": [rows, columns]},
+              {"type": "Activation", "activation": activation},
+              {"type": "Flatten"}]
+    if extra_dense:
+        layers.append({"type": "Dense", "units": 8, "activation": activation})
+    layers.append({"type": "Dense", "units": outputs})
+    inputs = [[[(r * columns + c) % 7 - 3 for c in range(columns)] for r in range(rows)]]
+    return {"model": {"layers": layers, "compile": SEED_BODY["model"]["compile"]}, "inputs": inputs}
+
+
+def distinct_bodies(indices: range) -> list[bytes]:
+    """The encoded variants for these indices."""
+    return [encode(distinct_body(index)) for index in indices]
