@@ -1,0 +1,117 @@
+"""The client load: a few threads, each with its own keep-alive connection, sending bodies from one queue."""
+import http.client
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Iterable, Iterator, Optional
+
+
+@dataclass
+class Phase:
+    """What one phase of load measured."""
+
+    latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
+    failures: list[str] = field(default_factory=list)
+    closed: int = 0  # responses after which the server closed the connection (no keep-alive)
+    wall: float = 0.0
+    client_cpu: float = 0.0  # seconds of this process's CPU during the phase
+    first_body: Optional[bytes] = None
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second."""
+        return self.count / self.wall if self.wall else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        """Latency at this fraction (0.5 for the median), in milliseconds; nearest rank."""
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+    @property
+    def median(self) -> float:
+        return 1000 * statistics.median(self.latencies) if self.latencies else float("nan")
+
+
+class Connection:
+    """One client connection, kept alive while the server allows it and reopened when it does not."""
+
+    def __init__(self, port: int, timeout: float = 120):
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes, bool]:
+        """Status, body, and whether the server closed the connection after answering."""
+        for attempt in (1, 2):
+            try:
+                self.http.request("POST", path, body, {"Content-Type": "application/json"})
+                response = self.http.getresponse()
+                return response.status, response.read(), response.will_close
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.http.close()  # an idle keep-alive connection the server dropped: reopen once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get_status(self, path: str) -> int:
+        self.http.request("GET", path)
+        response = self.http.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _worker(port: int, path: str, bodies: Iterator[bytes], lock: threading.Lock, deadline: float,
+            phase: Phase) -> None:
+    """Send the next body until the queue is empty or time is up; record each answer."""
+    connection, errors_in_a_row = Connection(port), 0
+    try:
+        while time.perf_counter() < deadline and errors_in_a_row < 20:
+            with lock:
+                body = next(bodies, None)
+            if body is None:
+                return
+            start = time.perf_counter()
+            try:
+                status, answer, closed = connection.post(path, body)
+            except OSError as error:  # refused or reset: the server is gone or failing; give up after 20
+                errors_in_a_row += 1
+                with lock:
+                    phase.failures.append(f"{type(error).__name__}: {error}")
+                continue
+            errors_in_a_row = 0
+            elapsed = time.perf_counter() - start
+            with lock:
+                if status == 200:
+                    phase.latencies.append(elapsed)
+                    phase.first_body = phase.first_body or answer
+                else:
+                    phase.failures.append(f"{status}: {answer[:300]!r}")
+                phase.closed += closed
+    finally:
+        connection.close()
+
+
+def run(port: int, path: str, bodies: Iterable[bytes], connections: int, seconds: float) -> Phase:
+    """Send `bodies` over `connections` concurrent connections until they run out or `seconds` pass."""
+    phase, lock, queue = Phase(), threading.Lock(), iter(bodies)
+    start, cpu = time.perf_counter(), time.process_time()
+    threads = [threading.Thread(target=_worker, args=(port, path, queue, lock, start + seconds, phase))
+               for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.wall, phase.client_cpu = time.perf_counter() - start, time.process_time() - cpu
+    return phase
+
+
+def repeated(body: bytes, count: int) -> Iterator[bytes]:
+    """The same body `count` times."""
+    return repeat(body, count)

@@ -1,0 +1,146 @@
+"""The benchmark's markdown: the machine, the table of measurements, the targets as ratios with PASS/FAIL."""
+import argparse
+import datetime
+import os
+import platform
+from importlib import metadata
+from typing import Callable, Optional
+
+from bench.specs import COLD_RANGE
+
+COLUMNS = ("service", "naive", "floor")
+GROWTH_LIMIT_MB = 150
+
+
+def machine() -> dict:
+    """What the numbers were measured on, read before the run starts."""
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    with open("/proc/meminfo") as meminfo:
+        memory_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
+    versions = ", ".join(f"{name} {_version(name)}" for name in ("tensorflow-cpu", "keras", "flask", "gunicorn"))
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpus": len(os.sched_getaffinity(0)), "model": model, "memory_gib": memory_kb / 2**20,
+            "kernel": platform.release(), "python": platform.python_version(), "versions": versions,
+            "load_start": os.getloadavg()[0]}
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _number(value: Optional[float]) -> str:
+    """Three significant figures or so, without a pointless decimal tail."""
+    if value is None or value != value:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
+    """Each row's label and how to read its cell from a Measurement."""
+    return [
+        ("start → first 200 on /readyz (s)", lambda m: _number(m.startup)),
+        ("repeated seed spec: requests/s", lambda m: _number(m.phases["repeated"].rate)),
+        ("repeated seed spec: p50 latency (ms)", lambda m: _number(m.phases["repeated"].percentile(0.5))),
+        ("repeated seed spec: p99 latency (ms)", lambda m: _number(m.phases["repeated"].percentile(0.99))),
+        ("repeated seed spec: requests in the window", lambda m: f"{m.phases['repeated'].count:,}"),
+        ("cold specs, 1 connection: median latency (ms)", lambda m: _number(m.phases["cold"].median)),
+        (f"cold specs, {options.connections} connections: median latency (ms)",
+         lambda m: _number(m.phases["growth"].median)),
+        (f"cold specs, {options.connections} connections: requests/s", lambda m: _number(m.phases["growth"].rate)),
+        ("/v1/summary, seed model: p50 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.5))),
+        ("/v1/summary, seed model: p99 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.99))),
+        ("RSS after warm-up (MB, sum over workers)", lambda m: _number(m.rss_warm)),
+        ("distinct specs sent after warm-up", lambda m: f"{m.distinct_sent:,}"),
+        ("RSS after those distinct specs (MB)", lambda m: _number(m.rss_after)),
+        ("RSS growth (MB)", lambda m: f"{m.rss_after - m.rss_warm:+.1f}" + ("" if m.same_workers else " †")),
+        ("server CPU in the repeated phase (% of one core)", lambda m: _number(100 * m.server_cpu)),
+        ("client CPU in the repeated phase (% of one core)",
+         lambda m: _number(100 * m.phases["repeated"].client_cpu / m.phases["repeated"].wall)),
+        ("answers that left the connection open (keep-alive)", _keep_alive),
+        ("worker restarts during the run", lambda m: str(m.restarts)),
+        ("failed requests", lambda m: str(sum(len(p.failures) for p in m.phases.values()))),
+    ]
+
+
+def _keep_alive(measurement) -> str:
+    answered = sum(p.count + len(p.failures) for p in measurement.phases.values())
+    closed = sum(p.closed for p in measurement.phases.values())
+    return f"{100 * (answered - closed) / answered:.0f}%" if answered else "n/a"
+
+
+def _table(results: dict, options: argparse.Namespace) -> list[str]:
+    names = [name for name in COLUMNS if name in results]
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for label, cell in _rows(options):
+        lines.append(f"| {label} | " + " | ".join(cell(results[name]) for name in names) + " |")
+    return lines
+
+
+def _ratio(numerator: float, denominator: float) -> Optional[float]:
+    return numerator / denominator if numerator and denominator else None
+
+
+def _target(label: str, measured: str, passed: Optional[bool], *involved) -> str:
+    verdict = "n/a" if passed is None else "PASS" if passed else "FAIL"
+    if any(m.problems for m in involved):
+        verdict += " (failed requests: see below)"
+    return f"| {label} | {measured} | {verdict} |"
+
+
+def _targets(results: dict) -> list[str]:
+    """Each target of the issue, as the ratio this run measured."""
+    service, naive, floor = (results.get(name) for name in COLUMNS)
+    lines = ["| target | measured | verdict |", "|---|---:|---|"]
+    pairs = [("repeated spec: ≥ 100× the naive peer's requests/s", naive, 100),
+             ("repeated spec: ≥ 0.5× the HTTP floor's requests/s", floor, 0.5)]
+    for label, peer, needed in pairs:
+        ratio = _ratio(service.phases["repeated"].rate, peer.phases["repeated"].rate) if service and peer else None
+        lines.append(_target(label, f"{_number(ratio)}×", None if ratio is None else ratio >= needed,
+                             *filter(None, (service, peer))))
+    ratio = _ratio(naive.phases["cold"].median, service.phases["cold"].median) if service and naive else None
+    lines.append(_target("cold spec (1 connection): median ≥ 4× lower than the naive peer's", f"{_number(ratio)}×",
+                         None if ratio is None else ratio >= 4, *filter(None, (service, naive))))
+    if service:
+        growth = service.rss_after - service.rss_warm
+        valid = service.distinct_sent >= 1500 and service.same_workers
+        measured = f"{growth:+.1f} MB over {service.distinct_sent:,} specs" + ("" if valid else " (invalid)")
+        lines.append(_target(f"memory: < {GROWTH_LIMIT_MB} MB RSS growth over 1,500 distinct specs",
+                             measured, valid and growth < GROWTH_LIMIT_MB, service))
+    return lines
+
+
+def render(results: dict, options: argparse.Namespace, settings: dict, machine: dict, wall: float) -> str:
+    """The whole report, as markdown."""
+    load_end = os.getloadavg()[0]
+    lines = [
+        f"# `make bench`, {machine['date']}", "",
+        f"Machine: {machine['cpus']} CPUs (`nproc`), {machine['model']}, {machine['memory_gib']:.1f} GiB RAM, "
+        f"Linux {machine['kernel']}; 1-minute load average {machine['load_start']:.2f} at the start, "
+        f"{load_end:.2f} at the end. Shared and noisy: compare the ratios, not the absolute numbers.",
+        f"Software: Python {machine['python']}, {machine['versions']}.",
+        f"gunicorn, the same for all three (service/gunicorn_conf.py): worker_class={settings.get('worker_class')}, "
+        f"workers={settings.get('workers')}, threads={settings.get('threads', 1)}, "
+        f"keepalive={settings.get('keepalive')} s, max_requests={settings.get('max_requests')}"
+        f"+0..{settings.get('max_requests_jitter', 0)}.",
+        f"Client: {options.connections} concurrent connections, one thread and one http.client keep-alive "
+        f"connection each, reopened whenever the server closes it. Repeated spec: {options.seconds:g} s or "
+        f"{options.cap:,} requests, whichever ends first; /v1/summary: half the time, a quarter of the requests. "
+        f"Cold specs: "
+        f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, and the stream of "
+        f"distinct specs between the two RSS readings ({options.distinct:,} for the service and the floor, "
+        f"{options.naive_distinct:,} for the naive peer).",
+        f"Wall time of the run: {wall:.0f} s.", "",
+        *_table(results, options), "",
+        "## Targets", "",
+        *_targets(results),
+    ]
+    if any(not m.same_workers for m in results.values()):
+        lines += ["", "† a worker restarted between the two RSS readings: the growth is not comparable."]
+    problems = [f"- {name}: {problem}" for name, m in results.items() for problem in m.problems]
+    if problems:
+        lines += ["", "## Problems", "", *problems]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""`make bench`: the service, the naive peer and the HTTP floor, one after another, under the same client load.
+
+Each contender runs under `gunicorn --config service/gunicorn_conf.py` (the naive peer and the floor only name
+another WSGI app), on its own free port, stopped before the next starts: the machine has few cores.
+The table goes to stdout and to bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
+"""
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
+
+from bench import load, report, servers, specs  # noqa: E402
+
+CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
+              servers.Contender("floor", "bench.floor_app:app"))
+SUMMARY_KEYS = {"layers", "params", "summary"}
+PREDICT_KEYS = SUMMARY_KEYS | {"output_shape", "predictions"}
+
+
+@dataclass
+class Measurement:
+    """Everything measured of one contender."""
+
+    startup: float
+    phases: dict[str, load.Phase] = field(default_factory=dict)
+    rss_warm: float = 0.0
+    rss_after: float = 0.0
+    distinct_sent: int = 0
+    same_workers: bool = True  # the RSS readings are of the same processes
+    restarts: int = 0
+    server_cpu: float = 0.0  # share of one core during the repeated phase
+    problems: list[str] = field(default_factory=list)
+
+
+def _check(phase: load.Phase, name: str, measurement: Measurement) -> None:
+    """Note failed requests, and a first answer without the contract's keys (or not the seed's shape)."""
+    if phase.failures:
+        measurement.problems.append(f"{name}: {len(phase.failures)} failed, first: {phase.failures[0]}")
+    if phase.first_body is None:
+        return
+    answer = json.loads(phase.first_body)
+    keys = SUMMARY_KEYS if "summary" in name else PREDICT_KEYS
+    if not keys <= answer.keys() or (name == "repeated" and answer["output_shape"] != [1, 4]):
+        measurement.problems.append(f"{name}: unexpected answer {phase.first_body[:200]!r}")
+
+
+def _warm_up(port: int, connections: int) -> dict[str, load.Phase]:
+    """The seed model and a few distinct ones on every connection, so that every worker has served both."""
+    predict, summary = load.repeated(specs.SEED_PREDICT, 100), load.repeated(specs.SEED_SUMMARY, 20)
+    return {"warm-up predict": load.run(port, "/v1/predict", predict, connections, 60),
+            "warm-up summary": load.run(port, "/v1/summary", summary, connections, 60),
+            "warm-up distinct": load.run(port, "/v1/predict", specs.distinct_bodies(specs.WARM_UP_RANGE),
+                                         connections, 60)}
+
+
+def _memory(server: servers.Server, pids: list[int], distinct: int, options: argparse.Namespace,
+            measurement: Measurement) -> None:
+    """RSS of the warmed-up workers, then `distinct` never-seen specs, then RSS again."""
+    measurement.rss_warm = server.rss_mb(pids)
+    bodies = specs.distinct_bodies(range(specs.GROWTH_RANGE.start, specs.GROWTH_RANGE.start + distinct))
+    growth = load.run(server.port, "/v1/predict", bodies, options.connections, options.growth_seconds)
+    measurement.phases["growth"], measurement.distinct_sent = growth, growth.count
+    measurement.same_workers = server.worker_pids() == pids
+    measurement.rss_after = server.rss_mb(server.worker_pids())
+
+
+def _speed(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
+    """Cold specs one at a time, then the seed model and its summary under the full client load."""
+    phases, port = measurement.phases, server.port
+    phases["cold"] = load.run(port, "/v1/predict", specs.distinct_bodies(specs.COLD_RANGE), 1, 120)
+    pids = server.worker_pids()
+    cpu = server.cpu_seconds(pids)
+    phases["repeated"] = load.run(port, "/v1/predict", load.repeated(specs.SEED_PREDICT, options.cap),
+                                  options.connections, options.seconds)
+    if server.worker_pids() == pids:
+        measurement.server_cpu = (server.cpu_seconds(pids) - cpu) / phases["repeated"].wall
+    phases["summary"] = load.run(port, "/v1/summary", load.repeated(specs.SEED_SUMMARY, options.cap // 4),
+                                 options.connections, options.seconds / 2)
+
+
+def measure(contender: servers.Contender, options: argparse.Namespace, workers: int) -> Measurement:
+    """Start the contender, warm it up, measure memory then speed, stop it."""
+    distinct = options.naive_distinct if contender.name == "naive" else options.distinct
+    print(f"-- {contender.name}: start, warm-up, {distinct} distinct specs, cold, repeated, summary",
+          file=sys.stderr, flush=True)
+    with servers.serve(contender, options.results / f"{contender.name}.log") as (server, startup):
+        measurement = Measurement(startup)
+        pids = server.settle(workers)
+        measurement.phases.update(_warm_up(server.port, options.connections))
+        _memory(server, pids, distinct, options, measurement)
+        _speed(server, options, measurement)
+        server.worker_pids()
+        measurement.restarts = len(server.seen_workers) - workers
+    for name, phase in measurement.phases.items():
+        _check(phase, name, measurement)
+    return measurement
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive client connections")
+    parser.add_argument("--seconds", type=float, default=10, help="window of the repeated-spec phase")
+    parser.add_argument("--cap", type=int, default=4000,
+                        help="most requests in the repeated-spec phase (a quarter in the summary phase), so that "
+                             "no worker reaches gunicorn's max_requests and restarts mid-phase")
+    parser.add_argument("--distinct", type=int, default=len(specs.GROWTH_RANGE),
+                        help="distinct specs between the two RSS readings")
+    parser.add_argument("--naive-distinct", type=int, default=500,
+                        help="distinct specs for the naive peer, which answers ~10 a second on 2 cores")
+    parser.add_argument("--growth-seconds", type=float, default=300, help="time limit of the distinct stream")
+    parser.add_argument("--only", choices=[c.name for c in CONTENDERS], action="append",
+                        help="run only these contenders (repeatable); the targets need all three")
+    parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
+    options = parser.parse_args()
+    if max(options.distinct, options.naive_distinct) > specs.COLD_RANGE.start - specs.GROWTH_RANGE.start:
+        parser.error("so many distinct specs would reach into the cold phase's")
+    return options
+
+
+def main() -> int:
+    """Measure each contender in turn; print the report and keep it in bench/results/latest.md."""
+    options = _options()
+    options.results.mkdir(parents=True, exist_ok=True)
+    started, machine = time.perf_counter(), report.machine()
+    settings = servers.gunicorn_settings({"HOST": "127.0.0.1", "PORT": "0"})
+    results = {c.name: measure(c, options, settings["workers"]) for c in CONTENDERS
+               if not options.only or c.name in options.only}
+    text = report.render(results, options, settings, machine, time.perf_counter() - started)
+    (options.results / "latest.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
