@@ -36,7 +36,7 @@ def _number(value: Optional[float]) -> str:
     """Three significant figures or so, without a pointless decimal tail."""
     if value is None or value != value:
         return "n/a"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
@@ -58,6 +58,7 @@ def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
         ("RSS after those distinct specs (MB)", lambda m: _number(m.rss_after)),
         ("RSS growth (MB)", lambda m: f"{m.rss_after - m.rss_warm:+.1f}" + ("" if m.same_workers else " †")),
         ("server CPU in the repeated phase (% of one core)", lambda m: _number(100 * m.server_cpu)),
+        ("busiest worker's share of that server CPU (%)", lambda m: _number(100 * m.busiest_worker)),
         ("client CPU in the repeated phase (% of one core)",
          lambda m: _number(100 * m.phases["repeated"].client_cpu / m.phases["repeated"].wall)),
         ("answers that left the connection open (keep-alive)", _keep_alive),

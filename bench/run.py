@@ -32,7 +32,8 @@ class Measurement:
     distinct_sent: int = 0
     same_workers: bool = True  # the RSS readings are of the same processes
     restarts: int = 0
-    server_cpu: float = 0.0  # share of one core during the repeated phase
+    server_cpu: float = 0.0  # cores' worth of worker CPU during the repeated phase
+    busiest_worker: float = 0.0  # the busiest worker's share of that CPU
     problems: list[str] = field(default_factory=list)
 
 
@@ -73,11 +74,13 @@ def _speed(server: servers.Server, options: argparse.Namespace, measurement: Mea
     phases, port = measurement.phases, server.port
     phases["cold"] = load.run(port, "/v1/predict", specs.distinct_bodies(specs.COLD_RANGE), 1, 120)
     pids = server.worker_pids()
-    cpu = server.cpu_seconds(pids)
+    before = server.cpu_seconds(pids)
     phases["repeated"] = load.run(port, "/v1/predict", load.repeated(specs.SEED_PREDICT, options.cap),
                                   options.connections, options.seconds)
     if server.worker_pids() == pids:
-        measurement.server_cpu = (server.cpu_seconds(pids) - cpu) / phases["repeated"].wall
+        used = [after - start for after, start in zip(server.cpu_seconds(pids), before)]
+        measurement.server_cpu = sum(used) / phases["repeated"].wall
+        measurement.busiest_worker = max(used) / sum(used) if sum(used) else 0.0
     phases["summary"] = load.run(port, "/v1/summary", load.repeated(specs.SEED_SUMMARY, options.cap // 4),
                                  options.connections, options.seconds / 2)
 
@@ -104,9 +107,9 @@ def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive client connections")
     parser.add_argument("--seconds", type=float, default=10, help="window of the repeated-spec phase")
-    parser.add_argument("--cap", type=int, default=4000,
-                        help="most requests in the repeated-spec phase (a quarter in the summary phase), so that "
-                             "no worker reaches gunicorn's max_requests and restarts mid-phase")
+    parser.add_argument("--cap", type=int, default=3000,
+                        help="most requests in the repeated-spec phase (a quarter in the summary phase): with "
+                             "the earlier phases, under gunicorn's max_requests even if one worker serves all")
     parser.add_argument("--distinct", type=int, default=len(specs.GROWTH_RANGE),
                         help="distinct specs between the two RSS readings")
     parser.add_argument("--naive-distinct", type=int, default=500,

@@ -80,9 +80,9 @@ class Server:
                 total_kb += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
         return total_kb * 1024 / 1e6
 
-    def cpu_seconds(self, pids: list[int]) -> float:
-        """User plus system CPU these workers have used, in seconds."""
-        return sum(int(f[11]) + int(f[12]) for f in map(_stat_fields, pids)) / TICKS
+    def cpu_seconds(self, pids: list[int]) -> list[float]:
+        """User plus system CPU each of these workers has used, in seconds."""
+        return [(int(f[11]) + int(f[12])) / TICKS for f in map(_stat_fields, pids)]
 
     def settle(self, workers: int, seconds: float = 180) -> list[int]:
         """Wait until all workers are forked and idle (a booting worker imports TensorFlow: busy CPU)."""
@@ -90,9 +90,9 @@ class Server:
         while time.monotonic() < deadline:
             pids = self.worker_pids()
             if len(pids) == workers:
-                before = self.cpu_seconds(pids)
+                before = sum(self.cpu_seconds(pids))
                 time.sleep(0.5)
-                if self.worker_pids() == pids and self.cpu_seconds(pids) - before <= 0.02 * workers:
+                if self.worker_pids() == pids and sum(self.cpu_seconds(pids)) - before <= 0.02 * workers:
                     return pids
             else:
                 time.sleep(0.2)
