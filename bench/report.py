@@ -47,6 +47,9 @@ def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
         ("repeated seed spec: p50 latency (ms)", lambda m: _number(m.phases["repeated"].percentile(0.5))),
         ("repeated seed spec: p99 latency (ms)", lambda m: _number(m.phases["repeated"].percentile(0.99))),
         ("repeated seed spec: requests in the window", lambda m: f"{m.phases['repeated'].count:,}"),
+        ("seed spec, new inputs in every body: requests/s", lambda m: _number(m.phases["new inputs"].rate)),
+        ("seed spec, new inputs in every body: p50 latency (ms)",
+         lambda m: _number(m.phases["new inputs"].percentile(0.5))),
         ("cold specs, 1 connection: median latency (ms)", lambda m: _number(m.phases["cold"].median)),
         (f"cold specs, {options.connections} connections: median latency (ms)",
          lambda m: _number(m.phases["growth"].median)),
@@ -129,7 +132,9 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"+0..{settings.get('max_requests_jitter', 0)}.",
         f"Client: {options.connections} concurrent connections, one thread and one http.client keep-alive "
         f"connection each, reopened whenever the server closes it. Repeated spec: {options.seconds:g} s or "
-        f"{options.cap:,} requests, whichever ends first; /v1/summary: half the time, a quarter of the requests. "
+        f"{options.cap:,} requests, whichever ends first (the same bytes each time, so the service's answer cache "
+        f"serves them); the seed spec with new inputs in every body (the model cache and a traced call, never "
+        f"the answer cache): half the time, half the requests; /v1/summary: half the time, a quarter of the requests. "
         f"Cold specs: "
         f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, and the stream of "
         f"distinct specs between the two RSS readings ({options.distinct:,} for the service and the floor, "

@@ -45,7 +45,8 @@ def _check(phase: load.Phase, name: str, measurement: Measurement) -> None:
         return
     answer = json.loads(phase.first_body)
     keys = SUMMARY_KEYS if "summary" in name else PREDICT_KEYS
-    if not keys <= answer.keys() or (name == "repeated" and answer["output_shape"] != [1, 4]):
+    seed_shaped = name in ("repeated", "new inputs")
+    if not keys <= answer.keys() or (seed_shaped and answer["output_shape"] != [1, 4]):
         measurement.problems.append(f"{name}: unexpected answer {phase.first_body[:200]!r}")
 
 
@@ -83,6 +84,8 @@ def _speed(server: servers.Server, options: argparse.Namespace, measurement: Mea
         measurement.busiest_worker = max(used) / sum(used) if sum(used) else 0.0
     phases["summary"] = load.run(port, "/v1/summary", load.repeated(specs.SEED_SUMMARY, options.cap // 4),
                                  options.connections, options.seconds / 2)
+    phases["new inputs"] = load.run(port, "/v1/predict", specs.seed_with_new_inputs(options.cap // 2),
+                                    options.connections, options.seconds / 2)
 
 
 def measure(contender: servers.Contender, options: argparse.Namespace, workers: int) -> Measurement:

@@ -46,3 +46,12 @@ def distinct_body(index: int) -> dict:
 def distinct_bodies(indices: range) -> list[bytes]:
     """The encoded variants for these indices."""
     return [encode(distinct_body(index)) for index in indices]
+
+
+def seed_with_new_inputs(count: int) -> list[bytes]:
+    """The seed model with other inputs in every body: the model is reused, the answer never."""
+    bodies = []
+    for index in range(count):
+        inputs = [[[(index + 2 * row + column) % 997 / 100 for column in range(2)] for row in range(3)]]
+        bodies.append(encode(dict(SEED_BODY, inputs=inputs)))
+    return bodies

@@ -16,8 +16,9 @@ graceful_timeout = int(os.environ.get("KSS_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle workers now and then so that any slow growth of Keras/TensorFlow state is shed; jitter keeps
 # them from restarting together.
-max_requests = int(os.environ.get("KSS_MAX_REQUESTS", "5000"))
-max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "500"))
+# A worker answers ~1,000 cached requests a second and takes ~5 s to start (TensorFlow), so the count is high.
+max_requests = int(os.environ.get("KSS_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "10000"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
