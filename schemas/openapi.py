@@ -55,6 +55,8 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
             "/healthz": _get("The process is alive", "healthz", _content(Health)),
             "/readyz": _get("TensorFlow is loaded and a warm-up model ran", "readyz", _content(Health), ("503",)),
             "/openapi.json": _get("This document", "openapi", {"application/json": {"schema": {"type": "object"}}}),
+            "/metrics": _get("Prometheus metrics, summed over all workers", "metrics",
+                             {"text/plain": {"schema": {"type": "string"}}}),
         },
         "components": {"schemas": definitions["$defs"]},
     }

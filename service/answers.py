@@ -3,7 +3,7 @@ from typing import Optional
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 
-from . import keras_core, limits, safety
+from . import keras_core, limits, observability, safety
 from .canonical import CanonicalSpec, canonical_spec
 from .errors import InvalidInputs, ModelRejected
 from .model_cache import LruCache, spec_key
@@ -35,6 +35,7 @@ class Answers:
         report = self.reports.get(key)
         if report is None:
             report = keras_core.plan(spec, input_shape, seed=0).report
+            observability.count_build("summary")
             limits.check_params(report, "max_summary_params", self.settings)
             self.reports.put(key, report)
         return SummaryResponse(layers=report.layers, params=report.params, summary=report.summary)
@@ -46,6 +47,7 @@ class Answers:
         ready = self.models.get(key)
         if ready is None:
             planned = keras_core.plan(spec, input_shape, seed)
+            observability.count_build("predict")
             limits.check_params(planned.report, "max_params", self.settings)
             limits.check_activations(planned.report, batch, self.settings)
             limits.check_work(planned.report, batch, self.settings)

@@ -4,7 +4,7 @@ from typing import Optional
 
 from flask import Flask
 
-from . import errors, keras_core, routes
+from . import errors, keras_core, observability, routes
 from .admission import Admission
 from .answers import Answers
 from .model_cache import LruCache
@@ -44,6 +44,7 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
                                             settings.hard_timeout_s if settings.watchdog else None)
     keras_core.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
     errors.init_app(app)
+    observability.init_app(app)
     app.register_blueprint(routes.bp)
     _warm_up(app)
     return app

@@ -9,6 +9,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas import Problem, ProblemItem
 
+from . import observability
+
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -80,11 +82,19 @@ def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None)
 
 
 def _service_error(error: ServiceError) -> Response:
+    observability.count_refusal(type(error).__name__)
     return problem_response(Problem(title=error.title, status=error.status, detail=error.detail,
                                     errors=error.errors, **error.extra), error.headers)
 
 
+def _validation_error(error: ValidationError) -> Response:
+    observability.count_refusal("ValidationError")
+    return problem_response(problem_from_validation(error))
+
+
 def _http_exception(error: HTTPException) -> Response:
+    # the class, not the message: werkzeug's HTTPException classes are a small fixed set
+    observability.count_refusal(type(error).__name__)
     if isinstance(error, InternalServerError) and error.original_exception is not None:
         log.error("unhandled error", exc_info=error.original_exception)
     problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
@@ -95,6 +105,6 @@ def _http_exception(error: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     """Register the one mapping of every error to problem+json, on the app so routing 404/405 use it too."""
     app.register_error_handler(ServiceError, _service_error)
-    app.register_error_handler(ValidationError, lambda e: problem_response(problem_from_validation(e)))
+    app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, lambda e: _http_exception(InternalServerError(original_exception=e)))

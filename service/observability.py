@@ -1,0 +1,104 @@
+"""Prometheus metrics, GET /metrics, and one JSON access-log line per request tagged with its X-Request-ID.
+
+Under gunicorn, gunicorn_conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports prometheus-client:
+each worker then writes its samples to files there and a scrape answered by any worker sums them all.
+Without it (the Flask test client, one process) the samples live in this process's default registry.
+"""
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from typing import Optional
+
+from flask import Flask, Response, g, request
+from flask.logging import has_level_handler
+from prometheus_client import (CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, CollectorRegistry, Counter, Histogram,
+                               generate_latest, multiprocess)
+
+# prometheus-client chooses where samples live once, at import, from this variable; scrapes must agree with it
+# even if the variable changes later in this process.
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Label values must come from small fixed sets: a client could otherwise mint a time series per request.
+_LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_UNMATCHED_ROUTE = "unmatched"
+_LOGGED_PATH_CHARS = 256
+
+access_log = logging.getLogger("kss.access")
+
+REQUESTS = Counter("kss_http_requests_total", "HTTP requests answered, by method, route template and status.",
+                   ["method", "route", "status"])
+LATENCY = Histogram("kss_http_request_duration_seconds", "Time to answer a request, by method and route template.",
+                    ["method", "route"],
+                    # up to the 60 s worker timeout: a large predict takes seconds, /healthz a millisecond
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+BUILDS = Counter("kss_model_builds_total", "Models whose shapes Keras built, by endpoint kind.", ["kind"])
+REFUSALS = Counter("kss_refusals_total", "Problem+json answers, by the error class that caused them.", ["reason"])
+
+
+def count_build(kind: str) -> None:
+    """Count one model Keras built; `kind` is the endpoint's ("predict" or "summary")."""
+    BUILDS.labels(kind).inc()
+
+
+def count_refusal(reason: str) -> None:
+    """Count one problem+json answer; `reason` is an error class name from the one error mapping."""
+    REFUSALS.labels(reason).inc()
+
+
+def request_id(header: Optional[str]) -> str:
+    """The client's X-Request-ID if it is a short token of safe characters, else a fresh one."""
+    if header and _SANE_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def _start() -> None:
+    g.kss_started = time.perf_counter()
+    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
+
+
+def _finish(response: Response) -> Response:
+    """Count, time and log the request (never its body), and echo its request id."""
+    seconds = time.perf_counter() - g.get("kss_started", time.perf_counter())
+    rid = g.get("request_id") or request_id(request.headers.get(REQUEST_ID_HEADER))
+    method = request.method if request.method in _LABELLED_METHODS else "other"
+    route = request.url_rule.rule if request.url_rule is not None else _UNMATCHED_ROUTE
+    REQUESTS.labels(method, route, str(response.status_code)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+    response.headers[REQUEST_ID_HEADER] = rid
+    access_log.info(json.dumps({
+        "method": request.method[:16], "path": request.path[:_LOGGED_PATH_CHARS], "route": route,
+        "status": response.status_code, "duration_ms": round(seconds * 1000, 3), "request_id": rid,
+        "pid": os.getpid()}))
+    return response
+
+
+def metrics() -> Response:
+    """Every metric in Prometheus's text format, summed over all gunicorn workers."""
+    registry = REGISTRY
+    if MULTIPROCESS:
+        registry = CollectorRegistry()  # per scrape, as prometheus-client's multiprocess docs prescribe
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+def _configure_access_log() -> None:
+    """Print access lines bare to stdout unless the host already handles them (Flask's rule for app.logger)."""
+    access_log.setLevel(logging.INFO)
+    if not has_level_handler(access_log):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+
+
+def init_app(app: Flask) -> None:
+    """Count, time and log every request of `app`, and serve GET /metrics."""
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
+    _configure_access_log()
