@@ -1,5 +1,8 @@
 """The one gunicorn configuration, used by `make serve`, docker-compose and the integration tests."""
+import glob
 import os
+import shutil
+import tempfile
 
 wsgi_app = "service.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -22,3 +25,31 @@ max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "10000"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
+
+# Metrics: prometheus-client's multiprocess mode, so that a scrape answered by any worker counts all of them.
+# The directory must be known before a worker imports prometheus-client and must start empty on each run.
+_METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_made_metrics_dir = None
+
+
+def on_starting(server):
+    """In the master, before any worker forks: give the workers one empty metrics directory."""
+    global _made_metrics_dir
+    directory = os.environ.get(_METRICS_DIR_VARIABLE)
+    if directory:  # the operator's: keep it, but drop the last run's samples
+        os.makedirs(directory, exist_ok=True)
+        for stale in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(stale)
+    else:
+        _made_metrics_dir = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
+
+
+def child_exit(server, worker):
+    """A dead worker's counters stay in the sums; only its live gauges must be dropped."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

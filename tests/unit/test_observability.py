@@ -3,12 +3,14 @@ import json
 import logging
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.forms import SEED_BODY
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCESS_FIELDS = {"method", "path", "route", "status", "duration_ms", "request_id", "pid"}
 BODY_MARKER = "body-marker-7f3a9c"
 
@@ -104,3 +106,29 @@ def test_metrics_are_prometheus_text_and_documented(client):
     assert "text/plain" in client.get("/openapi.json").get_json()["paths"]["/metrics"]["get"]["responses"]["200"][
         "content"]
 
+
+@pytest.fixture
+def gunicorn_hooks(monkeypatch):
+    """The hooks of the one gunicorn config, with PROMETHEUS_MULTIPROC_DIR restored afterwards."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "placeholder")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    namespace: dict = {}
+    exec((ROOT / "service" / "gunicorn_conf.py").read_text(), namespace)
+    return namespace
+
+
+def test_gunicorn_master_makes_a_metrics_dir_and_removes_it_on_exit(gunicorn_hooks):
+    gunicorn_hooks["on_starting"](None)
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert directory.is_dir() and not any(directory.iterdir())
+    gunicorn_hooks["on_exit"](None)
+    assert not directory.exists()
+
+
+def test_gunicorn_master_empties_an_operators_metrics_dir_and_keeps_it(gunicorn_hooks, tmp_path, monkeypatch):
+    (tmp_path / "counter_123.db").write_bytes(b"stale")
+    (tmp_path / "notes.txt").write_text("not ours")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    gunicorn_hooks["on_starting"](None)
+    gunicorn_hooks["on_exit"](None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
