@@ -159,11 +159,13 @@ class NativeLayer(ApiModel):
 
 
 def _layer_tag(value: Any) -> str:
-    """Pick the union member: native configs by class_name, concise layers by type."""
+    """Pick the union member: concise layers by type, native configs by class_name."""
     get = value.get if isinstance(value, dict) else lambda key, default=None: getattr(value, key, default)
-    if get("class_name") is not None:
-        return "<native>"
     layer_type = get("type")
+    # `type` decides first: a concise layer may carry any other key, class_name too (so says the document),
+    # while a native config never has a `type`.
+    if layer_type is None and get("class_name") is not None:
+        return "<native>"
     return f"<{layer_type}>" if layer_type in _TYPED_LAYERS else "<other>"
 
 
