@@ -1,5 +1,6 @@
 """Metrics and access lines from the real gunicorn with two workers: counts from both add up in every scrape."""
 import json
+import time
 import uuid
 
 import pytest
@@ -9,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.conftest import live_server
 
 pytestmark = pytest.mark.integration
+WORKERS = 2
 MAX_ROUNDS = 200  # requests until both workers have answered some; the kernel usually spreads them at once
 
 
@@ -16,8 +18,22 @@ MAX_ROUNDS = 200  # requests until both workers have answered some; the kernel u
 def own_server(tmp_path_factory):
     """A gunicorn of its own, so that its counters and its log hold only this module's requests."""
     log_path = tmp_path_factory.mktemp("metrics") / "gunicorn.log"
-    with live_server(log_path, WEB_CONCURRENCY="2") as (process, url):
+    with live_server(log_path, WEB_CONCURRENCY=str(WORKERS)) as (process, url):
+        _wait_for_every_worker(url, log_path)
         yield url, log_path
+
+
+def _wait_for_every_worker(url: str, log_path, seconds: float = 120) -> None:
+    """live_server returns once one worker is ready; the other may still be importing TensorFlow."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        requests.get(f"{url}/readyz", headers={"X-Request-ID": f"ready-{uuid.uuid4().hex}"}, timeout=10)
+        ready = {line["pid"] for line in access_lines(log_path)
+                 if line["route"] == "/readyz" and line["status"] == 200}
+        if len(ready) == WORKERS:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"not every worker answered /readyz within {seconds}s:\n{log_path.read_text()[-3000:]}")
 
 
 def access_lines(log_path) -> list[dict]:
@@ -47,18 +63,18 @@ def served_by(log_path, prefix: str) -> dict[str, int]:
 def test_counts_from_both_workers_add_up_in_every_scrape(own_server):
     url, log_path = own_server
     sent = 0
-    while sent < 20 or (len(set(served_by(log_path, "hz-").values())) < 2 and sent < MAX_ROUNDS):
+    while sent < 20 or (len(set(served_by(log_path, "hz-").values())) < WORKERS and sent < MAX_ROUNDS):
         # a new connection each time: sync workers close it anyway, and any worker may accept the next one
         assert requests.get(f"{url}/healthz", headers={"X-Request-ID": f"hz-{sent}"}, timeout=10).ok
         sent += 1
     healthz_workers = set(served_by(log_path, "hz-").values())
-    assert len(healthz_workers) == 2, f"one worker answered all {sent} requests"
+    assert len(healthz_workers) == WORKERS, f"one worker answered all {sent} requests"
 
     scrapes = [healthz_count(url) for _ in range(8)]
-    while len({served_by(log_path, "")[rid] for _, rid in scrapes}) < 2 and len(scrapes) < MAX_ROUNDS:
+    while len({served_by(log_path, "")[rid] for _, rid in scrapes}) < WORKERS and len(scrapes) < MAX_ROUNDS:
         scrapes.append(healthz_count(url))
     assert {count for count, _ in scrapes} == {sent}
-    assert len({served_by(log_path, "")[rid] for _, rid in scrapes}) == 2
+    assert len({served_by(log_path, "")[rid] for _, rid in scrapes}) == WORKERS
 
 
 def test_every_request_gets_one_json_access_line(own_server):
