@@ -7,6 +7,11 @@ from pydantic.json_schema import models_json_schema
 from .messages import Health, PredictRequest, PredictResponse, Problem, SummaryRequest, SummaryResponse
 
 _REF = "#/components/schemas/{model}"
+# The README's seed question; an example body also makes schemathesis send one request the service accepts.
+_SEED_MODEL = {"layers": [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
+                          {"type": "Activation", "activation": "relu"},
+                          {"type": "Flatten"},
+                          {"type": "Dense", "units": 4}]}
 _PROBLEM = "application/problem+json"
 _ERRORS = {
     "400": "Malformed JSON, or nested deeper than the limit",
@@ -17,18 +22,19 @@ _ERRORS = {
 }
 
 
-def _content(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
-    return {media_type: {"schema": {"$ref": _REF.format(model=model.__name__)}}}
+def _content(model: type[BaseModel], media_type: str = "application/json", **extra: Any) -> dict[str, Any]:
+    return {media_type: {"schema": {"$ref": _REF.format(model=model.__name__)}, **extra}}
 
 
 def _problems(*codes: str) -> dict[str, Any]:
     return {code: {"description": _ERRORS[code], "content": _content(Problem, _PROBLEM)} for code in codes}
 
 
-def _post(summary: str, request: type[BaseModel], answer: type[BaseModel], operation_id: str) -> dict[str, Any]:
+def _post(summary: str, request: type[BaseModel], answer: type[BaseModel], operation_id: str,
+          example: dict[str, Any]) -> dict[str, Any]:
     return {"post": {
         "operationId": operation_id, "summary": summary,
-        "requestBody": {"required": True, "content": _content(request)},
+        "requestBody": {"required": True, "content": _content(request, example=example)},
         "responses": {"200": {"description": "The answer", "content": _content(answer)},
                       **_problems("400", "413", "415", "422", "503")}}}
 
@@ -49,9 +55,9 @@ def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
                                 "shapes, parameter counts and the Keras summary."},
         "paths": {
             "/v1/predict": _post("Build the model, predict on the inputs", PredictRequest, PredictResponse,
-                                 "predict"),
+                                 "predict", {"model": _SEED_MODEL, "inputs": [[[1, 2], [3, 4], [5, 6]]]}),
             "/v1/summary": _post("Shapes, params and summary, no weights allocated", SummaryRequest,
-                                 SummaryResponse, "summary"),
+                                 SummaryResponse, "summary", {"model": _SEED_MODEL}),
             "/healthz": _get("The process is alive", "healthz", _content(Health)),
             "/readyz": _get("TensorFlow is loaded and a warm-up model ran", "readyz", _content(Health), ("503",)),
             "/openapi.json": _get("This document", "openapi", {"application/json": {"schema": {"type": "object"}}}),
