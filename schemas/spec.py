@@ -137,6 +137,13 @@ class OtherLayer(_ConciseLayer):
     type: LayerTypeName(_OTHER_LAYER_TYPES)
 
 
+# The document says null, as Keras writes it for its built-ins; the class's own name is accepted too, which
+# JSON Schema cannot say (no keyword compares two properties), so the description says it.
+BuiltinRegistration = Annotated[Optional[str], WithJsonSchema({
+    "type": "null", "description": "null, as Keras writes it for built-in classes (the class_name itself is also "
+                                   "accepted); any other name would resolve through Keras's custom-object registry."})]
+
+
 def _builtin_registration(model: Any) -> Any:
     """A registered_name other than the class's own would resolve through Keras's custom-object registry."""
     if model.registered_name not in (None, model.class_name):
@@ -151,7 +158,7 @@ class NativeLayer(ApiModel):
     class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
     config: dict[str, Any] = Field(default_factory=dict)
     module: Optional[Literal["keras.layers"]] = None
-    registered_name: Optional[str] = None
+    registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     weights: Optional[LayerWeights] = None
 
@@ -212,7 +219,7 @@ class SequentialDocument(ApiModel):
     class_name: Literal["Sequential"]
     config: SequentialConfig
     module: Optional[Literal["keras", "keras.models"]] = None
-    registered_name: Optional[str] = None
+    registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     compile_config: Optional[dict[str, Any]] = None
     keras_version: Optional[str] = None
