@@ -64,7 +64,7 @@ def test_counts_from_both_workers_add_up_in_every_scrape(own_server):
     url, log_path = own_server
     sent = 0
     while sent < 20 or (len(set(served_by(log_path, "hz-").values())) < WORKERS and sent < MAX_ROUNDS):
-        # a new connection each time: sync workers close it anyway, and any worker may accept the next one
+        # no session: a new connection each time, which either worker may accept
         assert requests.get(f"{url}/healthz", headers={"X-Request-ID": f"hz-{sent}"}, timeout=10).ok
         sent += 1
     healthz_workers = set(served_by(log_path, "hz-").values())

@@ -7,9 +7,9 @@ places, and nowhere else:
 - "rectangular": no JSON Schema names it, and schemathesis 3.39 cannot generate from a recursive or deeply
   nested number-array schema in bounded time, so `inputs` and `weights` are documented as arrays whose items
   are open. Positive cases get hand-made rectangular number arrays there instead (`rectangular_numbers`).
-- meaning: a body the document allows can still describe a model Keras refuses, inputs that do not fit
-  the model, or a request past a configured limit; the service answers those with the documented 422
-  (400 for nesting depth). positive_data_acceptance counts exactly these as accepted; every other refusal of
+- meaning: a body the document allows can still describe a model Keras refuses, a nested object outside
+  the allow-list of service/safety.py, inputs that do not fit the model, or a request past a configured
+  limit; the service answers those with the documented 422 (400 for nesting depth, 413 for size). positive_data_acceptance counts exactly these as accepted; every other refusal of
   a positive case, a validation refusal above all, still fails it.
 """
 import copy
@@ -32,6 +32,7 @@ from schemathesis.transports.responses import get_json  # noqa: E402
 
 from service.app import create_app  # noqa: E402
 from service.errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
+from service.safety import RefusedObject  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 pytestmark = [pytest.mark.property, pytest.mark.slow]
@@ -42,11 +43,12 @@ schemathesis.experimental.OPEN_API_3_1.enable()
 # Small limits keep Keras builds and bodies small; the limits themselves are answered like any other refusal.
 SMALL_LIMITS = Settings(max_body_bytes=100_000, max_layers=8, max_input_elements=1_000, max_batch=8,
                         max_params=100_000, max_summary_params=1_000_000, max_activation_elements=100_000)
-SEMANTIC_REFUSALS = {ModelRejected.title, InvalidInputs.title, LimitExceeded.title}
+SEMANTIC_REFUSALS = {ModelRejected.title, RefusedObject.title, InvalidInputs.title, LimitExceeded.title}
 
 
 def positive_data_acceptance_but_meaning(ctx, response, case):
-    """positive_data_acceptance, where a refusal on meaning (Keras, inputs vs model, a limit) counts as accepted."""
+    """positive_data_acceptance, where a refusal on meaning (Keras, the allow-list, inputs vs model, a limit)
+    counts as accepted."""
     if response.headers.get("Content-Type") == "application/problem+json" \
             and get_json(response).get("title") in SEMANTIC_REFUSALS:
         return None
