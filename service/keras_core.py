@@ -94,6 +94,27 @@ def _constructor_defaults(class_name: str) -> dict[str, Any]:
             or p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
 
 
+def _check_activation(made: Any, layer: CanonicalLayer) -> None:
+    """Refuse activations whose shapes Keras's inference gets wrong or that cannot run as named.
+
+    Keras builds an activation's shapes without calling it, so both would pass /v1/summary and only fail,
+    or answer shapes the layer table contradicts, in /v1/predict.
+    """
+    activation = getattr(made, "activation", None)
+    if activation is keras.activations.glu:
+        raise ModelRejected("the glu activation is not supported: it halves the last axis while Keras's shape "
+                            "inference reports it unchanged, so the answer's shapes would be wrong",
+                            loc=list(layer.loc), error_type="unsupported_activation")
+    if callable(activation):
+        required = [p.name for p in list(inspect.signature(activation).parameters.values())[1:]
+                    if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
+                    and p.kind is not inspect.Parameter.VAR_POSITIONAL]
+        if required:
+            raise ModelRejected(f"the {activation.__name__} activation needs the arguments {required}, which an "
+                                "activation given by name cannot carry", loc=list(layer.loc),
+                                error_type="unsupported_activation")
+
+
 def _make_layer(layer: CanonicalLayer) -> Any:
     """Deserialize one allowed built-in layer, with Keras's safe mode on."""
     config = {"module": "keras.layers", "class_name": layer.class_name,
@@ -105,12 +126,7 @@ def _make_layer(layer: CanonicalLayer) -> Any:
                             error_type="keras_layer") from None
     except Exception as error:  # any refusal of a client's config is the client's 422
         raise ModelRejected(keras_message(error), loc=list(layer.loc), error_type="keras_layer") from None
-    if getattr(made, "activation", None) is keras.activations.glu:
-        # glu halves the last axis, but Keras's shape inference keeps it: the layer table and the summary
-        # would state a shape the layer does not output.
-        raise ModelRejected("the glu activation is not supported: it halves the last axis while Keras's shape "
-                            "inference reports it unchanged, so the answer's shapes would be wrong",
-                            loc=list(layer.loc), error_type="unsupported_activation")
+    _check_activation(made, layer)
     return made
 
 

@@ -116,3 +116,13 @@ def test_nonpositive_input_axis_is_refused(client):
 def test_unknown_top_level_field_is_refused(client):
     problem = _problem(client.post("/v1/predict", json=dict(SEED_BODY, sed=1)), 422)
     assert problem.errors[0].loc == ["sed"]
+
+
+@pytest.mark.parametrize("path", ["/v1/summary", "/v1/predict"])
+@pytest.mark.parametrize("activation, words", [("glu", "halves the last axis"), ("threshold", "needs the arguments")])
+def test_activations_keras_cannot_shape_or_run_by_name_are_refused_by_both_endpoints(client, path, activation, words):
+    layers = [{"type": "Dense", "units": 4, "input_shape": [3]}, {"type": "Activation", "activation": activation}]
+    body = {"model": {"layers": layers}, **({"inputs": [[1.0, 2.0, 3.0]]} if path == "/v1/predict" else {})}
+    problem = _problem(client.post(path, json=body), 422)
+    assert words in problem.detail
+    assert problem.errors[0].loc == ["model", "layers", 1]
