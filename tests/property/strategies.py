@@ -24,8 +24,8 @@ MAX_LAYERS = 6
 MAX_RECURRENT_STEPS = 8  # Keras runs a recurrent layer step by step
 SEED_LIMIT = 2**31 - 1
 
-# keras.activations by name, all but: glu, which halves the last axis while Keras reports it unchanged (see
-# test_known_bugs.py); threshold, which needs arguments a name cannot carry.
+# keras.activations by name, all but: glu, which the service refuses (it halves the last axis while Keras's
+# shape inference keeps it; see REFUSED_ACTIVATIONS); threshold, which needs arguments a name cannot carry.
 ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "softplus", "softsign", "tanh", "selu", "elu", "celu",
                "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
                "leaky_relu", "log_sigmoid", "log_softmax", "mish", "relu6", "silu", "soft_shrink", "sparse_plus",
@@ -160,9 +160,8 @@ def dropout_layers(draw, shape: Shape) -> Layer:
 
 @st.composite
 def rescaling_layers(draw, shape: Shape) -> Layer:
-    """Rescaling, offset always given: the service refuses it left out (see test_known_bugs.py)."""
-    return {"type": "Rescaling", "scale": draw(st.floats(-2, 2, allow_subnormal=False)),
-            "offset": draw(st.floats(-1, 1, allow_subnormal=False))}
+    layer = {"type": "Rescaling", "scale": draw(st.floats(-2, 2, allow_subnormal=False))}
+    return _maybe(draw, layer, "offset", st.floats(-1, 1, allow_subnormal=False))
 
 
 @st.composite
@@ -473,6 +472,27 @@ def unknown_arguments(draw, case: ModelCase) -> BrokenRequest:
                          ["model", "layers", index])
 
 
+# Activations a layer may not have: glu (refused by the service) and names Keras does not know.
+REFUSED_ACTIVATIONS = ("glu", "relux", "Linear", "no_such_activation")
+ACTIVATED_LAYERS = ("Dense", "Activation", "Conv1D", "Conv2D", "SimpleRNN", "LSTM", "GRU")
+
+
+@st.composite
+def refused_activations(draw, case: ModelCase) -> BrokenRequest:
+    """A layer's activation, or a new Activation layer's, that the service must refuse."""
+    activation = draw(st.sampled_from(REFUSED_ACTIVATIONS))
+    activated = [i for i, layer in enumerate(case.layers) if layer["type"] in ACTIVATED_LAYERS]
+    if activated and draw(st.booleans()):
+        index = draw(st.sampled_from(activated))
+        layers = [dict(layer) for layer in case.layers]
+        layers[index]["activation"] = activation
+    else:
+        index = draw(st.integers(0, len(case.layers)))
+        layers = _insert(case, index, [{"type": "Activation", "activation": activation}])
+    return BrokenRequest(f"activation {activation}", *_endpoint(draw, case, {"layers": layers}),
+                         ["model", "layers", index])
+
+
 def _lists_at_depth(node: list, depth: int) -> list[list]:
     """Every nested list `depth` levels below `node`."""
     return [node] if depth == 0 else [inner for item in node for inner in _lists_at_depth(item, depth - 1)]
@@ -531,7 +551,7 @@ def json_copy(value: Any) -> Any:
 
 
 BREAKERS = (impossible_reshapes, oversized_windows, wrong_rank_layers, negative_sizes, unknown_arguments,
-            ragged_inputs, misshapen_inputs)
+            refused_activations, ragged_inputs, misshapen_inputs)
 
 
 @st.composite

@@ -8,18 +8,16 @@ from tests.property.strategies import broken_requests
 
 pytestmark = pytest.mark.property
 THRICE = share(3)  # refusals are cheap: no weights, no forward pass
-# Flaws refused at the right status but located at ["model"] only; see test_known_bugs.py.
-LOCATED_AT_THE_MODEL_ONLY = {"layer of the wrong rank"}
 
 
 @THRICE
 @given(broken=broken_requests())
 def test_broken_requests_get_a_4xx_problem_that_locates_the_flaw(service, broken):
     """9. Impossible Reshape, windows larger than their axis, layers of the wrong rank, non-positive sizes,
-    unknown arguments, ragged or misshapen inputs: each a 4xx problem+json whose first error is at the flaw."""
+    unknown arguments, refused activations, ragged or misshapen inputs: each a 4xx problem+json whose first
+    error is at the flaw."""
     event(broken.flaw)
     problem = service.problem(broken.path, broken.body)
     assert problem.errors, f"{broken.flaw}: the problem names no location: {problem.detail}"
     where = problem.errors[0].loc
-    precise = broken.loc if broken.flaw not in LOCATED_AT_THE_MODEL_ONLY else broken.loc[:1]
-    assert where[:len(precise)] == precise, f"{broken.flaw} located at {where}, not at {broken.loc}"
+    assert where[:len(broken.loc)] == broken.loc, f"{broken.flaw} located at {where}, not at {broken.loc}"
