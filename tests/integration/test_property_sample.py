@@ -15,8 +15,9 @@ SAMPLE = share(0.25)  # each request pays for HTTP and a worker's queue; the tes
 @pytest.fixture(scope="module")
 def live(server, http):
     """The live server as the properties call it."""
-    def post(path: str, body: dict):
-        response = http.post(f"{server}{path}", json=body, timeout=60)
+    def post(path: str, data: bytes):
+        response = http.post(f"{server}{path}", data=data, headers={"Content-Type": "application/json"},
+                             timeout=60)
         return response.status_code, response.headers.get("Content-Type", "").split(";")[0], response.content
     return Service(post)
 

@@ -4,14 +4,14 @@ Every body is noted, so a falsifying example prints the exact request to replay;
 for its status and media type and parsed back through the response models.
 """
 import json
-from typing import Callable
+from typing import Callable, Optional
 
 from hypothesis import note, reject
 
 from schemas import PredictResponse, Problem, SummaryResponse
 
-# (path, body) -> (status, media type, raw body)
-Post = Callable[[str, dict], tuple[int, str, bytes]]
+# (path, JSON body as bytes) -> (status, media type, raw answer)
+Post = Callable[[str, bytes], tuple[int, str, bytes]]
 
 
 class Service:
@@ -20,13 +20,14 @@ class Service:
     def __init__(self, post: Post):
         self._post = post
 
-    def post(self, path: str, body: dict) -> tuple[int, str, bytes]:
+    def post(self, path: str, body: dict, indent: Optional[int] = None) -> tuple[int, str, bytes]:
+        """POST the body as JSON; another `indent` sends the same document as other bytes."""
         note(f"POST {path} {json.dumps(body)}")
-        return self._post(path, body)
+        return self._post(path, json.dumps(body, indent=indent).encode())
 
-    def predict_bytes(self, body: dict, may_overflow: bool = False) -> bytes:
+    def predict_bytes(self, body: dict, may_overflow: bool = False, indent: Optional[int] = None) -> bytes:
         """The raw 200 answer; a float32 overflow refused as 422 rejects the example when it may happen."""
-        status, media_type, content = self.post("/v1/predict", body)
+        status, media_type, content = self.post("/v1/predict", body, indent)
         if status == 422 and may_overflow and b'"non_finite_output"' in content:
             reject()
         assert status == 200, f"/v1/predict answered {status}: {content[:3000].decode(errors='replace')}"

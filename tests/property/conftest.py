@@ -12,12 +12,12 @@ from tests.property.profiles import PROFILE_VARIABLE
 @pytest.fixture(scope="session")
 def service(client):
     """The app through Flask's test client (session-scoped: Hypothesis runs fixtures once per test)."""
-    def post(path: str, body: dict):
+    def post(path: str, data: bytes):
         with warnings.catch_warnings():
             # Keras's advice on a valid model; gunicorn logs it and answers 200, and so must the test client
             # under pyproject's filterwarnings=error.
             warnings.filterwarnings("ignore", "You are using a softmax over axis", UserWarning)
-            response = client.post(path, json=body)
+            response = client.post(path, data=data, content_type="application/json")
         return response.status_code, response.mimetype, response.data
     return Service(post)
 

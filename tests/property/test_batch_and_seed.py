@@ -45,13 +45,19 @@ def first_weights_alone(case: ModelCase) -> Optional[ModelCase]:
 @THIRD
 @given(case=model_cases(), offset=st.integers(1, SEED_LIMIT))
 def test_the_same_body_gets_the_same_bytes_and_another_seed_other_weights(service, case, offset):
-    """7. Determinism: the same body, asked again after other requests, gets the same bytes; another seed
-    draws other weights, and changes nothing in a model without seeded weights."""
+    """7. Determinism: the same body, asked again after other requests, gets the same bytes, whether it is
+    answered from memory (the same bytes), by the built model (the same JSON in other bytes) or by a fresh
+    build (an explicit default makes it another spec); another seed draws other weights, and changes nothing
+    in a model without seeded weights."""
     other_seed = (case.seed + offset) % (SEED_LIMIT + 1)
-    first = service.predict_bytes(case.body(), case.may_overflow())
+    may_overflow = case.may_overflow()
+    first = service.predict_bytes(case.body(), may_overflow)
     service.summary(case.concise)
-    reseeded = service.predict(case.body(seed=other_seed), case.may_overflow())
-    assert service.predict_bytes(case.body(), case.may_overflow()) == first
+    reseeded = service.predict(case.body(seed=other_seed), may_overflow)
+    assert service.predict_bytes(case.body(), may_overflow) == first, "answered from memory"
+    assert service.predict_bytes(case.body(), may_overflow, indent=1) == first, "answered by the built model"
+    rebuilt = {"layers": [dict(layer, trainable=True) for layer in case.layers]}
+    assert service.predict_bytes(case.body(rebuilt), may_overflow) == first, "answered by a fresh build"
     probe = first_weights_alone(case)
     if probe is None:
         assert reseeded == PredictResponse.model_validate_json(first)
