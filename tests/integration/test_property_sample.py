@@ -1,6 +1,7 @@
 """A sample of the property suite through the real gunicorn server, its workers answering in turn."""
 import numpy as np
 import pytest
+import requests
 from hypothesis import given
 
 from tests.property.api import Service
@@ -12,14 +13,23 @@ pytestmark = [pytest.mark.integration, pytest.mark.property]
 SAMPLE = share(0.25)  # each request pays for HTTP and a worker's queue; the test client covers the rest
 
 
+def _service(server: str, post) -> Service:
+    def call(path: str, data: bytes):
+        response = post(f"{server}{path}", data=data, headers={"Content-Type": "application/json"}, timeout=60)
+        return response.status_code, response.headers.get("Content-Type", "").split(";")[0], response.content
+    return Service(call)
+
+
 @pytest.fixture(scope="module")
 def live(server, http):
-    """The live server as the properties call it."""
-    def post(path: str, data: bytes):
-        response = http.post(f"{server}{path}", data=data, headers={"Content-Type": "application/json"},
-                             timeout=60)
-        return response.status_code, response.headers.get("Content-Type", "").split(";")[0], response.content
-    return Service(post)
+    """The live server as the properties call it, over one keep-alive connection (so one worker)."""
+    return _service(server, http.post)
+
+
+@pytest.fixture(scope="module")
+def live_any_worker(server):
+    """The live server over a new connection per request, which any worker may accept."""
+    return _service(server, requests.post)
 
 
 @SAMPLE
@@ -36,9 +46,11 @@ def test_shapes_and_params_follow_the_oracles_over_http(live, case):
 
 @SAMPLE
 @given(case=model_cases())
-def test_every_worker_gives_the_same_bytes(live, case):
-    """Property 7 across processes: the answer depends on the body, not on the worker or its history."""
-    assert len({live.predict_bytes(case.body(), case.may_overflow()) for _ in range(4)}) == 1
+def test_every_worker_gives_the_same_bytes(live_any_worker, case):
+    """Property 7 across processes: the answer depends on the body, not on the worker or its history. (No
+    answer says which worker gave it; six new connections reach both of the two with probability ~97%.)"""
+    answers = {live_any_worker.predict_bytes(case.body(), case.may_overflow()) for _ in range(6)}
+    assert len(answers) == 1
 
 
 @SAMPLE
