@@ -24,8 +24,8 @@ MAX_LAYERS = 6
 MAX_RECURRENT_STEPS = 8  # Keras runs a recurrent layer step by step
 SEED_LIMIT = 2**31 - 1
 
-# keras.activations by name, all but: glu, which the service refuses (it halves the last axis while Keras's
-# shape inference keeps it; see REFUSED_ACTIVATIONS); threshold, which needs arguments a name cannot carry.
+# keras.activations by name, all but those the service refuses (REFUSED_ACTIVATIONS): glu, which halves the
+# last axis while Keras's shape inference keeps it, and threshold, which needs arguments a name cannot carry.
 ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "softplus", "softsign", "tanh", "selu", "elu", "celu",
                "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
                "leaky_relu", "log_sigmoid", "log_softmax", "mish", "relu6", "silu", "soft_shrink", "sparse_plus",
@@ -472,8 +472,8 @@ def unknown_arguments(draw, case: ModelCase) -> BrokenRequest:
                          ["model", "layers", index])
 
 
-# Activations a layer may not have: glu (refused by the service) and names Keras does not know.
-REFUSED_ACTIVATIONS = ("glu", "relux", "Linear", "no_such_activation")
+# Activations a layer may not have: glu and threshold (refused by the service), names Keras does not know.
+REFUSED_ACTIVATIONS = ("glu", "threshold", "relux", "Linear", "no_such_activation")
 ACTIVATED_LAYERS = ("Dense", "Activation", "Conv1D", "Conv2D", "SimpleRNN", "LSTM", "GRU")
 
 

@@ -1,5 +1,5 @@
-"""Minimal cases of the service bugs the properties found. Fixed ones stay as examples so they stay fixed;
-open ones fail on purpose (strict xfail) until fixed, and name the detour the strategies take meanwhile."""
+"""Minimal cases of the service bugs the properties found, kept as examples so they stay fixed. An open one
+would fail on purpose here (strict xfail) until fixed, naming the detour the strategies take meanwhile."""
 import pytest
 
 from schemas import PredictResponse, Problem
@@ -39,13 +39,11 @@ def test_a_layer_of_the_wrong_rank_is_located(client, path):
     assert Problem.model_validate_json(response.data).errors[0].loc == ["model", "layers", 1]
 
 
-@pytest.mark.xfail(strict=True, reason="/v1/summary builds shapes only, so an activation that fails when called "
-                                       "(threshold needs arguments) is summarized with a 200 while /v1/predict "
-                                       "refuses the same model (properties 8 and 9); strategies.ACTIVATIONS and "
-                                       "REFUSED_ACTIVATIONS leave threshold out")
 @pytest.mark.parametrize("layer", [{"type": "Activation", "activation": "threshold"},
                                    {"type": "Dense", "units": 3, "activation": "threshold"}])
 def test_summary_refuses_what_predict_refuses(client, layer):
+    """An activation that fails only when called (threshold needs arguments) was summarized with a 200 while
+    /v1/predict refused the model (properties 8 and 9)."""
     layers = [dict(layer, input_shape=[2])]
     assert _post(client, "/v1/predict", layers, [[1.0, 2.0]]).status_code == 422
     assert _post(client, "/v1/summary", layers, None).status_code == 422
