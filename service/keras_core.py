@@ -10,7 +10,7 @@ import inspect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 # Keras sizes the summary's console to the terminal (COLUMNS) unless told; answers must not depend on it.
 SUMMARY_WIDTH = 88  # Keras's own default width for Sequential summaries
@@ -94,18 +94,27 @@ def _constructor_defaults(class_name: str) -> dict[str, Any]:
             or p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
 
 
+def _activations(made: Any) -> Iterator[Any]:
+    """Every activation function of a layer and of the layers and cells inside it (wrappers, RNNs)."""
+    for part in made._flatten_layers(include_self=True, recursive=True):
+        for owner in (part, getattr(part, "cell", None)):
+            for attribute in ("activation", "recurrent_activation"):
+                function = getattr(owner, attribute, None)
+                if callable(function):
+                    yield function
+
+
 def _check_activation(made: Any, layer: CanonicalLayer) -> None:
     """Refuse activations whose shapes Keras's inference gets wrong or that cannot run as named.
 
     Keras builds an activation's shapes without calling it, so both would pass /v1/summary and only fail,
     or answer shapes the layer table contradicts, in /v1/predict.
     """
-    activation = getattr(made, "activation", None)
-    if activation is keras.activations.glu:
-        raise ModelRejected("the glu activation is not supported: it halves the last axis while Keras's shape "
-                            "inference reports it unchanged, so the answer's shapes would be wrong",
-                            loc=list(layer.loc), error_type="unsupported_activation")
-    if callable(activation):
+    for activation in _activations(made):
+        if activation is keras.activations.glu:
+            raise ModelRejected("the glu activation is not supported: it halves the last axis while Keras's "
+                                "shape inference reports it unchanged, so the answer's shapes would be wrong",
+                                loc=list(layer.loc), error_type="unsupported_activation")
         required = [p.name for p in list(inspect.signature(activation).parameters.values())[1:]
                     if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
                     and p.kind is not inspect.Parameter.VAR_POSITIONAL]
@@ -254,6 +263,16 @@ class ReadyModel:
         # once five models shared one lambda's code.
         return tf.function(functools.partial(_infer, self.model), input_signature=signature)
 
+    def _failing_layer(self, array: np.ndarray) -> list[Any]:
+        """Where a call failed: the inputs run through the layers one at a time (on the error path only)."""
+        tensor = array
+        for layer, canonical in zip(self.model.layers, self.spec.layers):
+            try:
+                tensor = layer(tensor, training=False)
+            except Exception:
+                return list(canonical.loc)
+        return ["model"]
+
     def predict(self, array: np.ndarray) -> np.ndarray:
         """A forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
         self.calls += 1
@@ -263,7 +282,8 @@ class ReadyModel:
         try:
             output = call(array)
         except Exception as error:
-            raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_call") from None
+            raise ModelRejected(keras_message(error), loc=self._failing_layer(array),
+                                error_type="keras_call") from None
         if isinstance(output, (list, tuple, dict)):
             raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
                                 loc=["model"], error_type="keras_call")

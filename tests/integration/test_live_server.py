@@ -1,5 +1,8 @@
 """Real HTTP against the real gunicorn server."""
+import json
+
 import pytest
+import requests
 
 from schemas import PredictResponse, Problem, SummaryResponse
 from tests.forms import RECURRENT_LAYERS, SEED_BODY, SEED_LAYERS_NO_FLATTEN, document_form
@@ -17,7 +20,11 @@ def test_the_seed_request_over_http(server, http):
 
 
 def test_identical_requests_get_identical_bodies_from_any_worker(server, http):
-    bodies = {http.post(f"{server}/v1/predict", json=SEED_BODY, timeout=30).content for _ in range(8)}
+    # A new connection for each request (a kept-alive one stays with one worker), and another spelling of
+    # the body each time, so that no worker answers from its answer cache.
+    bodies = {requests.post(f"{server}/v1/predict", data=json.dumps(SEED_BODY, indent=i), timeout=30,
+                            headers={"Content-Type": "application/json", "Connection": "close"}).content
+              for i in range(8)}
     assert len(bodies) == 1
     body = {"model": {"layers": SEED_LAYERS_NO_FLATTEN}, "inputs": SEED_BODY["inputs"]}
     answer = PredictResponse.model_validate_json(http.post(f"{server}/v1/predict", json=body, timeout=30).content)

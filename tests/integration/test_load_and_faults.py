@@ -26,8 +26,9 @@ HOSTILE_BODIES = [
     b'{"model": ',
     b'[' * 100_000,
 ]
-# Heavy enough to still be computing when SIGTERM arrives (~0.5 s), light enough for the limits.
-SLOW_BODY = {"model": {"layers": [{"type": "Conv2D", "filters": 256, "kernel_size": 5, "padding": "same",
+# Heavy enough to still be computing when SIGTERM arrives a second later (1.7e9 multiply-adds, seconds of
+# one core), light enough for the limits.
+SLOW_BODY = {"model": {"layers": [{"type": "Conv2D", "filters": 1024, "kernel_size": 5, "padding": "same",
                                    "input_shape": [32, 32, 64]}]},
              "inputs": [[[[0.5] * 64] * 32] * 32]}
 
@@ -77,7 +78,9 @@ def _worker_pids(master_pid: int) -> list[int]:
 
 def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
     log = tmp_path / "gunicorn.log"
-    with live_server(log, WEB_CONCURRENCY="2", KSS_THREADS=str(THREADS_PER_WORKER)) as (master, url):
+    # A generous deadline: this test is about faults, not overload (test_overload.py is).
+    with live_server(log, WEB_CONCURRENCY="2", KSS_THREADS=str(THREADS_PER_WORKER),
+                     KSS_REQUEST_DEADLINE_MS="30000") as (master, url):
         outcomes: list[Outcome] = []
         stop, counter = threading.Event(), itertools.count()
         clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes))
@@ -113,7 +116,7 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         slow = [threading.Thread(target=slow_request) for _ in range(2)]
         for thread in slow:
             thread.start()
-        time.sleep(0.3)
+        time.sleep(1.0)  # the bodies have arrived and are being computed
         terminated_at = time.monotonic()
         master.send_signal(signal.SIGTERM)
         for thread in slow:

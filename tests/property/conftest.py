@@ -1,7 +1,5 @@
 """The property suite's Hypothesis profiles (see profiles.py), the service as the properties call it, and
 the command that replays a failure."""
-import warnings
-
 import pytest
 from hypothesis import settings
 
@@ -13,11 +11,8 @@ from tests.property.profiles import PROFILE_VARIABLE
 def service(client):
     """The app through Flask's test client (session-scoped: Hypothesis runs fixtures once per test)."""
     def post(path: str, data: bytes):
-        with warnings.catch_warnings():
-            # Keras's advice on a valid model; gunicorn logs it and answers 200, and so must the test client
-            # under pyproject's filterwarnings=error.
-            warnings.filterwarnings("ignore", "You are using a softmax over axis", UserWarning)
-            response = client.post(path, data=data, content_type="application/json")
+        # Keras's UserWarnings (softmax over an axis of size 1) stay warnings: see pyproject's filterwarnings.
+        response = client.post(path, data=data, content_type="application/json")
         return response.status_code, response.mimetype, response.data
     return Service(post)
 
