@@ -35,6 +35,3 @@ ALLOWED_LAYER_TYPES: tuple[str, ...] = (
 
 # Cells are not layers of a Sequential model, but may appear nested inside an allowed layer's config.
 NESTED_ONLY_LAYER_TYPES: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
-
-# Layers whose input is integer indices, not real numbers.
-INTEGER_INPUT_LAYER_TYPES: frozenset[str] = frozenset({"Embedding", "CategoryEncoding"})

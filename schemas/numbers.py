@@ -6,6 +6,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
+FLOAT32_MAX = 3.4028234663852886e38  # what the model computes in; JSON integers may be far larger
 NESTED_NUMBERS_SCHEMA = {
     "description": "A number or a rectangular array of numbers, nested to any depth.",
     "anyOf": [{"type": "number"}, {"type": "array", "items": {}}],
@@ -24,6 +25,8 @@ def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
     if not isinstance(value, list):
         if isinstance(value, float) and not math.isfinite(value):
             raise _fail(path, "not_finite", "numbers must be finite")
+        if isinstance(value, int) and abs(value) > FLOAT32_MAX:
+            raise _fail(path, "not_finite", "numbers must fit a float32 (about ±3.4e38)")
         return ()
     if not value:
         raise _fail(path, "empty_array", "arrays must not be empty")

@@ -1,7 +1,7 @@
 """Who may use Keras now: one request at a time per worker, a bounded wait, and a watchdog.
 
 Keras keeps process-global state (the Python random seed behind initializers, per-thread name counters),
-so a worker's threads take turns. A request that cannot get its turn within its deadline is answered 503
+so a worker's threads take turns. A request that cannot get its turn within the deadline is answered 503
 with Retry-After at once instead of queueing without end; health and metrics never wait for a turn.
 A TensorFlow op cannot be interrupted from Python, so limits.check_work bounds each request's compute
 from shapes beforehand, and the watchdog ends a worker whose turn outlives `hard_timeout_s` (gunicorn
@@ -43,11 +43,11 @@ class Admission:
             threading.Thread(target=self._watch, name="kss-watchdog", daemon=True).start()
 
     @contextmanager
-    def turn(self, request_started: float) -> Iterator[None]:
-        """Hold this worker's Keras turn, waiting at most until the request's deadline."""
-        remaining = self._deadline_s - (time.monotonic() - request_started)
-        if not self._lock.acquire(timeout=max(remaining, 0.0)):
-            raise Overloaded((time.monotonic() - request_started) * 1000, retry_after_s=1)
+    def turn(self) -> Iterator[None]:
+        """Hold this worker's Keras turn, waiting for it at most the deadline."""
+        asked = time.monotonic()
+        if not self._lock.acquire(timeout=self._deadline_s):
+            raise Overloaded((time.monotonic() - asked) * 1000, retry_after_s=1)
         self._turn_started = time.monotonic()
         try:
             yield

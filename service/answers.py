@@ -34,7 +34,7 @@ class Answers:
         key = spec_key(spec, input_shape, seed=None)
         report = self.reports.get(key)
         if report is None:
-            report = keras_core.plan(spec, input_shape, seed=0).report
+            report = keras_core.plan(spec, input_shape, 0, self.settings.max_activation_elements).report
             observability.count_build("summary")
             limits.check_params(report, "max_summary_params", self.settings)
             self.reports.put(key, report)
@@ -46,16 +46,16 @@ class Answers:
         key = spec_key(spec, input_shape, seed)
         ready = self.models.get(key)
         if ready is None:
-            planned = keras_core.plan(spec, input_shape, seed)
+            planned = keras_core.plan(spec, input_shape, seed, self.settings.max_activation_elements // batch)
             observability.count_build("predict")
             limits.check_params(planned.report, "max_params", self.settings)
             limits.check_activations(planned.report, batch, self.settings)
-            limits.check_work(planned.report, batch, self.settings)
+            limits.check_work(planned.report, spec, batch, self.settings)
             ready = keras_core.materialize(planned)
             self.models.put(key, ready)
         else:  # the same model with another batch size may still be too large
             limits.check_activations(ready.report, batch, self.settings)
-            limits.check_work(ready.report, batch, self.settings)
+            limits.check_work(ready.report, spec, batch, self.settings)
         return ready
 
     def predict(self, request: PredictRequest) -> PredictResponse:

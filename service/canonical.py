@@ -5,6 +5,8 @@ from typing import Any, Optional, Union
 from schemas import LayersModelSpec, NativeLayer, SequentialDocument
 from schemas.spec import EmbeddingLayer
 
+from .errors import ModelRejected
+
 # Keys that say what the model's input is rather than configure the layer they sit on.
 _INPUT_HINT_KEYS = ("input_shape", "batch_input_shape", "batch_shape", "input_dim")
 
@@ -31,13 +33,21 @@ class CanonicalSpec:
     optimizer: Optional[str]
 
 
-def _input_shape_from(hints: dict[str, Any]) -> Optional[tuple[int, ...]]:
+def _axes(value: Any, loc: tuple) -> tuple:
+    """A shape from an unvalidated config: a list of axis sizes (checked positive later), else a 422."""
+    if not isinstance(value, (list, tuple)):
+        raise ModelRejected(f"a shape must be a list of axis sizes, got {value!r}"[:300], loc=list(loc),
+                            error_type="input_shape")
+    return tuple(value)
+
+
+def _input_shape_from(hints: dict[str, Any], loc: tuple) -> Optional[tuple[int, ...]]:
     """The non-batch input shape named by a layer's input hints, if any."""
     if hints.get("input_shape") is not None:
-        return tuple(hints["input_shape"])
+        return _axes(hints["input_shape"], loc + ("input_shape",))
     for key in ("batch_input_shape", "batch_shape"):
         if hints.get(key) is not None:
-            return tuple(hints[key][1:])
+            return _axes(hints[key], loc + (key,))[1:]
     if hints.get("input_dim") is not None:
         return (hints["input_dim"],)
     return None
@@ -77,7 +87,7 @@ def _layers(entries: list, base_loc: tuple) -> tuple[list[CanonicalLayer], Optio
         convert = _native_layer if isinstance(entry, NativeLayer) else _concise_layer
         layer, hints = convert(entry, loc)
         if not layers and first_hint is None:
-            first_hint = _input_shape_from(hints)
+            first_hint = _input_shape_from(hints, loc)
         if layer is not None:
             layers.append(layer)
     return layers, first_hint
@@ -95,12 +105,19 @@ def _compile_names(compile_config: Optional[dict[str, Any]]) -> tuple[Optional[s
 def canonical_spec(model: Union[LayersModelSpec, SequentialDocument]) -> CanonicalSpec:
     """Bring any accepted spec form to the one CanonicalSpec."""
     if isinstance(model, SequentialDocument):
-        layers, hint = _layers(model.config.layers, ("model", "config", "layers"))
+        layers_loc = ("model", "config", "layers")
+        layers, hint = _layers(model.config.layers, layers_loc)
         build_shape = model.config.build_input_shape or (model.build_config or {}).get("input_shape")
-        input_shape = hint or (tuple(build_shape[1:]) if build_shape else None)
-        loss, optimizer = _compile_names(model.compile_config)
-        return CanonicalSpec(model.config.name, input_shape, tuple(layers), loss, optimizer)
-    layers, hint = _layers(model.layers, ("model", "layers"))
-    input_shape = tuple(model.input_shape) if model.input_shape else hint
-    loss, optimizer = (model.compile.loss, model.compile.optimizer) if model.compile else (None, None)
-    return CanonicalSpec(model.name, input_shape, tuple(layers), loss, optimizer)
+        build_hint = _axes(build_shape, ("model", "build_config", "input_shape"))[1:] if build_shape else None
+        input_shape = hint or build_hint
+        name, (loss, optimizer) = model.config.name, _compile_names(model.compile_config)
+    else:
+        layers_loc = ("model", "layers")
+        layers, hint = _layers(model.layers, layers_loc)
+        input_shape = tuple(model.input_shape) if model.input_shape else hint
+        name = model.name
+        loss, optimizer = (model.compile.loss, model.compile.optimizer) if model.compile else (None, None)
+    if not layers:
+        raise ModelRejected("the model has no layer besides its InputLayer", loc=list(layers_loc),
+                            error_type="no_layers")
+    return CanonicalSpec(name, input_shape, tuple(layers), loss, optimizer)

@@ -25,7 +25,6 @@ class ServiceError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = [ProblemItem(loc=loc, msg=detail, type=error_type)] if loc is not None else None
-        self.error_type = error_type
         self.extra = extra
         self.headers: Optional[dict[str, str]] = None
 
@@ -87,7 +86,13 @@ def _service_error(error: ServiceError) -> Response:
                                     errors=error.errors, **error.extra), error.headers)
 
 
+# Only a request body failing its model is the client's fault; an answer failing its model is ours (500).
+REQUEST_MODELS = frozenset({"PredictRequest", "SummaryRequest"})
+
+
 def _validation_error(error: ValidationError) -> Response:
+    if error.title not in REQUEST_MODELS:
+        return _http_exception(InternalServerError(original_exception=error))
     observability.count_refusal("ValidationError")
     return problem_response(problem_from_validation(error))
 

@@ -5,8 +5,10 @@ It knows nothing of HTTP. Building happens in two steps so that limits can be ch
 `materialize` allocates and initializes the weights of a planned model.
 """
 import collections
+import dataclasses
 import functools
 import inspect
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -27,11 +29,12 @@ from keras.src.backend.common import global_state  # noqa: E402
 from schemas import LayerRow, ParamCounts  # noqa: E402
 
 from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
-from .errors import InvalidInputs, ModelRejected  # noqa: E402
+from .errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
 INTEGER_INPUT_LAYERS = {"Embedding"}
+ALLOCATES_WHEN_BUILT = {"Normalization"}
 
 
 @dataclass
@@ -83,15 +86,16 @@ def keras_message(error: BaseException) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _constructor_defaults(class_name: str) -> dict[str, Any]:
-    """The defaults of a layer's constructor arguments.
-
-    Some layers' from_config reads keys that their constructor makes optional (Rescaling's `offset`), so a
-    concise spec, which names only the arguments it sets, is completed with the defaults first.
-    """
+    """The defaults of a layer's constructor arguments."""
     parameters = inspect.signature(getattr(keras.layers, class_name).__init__).parameters.values()
-    return {p.name: p.default for p in parameters
-            if p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.KEYWORD_ONLY
-            or p.default is not inspect.Parameter.empty and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
+            and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+
+
+def _deserialize(class_name: str, config: dict[str, Any]) -> Any:
+    return keras.saving.deserialize_keras_object(
+        {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None},
+        safe_mode=True)
 
 
 def _activations(made: Any) -> Iterator[Any]:
@@ -126,10 +130,14 @@ def _check_activation(made: Any, layer: CanonicalLayer) -> None:
 
 def _make_layer(layer: CanonicalLayer) -> Any:
     """Deserialize one allowed built-in layer, with Keras's safe mode on."""
-    config = {"module": "keras.layers", "class_name": layer.class_name,
-              "config": _constructor_defaults(layer.class_name) | layer.config, "registered_name": None}
     try:
-        made = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        try:
+            made = _deserialize(layer.class_name, dict(layer.config))
+        except KeyError:
+            # Some layers' from_config reads keys their constructor makes optional (Rescaling's `offset`), and
+            # a concise spec names only what it sets: complete it with the constructor's defaults. Only then,
+            # so that Keras's messages do not list options the client never sent.
+            made = _deserialize(layer.class_name, _constructor_defaults(layer.class_name) | layer.config)
     except KeyError as error:
         raise ModelRejected(f"{layer.class_name} needs the argument {error}", loc=list(layer.loc),
                             error_type="keras_layer") from None
@@ -155,6 +163,28 @@ def _locate_failure(spec: CanonicalSpec, input_shape: tuple[int, ...]) -> list[A
     return ["model"]
 
 
+def _guard_allocating_builds(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
+                             max_elements: int) -> None:
+    """Refuse a layer that allocates its input's size when built, before it is built on too large an input.
+
+    StatelessScope defers weights, but Normalization broadcasts a scalar mean and variance to its input
+    shape in build(): that would allocate before any limit could be checked from the planned shapes.
+    Runs only for models holding such a layer: the layers before it are called symbolically once more.
+    """
+    if not any(layer.class_name in ALLOCATES_WHEN_BUILT for layer in spec.layers):
+        return
+    tensor = keras.KerasTensor((None,) + input_shape)
+    for made, canonical in zip(layers, spec.layers):
+        elements = math.prod(tensor.shape[1:])
+        if canonical.class_name in ALLOCATES_WHEN_BUILT and elements > max_elements:
+            raise LimitExceeded("max_activation_elements", max_elements, elements,
+                                f"input of {canonical.class_name}, which allocates its size when built")
+        try:
+            tensor = made(tensor)
+        except Exception as error:
+            raise ModelRejected(keras_message(error), loc=list(canonical.loc), error_type="keras_model") from None
+
+
 def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list) -> Any:
     """The Sequential model, its shapes inferred by Keras; a refusal names the layer."""
     try:
@@ -177,8 +207,9 @@ def _layer_table(model: Any) -> list[LayerRow]:
 
 
 def _param_counts(model: Any) -> ParamCounts:
-    total = sum(int(np.prod(v.shape)) for v in model.weights)
-    trainable = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+    # math.prod, not np.prod: huge kernels must not wrap around in int64 and slip past the params limit.
+    total = sum(math.prod(v.shape) for v in model.weights)
+    trainable = sum(math.prod(v.shape) for v in model.trainable_weights)
     return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
 
 
@@ -226,14 +257,19 @@ def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
                                 error_type="weights_shape")
 
 
-def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int) -> PlannedModel:
-    """Build the model's shapes without allocating weights; layer names start afresh for each model."""
+def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build_elements: int) -> PlannedModel:
+    """Build the model's shapes without allocating weights; layer names start afresh for each model.
+
+    `max_build_elements` bounds the input of a layer that allocates while it is built (see ALLOCATES_WHEN_BUILT).
+    """
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
     compile_objects = _compile_objects(spec)
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
-            model = _sequential(spec, input_shape, [_make_layer(layer) for layer in spec.layers])
+            layers = [_make_layer(layer) for layer in spec.layers]
+            _guard_allocating_builds(spec, input_shape, layers, max_build_elements)
+            model = _sequential(spec, input_shape, layers)
             report = ModelReport(_layer_table(model), _param_counts(model), _summary_text(model))
             _check_weight_shapes(model, spec)
     finally:
@@ -250,11 +286,17 @@ class ReadyModel:
     """A model with its weights, called eagerly at first and through a traced function once seen again."""
 
     def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: ModelReport):
+        # The client's weights are in the model now; as nested lists they would cost ~8x their size in the cache.
+        spec = dataclasses.replace(spec, layers=tuple(dataclasses.replace(layer, weights=None)
+                                                      for layer in spec.layers))
         self.model, self.spec, self.input_shape, self.report = model, spec, input_shape, report
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
         self._traced: Optional[Any] = None
+        # An eager recurrent layer steps through time in Python (~1 ms a step): trace those at once.
+        self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
+                                for part in layer._flatten_layers(include_self=True, recursive=True))
 
     def _trace(self) -> Any:
         """A tf.function over any batch size: traced once, never retraced."""
@@ -263,27 +305,30 @@ class ReadyModel:
         # once five models shared one lambda's code.
         return tf.function(functools.partial(_infer, self.model), input_signature=signature)
 
-    def _failing_layer(self, array: np.ndarray) -> list[Any]:
-        """Where a call failed: the inputs run through the layers one at a time (on the error path only)."""
+    def _eager_failure(self, array: np.ndarray, error: Exception) -> ModelRejected:
+        """The refusal for a failed call, from an eager run layer by layer (on the error path only).
+
+        A traced call's error carries graph node names and server paths; the eager one names the layer,
+        and is the same whether the model was cached or not.
+        """
         tensor = array
         for layer, canonical in zip(self.model.layers, self.spec.layers):
             try:
                 tensor = layer(tensor, training=False)
-            except Exception:
-                return list(canonical.loc)
-        return ["model"]
+            except Exception as eager_error:
+                return ModelRejected(keras_message(eager_error), loc=list(canonical.loc), error_type="keras_call")
+        return ModelRejected(keras_message(error), loc=["model"], error_type="keras_call")
 
     def predict(self, array: np.ndarray) -> np.ndarray:
         """A forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
         self.calls += 1
-        if self._traced is None and self.calls > 1:
+        if self._traced is None and (self.calls > 1 or self._trace_first):
             self._traced = self._trace()
         call = self._traced or functools.partial(_infer, self.model)
         try:
             output = call(array)
         except Exception as error:
-            raise ModelRejected(keras_message(error), loc=self._failing_layer(array),
-                                error_type="keras_call") from None
+            raise self._eager_failure(array, error) from None
         if isinstance(output, (list, tuple, dict)):
             raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
                                 loc=["model"], error_type="keras_call")
@@ -319,7 +364,10 @@ def input_array(spec: CanonicalSpec, input_shape: tuple[int, ...], inputs: list)
         raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, "
                             f"{', '.join(map(str, input_shape))}]", loc=["inputs"], error_type="input_shape")
     if first.class_name in INTEGER_INPUT_LAYERS:
-        vocabulary = int(first.config.get("input_dim", 0))
+        vocabulary = first.config.get("input_dim")
+        if isinstance(vocabulary, bool) or not isinstance(vocabulary, int) or vocabulary < 1:
+            raise ModelRejected(f"{first.class_name} needs a positive integer input_dim, got {vocabulary!r}"[:300],
+                                loc=list(first.config_loc) + ["input_dim"], error_type="keras_layer")
         if not np.all(array == np.floor(array)) or array.min() < 0 or array.max() >= vocabulary:
             raise InvalidInputs(f"{first.class_name} takes integer indices in [0, {vocabulary})",
                                 loc=["inputs"], error_type="input_range")

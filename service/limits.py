@@ -2,6 +2,7 @@
 from math import prod
 from typing import Any
 
+from .canonical import CanonicalSpec
 from .errors import LimitExceeded
 from .keras_core import ModelReport
 from .settings import Settings
@@ -54,17 +55,30 @@ def check_activations(report: ModelReport, batch: int, settings: Settings) -> No
                             "largest layer output (elements for the batch)")
 
 
-def multiply_adds(report: ModelReport, batch: int) -> int:
-    """Estimated compute: each layer's weights applied at each position of its input or output, plus its output."""
+def _pool_window(config: dict, spatial_axes: int) -> int:
+    """Elements a pooling layer reads for each output, from its pool_size (an int is per spatial axis)."""
+    size = config.get("pool_size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size ** spatial_axes
+    if isinstance(size, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool) for d in size):
+        return prod(size)
+    return 1
+
+
+def multiply_adds(report: ModelReport, spec: CanonicalSpec, batch: int) -> int:
+    """Estimated compute per layer: its weights applied at each position, each input read, each output made
+    (times its pooling window, where it has one)."""
     total = 0
-    for row in report.layers:
+    for row, layer in zip(report.layers, spec.layers):
+        elements_in, elements_out = prod(d or 1 for d in row.input_shape[1:]), prod(d or 1 for d in row.output_shape[1:])
         positions = max(prod(d or 1 for d in row.input_shape[1:-1]), prod(d or 1 for d in row.output_shape[1:-1]))
-        total += row.params * positions + prod(d or 1 for d in row.output_shape[1:])
+        window = _pool_window(layer.config, len(row.output_shape) - 2)
+        total += row.params * positions + elements_in + elements_out * window
     return total * batch
 
 
-def check_work(report: ModelReport, batch: int, settings: Settings) -> None:
-    work = multiply_adds(report, batch)
+def check_work(report: ModelReport, spec: CanonicalSpec, batch: int, settings: Settings) -> None:
+    work = multiply_adds(report, spec, batch)
     if work > settings.max_multiply_adds:
         raise LimitExceeded("max_multiply_adds", settings.max_multiply_adds, work,
                             "estimated multiply-adds of this prediction")

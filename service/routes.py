@@ -1,10 +1,10 @@
 """Thin HTTP endpoints: read and validate the body, delegate to the core, serialize the typed answer."""
 import hashlib
 import json
-import time
+import math
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable, UnsupportedMediaType
 
@@ -19,6 +19,14 @@ bp = Blueprint("api", __name__)
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON; numbers must be finite")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing ones too large for one (1e400 would read as infinity)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:40]} is too large for a float; numbers must be finite")
+    return number
 
 
 def _raw_body() -> bytes:
@@ -36,7 +44,7 @@ def _parse(raw: bytes) -> Any:
     """The parsed body: 400 if malformed or nested too deeply."""
     settings = current_app.config["SETTINGS"]
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant)
+        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         limit = settings.max_json_depth
         raise MalformedBody(f"the body is nested too deeply to read (limit max_json_depth={limit})") from None
@@ -48,11 +56,6 @@ def _parse(raw: bytes) -> Any:
 
 def _json(answer: BaseModel) -> Response:
     return Response(answer.model_dump_json(), mimetype="application/json")
-
-
-@bp.before_app_request
-def _start_clock() -> None:
-    g.started = time.monotonic()
 
 
 def _answer(request_model: type[BaseModel], compute: Callable[[Any], BaseModel]) -> Response:
@@ -67,7 +70,7 @@ def _answer(request_model: type[BaseModel], compute: Callable[[Any], BaseModel])
     answer = responses.get(key)
     if answer is None:
         body = request_model.model_validate(_parse(raw))
-        with current_app.extensions["admission"].turn(g.started):  # else 503 with Retry-After
+        with current_app.extensions["admission"].turn():  # else 503 with Retry-After
             answer = compute(body).model_dump_json().encode()
         responses.put(key, answer)
     return Response(answer, mimetype="application/json")

@@ -5,7 +5,7 @@ functions, Lambda's marshalled bytecode), at any depth: inside initializers, reg
 activations, and the layers that wrapper layers hold. This walk refuses all of it before Keras sees the
 config; Keras's own safe mode stays on behind it.
 """
-from typing import Any, Iterable
+from typing import Any
 
 import keras
 
@@ -84,7 +84,3 @@ def check_spec(spec: CanonicalSpec) -> None:
     for layer in spec.layers:
         check_config(layer.config, list(layer.config_loc))
 
-
-def allowed_names() -> Iterable[str]:
-    """Everything a config may name, for the README and tests."""
-    return sorted(set().union(*ALLOWED_OBJECTS.values()))

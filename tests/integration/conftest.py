@@ -12,6 +12,11 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# A request that computes for a second or two within every limit: a recurrent layer steps through 90,000
+# time steps one after another, however fast the machine's arithmetic (a big convolution is not slow
+# enough on a CPU with AVX-512).
+SLOW_BODY = {"model": {"layers": [{"type": "SimpleRNN", "units": 1, "input_shape": [90_000, 1]}]},
+             "inputs": [[[0.5]] * 90_000]}
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.forms import SEED_INPUTS, SEED_LAYERS
-from tests.integration.conftest import live_server
+from tests.integration.conftest import SLOW_BODY, live_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,12 +26,6 @@ HOSTILE_BODIES = [
     b'{"model": ',
     b'[' * 100_000,
 ]
-# Heavy enough to still be computing when SIGTERM arrives a second later (1.7e9 multiply-adds, seconds of
-# one core), light enough for the limits.
-SLOW_BODY = {"model": {"layers": [{"type": "Conv2D", "filters": 1024, "kernel_size": 5, "padding": "same",
-                                   "input_shape": [32, 32, 64]}]},
-             "inputs": [[[[0.5] * 64] * 32] * 32]}
-
 
 @dataclass
 class Outcome:
@@ -116,7 +110,7 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         slow = [threading.Thread(target=slow_request) for _ in range(2)]
         for thread in slow:
             thread.start()
-        time.sleep(1.0)  # the bodies have arrived and are being computed
+        time.sleep(0.5)  # the bodies have arrived and are being computed
         terminated_at = time.monotonic()
         master.send_signal(signal.SIGTERM)
         for thread in slow:

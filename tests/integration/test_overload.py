@@ -7,15 +7,9 @@ import requests
 
 from schemas import Problem
 from tests.forms import SEED_BODY
-from tests.integration.conftest import live_server
+from tests.integration.conftest import SLOW_BODY, live_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-# About 3.6e9 multiply-adds, under the default limit of 4e9: seconds of one core.
-HEAVY_BODY = {"model": {"layers": [{"type": "Conv2D", "filters": 1024, "kernel_size": 6, "padding": "same",
-                                    "input_shape": [32, 32, 96]}]},
-              "inputs": [[[[0.5] * 96] * 32] * 32]}
-
 
 def _post_in_background(url: str, body: dict, results: list) -> threading.Thread:
     def post():
@@ -32,7 +26,7 @@ def test_a_busy_worker_answers_503_with_retry_after_quickly(tmp_path):
     with live_server(tmp_path / "gunicorn.log", WEB_CONCURRENCY="1", KSS_THREADS="4",
                      KSS_REQUEST_DEADLINE_MS="200") as (_, url):
         heavy_results: list = []
-        heavy = _post_in_background(f"{url}/v1/predict", HEAVY_BODY, heavy_results)
+        heavy = _post_in_background(f"{url}/v1/predict", SLOW_BODY, heavy_results)
         # The heavy body takes a moment to arrive and be validated before it holds the Keras turn: until
         # then light requests are answered; once it holds it, they must be refused at their deadline.
         refusal, elapsed, attempt = None, None, 0
@@ -59,7 +53,7 @@ def test_a_request_past_the_hard_timeout_ends_its_worker_and_service_recovers(tm
     log = tmp_path / "gunicorn.log"
     with live_server(log, WEB_CONCURRENCY="1", KSS_HARD_TIMEOUT_S="0.5") as (_, url):
         results: list = []
-        _post_in_background(f"{url}/v1/predict", HEAVY_BODY, results).join()
+        _post_in_background(f"{url}/v1/predict", SLOW_BODY, results).join()
         assert results and results[0] != 200  # the connection is cut when the worker ends
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -20,8 +20,9 @@ LIMITS = [
     ("max_params", "/v1/predict", SEED_BODY, 244, 422),
     ("max_summary_params", "/v1/summary", SEED_SUMMARY_BODY, 244, 422),
     ("max_activation_elements", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 96, 422),
-    # Dense 48·3 + 48, Activation 48, Flatten 48, Dense 196 + 4, per example; two examples.
-    ("max_multiply_adds", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 976, 422),
+    # Per example, weights × positions + inputs read + outputs made: Dense 48·3 + 6 + 48, Activation 48 + 48,
+    # Flatten 48 + 48, Dense 196 + 48 + 4; two examples.
+    ("max_multiply_adds", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 1276, 422),
 ]
 
 
@@ -71,6 +72,15 @@ def test_huge_requests_are_refused_without_allocating(client, case):
         assert response.status_code == 422, response.data
         assert Problem.model_validate_json(response.data).limit == limit
     assert _rss_kib() - before < 4 * 1024, "refusing must not allocate"
+
+
+def test_pooling_windows_count_toward_the_compute_limit(client):
+    # 451·451 outputs, each the max of a 150·150 window: 4.6e9 reads, with no weights at all.
+    layers = [{"type": "UpSampling2D", "size": [60, 60], "input_shape": [10, 10, 1]},
+              {"type": "MaxPooling2D", "pool_size": [150, 150], "strides": 1}]
+    body = {"model": {"layers": layers}, "inputs": [[[[0.5]] * 10] * 10]}
+    problem = Problem.model_validate_json(client.post("/v1/predict", json=body).data)
+    assert problem.limit == "max_multiply_adds" and problem.request_value > 4e9
 
 
 def test_summary_of_huge_model_is_answered_without_allocating(client):
