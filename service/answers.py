@@ -49,13 +49,13 @@ class Answers:
             planned = keras_core.plan(spec, input_shape, seed, self.settings.max_activation_elements // batch)
             observability.count_build("predict")
             limits.check_params(planned.report, "max_params", self.settings)
-            limits.check_activations(planned.report, batch, self.settings)
-            limits.check_work(planned.report, spec, batch, self.settings)
+        # For a cached model too: the same model with another batch size may be too large.
+        report = ready.report if ready is not None else planned.report
+        limits.check_activations(report, batch, self.settings)
+        limits.check_work(report, spec, batch, self.settings)
+        if ready is None:
             ready = keras_core.materialize(planned)
             self.models.put(key, ready)
-        else:  # the same model with another batch size may still be too large
-            limits.check_activations(ready.report, batch, self.settings)
-            limits.check_work(ready.report, spec, batch, self.settings)
         return ready
 
     def predict(self, request: PredictRequest) -> PredictResponse:

@@ -147,53 +147,40 @@ def _make_layer(layer: CanonicalLayer) -> Any:
     return made
 
 
-def _locate_failure(spec: CanonicalSpec, input_shape: tuple[int, ...]) -> list[Any]:
-    """Find which layer Keras refuses, by calling fresh layers on symbolic tensors one at a time.
+def _call_one_by_one(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
+                     max_build_elements: Optional[int] = None) -> None:
+    """Call the layers on symbolic tensors one at a time, so that a refusal names its layer.
 
-    Called inside plan's StatelessScope: the layers build, but allocate nothing.
+    Runs inside plan's StatelessScope: the layers build, but allocate no weights. With `max_build_elements`,
+    a layer that allocates its input's size when built (ALLOCATES_WHEN_BUILT: Normalization broadcasts a
+    scalar mean and variance to its input shape in build()) is refused first if that input is too large.
     """
-    tensor = keras.KerasTensor((None,) + input_shape)
-    for layer in spec.layers:
-        try:
-            tensor = _make_layer(layer)(tensor)  # a call, not compute_output_spec: it checks input_spec too
-        except ModelRejected:
-            raise
-        except Exception:
-            return list(layer.loc)
-    return ["model"]
-
-
-def _guard_allocating_builds(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
-                             max_elements: int) -> None:
-    """Refuse a layer that allocates its input's size when built, before it is built on too large an input.
-
-    StatelessScope defers weights, but Normalization broadcasts a scalar mean and variance to its input
-    shape in build(): that would allocate before any limit could be checked from the planned shapes.
-    Runs only for models holding such a layer: the layers before it are called symbolically once more.
-    """
-    if not any(layer.class_name in ALLOCATES_WHEN_BUILT for layer in spec.layers):
-        return
     tensor = keras.KerasTensor((None,) + input_shape)
     for made, canonical in zip(layers, spec.layers):
         elements = math.prod(tensor.shape[1:])
-        if canonical.class_name in ALLOCATES_WHEN_BUILT and elements > max_elements:
-            raise LimitExceeded("max_activation_elements", max_elements, elements,
+        if max_build_elements is not None and canonical.class_name in ALLOCATES_WHEN_BUILT \
+                and elements > max_build_elements:
+            raise LimitExceeded("max_activation_elements", max_build_elements, elements,
                                 f"input of {canonical.class_name}, which allocates its size when built")
         try:
-            tensor = made(tensor)
+            tensor = made(tensor)  # a call, not compute_output_spec: it checks input_spec too
         except Exception as error:
             raise ModelRejected(keras_message(error), loc=list(canonical.loc), error_type="keras_model") from None
 
 
-def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list) -> Any:
+def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
+                max_build_elements: int) -> Any:
     """The Sequential model, its shapes inferred by Keras; a refusal names the layer."""
+    if any(layer.class_name in ALLOCATES_WHEN_BUILT for layer in spec.layers):
+        # Only then: the layers are called once more before Keras builds them into the model.
+        _call_one_by_one(spec, input_shape, layers, max_build_elements)
     try:
         return keras.Sequential([keras.layers.InputLayer(shape=input_shape), *layers],
                                 name=spec.name or "sequential")
     except Exception as error:
-        message = keras_message(error)
-        loc = _locate_failure(spec, input_shape)
-        raise ModelRejected(message, loc=loc, error_type="keras_model") from None
+        # Keras's Sequential does not say which layer refused: fresh layers, called one by one, do.
+        _call_one_by_one(spec, input_shape, [_make_layer(layer) for layer in spec.layers])
+        raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_model") from None
 
 
 def _layer_table(model: Any) -> list[LayerRow]:
@@ -268,8 +255,7 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
             layers = [_make_layer(layer) for layer in spec.layers]
-            _guard_allocating_builds(spec, input_shape, layers, max_build_elements)
-            model = _sequential(spec, input_shape, layers)
+            model = _sequential(spec, input_shape, layers, max_build_elements)
             report = ModelReport(_layer_table(model), _param_counts(model), _summary_text(model))
             _check_weight_shapes(model, spec)
     finally:
