@@ -28,6 +28,7 @@ from keras.src.backend.common import global_state  # noqa: E402
 
 from schemas import LayerRow, ParamCounts  # noqa: E402
 
+from . import initial_values  # noqa: E402
 from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
 from .errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
 
@@ -55,7 +56,6 @@ class PlannedModel:
     input_shape: tuple[int, ...]
     report: ModelReport
     pending_variables: list = field(default_factory=list)
-    compile_objects: Optional[tuple[Any, Any]] = None
 
 
 def configure_tensorflow(intra_op: int, inter_op: int) -> None:
@@ -258,10 +258,14 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
             model = _sequential(spec, input_shape, layers, max_build_elements)
             report = ModelReport(_layer_table(model), _param_counts(model), _summary_text(model))
             _check_weight_shapes(model, spec)
+            if compile_objects:
+                # In the scope, so that the loss tracker's variables stay deferred: nothing trains, they are
+                # never read, and creating them costs ~3 ms of TensorFlow ops per model.
+                model.compile(loss=compile_objects[0], optimizer=compile_objects[1])
     finally:
         pending = global_state.get_global_attribute("uninitialized_variables") or []
         global_state.set_global_attribute("uninitialized_variables", [])
-    return PlannedModel(model, spec, input_shape, report, list(pending), compile_objects)
+    return PlannedModel(model, spec, input_shape, report, list(pending))
 
 
 def _infer(model: Any, inputs: Any) -> Any:
@@ -280,12 +284,11 @@ class ReadyModel:
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
         self._traced: Optional[Any] = None
-        # An eager recurrent layer steps through time in Python (~1 ms a step): trace those at once.
-        self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
-                                for part in layer._flatten_layers(include_self=True, recursive=True))
+        self._trace_first = traced_from_first_call(model)
 
     def _trace(self) -> Any:
         """A tf.function over any batch size: traced once, never retraced."""
+        _give_static_shapes(self.model)
         signature = [tf.TensorSpec((None,) + self.input_shape, tf.as_dtype(self.input_dtype))]
         # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
         # once five models shared one lambda's code.
@@ -325,20 +328,49 @@ class ReadyModel:
         return result
 
 
+def traced_from_first_call(model: Any) -> bool:
+    """Whether a model is traced before its first call: an eager recurrent layer steps through time in
+    Python (~1 ms a step)."""
+    return any(isinstance(part, keras.layers.RNN) for layer in model.layers
+               for part in layer._flatten_layers(include_self=True, recursive=True))
+
+
+def _initialize(variable: Any, static_shape: bool) -> None:
+    """Give a deferred variable its initial value, as Keras would, but with fewer TensorFlow ops.
+
+    The value comes from numpy where initial_values knows Keras's draws bit for bit. For an eager call the
+    tf.Variable can do without its static shape (Keras keeps the shape itself): TensorFlow builds a new
+    kernel for each variable shape it has not seen (~1 ms a variable), and never-seen models bring new shapes.
+    """
+    value = initial_values.initial_value(variable._initializer, variable._shape, variable._dtype)
+    if value is None:
+        value = variable._initializer(variable._shape, dtype=variable._dtype)
+    shape = variable._shape if static_shape else [None] * len(variable._shape)
+    variable._initialize(tf.Variable(value, shape=shape, dtype=variable._dtype, trainable=variable.trainable,
+                                     name=variable.name))
+    variable._initializer = None
+
+
+def _give_static_shapes(model: Any) -> None:
+    """Before tracing: a traced graph needs the variables' static shapes (recurrent cells squeeze by them)."""
+    for variable in model.variables:
+        if not variable.value.shape.is_fully_defined():
+            variable._initialize(tf.Variable(variable.value, shape=variable._shape, dtype=variable._dtype,
+                                             trainable=variable.trainable, name=variable.name))
+
+
 def materialize(planned: PlannedModel) -> ReadyModel:
-    """Allocate and initialize the planned model's weights, set given weights, compile it."""
+    """Allocate and initialize the planned model's weights and set the given ones."""
     model = planned.model
+    static_shapes = traced_from_first_call(model)
     weights = {id(variable) for variable in model.variables}
     for variable in planned.pending_variables:
-        if id(variable) in weights:
-            variable._deferred_initialize()
+        if id(variable) in weights:  # not the loss tracker's: nothing trains or evaluates here
+            _initialize(variable, static_shapes)
     planned.pending_variables = []
     for layer, canonical in zip(model.layers, planned.spec.layers):
         if canonical.weights is not None:
             layer.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)])
-    if planned.compile_objects:
-        loss, optimizer = planned.compile_objects
-        model.compile(loss=loss, optimizer=optimizer)
     return ReadyModel(model, planned.spec, planned.input_shape, planned.report)
 
 
