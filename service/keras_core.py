@@ -25,10 +25,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 # Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
 from keras.src.backend.common import global_state  # noqa: E402
+from tensorflow.python import pywrap_tfe  # noqa: E402
 
 from schemas import LayerRow, ParamCounts  # noqa: E402
 
-from . import initial_values  # noqa: E402
 from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
 from .errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
 
@@ -65,11 +65,29 @@ def configure_tensorflow(intra_op: int, inter_op: int) -> None:
     answer byte for byte what the eager call answered; without them the graph runs the eager kernels.
     """
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    _run_eager_ops_as_kernels()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(intra_op)
         tf.config.threading.set_inter_op_parallelism_threads(inter_op)
     except RuntimeError:  # already initialized: a second app in the same process keeps the first's pools
         pass
+
+
+def _run_eager_ops_as_kernels() -> None:
+    """Have the eager context, when TensorFlow creates it, run an eager op as its kernel, not as a function.
+
+    TensorFlow wraps each eager op in a one-op function and instantiates it, through graph optimization
+    passes (XLA's clustering pass among them), for every op, dtype and attribute combination it has not
+    seen, ~1 ms each; a never-seen model meets dozens (a variable's shape is an attribute). The kernel path
+    runs the same kernels. TensorFlow's Python hard-codes the option, so its setter is wrapped; a context
+    already created keeps what it has.
+    """
+    setter = pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction
+    if not getattr(setter, "kss_kernels", False):
+        def as_kernels(options: Any, enable: bool) -> None:
+            setter(options, False)
+        as_kernels.kss_kernels = True  # type: ignore[attr-defined]
+        pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction = as_kernels
 
 
 def keras_message(error: BaseException) -> str:
@@ -284,11 +302,12 @@ class ReadyModel:
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
         self._traced: Optional[Any] = None
-        self._trace_first = traced_from_first_call(model)
+        # An eager recurrent layer steps through time in Python (~1 ms a step): trace those at once.
+        self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
+                                for part in layer._flatten_layers(include_self=True, recursive=True))
 
     def _trace(self) -> Any:
         """A tf.function over any batch size: traced once, never retraced."""
-        _give_static_shapes(self.model)
         signature = [tf.TensorSpec((None,) + self.input_shape, tf.as_dtype(self.input_dtype))]
         # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
         # once five models shared one lambda's code.
@@ -328,45 +347,13 @@ class ReadyModel:
         return result
 
 
-def traced_from_first_call(model: Any) -> bool:
-    """Whether a model is traced before its first call: an eager recurrent layer steps through time in
-    Python (~1 ms a step)."""
-    return any(isinstance(part, keras.layers.RNN) for layer in model.layers
-               for part in layer._flatten_layers(include_self=True, recursive=True))
-
-
-def _initialize(variable: Any, static_shape: bool) -> None:
-    """Give a deferred variable its initial value, as Keras would, but with fewer TensorFlow ops.
-
-    The value comes from numpy where initial_values knows Keras's draws bit for bit. For an eager call the
-    tf.Variable can do without its static shape (Keras keeps the shape itself): TensorFlow builds a new
-    kernel for each variable shape it has not seen (~1 ms a variable), and never-seen models bring new shapes.
-    """
-    value = initial_values.initial_value(variable._initializer, variable._shape, variable._dtype)
-    if value is None:
-        value = variable._initializer(variable._shape, dtype=variable._dtype)
-    shape = variable._shape if static_shape else [None] * len(variable._shape)
-    variable._initialize(tf.Variable(value, shape=shape, dtype=variable._dtype, trainable=variable.trainable,
-                                     name=variable.name))
-    variable._initializer = None
-
-
-def _give_static_shapes(model: Any) -> None:
-    """Before tracing: a traced graph needs the variables' static shapes (recurrent cells squeeze by them)."""
-    for variable in model.variables:
-        if not variable.value.shape.is_fully_defined():
-            variable._initialize(tf.Variable(variable.value, shape=variable._shape, dtype=variable._dtype,
-                                             trainable=variable.trainable, name=variable.name))
-
-
 def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights and set the given ones."""
     model = planned.model
-    static_shapes = traced_from_first_call(model)
     weights = {id(variable) for variable in model.variables}
     for variable in planned.pending_variables:
         if id(variable) in weights:  # not the loss tracker's: nothing trains or evaluates here
-            _initialize(variable, static_shapes)
+            variable._deferred_initialize()
     planned.pending_variables = []
     for layer, canonical in zip(model.layers, planned.spec.layers):
         if canonical.weights is not None:
