@@ -19,6 +19,15 @@ class Phase:
     client_cpu: float = 0.0  # seconds of this process's CPU during the phase
     first_body: Optional[bytes] = None
 
+    def record(self, status: int, answer: bytes, closed: bool, elapsed: float) -> None:
+        """One answer: its latency if it succeeded, else the failure."""
+        if status == 200:
+            self.latencies.append(elapsed)
+            self.first_body = self.first_body or answer
+        else:
+            self.failures.append(f"{status}: {answer[:300]!r}")
+        self.closed += closed
+
     @property
     def count(self) -> int:
         return len(self.latencies)
@@ -88,12 +97,7 @@ def _worker(port: int, path: str, bodies: Iterator[bytes], lock: threading.Lock,
             errors_in_a_row = 0
             elapsed = time.perf_counter() - start
             with lock:
-                if status == 200:
-                    phase.latencies.append(elapsed)
-                    phase.first_body = phase.first_body or answer
-                else:
-                    phase.failures.append(f"{status}: {answer[:300]!r}")
-                phase.closed += closed
+                phase.record(status, answer, closed, elapsed)
     finally:
         connection.close()
 
@@ -110,6 +114,37 @@ def run(port: int, path: str, bodies: Iterable[bytes], connections: int, seconds
         thread.join()
     phase.wall, phase.client_cpu = time.perf_counter() - start, time.process_time() - cpu
     return phase
+
+
+def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: int,
+                seconds: float) -> dict[str, Phase]:
+    """The bodies `block` at a time to every server in turn, one request at a time, one keep-alive connection
+    per server.
+
+    The servers then meet the machine's noise of the same few seconds, so their ratio does not depend on when
+    each was measured; within a block each server answers back to back, as for one client alone.
+    """
+    phases, connections = {name: Phase() for name in ports}, {name: Connection(port) for name, port in ports.items()}
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        for first in range(0, len(bodies), block):
+            if time.perf_counter() - start > seconds:
+                break
+            for name, connection in connections.items():
+                for body in bodies[first:first + block]:
+                    sent = time.perf_counter()
+                    try:
+                        status, answer, closed = connection.post(path, body)
+                    except OSError as error:
+                        phases[name].failures.append(f"{type(error).__name__}: {error}")
+                        continue
+                    phases[name].record(status, answer, closed, time.perf_counter() - sent)
+    finally:
+        for connection in connections.values():
+            connection.close()
+    for phase in phases.values():
+        phase.wall, phase.client_cpu = time.perf_counter() - start, time.process_time() - cpu
+    return phases
 
 
 def repeated(body: bytes, count: int) -> Iterator[bytes]:

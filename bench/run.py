@@ -1,13 +1,16 @@
-"""`make bench`: the service, the naive peer and the HTTP floor, one after another, under the same client load.
+"""`make bench`: the service, the naive peer and the HTTP floor, side by side, under the same client load.
 
 Each contender runs under `gunicorn --config service/gunicorn_conf.py` (the naive peer and the floor only name
-another WSGI app), on its own free port, stopped before the next starts: the machine has few cores.
-The table goes to stdout and to bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
+another WSGI app), on its own free port. They are started one after another and stay up; each phase loads
+one of them while the others idle (the machine has few cores), except the cold phase, which sends each spec
+to every contender in turn, ten at a time. The table goes to stdout and to bench/results/latest.md; gunicorn's logs to
+bench/results/<name>.log.
 """
 import argparse
 import json
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from bench import load, report, servers, specs  # noqa: E402
 
 CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
               servers.Contender("floor", "bench.floor_app:app"))
+COLD_BLOCK = 10  # cold specs each contender answers back to back before the next contender's turn
 SUMMARY_KEYS = {"layers", "params", "summary"}
 PREDICT_KEYS = SUMMARY_KEYS | {"output_shape", "predictions"}
 
@@ -71,9 +75,8 @@ def _memory(server: servers.Server, pids: list[int], distinct: int, options: arg
 
 
 def _speed(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
-    """Cold specs one at a time, then the seed model and its summary under the full client load."""
+    """The seed model, its summary and the seed model with new inputs, under the full client load."""
     phases, port = measurement.phases, server.port
-    phases["cold"] = load.run(port, "/v1/predict", specs.distinct_bodies(specs.COLD_RANGE), 1, 120)
     pids = server.worker_pids()
     before = server.cpu_seconds(pids)
     phases["repeated"] = load.run(port, "/v1/predict", load.repeated(specs.SEED_PREDICT, options.cap),
@@ -88,22 +91,23 @@ def _speed(server: servers.Server, options: argparse.Namespace, measurement: Mea
                                     options.connections, options.seconds / 2)
 
 
-def measure(contender: servers.Contender, options: argparse.Namespace, workers: int) -> Measurement:
-    """Start the contender, warm it up, measure memory then speed, stop it."""
-    distinct = options.naive_distinct if contender.name == "naive" else options.distinct
-    print(f"-- {contender.name}: start, warm-up, {distinct} distinct specs, cold, repeated, summary",
-          file=sys.stderr, flush=True)
-    with servers.serve(contender, options.results / f"{contender.name}.log") as (server, startup):
-        measurement = Measurement(startup)
-        pids = server.settle(workers)
-        measurement.phases.update(_warm_up(server.port, options.connections))
-        _memory(server, pids, distinct, options, measurement)
-        _speed(server, options, measurement)
-        server.worker_pids()
-        measurement.restarts = len(server.seen_workers) - workers
-    for name, phase in measurement.phases.items():
-        _check(phase, name, measurement)
+def measure(server: servers.Server, startup: float, options: argparse.Namespace, distinct: int,
+            workers: int) -> Measurement:
+    """Warm the contender up, measure memory then speed (all but the cold phase)."""
+    measurement = Measurement(startup)
+    pids = server.settle(workers)
+    measurement.phases.update(_warm_up(server.port, options.connections))
+    _memory(server, pids, distinct, options, measurement)
+    _speed(server, options, measurement)
     return measurement
+
+
+def _cold(running: dict[str, servers.Server], results: dict[str, Measurement]) -> None:
+    """Never-seen specs one at a time, ten at a time to every contender in turn."""
+    ports = {name: server.port for name, server in running.items()}
+    phases = load.alternating(ports, "/v1/predict", specs.distinct_bodies(specs.COLD_RANGE), COLD_BLOCK, 600)
+    for name, phase in phases.items():
+        results[name].phases["cold"] = phase
 
 
 def _options() -> argparse.Namespace:
@@ -128,13 +132,33 @@ def _options() -> argparse.Namespace:
 
 
 def main() -> int:
-    """Measure each contender in turn; print the report and keep it in bench/results/latest.md."""
+    """Measure the contenders; print the report and keep it in bench/results/latest.md."""
     options = _options()
     options.results.mkdir(parents=True, exist_ok=True)
     started, machine = time.perf_counter(), report.machine()
     settings = servers.gunicorn_settings({"HOST": "127.0.0.1", "PORT": "0"})
-    results = {c.name: measure(c, options, settings["workers"]) for c in CONTENDERS
-               if not options.only or c.name in options.only}
+    contenders = [c for c in CONTENDERS if not options.only or c.name in options.only]
+    running: dict[str, servers.Server] = {}
+    results: dict[str, Measurement] = {}
+    with ExitStack() as stack:
+        for contender in contenders:  # each starts alone: the start-up time is its own
+            print(f"-- {contender.name}: start", file=sys.stderr, flush=True)
+            server, startup = stack.enter_context(
+                servers.serve(contender, options.results / f"{contender.name}.log"))
+            running[contender.name] = server
+            results[contender.name] = Measurement(startup)
+        for name, server in running.items():
+            distinct = options.naive_distinct if name == "naive" else options.distinct
+            print(f"-- {name}: warm-up, {distinct} distinct specs, repeated, summary, new inputs",
+                  file=sys.stderr, flush=True)
+            results[name] = measure(server, results[name].startup, options, distinct, settings["workers"])
+        print(f"-- cold specs, {COLD_BLOCK} at a time to every contender in turn", file=sys.stderr, flush=True)
+        _cold(running, results)
+        for name, server in running.items():
+            server.worker_pids()
+            results[name].restarts = len(server.seen_workers) - settings["workers"]
+            for phase_name, phase in results[name].phases.items():
+                _check(phase, phase_name, results[name])
     text = report.render(results, options, settings, machine, time.perf_counter() - started)
     (options.results / "latest.md").write_text(text)
     print(text)
