@@ -1,10 +1,11 @@
 """The app factory: the only way an app is made."""
+import gc
 import logging
 from typing import Optional
 
 from flask import Flask
 
-from . import errors, keras_core, observability, routes
+from . import errors, observability, routes, tf_runtime
 from .admission import Admission
 from .answers import Answers
 from .model_cache import LruCache
@@ -42,9 +43,14 @@ def create_app(settings: Optional[Settings] = None) -> Flask:
                                            max_bytes=settings.response_cache_bytes, size_of=len)
     app.extensions["admission"] = Admission(settings.request_deadline_ms,
                                             settings.hard_timeout_s if settings.watchdog else None)
-    keras_core.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
+    tf_runtime.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
     errors.init_app(app)
     observability.init_app(app)
     app.register_blueprint(routes.bp)
     _warm_up(app)
+    # What exists now (TensorFlow, Keras, the warm-up model) lives as long as the worker: out of the cyclic
+    # collector's reach, a full collection scans ~110k objects instead of ~420k, ~120 ms instead of ~350 ms
+    # once every ~150 never-seen specs (Keras models are cycles, freed only by full collections).
+    gc.collect()
+    gc.freeze()
     return app

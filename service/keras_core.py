@@ -18,14 +18,14 @@ from typing import Any, Iterator, Optional
 SUMMARY_WIDTH = 88  # Keras's own default width for Sequential summaries
 os.environ["COLUMNS"] = str(SUMMARY_WIDTH)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from . import tf_runtime  # noqa: E402,F401  (before Keras: it settles how TensorFlow runs)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 # Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
 from keras.src.backend.common import global_state  # noqa: E402
-from tensorflow.python import pywrap_tfe  # noqa: E402
 
 from schemas import LayerRow, ParamCounts  # noqa: E402
 
@@ -56,38 +56,6 @@ class PlannedModel:
     input_shape: tuple[int, ...]
     report: ModelReport
     pending_variables: list = field(default_factory=list)
-
-
-def configure_tensorflow(intra_op: int, inter_op: int) -> None:
-    """Size TensorFlow's thread pools to the worker (possible only before its first op) and keep graphs plain.
-
-    Grappler's rewrites (op fusion, constant folding) change float rounding, so a traced call would not
-    answer byte for byte what the eager call answered; without them the graph runs the eager kernels.
-    """
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    _run_eager_ops_as_kernels()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
-    except RuntimeError:  # already initialized: a second app in the same process keeps the first's pools
-        pass
-
-
-def _run_eager_ops_as_kernels() -> None:
-    """Have the eager context, when TensorFlow creates it, run an eager op as its kernel, not as a function.
-
-    TensorFlow wraps each eager op in a one-op function and instantiates it, through graph optimization
-    passes (XLA's clustering pass among them), for every op, dtype and attribute combination it has not
-    seen, ~1 ms each; a never-seen model meets dozens (a variable's shape is an attribute). The kernel path
-    runs the same kernels. TensorFlow's Python hard-codes the option, so its setter is wrapped; a context
-    already created keeps what it has.
-    """
-    setter = pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction
-    if not getattr(setter, "kss_kernels", False):
-        def as_kernels(options: Any, enable: bool) -> None:
-            setter(options, False)
-        as_kernels.kss_kernels = True  # type: ignore[attr-defined]
-        pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction = as_kernels
 
 
 def keras_message(error: BaseException) -> str:

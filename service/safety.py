@@ -7,7 +7,9 @@ config; Keras's own safe mode stays on behind it.
 """
 from typing import Any
 
-import keras
+from . import tf_runtime  # noqa: F401  (before Keras: it settles how TensorFlow runs)
+
+import keras  # noqa: E402
 
 from schemas.layer_names import ALLOWED_LAYER_TYPES, NESTED_ONLY_LAYER_TYPES
 
