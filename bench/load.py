@@ -124,8 +124,9 @@ def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: in
     The servers then meet the machine's noise of the same few seconds, so their ratio does not depend on when
     each was measured; within a block each server answers back to back, as for one client alone.
     """
-    phases, connections = {name: Phase() for name in ports}, {name: Connection(port) for name, port in ports.items()}
-    start, cpu = time.perf_counter(), time.process_time()
+    phases = {name: Phase() for name in ports}
+    connections = {name: Connection(port) for name, port in ports.items()}
+    start = time.perf_counter()
     try:
         for first in range(0, len(bodies), block):
             if time.perf_counter() - start > seconds:
@@ -138,12 +139,12 @@ def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: in
                     except OSError as error:
                         phases[name].failures.append(f"{type(error).__name__}: {error}")
                         continue
-                    phases[name].record(status, answer, closed, time.perf_counter() - sent)
+                    elapsed = time.perf_counter() - sent
+                    phases[name].record(status, answer, closed, elapsed)
+                    phases[name].wall += elapsed  # its own time only: the others' turns are not its
     finally:
         for connection in connections.values():
             connection.close()
-    for phase in phases.values():
-        phase.wall, phase.client_cpu = time.perf_counter() - start, time.process_time() - cpu
     return phases
 
 

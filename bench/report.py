@@ -6,7 +6,7 @@ import platform
 from importlib import metadata
 from typing import Callable, Optional
 
-from bench.specs import COLD_RANGE
+from bench.specs import COLD_BLOCK, COLD_RANGE
 
 COLUMNS = ("service", "naive", "floor")
 GROWTH_LIMIT_MB = 150
@@ -136,7 +136,7 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"serves them); the seed spec with new inputs in every body (the model cache and a traced call, never "
         f"the answer cache): half the time, half the requests; /v1/summary: half the time, a quarter of the requests. "
         f"Cold specs: "
-        f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of 10 to every "
+        f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of {COLD_BLOCK} to every "
         f"contender in turn (all are up; the others idle), and the stream of "
         f"distinct specs between the two RSS readings ({options.distinct:,} for the service and the floor, "
         f"{options.naive_distinct:,} for the naive peer).",

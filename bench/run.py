@@ -2,9 +2,9 @@
 
 Each contender runs under `gunicorn --config service/gunicorn_conf.py` (the naive peer and the floor only name
 another WSGI app), on its own free port. They are started one after another and stay up; each phase loads
-one of them while the others idle (the machine has few cores), except the cold phase, which sends each spec
-to every contender in turn, ten at a time. The table goes to stdout and to bench/results/latest.md; gunicorn's logs to
-bench/results/<name>.log.
+one of them while the others idle (the machine has few cores), except the cold phase, which comes last and
+sends the specs to every contender in turn, in blocks. The table goes to stdout and to
+bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
 """
 import argparse
 import json
@@ -20,7 +20,7 @@ from bench import load, report, servers, specs  # noqa: E402
 
 CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
               servers.Contender("floor", "bench.floor_app:app"))
-COLD_BLOCK = 10  # cold specs each contender answers back to back before the next contender's turn
+COLD_SECONDS = 600  # the naive peer answers 100 cold specs in ~15 s
 SUMMARY_KEYS = {"layers", "params", "summary"}
 PREDICT_KEYS = SUMMARY_KEYS | {"output_shape", "predictions"}
 
@@ -91,21 +91,19 @@ def _speed(server: servers.Server, options: argparse.Namespace, measurement: Mea
                                     options.connections, options.seconds / 2)
 
 
-def measure(server: servers.Server, startup: float, options: argparse.Namespace, distinct: int,
-            workers: int) -> Measurement:
-    """Warm the contender up, measure memory then speed (all but the cold phase)."""
-    measurement = Measurement(startup)
-    pids = server.settle(workers)
+def measure(server: servers.Server, pids: list[int], measurement: Measurement, options: argparse.Namespace,
+            distinct: int) -> None:
+    """Warm the started contender up, measure memory then speed (all but the cold phase)."""
     measurement.phases.update(_warm_up(server.port, options.connections))
     _memory(server, pids, distinct, options, measurement)
     _speed(server, options, measurement)
-    return measurement
 
 
 def _cold(running: dict[str, servers.Server], results: dict[str, Measurement]) -> None:
-    """Never-seen specs one at a time, ten at a time to every contender in turn."""
+    """Never-seen specs, one request at a time, in blocks of COLD_BLOCK to every contender in turn."""
     ports = {name: server.port for name, server in running.items()}
-    phases = load.alternating(ports, "/v1/predict", specs.distinct_bodies(specs.COLD_RANGE), COLD_BLOCK, 600)
+    bodies = specs.distinct_bodies(specs.COLD_RANGE)
+    phases = load.alternating(ports, "/v1/predict", bodies, specs.COLD_BLOCK, COLD_SECONDS)
     for name, phase in phases.items():
         results[name].phases["cold"] = phase
 
@@ -140,19 +138,22 @@ def main() -> int:
     contenders = [c for c in CONTENDERS if not options.only or c.name in options.only]
     running: dict[str, servers.Server] = {}
     results: dict[str, Measurement] = {}
+    first_pids: dict[str, list[int]] = {}
     with ExitStack() as stack:
-        for contender in contenders:  # each starts alone: the start-up time is its own
+        for contender in contenders:
             print(f"-- {contender.name}: start", file=sys.stderr, flush=True)
             server, startup = stack.enter_context(
                 servers.serve(contender, options.results / f"{contender.name}.log"))
-            running[contender.name] = server
-            results[contender.name] = Measurement(startup)
+            # Every worker booted and idle before the next contender starts: each start-up time is its own.
+            first_pids[contender.name] = server.settle(settings["workers"])
+            running[contender.name], results[contender.name] = server, Measurement(startup)
         for name, server in running.items():
             distinct = options.naive_distinct if name == "naive" else options.distinct
             print(f"-- {name}: warm-up, {distinct} distinct specs, repeated, summary, new inputs",
                   file=sys.stderr, flush=True)
-            results[name] = measure(server, results[name].startup, options, distinct, settings["workers"])
-        print(f"-- cold specs, {COLD_BLOCK} at a time to every contender in turn", file=sys.stderr, flush=True)
+            measure(server, first_pids[name], results[name], options, distinct)
+        print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr,
+              flush=True)
         _cold(running, results)
         for name, server in running.items():
             server.worker_pids()

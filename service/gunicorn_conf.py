@@ -44,6 +44,19 @@ def on_starting(server):
         _made_metrics_dir = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
 
 
+def post_worker_init(worker):
+    """In each worker, once its app is made and warmed up: take what exists now out of the cyclic collector.
+
+    TensorFlow's and Keras's objects live as long as the worker. Out of the collector's reach, the full
+    collections that free evicted models (Keras models are cycles) scan ~110k objects instead of ~420k,
+    ~120 ms instead of ~350 ms, once every ~150 never-seen specs. The warm-up model is frozen too: if the
+    model cache ever evicts it, that one model stays in memory. Workers only: a test process makes many apps.
+    """
+    import gc
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server, worker):
     """A dead worker's counters stay in the sums; only its live gauges must be dropped."""
     from prometheus_client import multiprocess

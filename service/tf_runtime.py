@@ -12,8 +12,13 @@ the answers of its traced function later (tests/unit/test_model_cache.py):
   between two models of the same spec. Off, both paths run the same Eigen kernels, no slower here.
 """
 import os
+import sys
+import warnings
 from typing import Any
 
+if "tensorflow" in sys.modules:  # then oneDNN's setting, and maybe the eager context, are already fixed
+    warnings.warn("TensorFlow was imported before service.tf_runtime: eager and traced answers may differ in "
+                  "their last digits; import service modules first", RuntimeWarning, stacklevel=2)
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read when TensorFlow is imported
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -23,7 +28,8 @@ from tensorflow.python import pywrap_tfe  # noqa: E402  (pinned minor: see requi
 _set_run_eager_op_as_function = pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction
 
 
-def _eager_ops_as_kernels(options: Any, enable: bool) -> None:
+def _eager_ops_as_kernels(options: Any, _requested: bool) -> None:
+    """TensorFlow's context asks for True, always."""
     _set_run_eager_op_as_function(options, False)
 
 
