@@ -3,7 +3,7 @@ from typing import Optional
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 
-from . import keras_core, limits, observability, safety
+from . import keras_core, limits, observability, ready_model, safety
 from .canonical import CanonicalSpec, canonical_spec
 from .errors import InvalidInputs, ModelRejected
 from .model_cache import LruCache, spec_key
@@ -15,7 +15,7 @@ class Answers:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.models: LruCache[keras_core.ReadyModel] = LruCache(
+        self.models: LruCache[ready_model.ReadyModel] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes)
         # Reports hold no weights: a few kB of text each, bounded by count alone.
         self.reports: LruCache[keras_core.ModelReport] = LruCache(
@@ -41,7 +41,7 @@ class Answers:
         return SummaryResponse(layers=report.layers, params=report.params, summary=report.summary)
 
     def _ready_model(self, spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int,
-                     batch: int) -> keras_core.ReadyModel:
+                     batch: int) -> ready_model.ReadyModel:
         """The built model from the cache, or planned, checked against the limits and built now."""
         key = spec_key(spec, input_shape, seed)
         ready = self.models.get(key)
@@ -54,7 +54,7 @@ class Answers:
         limits.check_activations(report, batch, self.settings)
         limits.check_work(report, spec, batch, self.settings)
         if ready is None:
-            ready = keras_core.materialize(planned)
+            ready = ready_model.materialize(planned)
             self.models.put(key, ready)
         return ready
 
@@ -67,7 +67,7 @@ class Answers:
             raise InvalidInputs("inputs must be batch first: an array of examples, each at least a vector",
                                 loc=["inputs"], error_type="input_shape")
         input_shape = _input_shape(spec, inputs_shape)
-        array = keras_core.input_array(spec, input_shape, request.inputs)
+        array = ready_model.input_array(spec, input_shape, request.inputs)
         ready = self._ready_model(spec, input_shape, request.seed, inputs_shape[0])
         result = ready.predict(array)
         report = ready.report

@@ -1,11 +1,10 @@
-"""The Keras adapter: a canonical spec in; a built model, its layer table, summary and predictions out.
+"""The Keras adapter's first half: a canonical spec in; a planned model, its layer table and summary out.
 
 It knows nothing of HTTP. Building happens in two steps so that limits can be checked from shapes first:
 `plan` builds the model inside keras.StatelessScope, where variables get shapes but no memory, and
-`materialize` allocates and initializes the weights of a planned model.
+ready_model.materialize allocates and initializes the weights of a planned model.
 """
 import collections
-import dataclasses
 import functools
 import inspect
 import math
@@ -23,18 +22,16 @@ from . import tf_runtime  # noqa: E402,F401  (before Keras: it settles how Tenso
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 # Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
 from keras.src.backend.common import global_state  # noqa: E402
 
 from schemas import LayerRow, ParamCounts  # noqa: E402
 
 from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
-from .errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
+from .errors import LimitExceeded, ModelRejected  # noqa: E402
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
-INTEGER_INPUT_LAYERS = {"Embedding"}
 ALLOCATES_WHEN_BUILT = {"Normalization"}
 
 
@@ -252,97 +249,3 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
         pending = global_state.get_global_attribute("uninitialized_variables") or []
         global_state.set_global_attribute("uninitialized_variables", [])
     return PlannedModel(model, spec, input_shape, report, list(pending))
-
-
-def _infer(model: Any, inputs: Any) -> Any:
-    return model(inputs, training=False)
-
-
-class ReadyModel:
-    """A model with its weights, called eagerly at first and through a traced function once seen again."""
-
-    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: ModelReport):
-        # The client's weights are in the model now; as nested lists they would cost ~8x their size in the cache.
-        spec = dataclasses.replace(spec, layers=tuple(dataclasses.replace(layer, weights=None)
-                                                      for layer in spec.layers))
-        self.model, self.spec, self.input_shape, self.report = model, spec, input_shape, report
-        self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
-        self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
-        self.calls = 0
-        self._traced: Optional[Any] = None
-        # An eager recurrent layer steps through time in Python (~1 ms a step): trace those at once.
-        self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
-                                for part in layer._flatten_layers(include_self=True, recursive=True))
-
-    def _trace(self) -> Any:
-        """A tf.function over any batch size: traced once, never retraced."""
-        signature = [tf.TensorSpec((None,) + self.input_shape, tf.as_dtype(self.input_dtype))]
-        # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
-        # once five models shared one lambda's code.
-        return tf.function(functools.partial(_infer, self.model), input_signature=signature)
-
-    def _eager_failure(self, array: np.ndarray, error: Exception) -> ModelRejected:
-        """The refusal for a failed call, from an eager run layer by layer (on the error path only).
-
-        A traced call's error carries graph node names and server paths; the eager one names the layer,
-        and is the same whether the model was cached or not.
-        """
-        tensor = array
-        for layer, canonical in zip(self.model.layers, self.spec.layers):
-            try:
-                tensor = layer(tensor, training=False)
-            except Exception as eager_error:
-                return ModelRejected(keras_message(eager_error), loc=list(canonical.loc), error_type="keras_call")
-        return ModelRejected(keras_message(error), loc=["model"], error_type="keras_call")
-
-    def predict(self, array: np.ndarray) -> np.ndarray:
-        """A forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
-        self.calls += 1
-        if self._traced is None and (self.calls > 1 or self._trace_first):
-            self._traced = self._trace()
-        call = self._traced or functools.partial(_infer, self.model)
-        try:
-            output = call(array)
-        except Exception as error:
-            raise self._eager_failure(array, error) from None
-        if isinstance(output, (list, tuple, dict)):
-            raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
-                                loc=["model"], error_type="keras_call")
-        result = keras.ops.convert_to_numpy(output)
-        if not np.all(np.isfinite(result)):
-            raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
-                                loc=["inputs"], error_type="non_finite_output")
-        return result
-
-
-def materialize(planned: PlannedModel) -> ReadyModel:
-    """Allocate and initialize the planned model's weights and set the given ones."""
-    model = planned.model
-    weights = {id(variable) for variable in model.variables}
-    for variable in planned.pending_variables:
-        if id(variable) in weights:  # not the loss tracker's: nothing trains or evaluates here
-            variable._deferred_initialize()
-    planned.pending_variables = []
-    for layer, canonical in zip(model.layers, planned.spec.layers):
-        if canonical.weights is not None:
-            layer.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)])
-    return ReadyModel(model, planned.spec, planned.input_shape, planned.report)
-
-
-def input_array(spec: CanonicalSpec, input_shape: tuple[int, ...], inputs: list) -> np.ndarray:
-    """The inputs as the array the model takes, or a 422 saying how they do not fit."""
-    first = spec.layers[0]
-    array = np.asarray(inputs, dtype=np.float64)
-    if array.ndim < 2 or tuple(array.shape[1:]) != input_shape:
-        raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, "
-                            f"{', '.join(map(str, input_shape))}]", loc=["inputs"], error_type="input_shape")
-    if first.class_name in INTEGER_INPUT_LAYERS:
-        vocabulary = first.config.get("input_dim")
-        if isinstance(vocabulary, bool) or not isinstance(vocabulary, int) or vocabulary < 1:
-            raise ModelRejected(f"{first.class_name} needs a positive integer input_dim, got {vocabulary!r}"[:300],
-                                loc=list(first.config_loc) + ["input_dim"], error_type="keras_layer")
-        if not np.all(array == np.floor(array)) or array.min() < 0 or array.max() >= vocabulary:
-            raise InvalidInputs(f"{first.class_name} takes integer indices in [0, {vocabulary})",
-                                loc=["inputs"], error_type="input_range")
-        return array.astype(np.int32)
-    return array.astype(np.float32)
