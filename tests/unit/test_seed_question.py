@@ -1,4 +1,7 @@
 """The question this service grew from: Dense acts on the last axis, Flatten multiplies the rest out."""
+import json
+from pathlib import Path
+
 import numpy as np
 
 from schemas import PredictResponse, SummaryResponse
@@ -86,3 +89,16 @@ def test_names_the_user_gave_are_kept(client):
     answer = _predict(client, layers)
     assert [r.name for r in answer.layers] == ["D16", "A", "F", "D4"]
     assert "D16 (Dense)" in answer.summary
+
+
+def test_the_readme_example_is_the_answer_the_service_gives(client):
+    """The README's seed answer was pasted from a run; the service must still give it, digit for digit."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("The answer (from a run of `make serve`", 1)[1]
+    block = example.split("```json\n", 1)[1].split("\n```", 1)[0]
+    fields, summary = block.rsplit('\n "summary": ', 1)  # the README cuts the summary short with " ..."
+    shown = json.loads(fields.rstrip().rstrip(",") + "}")
+    summary_start = json.loads(summary.removesuffix(' ..."}') + '"')
+    answer = client.post("/v1/predict", json=SEED_BODY).get_json()
+    assert {key: answer[key] for key in shown} == shown
+    assert answer["summary"].startswith(summary_start) and len(summary_start) > 40
