@@ -23,14 +23,19 @@ def _change_one_row(draw, case):
     return inputs, example, row
 
 
+def _outputs_changed(service, case, inputs) -> np.ndarray:
+    """Which predictions differ between the case's own inputs and these."""
+    before = np.array(service.predict(case.body()).predictions)
+    after = np.array(service.predict(case.body(inputs=inputs)).predictions)
+    return before != after
+
+
 @HALF
 @given(case=dense_row_cases(flatten=False), data=st.data())
 def test_dense_changes_only_the_row_it_is_given(service, case, data):
     """4a. Without Flatten, changing row i of an example changes row i of its output and nothing else."""
     inputs, example, row = _change_one_row(data.draw, case)
-    before = np.array(service.predict(case.body()).predictions)
-    after = np.array(service.predict(case.body(inputs=inputs)).predictions)
-    changed = before != after
+    changed = _outputs_changed(service, case, inputs)
     assert changed[example, row].any(), "the changed row's output did not change"
     changed[example, row] = False
     assert not changed.any(), f"outputs changed outside row {row} of example {example}"
@@ -41,9 +46,7 @@ def test_dense_changes_only_the_row_it_is_given(service, case, data):
 def test_after_flatten_one_row_changes_every_output(service, case, data):
     """4b. Once Flatten precedes the last Dense, changing one row changes every output of that example."""
     inputs, example, row = _change_one_row(data.draw, case)
-    before = np.array(service.predict(case.body()).predictions)
-    after = np.array(service.predict(case.body(inputs=inputs)).predictions)
-    changed = before != after
+    changed = _outputs_changed(service, case, inputs)
     assert changed[example].all(), f"some outputs of example {example} did not change"
     changed[example] = False
     assert not changed.any(), "another example's outputs changed"
