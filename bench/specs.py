@@ -1,7 +1,7 @@
 """The bodies the benchmark sends: the seed model again and again, and a stream of never-seen models."""
 import json
 
-from tests.forms import SEED_BODY
+from schemas.examples import SEED_PREDICT as SEED_BODY
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # Index ranges of the distinct stream, disjoint so that no phase sees a model an earlier phase sent.

@@ -1,5 +1,5 @@
 """Typed requests and answers of keras-shape-service; imports without TensorFlow, Flask or the service."""
-from .layer_names import ALLOWED_LAYER_TYPES
+from .keras_names import ALLOWED_LAYER_TYPES
 from .messages import (Health, LayerRow, ParamCounts, PredictRequest, PredictResponse, Problem, ProblemItem,
                        SummaryRequest, SummaryResponse)
 from .spec import CompileSpec, LayersModelSpec, NativeLayer, SequentialDocument

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import Field, NonNegativeInt
 
 from .base import ApiModel
-from .numbers import NestedNumbers, NumberArray
+from .numbers import NestedNumbers, NumberArray, shape_of
 from .spec import ModelSpec
 
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1, description="Seeds the initial weights.")]
@@ -22,6 +22,11 @@ class PredictRequest(SummaryRequest):
 
     inputs: NumberArray
     seed: Seed = 0
+
+    @property
+    def inputs_shape(self) -> tuple[int, ...]:
+        """The shape of `inputs`, batch axis first."""
+        return shape_of(self.inputs)
 
 
 class LayerRow(ApiModel):
@@ -43,21 +48,22 @@ class ParamCounts(ApiModel):
 
 
 class SummaryResponse(ApiModel):
-    """Answer of POST /v1/summary."""
+    """Answer of POST /v1/summary: what the model does to shapes, whether or not its weights exist."""
 
     layers: list[LayerRow]
     params: ParamCounts
     summary: str = Field(description="The text Keras's model.summary() prints, fixed width, no escape codes.")
 
 
-class PredictResponse(ApiModel):
-    """Answer of POST /v1/predict."""
+class _Predictions(ApiModel):
+    """What a prediction adds to a summary (a base of its own so that these fields come first)."""
 
     output_shape: list[int]
     predictions: NestedNumbers
-    layers: list[LayerRow]
-    params: ParamCounts
-    summary: str
+
+
+class PredictResponse(SummaryResponse, _Predictions):
+    """Answer of POST /v1/predict: the summary's fields after the prediction's."""
 
 
 class ProblemItem(ApiModel):

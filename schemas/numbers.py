@@ -38,6 +38,15 @@ def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
     return (len(value),) + shapes[0]
 
 
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a number or of a nested list already checked rectangular (the first items decide)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0]
+    return tuple(shape)
+
+
 def _rectangular(value: Any) -> Any:
     _check_rectangular(value, [])
     return value

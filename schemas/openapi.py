@@ -1,68 +1,51 @@
-"""The OpenAPI 3.1 document, generated from the Pydantic models: the API's shape is written only here."""
+"""The OpenAPI 3.1 document, generated from the route table and the Pydantic models."""
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .messages import Health, PredictRequest, PredictResponse, Problem, SummaryRequest, SummaryResponse
+from .api import ERRORS, JSON, OPERATIONS, PROBLEM, Operation
+from .messages import Problem
 
 _REF = "#/components/schemas/{model}"
-# The README's seed question; an example body also makes schemathesis send one request the service accepts.
-_SEED_MODEL = {"layers": [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
-                          {"type": "Activation", "activation": "relu"},
-                          {"type": "Flatten"},
-                          {"type": "Dense", "units": 4}]}
-_PROBLEM = "application/problem+json"
-_ERRORS = {
-    "400": "Malformed JSON, or nested deeper than the limit",
-    "413": "Body larger than the limit",
-    "415": "Content type is not application/json",
-    "422": "Invalid spec or inputs, Keras refused the model, or a limit was exceeded",
-    "503": "Overloaded; retry after the Retry-After header's seconds",
-}
 
 
-def _content(model: type[BaseModel], media_type: str = "application/json", **extra: Any) -> dict[str, Any]:
+def _content(model: type[BaseModel], media_type: str = JSON, **extra: Any) -> dict[str, Any]:
     return {media_type: {"schema": {"$ref": _REF.format(model=model.__name__)}, **extra}}
 
 
-def _problems(*codes: str) -> dict[str, Any]:
-    return {code: {"description": _ERRORS[code], "content": _content(Problem, _PROBLEM)} for code in codes}
+def _answer_content(op: Operation) -> dict[str, Any]:
+    if op.answer is not None:
+        return _content(op.answer, op.answer_media)
+    schema = {"type": "object"} if op.answer_media == JSON else {"type": "string"}
+    return {op.answer_media: {"schema": schema}}
 
 
-def _post(summary: str, request: type[BaseModel], answer: type[BaseModel], operation_id: str,
-          example: dict[str, Any]) -> dict[str, Any]:
-    return {"post": {
-        "operationId": operation_id, "summary": summary,
-        "requestBody": {"required": True, "content": _content(request, example=example)},
-        "responses": {"200": {"description": "The answer", "content": _content(answer)},
-                      **_problems("400", "413", "415", "422", "503")}}}
-
-
-def _get(summary: str, operation_id: str, answer: dict[str, Any], errors: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"get": {"operationId": operation_id, "summary": summary,
-                    "responses": {"200": {"description": "OK", "content": answer}, **_problems(*errors)}}}
+def _operation(op: Operation) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "operationId": op.operation_id, "summary": op.summary,
+        "responses": {"200": {"description": "The answer", "content": _answer_content(op)},
+                      **{code: {"description": ERRORS[code], "content": _content(Problem, PROBLEM)}
+                         for code in op.errors}}}
+    if op.request is not None:
+        example = {"example": op.example} if op.example is not None else {}
+        document["requestBody"] = {"required": True, "content": _content(op.request, **example)}
+    return document
 
 
 def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
     """Every operation, its request and its answers, errors included."""
-    models = [PredictRequest, PredictResponse, SummaryRequest, SummaryResponse, Problem, Health]
-    _, definitions = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+    models = {model for op in OPERATIONS for model in (op.request, op.answer) if model is not None} | {Problem}
+    ordered = sorted(models, key=lambda model: model.__name__)
+    _, definitions = models_json_schema([(model, "validation") for model in ordered], ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "keras-shape-service", "version": version,
                  "description": "What a Keras model does to the shape of your data: predictions, per-layer "
                                 "shapes, parameter counts and the Keras summary."},
-        "paths": {
-            "/v1/predict": _post("Build the model, predict on the inputs", PredictRequest, PredictResponse,
-                                 "predict", {"model": _SEED_MODEL, "inputs": [[[1, 2], [3, 4], [5, 6]]]}),
-            "/v1/summary": _post("Shapes, params and summary, no weights allocated", SummaryRequest,
-                                 SummaryResponse, "summary", {"model": _SEED_MODEL}),
-            "/healthz": _get("The process is alive", "healthz", _content(Health)),
-            "/readyz": _get("TensorFlow is loaded and a warm-up model ran", "readyz", _content(Health), ("503",)),
-            "/openapi.json": _get("This document", "openapi", {"application/json": {"schema": {"type": "object"}}}),
-            "/metrics": _get("Prometheus metrics, summed over all workers", "metrics",
-                             {"text/plain": {"schema": {"type": "string"}}}),
-        },
+        "paths": paths,
         "components": {"schemas": definitions["$defs"]},
     }

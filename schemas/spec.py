@@ -11,7 +11,7 @@ from pydantic import (AfterValidator, ConfigDict, Discriminator, Field, Positive
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
-from .layer_names import ALLOWED_LAYER_TYPES
+from .keras_names import ALLOWED_LAYER_TYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
 Shape = Annotated[list[PositiveInt], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
@@ -146,7 +146,7 @@ BuiltinRegistration = Annotated[Optional[str], WithJsonSchema({
 
 def _builtin_registration(model: Any) -> Any:
     """A registered_name other than the class's own would resolve through Keras's custom-object registry."""
-    if model.registered_name not in (None, model.class_name):
+    if not is_builtin_registration(model.registered_name, model.class_name):
         raise PydanticCustomError("refused_registered_name", "registered_name '{name}' points outside Keras's "
                                   "built-ins", {"name": model.registered_name})
     return model

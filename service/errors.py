@@ -1,18 +1,14 @@
-"""Errors of the service and the one place that maps every error to an RFC 9457 problem+json answer."""
+"""The service's refusals: each carries its HTTP status and title, and becomes one RFC 9457 problem.
+
+Every layer raises these; only service/http/problems.py turns them into HTTP answers. They know nothing of
+Flask, so the engine and the executors raise the same errors the HTTP layer answers.
+"""
 import json
-import logging
 from typing import Any, Optional
 
-from flask import Flask, Response
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas import Problem, ProblemItem
-
-from . import observability
-
-PROBLEM_MIMETYPE = "application/problem+json"
-log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -28,11 +24,48 @@ class ServiceError(Exception):
         self.extra = extra
         self.headers: Optional[dict[str, str]] = None
 
+    @property
+    def reason(self) -> str:
+        """The label metrics count this refusal under: its class."""
+        return type(self).__name__
+
+    def problem(self) -> Problem:
+        return Problem(title=self.title, status=self.status, detail=self.detail, errors=self.errors, **self.extra)
+
+
+class InvalidRequest(ServiceError):
+    """The body does not match the request's schema; every error is listed with its JSON location."""
+
+    title = "Invalid request"
+
+    def __init__(self, error: ValidationError):
+        items = [ProblemItem(loc=_json_loc(e["loc"], e.get("ctx")), msg=e["msg"], type=e["type"])
+                 for e in error.errors(include_url=False, include_input=False)]
+        first = items[0]
+        super().__init__(f"{len(items)} invalid field(s); first at {json.dumps(first.loc)}: {first.msg}")
+        self.errors = items
+
+    @property
+    def reason(self) -> str:
+        return "ValidationError"
+
+
+def _json_loc(loc: tuple, ctx: Optional[dict]) -> list[Any]:
+    """A pydantic location as the client's JSON path: union tags (<...>) dropped, inner array path added."""
+    path = [part for part in loc if not (isinstance(part, str) and part.startswith("<"))]
+    return path + list((ctx or {}).get("path", []))
+
 
 class ModelRejected(ServiceError):
     """Keras refused to build or run the model; detail carries Keras's own message."""
 
     title = "Keras rejected the model"
+
+
+class RefusedObject(ServiceError):
+    """A config names something outside Keras's built-in layers and their parts."""
+
+    title = "Refused: not a built-in Keras object"
 
 
 class InvalidInputs(ServiceError):
@@ -59,57 +92,12 @@ class MalformedBody(ServiceError):
     title = "Malformed request body"
 
 
-def _json_loc(loc: tuple, ctx: Optional[dict]) -> list[Any]:
-    """A pydantic location as the client's JSON path: union tags (<...>) dropped, inner array path added."""
-    path = [part for part in loc if not (isinstance(part, str) and part.startswith("<"))]
-    return path + list((ctx or {}).get("path", []))
+class Overloaded(ServiceError):
+    """No capacity to run the request within its deadline."""
 
+    status = 503
+    title = "Service overloaded"
 
-def problem_from_validation(error: ValidationError) -> Problem:
-    """A 422 listing every validation error with its JSON location."""
-    items = [ProblemItem(loc=_json_loc(e["loc"], e.get("ctx")), msg=e["msg"], type=e["type"])
-             for e in error.errors(include_url=False, include_input=False)]
-    first = items[0]
-    detail = f"{len(items)} invalid field(s); first at {json.dumps(first.loc)}: {first.msg}"
-    return Problem(title="Invalid request", status=422, detail=detail, errors=items)
-
-
-def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None) -> Response:
-    """Serialize a problem with its status and media type."""
-    body = problem.model_dump_json(exclude_none=True)
-    return Response(body, status=problem.status, mimetype=PROBLEM_MIMETYPE, headers=headers)
-
-
-def _service_error(error: ServiceError) -> Response:
-    observability.count_refusal(type(error).__name__)
-    return problem_response(Problem(title=error.title, status=error.status, detail=error.detail,
-                                    errors=error.errors, **error.extra), error.headers)
-
-
-# Only a request body failing its model is the client's fault; an answer failing its model is ours (500).
-REQUEST_MODELS = frozenset({"PredictRequest", "SummaryRequest"})
-
-
-def _validation_error(error: ValidationError) -> Response:
-    if error.title not in REQUEST_MODELS:
-        return _http_exception(InternalServerError(original_exception=error))
-    observability.count_refusal("ValidationError")
-    return problem_response(problem_from_validation(error))
-
-
-def _http_exception(error: HTTPException) -> Response:
-    # the class, not the message: werkzeug's HTTPException classes are a small fixed set
-    observability.count_refusal(type(error).__name__)
-    if isinstance(error, InternalServerError) and error.original_exception is not None:
-        log.error("unhandled error", exc_info=error.original_exception)
-    problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
-    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
-    return problem_response(problem, headers)
-
-
-def init_app(app: Flask) -> None:
-    """Register the one mapping of every error to problem+json, on the app so routing 404/405 use it too."""
-    app.register_error_handler(ServiceError, _service_error)
-    app.register_error_handler(ValidationError, _validation_error)
-    app.register_error_handler(HTTPException, _http_exception)
-    app.register_error_handler(Exception, lambda e: _http_exception(InternalServerError(original_exception=e)))
+    def __init__(self, detail: str, retry_after_s: int = 1):
+        super().__init__(f"{detail}; retry in {retry_after_s} s", error_type="overloaded")
+        self.headers = {"Retry-After": str(retry_after_s)}

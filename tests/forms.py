@@ -1,13 +1,9 @@
 """Example models, and the three spec forms of one model made with real Keras, as a user would make them."""
 import json
 
-SEED_LAYERS = [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
-               {"type": "Activation", "activation": "relu"},
-               {"type": "Flatten"},
-               {"type": "Dense", "units": 4}]
-SEED_INPUTS = [[[1, 2], [3, 4], [5, 6]]]
-SEED_BODY = {"model": {"layers": SEED_LAYERS, "compile": {"loss": "mean_squared_error", "optimizer": "SGD"}},
-             "inputs": SEED_INPUTS}
+from schemas.examples import SEED_INPUTS, SEED_LAYERS, SEED_PREDICT
+
+SEED_BODY = SEED_PREDICT
 SEED_LAYERS_NO_FLATTEN = [layer for layer in SEED_LAYERS if layer["type"] != "Flatten"]
 
 CONV_LAYERS = [{"type": "Conv2D", "filters": 4, "kernel_size": 3, "input_shape": [8, 8, 2]},

@@ -30,9 +30,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
                                                status_code_conformance)
 from schemathesis.transports.responses import get_json  # noqa: E402
 
-from service.app import create_app  # noqa: E402
-from service.errors import InvalidInputs, LimitExceeded, ModelRejected  # noqa: E402
-from service.safety import RefusedObject  # noqa: E402
+from service.errors import InvalidInputs, LimitExceeded, ModelRejected, RefusedObject  # noqa: E402
+from service.http.app import create_app  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 pytestmark = [pytest.mark.property, pytest.mark.slow]

@@ -4,8 +4,6 @@ import json
 import pytest
 
 from schemas import PredictResponse, Problem
-from service.app import create_app
-from service.settings import Settings
 from tests.forms import SEED_BODY, SEED_LAYERS
 
 SEED_SUMMARY_BODY = {"model": SEED_BODY["model"]}
@@ -26,16 +24,12 @@ LIMITS = [
 ]
 
 
-def _client(**limits):
-    return create_app(Settings(**limits)).test_client()
-
-
 @pytest.mark.parametrize("setting, path, body, value, status", LIMITS, ids=[row[0] for row in LIMITS])
-def test_at_the_limit_is_answered_and_one_past_is_refused(setting, path, body, value, status):
+def test_at_the_limit_is_answered_and_one_past_is_refused(make_client, setting, path, body, value, status):
     data = json.dumps(body)
-    at_limit = _client(**{setting: value}).post(path, data=data, content_type="application/json")
+    at_limit = make_client(**{setting: value}).post(path, data=data, content_type="application/json")
     assert at_limit.status_code == 200, at_limit.data
-    past = _client(**{setting: value - 1}).post(path, data=data, content_type="application/json")
+    past = make_client(**{setting: value - 1}).post(path, data=data, content_type="application/json")
     assert past.status_code == status
     assert past.mimetype == "application/problem+json"
     problem = Problem.model_validate_json(past.data)

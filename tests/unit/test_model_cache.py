@@ -3,9 +3,8 @@ import json
 
 import pytest
 
-from service.app import create_app
-from service.model_cache import LruCache
-from service.settings import Settings
+from service.engine.caches import LruCache
+from tests.conftest import answers_of, engine_of
 from tests.forms import CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_BODY, SEED_LAYERS_NO_FLATTEN
 from tests.unit.test_spec_forms import MODELS
 
@@ -21,16 +20,16 @@ BODIES = [
 
 
 @pytest.fixture(scope="module")
-def uncached():
-    return create_app(Settings(model_cache_entries=0, response_cache_bytes=0)).test_client()
+def uncached(make_client):
+    return make_client(model_cache_entries=0, response_cache_bytes=0)
 
 
 def _post(client, body, indent=None):
     return client.post("/v1/predict", data=json.dumps(body, indent=indent), content_type="application/json").data
 
 
-def test_cached_answers_are_byte_for_byte_the_uncached_ones(uncached):
-    cached = create_app(Settings()).test_client()
+def test_cached_answers_are_byte_for_byte_the_uncached_ones(uncached, make_client):
+    cached = make_client()
     expected = [_post(uncached, body) for body in BODIES]
     # Each round spells the bodies differently, so that the answer cache (keyed by the body's bytes)
     # misses and the model cache answers: first an eager call, then calls through the traced function.
@@ -39,10 +38,10 @@ def test_cached_answers_are_byte_for_byte_the_uncached_ones(uncached):
             assert _post(cached, body, indent) == answer, (indent, body["model"])
     for body, answer in zip(BODIES, expected):  # now from the answer cache
         assert _post(cached, body) == answer
-    assert len(cached.application.extensions["responses"]) == 3 * len(BODIES)  # three spellings of each body
-    answers = cached.application.extensions["answers"]
-    # Six models and the warm-up's; another batch size for a cached model reuses it.
-    assert len(answers.models) == 7
+    assert len(answers_of(cached)) == 3 * len(BODIES)  # three spellings of each body
+    answers = engine_of(cached)
+    # Six models (the warm-up's is not cached); another batch size for a cached model reuses it.
+    assert len(answers.models) == 6
     summary = {"model": {"layers": CONV_LAYERS}}
     assert cached.post("/v1/summary", json=summary).data == uncached.post("/v1/summary", json=summary).data
 
@@ -51,19 +50,19 @@ def _distinct_body(units: int) -> dict:
     return {"model": {"layers": [{"type": "Dense", "units": units, "input_shape": [3]}]}, "inputs": [[1, 2, 3]]}
 
 
-def test_the_cache_holds_at_most_its_entries():
-    client = create_app(Settings(model_cache_entries=3)).test_client()
+def test_the_cache_holds_at_most_its_entries(make_client):
+    client = make_client(model_cache_entries=3)
     for units in range(1, 8):
         assert client.post("/v1/predict", json=_distinct_body(units)).status_code == 200
-    assert len(client.application.extensions["answers"].models) == 3
+    assert len(engine_of(client).models) == 3
 
 
-def test_the_cache_holds_at_most_its_bytes_of_weights():
+def test_the_cache_holds_at_most_its_bytes_of_weights(make_client):
     # Dense(units) on 3 inputs holds 4·units float32 weights: 16·units bytes.
-    client = create_app(Settings(model_cache_bytes=16 * 40)).test_client()
+    client = make_client(model_cache_bytes=16 * 40)
     for units in (10, 20, 15, 5):
         assert client.post("/v1/predict", json=_distinct_body(units)).status_code == 200
-    models = client.application.extensions["answers"].models
+    models = engine_of(client).models
     assert models.total_bytes <= 16 * 40
     assert models.total_bytes == sum(entry.weight_bytes for entry in models._entries.values())
     # 10 + 20 + 15 units is over the bound: the oldest (10) went; 20 + 15 + 5 fill it exactly.

@@ -5,6 +5,7 @@ import resource
 import pytest
 
 from schemas import PredictResponse, Problem, SummaryResponse
+from tests.conftest import engine_of
 
 ODD = {
     "batch_input_shape that is not a list": (
@@ -74,7 +75,7 @@ def test_the_cache_does_not_keep_the_clients_weight_lists(client):
     body = {"model": {"layers": [{"type": "Dense", "units": 64, "input_shape": [64], "weights": weights}]},
             "inputs": [[1.0] * 64]}
     assert client.post("/v1/predict", json=body).status_code == 200
-    models = client.application.extensions["answers"].models
+    models = engine_of(client).models
     assert all(layer.weights is None for ready in models._entries.values() for layer in ready.spec.layers)
 
 

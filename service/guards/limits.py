@@ -2,10 +2,11 @@
 from math import prod
 from typing import Any
 
-from .canonical import CanonicalSpec
-from .errors import LimitExceeded
-from .keras_core import ModelReport
-from .settings import Settings
+from schemas import SummaryResponse
+
+from ..canonical import CanonicalSpec
+from ..errors import LimitExceeded
+from ..settings import Settings
 
 
 def json_depth(document: Any, limit: int) -> int:
@@ -41,13 +42,13 @@ def check_inputs(shape: tuple[int, ...], settings: Settings) -> None:
         raise LimitExceeded("max_input_elements", settings.max_input_elements, prod(shape), "number of inputs")
 
 
-def check_params(report: ModelReport, limit_name: str, settings: Settings) -> None:
+def check_params(report: SummaryResponse, limit_name: str, settings: Settings) -> None:
     limit = getattr(settings, limit_name)
     if report.params.total > limit:
         raise LimitExceeded(limit_name, limit, report.params.total, "number of parameters")
 
 
-def check_activations(report: ModelReport, batch: int, settings: Settings) -> None:
+def check_activations(report: SummaryResponse, batch: int, settings: Settings) -> None:
     """The largest output any layer would produce for this batch."""
     largest = max(prod(d or 1 for d in row.output_shape[1:]) for row in report.layers) * batch
     if largest > settings.max_activation_elements:
@@ -65,7 +66,7 @@ def _pool_window(config: dict, spatial_axes: int) -> int:
     return 1
 
 
-def multiply_adds(report: ModelReport, spec: CanonicalSpec, batch: int) -> int:
+def multiply_adds(report: SummaryResponse, spec: CanonicalSpec, batch: int) -> int:
     """Estimated compute per layer: its weights applied at each position, each input read, each output made
     (times its pooling window, where it has one)."""
     total = 0
@@ -77,7 +78,7 @@ def multiply_adds(report: ModelReport, spec: CanonicalSpec, batch: int) -> int:
     return total * batch
 
 
-def check_work(report: ModelReport, spec: CanonicalSpec, batch: int, settings: Settings) -> None:
+def check_work(report: SummaryResponse, spec: CanonicalSpec, batch: int, settings: Settings) -> None:
     work = multiply_adds(report, spec, batch)
     if work > settings.max_multiply_adds:
         raise LimitExceeded("max_multiply_adds", settings.max_multiply_adds, work,

@@ -7,39 +7,11 @@ config; Keras's own safe mode stays on behind it.
 """
 from typing import Any
 
-from . import tf_runtime  # noqa: F401  (before Keras: it settles how TensorFlow runs)
+from schemas.keras_names import ACTIVATIONS, ALLOWED_OBJECTS, is_builtin_registration
 
-import keras  # noqa: E402
+from ..canonical import CanonicalSpec
+from ..errors import RefusedObject
 
-from schemas.layer_names import ALLOWED_LAYER_TYPES, NESTED_ONLY_LAYER_TYPES
-
-from .canonical import CanonicalSpec
-from .errors import ServiceError
-
-
-class RefusedObject(ServiceError):
-    """A config names something outside Keras's built-in layers and their parts."""
-
-    title = "Refused: not a built-in Keras object"
-
-
-def _public_classes(module: Any, base: type) -> frozenset[str]:
-    """Concrete classes a Keras module exports, its abstract base excluded."""
-    return frozenset(name for name in dir(module) if not name.startswith("_")
-                     and isinstance(getattr(module, name), type) and issubclass(getattr(module, name), base)
-                     and getattr(module, name) is not base)
-
-
-ALLOWED_OBJECTS: dict[str, frozenset[str]] = {
-    "keras.layers": frozenset(ALLOWED_LAYER_TYPES + NESTED_ONLY_LAYER_TYPES),
-    "keras.initializers": _public_classes(keras.initializers, keras.initializers.Initializer),
-    "keras.regularizers": _public_classes(keras.regularizers, keras.regularizers.Regularizer),
-    "keras.constraints": _public_classes(keras.constraints, keras.constraints.Constraint),
-    "keras": frozenset({"DTypePolicy", "FloatDTypePolicy"}),
-    "keras.dtype_policies": frozenset({"DTypePolicy", "FloatDTypePolicy"}),
-}
-ACTIVATION_NAMES = frozenset(name for name in dir(keras.activations)
-                             if not name.startswith("_") and name not in ("get", "serialize", "deserialize"))
 _REFERENCE_KEYS = ("class_name", "module", "registered_name")
 
 
@@ -51,7 +23,7 @@ def _check_reference(node: dict, loc: list[Any]) -> None:
     """One serialized object: a built-in class of an allowed Keras module, or a built-in activation."""
     class_name, module, registered = (node.get(key) for key in _REFERENCE_KEYS)
     if class_name == "function":
-        if module != "keras.activations" or node.get("config") not in ACTIVATION_NAMES:
+        if module != "keras.activations" or node.get("config") not in ACTIVATIONS:
             raise _refuse("function", f"function {node.get('config')!r} of module {module!r} is not a built-in "
                                       "Keras activation", loc)
         return
@@ -63,7 +35,7 @@ def _check_reference(node: dict, loc: list[Any]) -> None:
                                 "constraints", loc + ["module"])
     if not isinstance(class_name, str) or not any(class_name in allowed for allowed in candidates):
         raise _refuse("class", f"class {class_name!r} is not an allowed built-in Keras object", loc + ["class_name"])
-    if registered not in (None, class_name):
+    if not is_builtin_registration(registered, class_name):
         raise _refuse("registered_name", f"registered_name {registered!r} points outside Keras's built-ins",
                       loc + ["registered_name"])
 

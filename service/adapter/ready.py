@@ -1,20 +1,22 @@
 """The Keras adapter's second half: a planned model given its weights, called, and its inputs checked.
 
-Called eagerly at first and through a traced tf.function once seen again (model.predict costs ~40 ms a call).
+Called eagerly at first and through a traced tf.function once seen again (model.predict has a large fixed
+cost per call; bench/README.md).
 """
 import dataclasses
 import functools
 from typing import Any, Optional
 
-# keras_core first: it settles TensorFlow's runtime and Keras's environment before Keras is imported.
-from .keras_core import ModelReport, PlannedModel, keras_message
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from schemas import SummaryResponse
 
-from .canonical import CanonicalSpec  # noqa: E402
-from .errors import InvalidInputs, ModelRejected  # noqa: E402
+from ..canonical import CanonicalSpec
+from ..errors import InvalidInputs, ModelRejected
+from . import private
+from .planner import PlannedModel, keras_message
 
 INTEGER_INPUT_LAYERS = {"Embedding"}
 
@@ -26,8 +28,8 @@ def _infer(model: Any, inputs: Any) -> Any:
 class ReadyModel:
     """A model with its weights, called eagerly at first and through a traced function once seen again."""
 
-    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: ModelReport):
-        # The client's weights are in the model now; as nested lists they would cost ~8x their size in the cache.
+    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: SummaryResponse):
+        # The client's weights are in the model now; as nested lists they would cost several times their size.
         spec = dataclasses.replace(spec, layers=tuple(dataclasses.replace(layer, weights=None)
                                                       for layer in spec.layers))
         self.model, self.spec, self.input_shape, self.report = model, spec, input_shape, report
@@ -35,9 +37,9 @@ class ReadyModel:
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
         self._traced: Optional[Any] = None
-        # An eager recurrent layer steps through time in Python (~1 ms a step): trace those at once.
+        # An eager recurrent layer steps through time in Python, one op launch per step: trace those at once.
         self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
-                                for part in layer._flatten_layers(include_self=True, recursive=True))
+                                for part in private.sublayers(layer))
 
     def _trace(self) -> Any:
         """A tf.function over any batch size: traced once, never retraced."""
@@ -61,7 +63,7 @@ class ReadyModel:
         return ModelRejected(keras_message(error), loc=["model"], error_type="keras_call")
 
     def predict(self, array: np.ndarray) -> np.ndarray:
-        """A forward pass in inference mode (model.predict costs ~40 ms of overhead per call)."""
+        """A forward pass in inference mode, eager the first time, traced from the second call on."""
         self.calls += 1
         if self._traced is None and (self.calls > 1 or self._trace_first):
             self._traced = self._trace()
@@ -86,7 +88,7 @@ def materialize(planned: PlannedModel) -> ReadyModel:
     weights = {id(variable) for variable in model.variables}
     for variable in planned.pending_variables:
         if id(variable) in weights:  # not the loss tracker's: nothing trains or evaluates here
-            variable._deferred_initialize()
+            private.initialize_deferred(variable)
     planned.pending_variables = []
     for layer, canonical in zip(model.layers, planned.spec.layers):
         if canonical.weights is not None:

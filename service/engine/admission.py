@@ -14,21 +14,9 @@ import time
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from .errors import ServiceError
+from ..errors import Overloaded
 
 log = logging.getLogger(__name__)
-
-
-class Overloaded(ServiceError):
-    """No turn with Keras within the request's deadline."""
-
-    status = 503
-    title = "Service overloaded"
-
-    def __init__(self, waited_ms: float, retry_after_s: int):
-        super().__init__(f"all of this worker's capacity was busy for {waited_ms:.0f} ms; retry in "
-                         f"{retry_after_s} s", error_type="overloaded")
-        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class Admission:
@@ -47,7 +35,8 @@ class Admission:
         """Hold this worker's Keras turn, waiting for it at most the deadline."""
         asked = time.monotonic()
         if not self._lock.acquire(timeout=self._deadline_s):
-            raise Overloaded((time.monotonic() - asked) * 1000, retry_after_s=1)
+            waited_ms = (time.monotonic() - asked) * 1000
+            raise Overloaded(f"all of this worker's capacity was busy for {waited_ms:.0f} ms")
         self._turn_started = time.monotonic()
         try:
             yield

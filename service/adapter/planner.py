@@ -2,46 +2,28 @@
 
 It knows nothing of HTTP. Building happens in two steps so that limits can be checked from shapes first:
 `plan` builds the model inside keras.StatelessScope, where variables get shapes but no memory, and
-ready_model.materialize allocates and initializes the weights of a planned model.
+ready.materialize allocates and initializes the weights of a planned model.
 """
-import collections
 import functools
 import inspect
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-# Keras sizes the summary's console to the terminal (COLUMNS) unless told; answers must not depend on it.
-SUMMARY_WIDTH = 88  # Keras's own default width for Sequential summaries
-os.environ["COLUMNS"] = str(SUMMARY_WIDTH)
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras
 
-from . import tf_runtime  # noqa: E402,F401  (before Keras: it settles how TensorFlow runs)
+from schemas import LayerRow, ParamCounts, SummaryResponse
+from schemas.numbers import shape_of
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-# Private but pinned (see requirements.txt): the global name counters and the deferred-variable list.
-from keras.src.backend.common import global_state  # noqa: E402
-
-from schemas import LayerRow, ParamCounts  # noqa: E402
-
-from .canonical import CanonicalLayer, CanonicalSpec  # noqa: E402
-from .errors import LimitExceeded, ModelRejected  # noqa: E402
+from ..canonical import CanonicalLayer, CanonicalSpec
+from ..errors import LimitExceeded, ModelRejected
+from . import private
+from .runtime import SUMMARY_WIDTH
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
 ALLOCATES_WHEN_BUILT = {"Normalization"}
-
-
-@dataclass
-class ModelReport:
-    """What the answer says about a model, whether or not its weights exist."""
-
-    layers: list[LayerRow]
-    params: ParamCounts
-    summary: str
 
 
 @dataclass
@@ -51,7 +33,7 @@ class PlannedModel:
     model: Any
     spec: CanonicalSpec
     input_shape: tuple[int, ...]
-    report: ModelReport
+    report: SummaryResponse
     pending_variables: list = field(default_factory=list)
 
 
@@ -83,7 +65,7 @@ def _deserialize(class_name: str, config: dict[str, Any]) -> Any:
 
 def _activations(made: Any) -> Iterator[Any]:
     """Every activation function of a layer and of the layers and cells inside it (wrappers, RNNs)."""
-    for part in made._flatten_layers(include_self=True, recursive=True):
+    for part in private.sublayers(made):
         for owner in (part, getattr(part, "cell", None)):
             for attribute in ("activation", "recurrent_activation"):
                 function = getattr(owner, attribute, None)
@@ -195,7 +177,7 @@ def _shared_optimizer(name: str) -> Any:
     """One optimizer per name per worker, shared by the models compiled with it.
 
     An optimizer holds per-model state only once it trains (it builds its slots then), and nothing here
-    trains; creating one costs ~4 ms of TensorFlow variable ops, so models share it.
+    trains; creating one costs TensorFlow variable ops, so models share it.
     """
     return keras.optimizers.get(name)
 
@@ -220,7 +202,7 @@ def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
         if canonical.weights is None:
             continue
         expected = [list(v.shape) for v in layer.weights]
-        given = [list(np.shape(w)) for w in canonical.weights]
+        given = [list(shape_of(w)) for w in canonical.weights]
         if given != expected:
             raise ModelRejected(f"layer '{layer.name}' ({type(layer).__name__}) expects weights of shapes "
                                 f"{expected}, got {given}", loc=list(canonical.loc) + ["weights"],
@@ -232,20 +214,20 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
 
     `max_build_elements` bounds the input of a layer that allocates while it is built (see ALLOCATES_WHEN_BUILT).
     """
-    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
+    private.reset_layer_names()
     keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
     compile_objects = _compile_objects(spec)
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
             layers = [_make_layer(layer) for layer in spec.layers]
             model = _sequential(spec, input_shape, layers, max_build_elements)
-            report = ModelReport(_layer_table(model), _param_counts(model), _summary_text(model))
+            report = SummaryResponse(layers=_layer_table(model), params=_param_counts(model),
+                                     summary=_summary_text(model))
             _check_weight_shapes(model, spec)
             if compile_objects:
                 # In the scope, so that the loss tracker's variables stay deferred and are never initialized:
-                # nothing trains or evaluates, so nothing reads them (~0.7 ms of TensorFlow ops per model).
+                # nothing trains or evaluates, so nothing reads them.
                 model.compile(loss=compile_objects[0], optimizer=compile_objects[1])
     finally:
-        pending = global_state.get_global_attribute("uninitialized_variables") or []
-        global_state.set_global_attribute("uninitialized_variables", [])
-    return PlannedModel(model, spec, input_shape, report, list(pending))
+        pending = private.take_deferred_variables()
+    return PlannedModel(model, spec, input_shape, report, pending)

@@ -1,11 +1,11 @@
-"""A bounded LRU of built models, keyed by a canonical hash of what determines the answer."""
+"""Bounded LRU caches (built models, summaries, answers) and the key of what determines a model."""
 import hashlib
 import json
 import threading
 from collections import OrderedDict
 from typing import Callable, Generic, Optional, TypeVar
 
-from .canonical import CanonicalSpec
+from ..canonical import CanonicalSpec
 
 Value = TypeVar("Value")
 

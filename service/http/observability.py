@@ -1,4 +1,4 @@
-"""Prometheus metrics, GET /metrics, and one JSON access-log line per request tagged with its X-Request-ID.
+"""Prometheus metrics, the GET /metrics view, and one JSON access-log line per request with its X-Request-ID.
 
 Under gunicorn, gunicorn_conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports prometheus-client:
 each worker then writes its samples to files there and a scrape answered by any worker sums them all.
@@ -97,8 +97,7 @@ def _configure_access_log() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Count, time and log every request of `app`, and serve GET /metrics."""
+    """Count, time and log every request of `app` (routes.py serves GET /metrics)."""
     app.before_request(_start)
     app.after_request(_finish)
-    app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
     _configure_access_log()

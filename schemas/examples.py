@@ -1,0 +1,13 @@
+"""The seed question, the one example the API, the warm-up, the docs and the tests all show."""
+
+# Dense(16, input_shape=(3, 2)) -> Activation('relu') -> Flatten() -> Dense(4): predicts (1, 4); without the
+# Flatten layer, (1, 3, 4), because Dense acts on the last axis only.
+SEED_LAYERS: list[dict] = [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
+                           {"type": "Activation", "activation": "relu"},
+                           {"type": "Flatten"},
+                           {"type": "Dense", "units": 4}]
+SEED_INPUTS: list = [[[1, 2], [3, 4], [5, 6]]]
+SEED_COMPILE: dict = {"loss": "mean_squared_error", "optimizer": "SGD"}
+SEED_MODEL: dict = {"layers": SEED_LAYERS, "compile": SEED_COMPILE}
+SEED_PREDICT: dict = {"model": SEED_MODEL, "inputs": SEED_INPUTS}
+SEED_SUMMARY: dict = {"model": SEED_MODEL}

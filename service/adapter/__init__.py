@@ -1,0 +1,16 @@
+"""The Keras adapter: the only package that imports Keras or TensorFlow.
+
+Importing it settles how TensorFlow runs in this process (runtime.py sets the environment TensorFlow reads on
+import; private.py holds every private name used), then offers the two halves: planner.py builds a model's
+shapes without allocating weights, ready.py gives a planned model its weights and calls it.
+"""
+from . import runtime  # first: the environment TensorFlow reads when imported
+from . import private
+from .planner import PlannedModel, keras_message, plan
+from .ready import ReadyModel, input_array, materialize
+from .runtime import configure_tensorflow
+
+private.run_eager_ops_as_kernels()
+
+__all__ = ["PlannedModel", "ReadyModel", "configure_tensorflow", "input_array", "keras_message", "materialize",
+           "plan"]

@@ -1,0 +1,27 @@
+"""The app factory: the only way an app is made."""
+from typing import Optional
+
+from flask import Flask
+
+from ..engine.caches import LruCache
+from ..settings import Settings
+from . import observability, problems, routes
+from .context import Answerer, Services
+
+
+def _local_engine(settings: Settings) -> Answerer:
+    from ..engine.local import LocalEngine  # imports Keras into this process
+    return LocalEngine(settings, on_build=observability.count_build)
+
+
+def create_app(settings: Optional[Settings] = None, engine: Optional[Answerer] = None) -> Flask:
+    """Make the app: settings from the environment unless given, errors mapped, routes registered."""
+    app = Flask(__name__)
+    settings = settings or Settings()
+    answers: LruCache[bytes] = LruCache(max_entries=4096 if settings.response_cache_bytes else 0,
+                                        max_bytes=settings.response_cache_bytes, size_of=len)
+    Services(settings, engine or _local_engine(settings), answers).attach(app)
+    problems.init_app(app)
+    observability.init_app(app)
+    routes.init_app(app)
+    return app

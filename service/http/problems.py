@@ -1,0 +1,51 @@
+"""The one place every error becomes an RFC 9457 problem+json answer.
+
+A ServiceError is the client's (its own status); werkzeug's HTTPException keeps its status (404, 405, ...);
+anything else, a response failing its own model included, is ours: a logged 500. Request bodies are
+validated at the edge (service/http/body.py), where a pydantic error becomes InvalidRequest, so a
+ValidationError that reaches this module is never the client's.
+"""
+import logging
+from typing import Optional
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from schemas import Problem
+from schemas.api import PROBLEM
+
+from ..errors import ServiceError
+from . import observability
+
+log = logging.getLogger(__name__)
+
+
+def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None) -> Response:
+    """Serialize a problem with its status and media type."""
+    return Response(problem.model_dump_json(exclude_none=True), status=problem.status, mimetype=PROBLEM,
+                    headers=headers)
+
+
+def _service_error(error: ServiceError) -> Response:
+    observability.count_refusal(error.reason)
+    return problem_response(error.problem(), error.headers)
+
+
+def _http_exception(error: HTTPException) -> Response:
+    # the class, not the message: werkzeug's HTTPException classes are a small fixed set
+    observability.count_refusal(type(error).__name__)
+    problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
+    return problem_response(problem, headers)
+
+
+def _unexpected(error: Exception) -> Response:
+    log.error("unhandled error", exc_info=error)
+    return _http_exception(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the mapping on the app, so that routing's 404 and 405 use it too."""
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(Exception, _unexpected)
