@@ -1,5 +1,5 @@
 """Requests and answers of every endpoint."""
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, NonNegativeInt
 
@@ -82,9 +82,10 @@ class Problem(ApiModel):
     status: int
     detail: str
     errors: Optional[list[ProblemItem]] = None
-    limit: Optional[str] = Field(None, description="The setting whose bound the request exceeded.")
-    limit_value: Optional[int] = None
-    request_value: Optional[int] = None
+    limit: Optional[str] = Field(None, description="The setting whose bound or budget the request exceeded.")
+    limit_value: Optional[Union[int, float]] = Field(None, description="That setting's value.")
+    request_value: Optional[Union[int, float]] = Field(None, description="What the request asked for, or used.")
+    running: Optional[str] = Field(None, description="What the request was doing when a budget ran out.")
 
 
 class Health(ApiModel):

@@ -85,6 +85,57 @@ class LimitExceeded(ServiceError):
         self.status = status
 
 
+class BudgetExceeded(ServiceError):
+    """A request used more time or memory than its budget; the operating system stopped it."""
+
+    title = "Request exceeds a budget"
+
+    def __init__(self, detail: str, budget: str, budget_value: float, used: Optional[float], running: str):
+        super().__init__(detail, error_type="budget", limit=budget, limit_value=budget_value, request_value=used,
+                         running=running)
+
+    @classmethod
+    def compute(cls, budget_s: float, used_s: float, running: str) -> "BudgetExceeded":
+        return cls(f"this request kept its executor busy for {used_s:.1f} s while {running}, over its compute "
+                   f"budget compute_budget_s={budget_s:g}; the executor was stopped and replaced",
+                   "compute_budget_s", budget_s, round(used_s, 3), running)
+
+    @classmethod
+    def memory(cls, budget_mb: int, running: str) -> "BudgetExceeded":
+        return cls(f"this request needed more memory than its budget memory_budget_mb={budget_mb} while "
+                   f"{running}; the executor was replaced", "memory_budget_mb", budget_mb, None, running)
+
+
+class ExecutorLost(ServiceError):
+    """The executor running a request ended without answering (a crash in Keras or TensorFlow)."""
+
+    status = 500
+    title = "Internal Server Error"
+
+
+class Relayed(ServiceError):
+    """A refusal made in another process (an executor), answered as it was made there."""
+
+    def __init__(self, problem: Problem, reason: str, headers: Optional[dict[str, str]]):
+        super().__init__(problem.detail)
+        self._problem, self._reason, self.headers = problem, reason, headers
+        self.status, self.title = problem.status, problem.title
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def problem(self) -> Problem:
+        return self._problem
+
+
+class BodyTimeout(ServiceError):
+    """The client did not send its whole body in time."""
+
+    status = 408
+    title = "Request Timeout"
+
+
 class MalformedBody(ServiceError):
     """The body is not the JSON this endpoint reads."""
 

@@ -1,4 +1,9 @@
-"""The one gunicorn configuration, used by `make serve`, docker-compose and the integration tests."""
+"""The one gunicorn configuration, used by `make serve`, docker-compose and the integration tests.
+
+Two kinds of process serve: gunicorn's HTTP workers (gevent, no Keras) read and validate requests and
+answer what they can; executor processes run Keras, one request at a time each, bounded by the operating
+system. The master starts the executors' manager before forking the HTTP workers and stops it last.
+"""
 import glob
 import os
 import shutil
@@ -6,63 +11,51 @@ import tempfile
 
 wsgi_app = "service.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# One process per core. Threads give keep-alive connections and let /healthz, /metrics and refusals answer
-# while a request computes; Keras work itself takes turns per process (service/admission.py).
-worker_class = "gthread"
+worker_class = "service.http.worker.Worker"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
-threads = int(os.environ.get("KSS_THREADS", "4"))
-raw_env = ["KSS_WATCHDOG=true"]
-# Each worker imports TensorFlow and runs a warm-up model before it serves (~5 s); no preload, since
-# TensorFlow's thread pools do not survive fork.
-timeout = int(os.environ.get("KSS_WORKER_TIMEOUT", "60"))  # with gthread: a worker silent this long, e.g. at boot
-graceful_timeout = int(os.environ.get("KSS_GRACEFUL_TIMEOUT", "30"))
+worker_connections = int(os.environ.get("KSS_WORKER_CONNECTIONS", "1000"))  # concurrent clients per worker
+# Seconds a kept-alive connection may idle, and a client may take to send a request's headers.
 keepalive = 5
-# Recycle workers now and then so that any slow growth of Keras/TensorFlow state is shed; jitter keeps
-# them from restarting together.
-# A worker answers ~1,000 cached requests a second and takes ~5 s to start (TensorFlow), so the count is high.
+timeout = int(os.environ.get("KSS_WORKER_TIMEOUT", "30"))  # a worker whose event loop stalls this long is replaced
+# In-flight requests finish on SIGTERM: at most the body timeout plus the compute budget.
+graceful_timeout = int(os.environ.get("KSS_GRACEFUL_TIMEOUT", "45"))
+# Recycle HTTP workers now and then so that any slow growth is shed; jitter keeps them from restarting together.
 max_requests = int(os.environ.get("KSS_MAX_REQUESTS", "100000"))
 max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "10000"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
 
-# Metrics: prometheus-client's multiprocess mode, so that a scrape answered by any worker counts all of them.
-# The directory must be known before a worker imports prometheus-client and must start empty on each run.
 _METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-_made_metrics_dir = None
+_made = {"metrics": None, "run": None}
+_executors = []
 
 
-def on_starting(server):
-    """In the master, before any worker forks: give the workers one empty metrics directory."""
-    global _made_metrics_dir
+def _metrics_directory():
+    """Prometheus-client's multiprocess mode, so that a scrape answered by any worker counts every process.
+    The directory must be known before any process imports prometheus-client and must start empty."""
     directory = os.environ.get(_METRICS_DIR_VARIABLE)
     if directory:  # the operator's: keep it, but drop the last run's samples
         os.makedirs(directory, exist_ok=True)
         for stale in glob.glob(os.path.join(directory, "*.db")):
             os.remove(stale)
     else:
-        _made_metrics_dir = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
+        _made["metrics"] = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
 
 
-def post_worker_init(worker):
-    """In each worker, once its app is made and warmed up: take what exists now out of the cyclic collector.
-
-    TensorFlow's and Keras's objects live as long as the worker. Out of the collector's reach, the full
-    collections that free evicted models (Keras models are cycles) scan ~110k objects instead of ~420k,
-    ~120 ms instead of ~350 ms, once every ~150 never-seen specs. The warm-up model is frozen too: if the
-    model cache ever evicts it, that one model stays in memory. Workers only: a test process makes many apps.
-    """
-    import gc
-    gc.collect()
-    gc.freeze()
-
-
-def child_exit(server, worker):
-    """A dead worker's counters stay in the sums; only its live gauges must be dropped."""
-    from prometheus_client import multiprocess
-    multiprocess.mark_process_dead(worker.pid)
+def on_starting(server):
+    """In the master, before any worker forks: the metrics directory, then the executors on a private socket."""
+    from service.engine.pool import Executors
+    _metrics_directory()
+    _made["run"] = tempfile.mkdtemp(prefix="kss-run-")  # mode 0700: only this user reaches the socket
+    socket_path = os.environ["KSS_EXECUTOR_SOCKET"] = os.path.join(_made["run"], "executors.sock")
+    _executors.append(Executors(socket_path).start())
 
 
 def on_exit(server):
-    if _made_metrics_dir:
-        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+    """After the HTTP workers have finished: stop the executors, remove what on_starting made."""
+    for executors in _executors:
+        executors.stop()
+    for directory in _made.values():
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)

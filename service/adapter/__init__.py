@@ -6,11 +6,11 @@ shapes without allocating weights, ready.py gives a planned model its weights an
 """
 from . import runtime  # first: the environment TensorFlow reads when imported
 from . import private
-from .planner import PlannedModel, keras_message, plan
+from .planner import OUT_OF_MEMORY, PlannedModel, keras_message, plan
 from .ready import ReadyModel, input_array, materialize
 from .runtime import configure_tensorflow
 
 private.run_eager_ops_as_kernels()
 
-__all__ = ["PlannedModel", "ReadyModel", "configure_tensorflow", "input_array", "keras_message", "materialize",
+__all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "configure_tensorflow", "input_array", "keras_message", "materialize",
            "plan"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 import keras
+import tensorflow as tf
 
 from schemas import LayerRow, ParamCounts, SummaryResponse
 from schemas.numbers import shape_of
@@ -24,6 +25,8 @@ from .runtime import SUMMARY_WIDTH
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
 ALLOCATES_WHEN_BUILT = {"Normalization"}
+# Running out of memory is no refusal of the model: it is the memory budget (guards/budgets.py), and goes on up.
+OUT_OF_MEMORY = (MemoryError, tf.errors.ResourceExhaustedError)
 
 
 @dataclass
@@ -47,6 +50,13 @@ def keras_message(error: BaseException) -> str:
         text = f"{wrapped.group(1)}: {wrapped.group(2).strip()}"
     text = _ANSI_ESCAPE.sub("", text)
     return text if len(text) <= 2000 else text[:2000] + " ..."
+
+
+def rejected(error: Exception, loc: list[Any], error_type: str) -> ModelRejected:
+    """Keras's refusal as the client's 422, in Keras's own words; running out of memory is raised as it is."""
+    if isinstance(error, OUT_OF_MEMORY):
+        raise error
+    return ModelRejected(keras_message(error), loc=loc, error_type=error_type)
 
 
 @functools.lru_cache(maxsize=None)
@@ -107,7 +117,7 @@ def _make_layer(layer: CanonicalLayer) -> Any:
         raise ModelRejected(f"{layer.class_name} needs the argument {error}", loc=list(layer.loc),
                             error_type="keras_layer") from None
     except Exception as error:  # any refusal of a client's config is the client's 422
-        raise ModelRejected(keras_message(error), loc=list(layer.loc), error_type="keras_layer") from None
+        raise rejected(error, list(layer.loc), "keras_layer") from None
     _check_activation(made, layer)
     return made
 
@@ -130,7 +140,7 @@ def _call_one_by_one(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: 
         try:
             tensor = made(tensor)  # a call, not compute_output_spec: it checks input_spec too
         except Exception as error:
-            raise ModelRejected(keras_message(error), loc=list(canonical.loc), error_type="keras_model") from None
+            raise rejected(error, list(canonical.loc), "keras_model") from None
 
 
 def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
@@ -145,7 +155,7 @@ def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
     except Exception as error:
         # Keras's Sequential does not say which layer refused: fresh layers, called one by one, do.
         _call_one_by_one(spec, input_shape, [_make_layer(layer) for layer in spec.layers])
-        raise ModelRejected(keras_message(error), loc=["model"], error_type="keras_model") from None
+        raise rejected(error, ["model"], "keras_model") from None
 
 
 def _layer_table(model: Any) -> list[LayerRow]:
@@ -192,7 +202,7 @@ def _compile_objects(spec: CanonicalSpec) -> Optional[tuple[Any, Any]]:
         try:
             objects.append(lookup(name))
         except Exception as error:
-            raise ModelRejected(keras_message(error), loc=["model", "compile", key], error_type="keras_compile")
+            raise rejected(error, ["model", "compile", key], "keras_compile") from None
     return objects[0], objects[1]
 
 

@@ -16,7 +16,7 @@ from schemas import SummaryResponse
 from ..canonical import CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
 from . import private
-from .planner import PlannedModel, keras_message
+from .planner import OUT_OF_MEMORY, PlannedModel, rejected
 
 INTEGER_INPUT_LAYERS = {"Embedding"}
 
@@ -59,8 +59,8 @@ class ReadyModel:
             try:
                 tensor = layer(tensor, training=False)
             except Exception as eager_error:
-                return ModelRejected(keras_message(eager_error), loc=list(canonical.loc), error_type="keras_call")
-        return ModelRejected(keras_message(error), loc=["model"], error_type="keras_call")
+                return rejected(eager_error, list(canonical.loc), "keras_call")
+        return rejected(error, ["model"], "keras_call")
 
     def predict(self, array: np.ndarray) -> np.ndarray:
         """A forward pass in inference mode, eager the first time, traced from the second call on."""
@@ -70,6 +70,8 @@ class ReadyModel:
         call = self._traced or functools.partial(_infer, self.model)
         try:
             output = call(array)
+        except OUT_OF_MEMORY:
+            raise
         except Exception as error:
             raise self._eager_failure(array, error) from None
         if isinstance(output, (list, tuple, dict)):

@@ -14,6 +14,7 @@ from .. import adapter
 from ..canonical import CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
 from ..guards import limits, safety
+from ..metrics import count_build
 from ..settings import Settings
 from .caches import LruCache, spec_key
 from .spec_forms import canonical_spec
@@ -22,9 +23,9 @@ from .spec_forms import canonical_spec
 class Engine:
     """Answers for one process, with its caches of built models and of shape-only summaries."""
 
-    def __init__(self, settings: Settings, on_build: Callable[[str], None] = lambda kind: None):
+    def __init__(self, settings: Settings, phase: Callable[[str], None] = lambda text: None):
         self.settings = settings
-        self.on_build = on_build  # told of every model Keras builds ("predict" or "summary"), cache hits not
+        self.phase = phase  # told what the engine is doing now, for a refusal should a budget run out
         self.models: LruCache[adapter.ReadyModel] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes)
         # Summaries hold no weights: a few kB of text each, bounded by count alone.
@@ -60,8 +61,9 @@ class Engine:
         key = spec_key(spec, input_shape, seed=None)
         summary = self.summaries.get(key)
         if summary is None:
+            self.phase(f"planning the shapes of {_model_name(spec)}")
             summary = adapter.plan(spec, input_shape, 0, self.settings.max_activation_elements).report
-            self.on_build("summary")
+            count_build("summary")
             limits.check_params(summary, "max_summary_params", self.settings)
             self.summaries.put(key, summary)
         return summary
@@ -72,14 +74,16 @@ class Engine:
         key = spec_key(spec, input_shape, seed)
         ready = self.models.get(key)
         if ready is None:
+            self.phase(f"planning the shapes of {_model_name(spec)}")
             planned = adapter.plan(spec, input_shape, seed, self.settings.max_activation_elements // batch)
-            self.on_build("predict")
+            count_build("predict")
             limits.check_params(planned.report, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
         report = ready.report if ready is not None else planned.report
         limits.check_activations(report, batch, self.settings)
         limits.check_work(report, spec, batch, self.settings)
         if ready is None:
+            self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
             self.models.put(key, ready)
         return ready
@@ -95,8 +99,13 @@ class Engine:
         input_shape = _model_input_shape(spec, inputs_shape)
         array = adapter.input_array(spec, input_shape, request.inputs)
         ready = self._ready_model(spec, input_shape, request.seed, inputs_shape[0])
+        self.phase(f"predicting with {_model_name(spec)} on inputs of shape {list(inputs_shape)}")
         result = ready.predict(array)
         return PredictResponse(output_shape=list(result.shape), predictions=result.tolist(), **dict(ready.report))
+
+
+def _model_name(spec: CanonicalSpec) -> str:
+    return f"the model '{spec.name or 'sequential'}' ({len(spec.layers)} layers)"
 
 
 def _model_input_shape(spec: CanonicalSpec, inputs_shape: Optional[tuple[int, ...]]) -> tuple[int, ...]:

@@ -9,9 +9,13 @@ from . import observability, problems, routes
 from .context import Answerer, Services
 
 
-def _local_engine(settings: Settings) -> Answerer:
+def _engine(settings: Settings) -> Answerer:
+    """The executors when gunicorn started them (settings name their socket), else Keras in this process."""
+    if settings.executor_socket:
+        from ..engine.pool import ExecutorPool
+        return ExecutorPool(settings)
     from ..engine.local import LocalEngine  # imports Keras into this process
-    return LocalEngine(settings, on_build=observability.count_build)
+    return LocalEngine(settings)
 
 
 def create_app(settings: Optional[Settings] = None, engine: Optional[Answerer] = None) -> Flask:
@@ -20,7 +24,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Answerer] =
     settings = settings or Settings()
     answers: LruCache[bytes] = LruCache(max_entries=4096 if settings.response_cache_bytes else 0,
                                         max_bytes=settings.response_cache_bytes, size_of=len)
-    Services(settings, engine or _local_engine(settings), answers).attach(app)
+    Services(settings, engine or _engine(settings), answers).attach(app)
     problems.init_app(app)
     observability.init_app(app)
     routes.init_app(app)

@@ -1,8 +1,6 @@
-"""Prometheus metrics, the GET /metrics view, and one JSON access-log line per request with its X-Request-ID.
+"""Every request counted, timed and logged as one JSON line with its X-Request-ID, and the GET /metrics view.
 
-Under gunicorn, gunicorn_conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports prometheus-client:
-each worker then writes its samples to files there and a scrape answered by any worker sums them all.
-Without it (the Flask test client, one process) the samples live in this process's default registry.
+The metrics themselves are defined in service/metrics.py, shared with the executors (multiprocess mode).
 """
 import json
 import logging
@@ -15,8 +13,9 @@ from typing import Optional
 
 from flask import Flask, Response, g, request
 from flask.logging import has_level_handler
-from prometheus_client import (CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, CollectorRegistry, Counter, Histogram,
-                               generate_latest, multiprocess)
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from ..metrics import LATENCY, REQUESTS
 
 # prometheus-client chooses where samples live once, at import, from this variable; scrapes must agree with it
 # even if the variable changes later in this process.
@@ -29,25 +28,6 @@ _UNMATCHED_ROUTE = "unmatched"
 _LOGGED_PATH_CHARS = 256
 
 access_log = logging.getLogger("kss.access")
-
-REQUESTS = Counter("kss_http_requests_total", "HTTP requests answered, by method, route template and status.",
-                   ["method", "route", "status"])
-LATENCY = Histogram("kss_http_request_duration_seconds", "Time to answer a request, by method and route template.",
-                    ["method", "route"],
-                    # up to the 60 s worker timeout: a large predict takes seconds, /healthz a millisecond
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
-BUILDS = Counter("kss_model_builds_total", "Models whose shapes Keras built, by endpoint kind.", ["kind"])
-REFUSALS = Counter("kss_refusals_total", "Problem+json answers, by the error class that caused them.", ["reason"])
-
-
-def count_build(kind: str) -> None:
-    """Count one model Keras built; `kind` is the endpoint's ("predict" or "summary")."""
-    BUILDS.labels(kind).inc()
-
-
-def count_refusal(reason: str) -> None:
-    """Count one problem+json answer; `reason` is an error class name from the one error mapping."""
-    REFUSALS.labels(reason).inc()
 
 
 def request_id(header: Optional[str]) -> str:

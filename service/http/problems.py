@@ -15,7 +15,7 @@ from schemas import Problem
 from schemas.api import PROBLEM
 
 from ..errors import ServiceError
-from . import observability
+from ..metrics import count_refusal
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,13 @@ def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None)
 
 
 def _service_error(error: ServiceError) -> Response:
-    observability.count_refusal(error.reason)
+    count_refusal(error.reason)
     return problem_response(error.problem(), error.headers)
 
 
 def _http_exception(error: HTTPException) -> Response:
     # the class, not the message: werkzeug's HTTPException classes are a small fixed set
-    observability.count_refusal(type(error).__name__)
+    count_refusal(type(error).__name__)
     problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
     headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
     return problem_response(problem, headers)

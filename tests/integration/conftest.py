@@ -19,6 +19,49 @@ SLOW_BODY = {"model": {"layers": [{"type": "SimpleRNN", "units": 1, "input_shape
              "inputs": [[[0.5]] * 90_000]}
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
+def http_workers(master_pid: int) -> list[int]:
+    """gunicorn's HTTP workers: the master's children but the executor manager."""
+    return [pid for pid in _children(master_pid) if b"service.engine.executor" not in _cmdline(pid)]
+
+
+def executors(master_pid: int) -> list[int]:
+    """The executor processes (the manager's children)."""
+    managers = [pid for pid in _children(master_pid) if b"service.engine.executor" in _cmdline(pid)]
+    return [pid for manager in managers for pid in _children(manager)]
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1024
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -12,12 +12,11 @@ import pytest
 import requests
 
 from tests.forms import SEED_INPUTS, SEED_LAYERS
-from tests.integration.conftest import SLOW_BODY, live_server
+from tests.integration.conftest import SLOW_BODY, http_workers, live_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLIENTS = 6
-THREADS_PER_WORKER = 4
 HOSTILE_BODIES = [
     b'{"model": {"layers": [{"type": "Lambda", "function": "lambda x: x"}]}, "inputs": [[1]]}',
     b'{"model": {"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, "inputs": [[1]]}',
@@ -57,24 +56,10 @@ def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> No
             outcomes.append(Outcome(good, started, time.monotonic(), None, type(error).__name__))
 
 
-def _worker_pids(master_pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master_pid:
-                        children.append(int(entry))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-    return children
-
-
 def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
     log = tmp_path / "gunicorn.log"
     # A generous deadline: this test is about faults, not overload (test_overload.py is).
-    with live_server(log, WEB_CONCURRENCY="2", KSS_THREADS=str(THREADS_PER_WORKER),
-                     KSS_REQUEST_DEADLINE_MS="30000") as (master, url):
+    with live_server(log, WEB_CONCURRENCY="2", KSS_REQUEST_DEADLINE_MS="30000") as (master, url):
         outcomes: list[Outcome] = []
         stop, counter = threading.Event(), itertools.count()
         clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes))
@@ -82,10 +67,10 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         for client in clients:
             client.start()
         time.sleep(3)
-        victim = _worker_pids(master.pid)[0]
+        victim = http_workers(master.pid)[0]
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
-        time.sleep(6)  # gunicorn notices, starts a fresh worker (TensorFlow import and warm-up)
+        time.sleep(3)  # gunicorn notices and starts a fresh HTTP worker
         stop.set()
         for client in clients:
             client.join()
@@ -97,9 +82,9 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         assert all(o.status in (400, 413, 422) for o in hostile if o.status is not None)
         lost = [o for o in good if o.status != 200]
         assert all(o.error and o.started <= killed_at <= o.ended for o in lost), "only in-flight ones are lost"
-        assert len(lost) <= THREADS_PER_WORKER
+        assert len(lost) <= CLIENTS
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
-        assert victim not in _worker_pids(master.pid) and len(_worker_pids(master.pid)) == 2
+        assert victim not in http_workers(master.pid) and len(http_workers(master.pid)) == 2
 
         # SIGTERM while slow requests are in flight: each is answered, then gunicorn exits cleanly.
         in_flight: list = []

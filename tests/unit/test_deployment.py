@@ -29,5 +29,5 @@ def test_gunicorn_config_names_the_wsgi_app():
     namespace: dict = {}
     exec((ROOT / "service" / "gunicorn_conf.py").read_text(), namespace)
     assert namespace["wsgi_app"] == "service.wsgi:app"
-    assert namespace["worker_class"] == "gthread" and namespace["bind"] == "127.0.0.1:8000"
-    assert "KSS_WATCHDOG=true" in namespace["raw_env"]
+    assert namespace["worker_class"] == "service.http.worker.Worker" and namespace["bind"] == "127.0.0.1:8000"
+    assert callable(namespace["on_starting"]) and callable(namespace["on_exit"])  # they start and stop the executors

@@ -17,7 +17,7 @@ ALLOWED = {
     "adapter": {"shared"},
     "shared": {"shared"},
 }
-SHARED_MODULES = {"settings", "errors", "canonical"}
+SHARED_MODULES = {"settings", "errors", "canonical", "metrics"}
 KERAS = {"keras", "tensorflow", "tf_keras"}
 FLASK = {"flask", "werkzeug", "gunicorn", "gevent"}
 TOP_LEVEL = {"gunicorn_conf", "wsgi"}  # the process entry points, which wire the layers together

@@ -1,0 +1,308 @@
+"""The executor processes, where Keras runs, and the manager that keeps them: python -m service.engine.executor.
+
+The manager imports TensorFlow and Keras once without starting them (TensorFlow's thread pools do not survive
+fork), then forks executors from itself; each starts TensorFlow, warms up on the seed model and takes
+requests one at a time from the one Unix socket they all accept on, so the kernel hands a request to an idle
+executor and queues the rest. While a request runs, the operating system bounds it (guards/budgets.py), and
+the HTTP worker that sent it kills the executor when its compute budget is up (pool.py).
+
+The manager replaces every executor that ends, keeps one idle spare while all are busy (up to
+max_executors, so that a short request never waits behind long ones), and notes why each ended in the run
+directory (wire.RunDir), where the HTTP workers read it.
+"""
+import ctypes
+import gc
+import logging
+import mmap
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from .. import adapter
+from ..errors import BudgetExceeded, ServiceError
+from ..guards.budgets import Budgets, resident_mb
+from ..metrics import EXECUTOR_EXITS
+from ..settings import Settings
+from . import wire
+from .engine import Engine
+
+log = logging.getLogger("kss.executor")
+
+RECYCLED = 75  # exit status of an executor that let itself be replaced (memory grew, or a request ran out of it)
+SPARE_IDLE_S = 30.0  # a spare beyond `executors` ends after this long without a request
+_STATE = struct.Struct("!ci")  # (b"B" busy / b"I" idle, pid), written to the manager's pipe
+
+
+class Executor:
+    """One executor process: an engine, a socket to take requests from, and the budgets it holds them to."""
+
+    def __init__(self, listener: socket.socket, state_fd: int, run_dir: wire.RunDir, settings: Settings,
+                 spare: bool):
+        self.listener, self.state_fd, self.run_dir, self.settings, self.spare = (
+            listener, state_fd, run_dir, settings, spare)
+        self.budgets = Budgets(settings.compute_budget_s, settings.memory_budget_mb)
+        self.in_request = self.stopping = False
+        self.phase_board = _phase_board(run_dir.phases / str(os.getpid()))
+        self.phase_text = "starting"
+        self.engine = Engine(settings, phase=self.show_phase)
+
+    def show_phase(self, text: str) -> None:
+        """What this executor is doing now, where the HTTP worker reads it if the budget runs out."""
+        self.phase_text = text
+        data = text.encode()[:wire.RunDir.PHASE_BYTES - 1] + b"\0"
+        self.phase_board[:len(data)] = data
+
+    def run(self) -> int:
+        """Warm up, then answer requests until told to stop, idle too long (spares) or due for replacement."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        self.show_phase("starting")
+        self.engine.warm_up()
+        gc.collect()
+        gc.freeze()  # what exists now lives as long as the process: keep it out of the collector's scans
+        baseline_mb = resident_mb()
+        (self.run_dir.ready / str(os.getpid())).touch()
+        while not self.stopping:
+            conn = self._next_connection()
+            if conn is None:
+                return 0
+            self._tell(b"B")
+            try:
+                keep = self._answer(conn)
+            finally:
+                conn.close()
+                self._tell(b"I")
+            if not keep or resident_mb() - baseline_mb > self.settings.executor_recycle_mb:
+                return RECYCLED
+        return 0
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        """Stop after the request in hand, or now if there is none."""
+        self.stopping = True
+        if not self.in_request:
+            raise SystemExit(0)
+
+    def _next_connection(self) -> Optional[socket.socket]:
+        """The next request's connection; a spare gives up after SPARE_IDLE_S without one."""
+        if self.spare and not select.select([self.listener], [], [], SPARE_IDLE_S)[0]:
+            return None
+        conn, _ = self.listener.accept()
+        self.in_request = True
+        return conn
+
+    def _tell(self, state: bytes) -> None:
+        os.write(self.state_fd, _STATE.pack(state, os.getpid()))
+        self.in_request = state == b"B"
+
+    def _answer(self, conn: socket.socket) -> bool:
+        """Take one request, answer it within the budgets; False if this process should be replaced after."""
+        wire.send(conn, wire.HELLO, os.getpid())
+        conn.settimeout(5)  # the HTTP worker sends its request as soon as it has our hello
+        try:
+            frame = wire.receive(conn)
+        except OSError:
+            return True
+        if frame is None:  # the worker gave up waiting before we took its request
+            return True
+        operation_id, request = frame[1]
+        reply, keep = self._compute(operation_id, request)
+        try:
+            wire.send(conn, *reply)
+        except OSError:  # the worker is gone (its client left); nothing to tell
+            pass
+        return keep
+
+    def _compute(self, operation_id: str, request: object) -> tuple[tuple[bytes, object], bool]:
+        """The answer frame, or a refusal frame, and whether this process stays."""
+        self.show_phase(f"reading the {operation_id} request")
+        self.budgets.impose()
+        try:
+            return (wire.ANSWER, self.engine.answer(operation_id, request)), True
+        except ServiceError as error:
+            return (wire.REFUSAL, _refusal(error)), True
+        except adapter.OUT_OF_MEMORY:
+            error = BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)
+            return (wire.REFUSAL, _refusal(error)), False
+        except Exception:
+            log.exception("executor %d failed on a %s request", os.getpid(), operation_id)
+            return (wire.REFUSAL, None), False
+        finally:
+            self.budgets.lift()
+
+def _refusal(error: ServiceError) -> tuple[dict, str, Optional[dict[str, str]]]:
+    return error.problem().model_dump(exclude_none=True), error.reason, error.headers
+
+
+def _phase_board(path: Path) -> mmap.mmap:
+    """A page the HTTP worker can read without asking this (busy) process: a memory write per phase."""
+    with open(path, "wb+") as board:
+        board.write(b"\0" * wire.RunDir.PHASE_BYTES)
+        board.flush()
+        return mmap.mmap(board.fileno(), wire.RunDir.PHASE_BYTES)
+
+
+def _die_with_parent() -> None:
+    """An executor must not outlive its manager (Linux's PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the manager's exit still ends them (SIGTERM below)
+        pass
+
+
+class Manager:
+    """Keeps `executors` executors running, a spare while all are busy, and notes why each one ended."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.run_dir = wire.RunDir(settings.executor_socket)
+        self.run_dir.make()
+        self.listener = _listen(settings.executor_socket)
+        self.state_read, self.state_write = os.pipe()
+        os.set_blocking(self.state_read, False)
+        self.busy: dict[int, bool] = {}  # executor pid -> busy now
+        self.spares: set[int] = set()
+        self.stopping = False
+        self.parent = os.getppid()
+
+    def run(self) -> None:
+        """Fork, reap and replace executors until SIGTERM or until the parent (gunicorn's master) is gone."""
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        gc.collect()
+        gc.freeze()  # shared copy-on-write with every executor: keep the collector from touching it
+        while not self.stopping and os.getppid() == self.parent:
+            self._reap()
+            self._read_states()
+            self._fill()
+            select.select([self.state_read], [], [], 0.05)
+        self._shut_down()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _fill(self) -> None:
+        """Executors up to the floor; then one idle spare while every executor is busy, up to the ceiling."""
+        while len(self.busy) < self.settings.executors:
+            self._fork(spare=False)
+        if all(self.busy.values()) and len(self.busy) < self.settings.max_executors:
+            self._fork(spare=True)
+
+    def _fork(self, spare: bool) -> None:
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                _die_with_parent()
+                os.close(self.state_read)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                status = Executor(self.listener, self.state_write, self.run_dir, self.settings, spare).run()
+            except SystemExit as stop:
+                status = stop.code if isinstance(stop.code, int) else 0
+            except BaseException:
+                log.exception("executor %d failed", os.getpid())
+            finally:
+                logging.shutdown()
+                os._exit(status)
+        self.busy[pid] = False
+        if spare:
+            self.spares.add(pid)
+
+    def _read_states(self) -> None:
+        try:
+            data = os.read(self.state_read, 64 * _STATE.size)
+        except BlockingIOError:
+            return
+        for offset in range(0, len(data) - len(data) % _STATE.size, _STATE.size):
+            state, pid = _STATE.unpack_from(data, offset)
+            if pid in self.busy:
+                self.busy[pid] = state == b"B"
+
+    def _reap(self) -> None:
+        while self.busy:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self._note_exit(pid, status)
+
+    def _note_exit(self, pid: int, status: int) -> None:
+        """Forget the executor and write down why it ended, for the HTTP worker whose request it held."""
+        self.busy.pop(pid, None)
+        self.spares.discard(pid)
+        for folder in (self.run_dir.ready, self.run_dir.phases):
+            (folder / str(pid)).unlink(missing_ok=True)
+        why, reason = _exit_reason(status)
+        EXECUTOR_EXITS.labels(reason).inc()
+        if reason in ("killed", "cpu_backstop", "crashed"):
+            log.warning("executor %d %s; replacing it", pid, why)
+        (self.run_dir.exits / str(pid)).write_text(why)
+        self._forget_old_notes()
+
+    def _forget_old_notes(self) -> None:
+        cutoff = time.time() - 60
+        for note in self.run_dir.exits.iterdir():
+            if note.stat().st_mtime < cutoff:
+                note.unlink(missing_ok=True)
+
+    def _shut_down(self) -> None:
+        """SIGTERM every executor (they finish the request in hand), then SIGKILL what is left."""
+        for pid in list(self.busy):
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.compute_budget_s + 2
+        while self.busy and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.05)
+        for pid in list(self.busy):
+            _signal(pid, signal.SIGKILL)
+        self.listener.close()
+        Path(self.settings.executor_socket).unlink(missing_ok=True)
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _exit_reason(status: int) -> tuple[str, str]:
+    """A sentence and a metrics label for a wait status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        label = {signal.SIGKILL: "killed", signal.SIGXCPU: "cpu_backstop"}.get(number, "crashed")
+        return f"was ended by signal {name}", label
+    code = os.WEXITSTATUS(status)
+    if code == RECYCLED:
+        return "let itself be replaced to give its memory back", "recycled"
+    return (f"exited with status {code}", "retired" if code == 0 else "crashed")
+
+
+def _listen(path: str) -> socket.socket:
+    """The socket every executor accepts on; only this user may connect (the run directory is private)."""
+    Path(path).unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(socket.SOMAXCONN)
+    return listener
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[executors %(process)d] %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    settings = Settings()
+    if not settings.executor_socket:
+        sys.exit("KSS_EXECUTOR_SOCKET names the socket to serve on (service/gunicorn_conf.py sets it)")
+    Manager(settings).run()
+
+
+if __name__ == "__main__":
+    main()

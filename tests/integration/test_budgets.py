@@ -1,0 +1,163 @@
+"""Bounded by the operating system: whatever a request makes Keras do, it gets at most its compute and memory
+budgets, its executor is replaced, and no other client's request fails meanwhile. Through the real gunicorn.
+
+No timed assertions: each property is an order of events (the short request was answered while the long
+ones were still running) or an outcome (status, the budget named, the executor replaced).
+"""
+import os
+import signal
+import threading
+import time
+
+import pytest
+import requests
+
+from schemas import PredictResponse, Problem
+from tests.forms import SEED_BODY
+from tests.integration.conftest import SLOW_BODY, executors, live_server, rss_mb
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+COMPUTE_BUDGET_S = 1.5
+MEMORY_BUDGET_MB = 600
+# 132 bytes that kept a worker busy for minutes: every recurrent step costs Python and kernel launches,
+# which no multiply-add estimate counts.
+RUNAWAY = {"model": {"layers": [{"type": "Dense", "units": 1, "input_shape": [1]},
+                                {"type": "RepeatVector", "n": 3_000_000}, {"type": "LSTM", "units": 1}]},
+           "inputs": [[1.0]]}
+# 1.6 GB of weights, allowed by the raised params limit below: only the memory budget stands in the way.
+MEMORY_BOMB = {"model": {"layers": [{"type": "Dense", "units": 20_000, "input_shape": [20_000]}]},
+               "inputs": [[0.0] * 20_000]}
+
+
+@pytest.fixture(scope="module")
+def budgeted(tmp_path_factory):
+    """Two executors and one spare at most, small budgets, a params limit the memory bomb passes."""
+    log = tmp_path_factory.mktemp("budgets") / "gunicorn.log"
+    with live_server(log, WEB_CONCURRENCY="2", KSS_EXECUTORS="2", KSS_MAX_EXECUTORS="3",
+                     KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S), KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
+                     KSS_MAX_PARAMS="1000000000", KSS_MAX_MULTIPLY_ADDS="100000000000000",
+                     KSS_MAX_ACTIVATION_ELEMENTS="100000000") as (master, url):
+        yield master.pid, url, log
+
+
+def _distinct(index: int) -> dict:
+    """A small never-seen model: no cache anywhere can answer it."""
+    return {"model": {"layers": [{"type": "Dense", "units": 3 + index, "input_shape": [3]}]}, "inputs": [[1, 2, 3]]}
+
+
+class Background:
+    """Requests in threads, their answers kept, and whether each is still running."""
+
+    def __init__(self, url: str, bodies: list[dict]):
+        self.results: list = [None] * len(bodies)
+        self.threads = [threading.Thread(target=self._post, args=(url, i, body)) for i, body in enumerate(bodies)]
+        for thread in self.threads:
+            thread.start()
+
+    def _post(self, url: str, index: int, body: dict) -> None:
+        try:
+            self.results[index] = requests.post(f"{url}/v1/predict", json=body, timeout=120)
+        except requests.RequestException as error:
+            self.results[index] = error
+
+    def running(self) -> bool:
+        return all(thread.is_alive() for thread in self.threads)
+
+    def join(self) -> list:
+        for thread in self.threads:
+            thread.join()
+        return self.results
+
+
+def _wait_until_busy(master_pid: int, count: int) -> None:
+    """Until `count` executors are computing (their CPU time grows), so the runaway bodies hold them."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = [pid for pid in executors(master_pid) if _cpu_ticks(pid, 0.2) > 5]
+        if len(busy) >= count:
+            return
+    raise AssertionError("the long requests never occupied the executors")
+
+
+def _cpu_ticks(pid: int, window_s: float) -> int:
+    def ticks() -> int:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError):
+            return 0
+    before = ticks()
+    time.sleep(window_s)
+    return ticks() - before
+
+
+def test_runaway_requests_are_stopped_at_the_compute_budget_while_others_are_answered(budgeted):
+    master, url, _ = budgeted
+    runaway = Background(url, [RUNAWAY, RUNAWAY])
+    _wait_until_busy(master, 2)
+    # Both executors are held: a never-seen model and a health check are answered by the spare meanwhile.
+    answered = []
+    for index in range(3):
+        response = requests.post(f"{url}/v1/predict", json=_distinct(index), timeout=60)
+        answered.append((response.status_code, runaway.running()))
+    assert requests.get(f"{url}/healthz", timeout=10).status_code == 200
+    assert answered == [(200, True)] * 3, "short requests must not wait behind long ones"
+
+    for response in runaway.join():
+        assert response.status_code == 422, response.text
+        problem = Problem.model_validate_json(response.content)
+        assert (problem.limit, problem.limit_value) == ("compute_budget_s", COMPUTE_BUDGET_S)
+        assert problem.request_value >= COMPUTE_BUDGET_S and "predicting" in problem.running
+        assert "compute_budget_s=1.5" in problem.detail
+    # Back to full capacity: as many never-seen models at once as there are executors, all answered.
+    again = Background(url, [_distinct(10 + i) for i in range(3)]).join()
+    assert [r.status_code for r in again] == [200, 200, 200]
+
+
+def test_a_request_past_the_memory_budget_is_refused_and_its_memory_given_back(budgeted):
+    master, url, _ = budgeted
+    requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60)
+    before = executors(master)
+    rss_before = rss_mb(before)
+    response = requests.post(f"{url}/v1/predict", json=MEMORY_BOMB, timeout=60)
+    assert response.status_code == 422, response.text
+    problem = Problem.model_validate_json(response.content)
+    assert (problem.limit, problem.limit_value) == ("memory_budget_mb", MEMORY_BUDGET_MB)
+    assert "weights" in problem.running
+    # The executor that ran it was replaced; the service answers as before, and holds no more memory.
+    deadline = time.monotonic() + 30
+    while len(set(executors(master)) - set(before)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(executors(master)) - set(before), "the executor that ran out of memory must be replaced"
+    assert PredictResponse.model_validate_json(
+        requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60).content).output_shape == [1, 4]
+    assert rss_mb(executors(master)) < rss_before + 300
+
+
+def test_an_executor_killed_mid_request_fails_that_request_alone(budgeted):
+    master, url, _ = budgeted
+    slow = Background(url, [SLOW_BODY])
+    _wait_until_busy(master, 1)
+    busy = max(executors(master), key=lambda pid: _cpu_ticks(pid, 0.1))
+    os.kill(busy, signal.SIGKILL)
+    response = slow.join()[0]
+    assert response.status_code == 500 and response.headers["Content-Type"] == "application/problem+json"
+    assert "SIGKILL" in Problem.model_validate_json(response.content).detail
+    assert requests.post(f"{url}/v1/predict", json=_distinct(20), timeout=60).status_code == 200
+
+
+def test_a_busy_pool_answers_503_with_retry_after_at_the_deadline(tmp_path):
+    with live_server(tmp_path / "gunicorn.log", WEB_CONCURRENCY="1", KSS_EXECUTORS="1", KSS_MAX_EXECUTORS="1",
+                     KSS_REQUEST_DEADLINE_MS="300") as (master, url):
+        slow = Background(url, [SLOW_BODY])
+        _wait_until_busy(master.pid, 1)
+        refused = requests.post(f"{url}/v1/predict", json=_distinct(30), timeout=30)
+        still_running = slow.running()
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+        assert Problem.model_validate_json(refused.content).title == "Service overloaded"
+        assert still_running, "the refusal must come at the deadline, not after the long request"
+        assert requests.get(f"{url}/healthz", timeout=10).status_code == 200, "health never waits for Keras"
+        assert slow.join()[0].status_code == 200
+        assert requests.post(f"{url}/v1/predict", json=_distinct(30), timeout=30).status_code == 200
