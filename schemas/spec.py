@@ -6,16 +6,17 @@
 """
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import (AfterValidator, ConfigDict, Discriminator, Field, PositiveInt, Tag, WithJsonSchema,
-                      model_validator)
+from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
 from .keras_names import ALLOWED_LAYER_TYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
-Shape = Annotated[list[PositiveInt], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
-BatchShape = Annotated[list[Optional[PositiveInt]], Field(min_length=2, description="Leading batch axis, may be null.")]
+MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
+Axis = Annotated[int, Field(gt=0, le=MAX_AXIS)]
+Shape = Annotated[list[Axis], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
+BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
 ActivationRef = Union[str, dict[str, Any], None]
 LayerWeights = Annotated[
     list[NestedNumbers],
@@ -29,7 +30,7 @@ class _ConciseLayer(ApiModel):
     model_config = ConfigDict(extra="allow")
     name: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
     input_shape: Optional[Shape] = None
-    input_dim: Optional[PositiveInt] = None
+    input_dim: Optional[Axis] = None
     batch_input_shape: Optional[BatchShape] = None
     weights: Optional[LayerWeights] = None
 
@@ -38,7 +39,7 @@ class DenseLayer(_ConciseLayer):
     """Dense: a weight matrix applied to the last axis."""
 
     type: Literal["Dense"]
-    units: PositiveInt
+    units: Axis
     activation: ActivationRef = None
     use_bias: bool = True
 
@@ -61,14 +62,14 @@ class PermuteLayer(_ConciseLayer):
     """Permute: reorders the non-batch axes (1-based)."""
 
     type: Literal["Permute"]
-    dims: Annotated[list[PositiveInt], Field(min_length=1)]
+    dims: Annotated[list[Axis], Field(min_length=1)]
 
 
 class RepeatVectorLayer(_ConciseLayer):
     """RepeatVector: repeats a vector n times."""
 
     type: Literal["RepeatVector"]
-    n: PositiveInt
+    n: Axis
 
 
 class DropoutLayer(_ConciseLayer):
@@ -78,14 +79,14 @@ class DropoutLayer(_ConciseLayer):
     rate: Annotated[float, Field(ge=0, lt=1)]
 
 
-IntOrInts = Union[PositiveInt, Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]]
+IntOrInts = Union[Axis, Annotated[list[Axis], Field(min_length=1, max_length=3)]]
 
 
 class ConvLayer(_ConciseLayer):
     """Conv1D/2D/3D: filters slid over the spatial axes."""
 
     type: Literal["Conv1D", "Conv2D", "Conv3D"]
-    filters: PositiveInt
+    filters: Axis
     kernel_size: IntOrInts
     strides: IntOrInts = 1
     padding: Literal["valid", "same", "causal"] = "valid"
@@ -95,7 +96,7 @@ class RecurrentLayer(_ConciseLayer):
     """SimpleRNN/LSTM/GRU over the time axis."""
 
     type: Literal["SimpleRNN", "LSTM", "GRU"]
-    units: PositiveInt
+    units: Axis
     return_sequences: bool = False
 
 
@@ -103,8 +104,8 @@ class EmbeddingLayer(_ConciseLayer):
     """Embedding: integer indices in [0, input_dim) to vectors."""
 
     type: Literal["Embedding"]
-    input_dim: PositiveInt
-    output_dim: PositiveInt
+    input_dim: Axis
+    output_dim: Axis
 
 
 _TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
@@ -170,10 +171,10 @@ def _layer_tag(value: Any) -> str:
     get = value.get if isinstance(value, dict) else lambda key, default=None: getattr(value, key, default)
     layer_type = get("type")
     # `type` decides first: a concise layer may carry any other key, class_name too (so says the document),
-    # while a native config never has a `type`.
+    # while a native config never has a `type`. A type that is no string goes to OtherLayer, which refuses it.
     if layer_type is None and get("class_name") is not None:
         return "<native>"
-    return f"<{layer_type}>" if layer_type in _TYPED_LAYERS else "<other>"
+    return f"<{layer_type}>" if isinstance(layer_type, str) and layer_type in _TYPED_LAYERS else "<other>"
 
 
 # Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON

@@ -79,7 +79,7 @@ class LimitExceeded(ServiceError):
 
     title = "Request exceeds a limit"
 
-    def __init__(self, limit: str, limit_value: int, request_value: int, what: str, status: int = 422):
+    def __init__(self, limit: str, limit_value: float, request_value: float, what: str, status: int = 422):
         super().__init__(f"{what} is {request_value:,}, over the limit {limit}={limit_value:,}",
                          error_type="limit", limit=limit, limit_value=limit_value, request_value=request_value)
         self.status = status

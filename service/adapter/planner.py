@@ -19,7 +19,9 @@ from schemas.numbers import shape_of
 
 from ..canonical import CanonicalLayer, CanonicalSpec
 from ..errors import LimitExceeded, ModelRejected
+from ..facts import LayerFacts
 from . import private
+from .facts import model_facts
 from .runtime import SUMMARY_WIDTH
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -37,6 +39,7 @@ class PlannedModel:
     spec: CanonicalSpec
     input_shape: tuple[int, ...]
     report: SummaryResponse
+    facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
 
 
@@ -132,21 +135,45 @@ def _call_one_by_one(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: 
     """
     tensor = keras.KerasTensor((None,) + input_shape)
     for made, canonical in zip(layers, spec.layers):
-        elements = math.prod(tensor.shape[1:])
-        if max_build_elements is not None and canonical.class_name in ALLOCATES_WHEN_BUILT \
-                and elements > max_build_elements:
-            raise LimitExceeded("max_activation_elements", max_build_elements, elements,
-                                f"input of {canonical.class_name}, which allocates its size when built")
+        if max_build_elements is not None and _allocates_when_built(made):
+            _bound_build(tensor.shape, made, canonical, max_build_elements)
         try:
             tensor = made(tensor)  # a call, not compute_output_spec: it checks input_spec too
         except Exception as error:
             raise rejected(error, list(canonical.loc), "keras_model") from None
+        _check_axes(tensor.shape, canonical)
+
+
+def _allocates_when_built(made: Any) -> bool:
+    """The layer, or one inside it (a wrapper's), allocates its input's size when built."""
+    return any(type(part).__name__ in ALLOCATES_WHEN_BUILT for part in private.sublayers(made))
+
+
+def _bound_build(shape: tuple, made: Any, canonical: CanonicalLayer, max_build_elements: int) -> None:
+    """Refuse an allocating layer whose input is too large, or of a size not known before it is built."""
+    if not all(isinstance(axis, int) for axis in shape[1:]):
+        raise ModelRejected(f"{type(made).__name__} allocates its input's size when built, and that input's shape "
+                            f"{list(shape)} is not known in whole numbers", loc=list(canonical.loc),
+                            error_type="unknown_shape")
+    elements = math.prod(shape[1:])
+    if elements > max_build_elements:
+        raise LimitExceeded("max_activation_elements", max_build_elements, elements,
+                            f"input of {type(made).__name__}, which allocates its size when built")
+
+
+def _check_axes(shape: tuple, canonical: CanonicalLayer) -> None:
+    """Every axis Keras infers from a known input shape must be a whole number: where it infers a float, or
+    None (Keras's "unknown"), the layer's config holds something that is no size, and no limit could bound it."""
+    if any(not (isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0) for axis in shape[1:]):
+        raise ModelRejected(f"this layer's output shape {list(shape)} has an axis Keras cannot size in whole "
+                            "numbers: check the sizes in its arguments", loc=list(canonical.loc),
+                            error_type="shape_axis")
 
 
 def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
                 max_build_elements: int) -> Any:
     """The Sequential model, its shapes inferred by Keras; a refusal names the layer."""
-    if any(layer.class_name in ALLOCATES_WHEN_BUILT for layer in spec.layers):
+    if any(_allocates_when_built(made) for made in layers):
         # Only then: the layers are called once more before Keras builds them into the model.
         _call_one_by_one(spec, input_shape, layers, max_build_elements)
     try:
@@ -158,14 +185,10 @@ def _sequential(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,
         raise rejected(error, ["model"], "keras_model") from None
 
 
-def _layer_table(model: Any) -> list[LayerRow]:
+def _layer_table(facts: tuple[LayerFacts, ...]) -> list[LayerRow]:
     """Name, type, shape in, shape out and parameter count of every layer."""
-    rows = []
-    for layer in model.layers:
-        rows.append(LayerRow(name=layer.name, type=type(layer).__name__,
-                             input_shape=list(layer.input.shape), output_shape=list(layer.output.shape),
-                             params=layer.count_params()))
-    return rows
+    return [LayerRow(name=f.name, type=f.class_name, input_shape=list(f.input_shape),
+                     output_shape=list(f.output_shape), params=f.params) for f in facts]
 
 
 def _param_counts(model: Any) -> ParamCounts:
@@ -231,7 +254,11 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
             layers = [_make_layer(layer) for layer in spec.layers]
             model = _sequential(spec, input_shape, layers, max_build_elements)
-            report = SummaryResponse(layers=_layer_table(model), params=_param_counts(model),
+            facts = model_facts(model)
+            for layer_facts, canonical in zip(facts, spec.layers):
+                for shape in layer_facts.output_shapes:
+                    _check_axes(shape, canonical)
+            report = SummaryResponse(layers=_layer_table(facts), params=_param_counts(model),
                                      summary=_summary_text(model))
             _check_weight_shapes(model, spec)
             if compile_objects:
@@ -240,4 +267,4 @@ def plan(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int, max_build
                 model.compile(loss=compile_objects[0], optimizer=compile_objects[1])
     finally:
         pending = private.take_deferred_variables()
-    return PlannedModel(model, spec, input_shape, report, pending)
+    return PlannedModel(model, spec, input_shape, report, facts, pending)

@@ -15,8 +15,9 @@ from schemas import SummaryResponse
 
 from ..canonical import CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
+from ..facts import LayerFacts
 from . import private
-from .planner import OUT_OF_MEMORY, PlannedModel, rejected
+from .planner import OUT_OF_MEMORY, PlannedModel, keras_message, rejected
 
 INTEGER_INPUT_LAYERS = {"Embedding"}
 
@@ -28,11 +29,12 @@ def _infer(model: Any, inputs: Any) -> Any:
 class ReadyModel:
     """A model with its weights, called eagerly at first and through a traced function once seen again."""
 
-    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: SummaryResponse):
+    def __init__(self, model: Any, spec: CanonicalSpec, input_shape: tuple[int, ...], report: SummaryResponse,
+                 facts: tuple[LayerFacts, ...]):
         # The client's weights are in the model now; as nested lists they would cost several times their size.
         spec = dataclasses.replace(spec, layers=tuple(dataclasses.replace(layer, weights=None)
                                                       for layer in spec.layers))
-        self.model, self.spec, self.input_shape, self.report = model, spec, input_shape, report
+        self.model, self.spec, self.input_shape, self.report, self.facts = model, spec, input_shape, report, facts
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
@@ -78,24 +80,56 @@ class ReadyModel:
             raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
                                 loc=["model"], error_type="keras_call")
         result = keras.ops.convert_to_numpy(output)
+        if result.dtype.kind not in "iuf":
+            raise ModelRejected(f"the model outputs {result.dtype.name} values, which an answer cannot carry as JSON "
+                                "numbers: give its last layer a numeric dtype (float32, Keras's default)",
+                                loc=["model"], error_type="output_dtype")
         if not np.all(np.isfinite(result)):
             raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
                                 loc=["inputs"], error_type="non_finite_output")
         return result
 
 
+def _initialize(planned: PlannedModel) -> None:
+    """Allocate and initialize every deferred weight; an initializer that fails is the client's, at its layer."""
+    model, spec = planned.model, planned.spec
+    owners = {id(variable): index for index, layer in enumerate(model.layers) for variable in layer.weights}
+    for variable in planned.pending_variables:
+        index = owners.get(id(variable))
+        if index is None:  # the loss tracker's: nothing trains or evaluates here
+            continue
+        try:
+            private.initialize_deferred(variable)
+        except OUT_OF_MEMORY:
+            raise
+        except Exception as error:
+            layer = model.layers[index]
+            raise ModelRejected(f"layer '{layer.name}' ({type(layer).__name__}) could not initialize its weight "
+                                f"'{variable.name}' of shape {list(variable.shape)} and dtype {variable.dtype}: "
+                                f"{keras_message(error)}", loc=list(spec.layers[index].loc),
+                                error_type="keras_initializer") from None
+
+
+def _set_given_weights(planned: PlannedModel) -> None:
+    """The weights the client gave, in the dtypes the layers keep them in."""
+    for layer, canonical in zip(planned.model.layers, planned.spec.layers):
+        if canonical.weights is None:
+            continue
+        try:
+            arrays = [np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)]
+        except (OverflowError, ValueError, TypeError) as error:
+            dtypes = sorted({str(v.dtype) for v in layer.weights})
+            raise ModelRejected(f"layer '{layer.name}' ({type(layer).__name__}) keeps its weights as "
+                                f"{', '.join(dtypes)}, which cannot hold the values given: {error}"[:500],
+                                loc=list(canonical.loc) + ["weights"], error_type="weights_dtype") from None
+        layer.set_weights(arrays)
+
+
 def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights and set the given ones."""
-    model = planned.model
-    weights = {id(variable) for variable in model.variables}
-    for variable in planned.pending_variables:
-        if id(variable) in weights:  # not the loss tracker's: nothing trains or evaluates here
-            private.initialize_deferred(variable)
-    planned.pending_variables = []
-    for layer, canonical in zip(model.layers, planned.spec.layers):
-        if canonical.weights is not None:
-            layer.set_weights([np.asarray(w, dtype=v.dtype) for w, v in zip(canonical.weights, layer.weights)])
-    return ReadyModel(model, planned.spec, planned.input_shape, planned.report)
+    _initialize(planned)
+    _set_given_weights(planned)
+    return ReadyModel(planned.model, planned.spec, planned.input_shape, planned.report, planned.facts)
 
 
 def input_array(spec: CanonicalSpec, input_shape: tuple[int, ...], inputs: list) -> np.ndarray:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 from schemas.examples import SEED_PREDICT
+from schemas.spec import MAX_AXIS
 
 from .. import adapter
 from ..canonical import CanonicalSpec
@@ -64,7 +65,7 @@ class Engine:
             self.phase(f"planning the shapes of {_model_name(spec)}")
             summary = adapter.plan(spec, input_shape, 0, self.settings.max_activation_elements).report
             count_build("summary")
-            limits.check_params(summary, "max_summary_params", self.settings)
+            limits.check_params(summary.params.total, "max_summary_params", self.settings)
             self.summaries.put(key, summary)
         return summary
 
@@ -77,11 +78,11 @@ class Engine:
             self.phase(f"planning the shapes of {_model_name(spec)}")
             planned = adapter.plan(spec, input_shape, seed, self.settings.max_activation_elements // batch)
             count_build("predict")
-            limits.check_params(planned.report, "max_params", self.settings)
+            limits.check_params(planned.report.params.total, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
-        report = ready.report if ready is not None else planned.report
-        limits.check_activations(report, batch, self.settings)
-        limits.check_work(report, spec, batch, self.settings)
+        facts = ready.facts if ready is not None else planned.facts
+        limits.check_activations(facts, batch, self.settings)
+        limits.check_work(facts, batch, self.settings)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
@@ -114,7 +115,7 @@ def _model_input_shape(spec: CanonicalSpec, inputs_shape: Optional[tuple[int, ..
     if shape is None:
         raise ModelRejected("the model's input shape is unknown: give model.input_shape or the first layer's "
                             "input_shape", loc=["model", "input_shape"], error_type="input_shape")
-    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ModelRejected(f"every input axis must be a positive integer, got {list(shape)}",
+    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_AXIS for d in shape):
+        raise ModelRejected(f"every input axis must be a whole number from 1 to {MAX_AXIS:,}, got {list(shape)}"[:300],
                             loc=["model", "input_shape"], error_type="input_shape")
     return tuple(shape)

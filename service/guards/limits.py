@@ -2,11 +2,10 @@
 from math import prod
 from typing import Any
 
-from schemas import SummaryResponse
-
-from ..canonical import CanonicalSpec
 from ..errors import LimitExceeded
+from ..facts import LayerFacts
 from ..settings import Settings
+from . import cost
 
 
 def json_depth(document: Any, limit: int) -> int:
@@ -42,44 +41,28 @@ def check_inputs(shape: tuple[int, ...], settings: Settings) -> None:
         raise LimitExceeded("max_input_elements", settings.max_input_elements, prod(shape), "number of inputs")
 
 
-def check_params(report: SummaryResponse, limit_name: str, settings: Settings) -> None:
+def check_params(total: int, limit_name: str, settings: Settings) -> None:
     limit = getattr(settings, limit_name)
-    if report.params.total > limit:
-        raise LimitExceeded(limit_name, limit, report.params.total, "number of parameters")
+    if total > limit:
+        raise LimitExceeded(limit_name, limit, total, "number of parameters")
 
 
-def check_activations(report: SummaryResponse, batch: int, settings: Settings) -> None:
+def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
     """The largest output any layer would produce for this batch."""
-    largest = max(prod(d or 1 for d in row.output_shape[1:]) for row in report.layers) * batch
+    largest = max(cost.elements(shape) for f in layers for shape in f.output_shapes) * batch
     if largest > settings.max_activation_elements:
         raise LimitExceeded("max_activation_elements", settings.max_activation_elements, largest,
                             "largest layer output (elements for the batch)")
 
 
-def _pool_window(config: dict, spatial_axes: int) -> int:
-    """Elements a pooling layer reads for each output, from its pool_size (an int is per spatial axis)."""
-    size = config.get("pool_size")
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size ** spatial_axes
-    if isinstance(size, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool) for d in size):
-        return prod(size)
-    return 1
-
-
-def multiply_adds(report: SummaryResponse, spec: CanonicalSpec, batch: int) -> int:
-    """Estimated compute per layer: its weights applied at each position, each input read, each output made
-    (times its pooling window, where it has one)."""
-    total = 0
-    for row, layer in zip(report.layers, spec.layers):
-        elements_in, elements_out = prod(d or 1 for d in row.input_shape[1:]), prod(d or 1 for d in row.output_shape[1:])
-        positions = max(prod(d or 1 for d in row.input_shape[1:-1]), prod(d or 1 for d in row.output_shape[1:-1]))
-        window = _pool_window(layer.config, len(row.output_shape) - 2)
-        total += row.params * positions + elements_in + elements_out * window
-    return total * batch
-
-
-def check_work(report: SummaryResponse, spec: CanonicalSpec, batch: int, settings: Settings) -> None:
-    work = multiply_adds(report, spec, batch)
+def check_work(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
+    """Refuse what the compute limit or the compute budget would certainly stop, before it starts."""
+    work = cost.prediction_work(layers, batch)
     if work > settings.max_multiply_adds:
         raise LimitExceeded("max_multiply_adds", settings.max_multiply_adds, work,
                             "estimated multiply-adds of this prediction")
+    seconds = cost.prediction_seconds(layers)
+    if seconds > settings.compute_budget_s:
+        raise LimitExceeded("compute_budget_s", settings.compute_budget_s, round(seconds, 3),
+                            "estimated seconds of steps this model takes one after another (recurrent time steps, "
+                            "TimeDistributed's loop, unrolled layers)")

@@ -13,26 +13,48 @@ from ..canonical import CanonicalSpec
 from ..errors import RefusedObject
 
 _REFERENCE_KEYS = ("class_name", "module", "registered_name")
+_ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation"})
+# The modules an object may come from, by the argument that holds it: an object of another kind there would
+# be built by Keras all the same (a Dense passed as an activation built 400M parameters no limit saw).
+_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("_initializer", ("keras.initializers",)), ("_regularizer", ("keras.regularizers",)),
+    ("_constraint", ("keras.constraints",)), ("layer", ("keras.layers",)), ("backward_layer", ("keras.layers",)),
+    ("cell", ("keras.layers",)), ("dtype", ("keras", "keras.dtype_policies")),
+)
 
 
 def _refuse(reason: str, detail: str, loc: list[Any]) -> RefusedObject:
     return RefusedObject(detail, loc=loc, error_type=f"refused_{reason}")
 
 
+def _argument(loc: list[Any]) -> str:
+    """The argument an object is given for: the last key of its location (list items take their list's)."""
+    return next((part for part in reversed(loc) if isinstance(part, str)), "")
+
+
+def _modules_for(argument: str, loc: list[Any]) -> tuple[str, ...]:
+    """The modules an object given for `argument` may come from."""
+    for suffix, modules in _ROLES:
+        if argument == suffix or (suffix.startswith("_") and argument.endswith(suffix)):
+            return modules
+    raise _refuse("argument", f"{argument!r} takes no Keras object; only initializers, regularizers, "
+                              "constraints, activations, dtype policies and wrapped layers may be objects", loc)
+
+
 def _check_reference(node: dict, loc: list[Any]) -> None:
-    """One serialized object: a built-in class of an allowed Keras module, or a built-in activation."""
+    """One serialized object: a built-in of the Keras module its argument takes, or a built-in activation."""
     class_name, module, registered = (node.get(key) for key in _REFERENCE_KEYS)
-    if class_name == "function":
-        if module != "keras.activations" or node.get("config") not in ACTIVATIONS:
-            raise _refuse("function", f"function {node.get('config')!r} of module {module!r} is not a built-in "
-                                      "Keras activation", loc)
+    argument = _argument(loc)
+    if argument in _ACTIVATION_KEYS or class_name == "function":
+        if class_name != "function" or module != "keras.activations" or node.get("config") not in ACTIVATIONS:
+            raise _refuse("function", f"{argument!r} takes a built-in Keras activation (a name such as \"relu\"), "
+                                      f"not {class_name!r} of module {module!r}", loc)
         return
-    candidates = [ALLOWED_OBJECTS[module]] if module in ALLOWED_OBJECTS else []
-    if module is None:
-        candidates = list(ALLOWED_OBJECTS.values())
-    elif not candidates:
-        raise _refuse("module", f"module {module!r} is outside Keras's layers, initializers, regularizers and "
-                                "constraints", loc + ["module"])
+    allowed_modules = _modules_for(argument, loc)
+    if module is not None and module not in allowed_modules:
+        raise _refuse("module", f"{argument!r} takes an object of {' or '.join(allowed_modules)}, not of module "
+                                f"{module!r}", loc + ["module"])
+    candidates = [ALLOWED_OBJECTS[name] for name in ((module,) if module else allowed_modules)]
     if not isinstance(class_name, str) or not any(class_name in allowed for allowed in candidates):
         raise _refuse("class", f"class {class_name!r} is not an allowed built-in Keras object", loc + ["class_name"])
     if not is_builtin_registration(registered, class_name):
@@ -54,7 +76,9 @@ def check_config(node: Any, loc: list[Any]) -> None:
 
 
 def check_spec(spec: CanonicalSpec) -> None:
-    """Every layer's config, down to its last nested object."""
+    """Every layer's arguments, down to their last nested object (a layer's config is its arguments, not
+    an object: a `class_name` among them is an argument Keras will refuse, not a reference)."""
     for layer in spec.layers:
-        check_config(layer.config, list(layer.config_loc))
+        for argument, value in layer.config.items():
+            check_config(value, list(layer.config_loc) + [argument])
 

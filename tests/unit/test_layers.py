@@ -17,7 +17,8 @@ ALLOWED = {
     "adapter": {"shared"},
     "shared": {"shared"},
 }
-SHARED_MODULES = {"settings", "errors", "canonical", "metrics"}
+# Modules at the top of service/ are shared by every layer; its packages are the layers.
+SHARED_MODULES = {path.stem for path in SERVICE.glob("*.py")} - {"__init__"}
 KERAS = {"keras", "tensorflow", "tf_keras"}
 FLASK = {"flask", "werkzeug", "gunicorn", "gevent"}
 TOP_LEVEL = {"gunicorn_conf", "wsgi"}  # the process entry points, which wire the layers together

@@ -23,8 +23,8 @@ ODD = {
         ["model", "layers", 0, "config", "input_dim"]),
     "an integer too large for a float32": (
         "/v1/predict", {"model": {"layers": [{"type": "Flatten"}]}, "inputs": [[10**400]]}, ["inputs", 0, 0]),
-    "params past int64": (
-        "/v1/summary", {"model": {"layers": [{"type": "Conv2D", "filters": 1, "kernel_size": [2**31, 2**32],
+    "params past int64": (  # 4 x (2^31 - 1)^2 > 2^63, each axis within the schema's bound
+        "/v1/summary", {"model": {"layers": [{"type": "Conv2D", "filters": 4, "kernel_size": [2**31 - 1, 2**31 - 1],
                                               "padding": "same", "use_bias": False, "input_shape": [2, 2, 1]}]}},
         None),
 }
@@ -37,7 +37,7 @@ def test_odd_request_is_a_4xx_at_its_location(client, case):
     assert 400 <= response.status_code < 500, response.data
     problem = Problem.model_validate_json(response.data)
     if loc is None:
-        assert problem.limit == "max_summary_params" and problem.request_value == 2**63
+        assert problem.limit == "max_summary_params" and problem.request_value == 4 * (2**31 - 1) ** 2
     else:
         assert problem.errors[0].loc == loc, problem
 
