@@ -20,7 +20,10 @@ app = Flask(__name__)
 
 def _canned(answer: bytes) -> Response:
     """Read and parse the body as the service does, then answer without looking at it."""
-    json.loads(request.get_data(cache=False))
+    try:
+        json.loads(request.get_data(cache=False))
+    except ValueError:
+        return Response(b'{"status": 400}', status=400, mimetype="application/problem+json")
     return Response(answer, mimetype="application/json")
 
 

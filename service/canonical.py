@@ -26,3 +26,4 @@ class CanonicalSpec:
     layers: tuple[CanonicalLayer, ...]
     loss: Optional[str]
     optimizer: Optional[str]
+    compile_loc: tuple[Any, ...] = ("model", "compile")  # where loss and optimizer were given

@@ -225,7 +225,7 @@ def _compile_objects(spec: CanonicalSpec) -> Optional[tuple[Any, Any]]:
         try:
             objects.append(lookup(name))
         except Exception as error:
-            raise rejected(error, ["model", "compile", key], "keras_compile") from None
+            raise rejected(error, list(spec.compile_loc) + [key], "keras_compile") from None
     return objects[0], objects[1]
 
 

@@ -38,6 +38,7 @@ class ReadyModel:
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in model.weights)
         self.input_dtype = np.int32 if spec.layers[0].class_name in INTEGER_INPUT_LAYERS else np.float32
         self.calls = 0
+        self.traced_calls = 0  # calls answered by the traced function (the cached path after the first)
         self._traced: Optional[Any] = None
         # An eager recurrent layer steps through time in Python, one op launch per step: trace those at once.
         self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in model.layers
@@ -70,6 +71,7 @@ class ReadyModel:
         if self._traced is None and (self.calls > 1 or self._trace_first):
             self._traced = self._trace()
         call = self._traced or functools.partial(_infer, self.model)
+        self.traced_calls += self._traced is not None
         try:
             output = call(array)
         except OUT_OF_MEMORY:

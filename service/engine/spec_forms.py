@@ -89,13 +89,15 @@ def canonical_spec(model: Union[LayersModelSpec, SequentialDocument]) -> Canonic
         build_hint = _axes(build_shape, ("model", "build_config", "input_shape"))[1:] if build_shape else None
         input_shape = hint or build_hint
         name, (loss, optimizer) = model.config.name, _compile_names(model.compile_config)
+        compile_loc = ("model", "compile_config")
     else:
         layers_loc = ("model", "layers")
         layers, hint = _layers(model.layers, layers_loc)
         input_shape = tuple(model.input_shape) if model.input_shape else hint
         name = model.name
         loss, optimizer = (model.compile.loss, model.compile.optimizer) if model.compile else (None, None)
+        compile_loc = ("model", "compile")
     if not layers:
         raise ModelRejected("the model has no layer besides its InputLayer", loc=list(layers_loc),
                             error_type="no_layers")
-    return CanonicalSpec(name, input_shape, tuple(layers), loss, optimizer)
+    return CanonicalSpec(name, input_shape, tuple(layers), loss, optimizer, compile_loc)

@@ -126,3 +126,19 @@ def test_activations_keras_cannot_shape_or_run_by_name_are_refused_by_both_endpo
     problem = _problem(client.post(path, json=body), 422)
     assert words in problem.detail
     assert problem.errors[0].loc == ["model", "layers", 1]
+
+
+def test_an_answer_that_fails_its_own_model_is_a_logged_500_never_a_4xx(make_client, caplog):
+    """Only a request's body failing its model is the client's fault: a route whose answer fails
+    PredictResponse (here a real pydantic error, through the app's one error mapping) is ours."""
+    from schemas import PredictResponse
+    client = make_client()
+
+    def broken_answer():
+        return PredictResponse.model_validate({"output_shape": [1], "predictions": [1 + 2j]}).model_dump_json()
+    client.application.add_url_rule("/broken", "broken", broken_answer)
+    with caplog.at_level("ERROR"):
+        response = client.get("/broken")
+    problem = _problem(response, 500)
+    assert problem.title == "Internal Server Error" and "PredictResponse" not in problem.detail
+    assert any("unhandled error" in record.message for record in caplog.records)

@@ -89,3 +89,16 @@ def test_summary_of_huge_model_is_answered_without_allocating(client):
 def test_default_limits_answer_the_seed(client):
     answer = PredictResponse.model_validate_json(client.post("/v1/predict", json=SEED_BODY).data)
     assert answer.output_shape == [1, 4] and len(answer.layers) == len(SEED_LAYERS)
+
+
+def test_a_cached_model_asked_with_a_larger_batch_is_checked_again(make_client):
+    """The model cache answers the second request: the limits that depend on the batch must still apply."""
+    client = make_client(max_activation_elements=48 * 3)
+    assert client.post("/v1/predict", json=SEED_BODY).status_code == 200
+    larger = client.post("/v1/predict", json=dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 4))
+    assert larger.status_code == 422
+    assert Problem.model_validate_json(larger.data).limit == "max_activation_elements"
+    compute = make_client(max_multiply_adds=586)
+    assert compute.post("/v1/predict", json=SEED_BODY).status_code == 200
+    problem = Problem.model_validate_json(compute.post("/v1/predict", json=dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2)).data)
+    assert problem.limit == "max_multiply_adds"

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from prometheus_client import REGISTRY
 
 from service.engine.caches import LruCache
 from tests.conftest import answers_of, engine_of
@@ -78,3 +79,25 @@ def test_lru_evicts_the_least_recently_used():
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("x", None, "zzz")
     cache.put("big", "w" * 101)
     assert cache.get("big") is None and len(cache) == 2 and cache.total_bytes == 4
+
+
+def _builds(kind: str) -> float:
+    return REGISTRY.get_sample_value("kss_model_builds_total", {"kind": kind}) or 0.0
+
+
+def test_a_summary_is_built_once_however_its_body_is_spelled(make_client):
+    client = make_client()
+    body = {"model": {"layers": CONV_LAYERS, "name": "spelled"}}
+    before = _builds("summary")
+    answers = {client.post("/v1/summary", data=json.dumps(body, indent=indent),
+                           content_type="application/json").data for indent in (None, 1, 2, 3)}
+    assert len(answers) == 1 and _builds("summary") == before + 1, "the summary cache must answer the others"
+
+
+def test_a_model_seen_again_is_answered_by_its_traced_function(make_client):
+    client = make_client()
+    bodies = [dict(SEED_BODY, inputs=[[[x, 2], [3, 4], [5, 6]]]) for x in (1, 7, 9)]
+    answers = [client.post("/v1/predict", json=body).get_json()["predictions"] for body in bodies]
+    (ready,) = engine_of(client).models._entries.values()
+    assert (ready.calls, ready.traced_calls) == (3, 2), "the first call is eager, the others traced"
+    assert answers[0] == client.post("/v1/predict", json=dict(bodies[0], seed=0)).get_json()["predictions"]

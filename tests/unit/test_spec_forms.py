@@ -1,8 +1,10 @@
 """The three spec forms of one model get the same answer."""
+import json
+
 import pytest
 
-from schemas import PredictResponse
-from tests.forms import (CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_LAYERS, document_form,
+from schemas import PredictResponse, Problem
+from tests.forms import (CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_LAYERS, document_form, keras_model,
                          native_form)
 
 MODELS = {
@@ -47,3 +49,16 @@ def test_a_model_may_mix_concise_and_native_layers(client):
     answer = _answer(client, {"layers": mixed}, MODELS["seed"][1])
     assert [r.name for r in answer.layers] == ["dense", "activation", "flatten", "out"]
     assert answer.output_shape == [1, 4]
+
+
+def test_a_documents_compile_config_is_compiled(client):
+    """to_json's compile_config names the loss and optimizer; an unknown one is refused where it was given."""
+    import keras
+    model = keras_model(SEED_LAYERS)
+    model.compile(loss="mean_squared_error", optimizer="SGD")
+    document = json.loads(model.to_json())
+    assert _answer(client, document, MODELS["seed"][1]).output_shape == [1, 4]
+    document["compile_config"] = dict(document.get("compile_config") or {}, loss="no_such_loss")
+    response = client.post("/v1/predict", json={"model": document, "inputs": MODELS["seed"][1]})
+    assert response.status_code == 422
+    assert Problem.model_validate_json(response.data).errors[0].loc == ["model", "compile_config", "loss"]
