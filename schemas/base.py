@@ -1,5 +1,7 @@
-"""The one base class every request and response model shares."""
-from pydantic import BaseModel, ConfigDict
+"""The one base class every request and response model shares, and the integer every request field is."""
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 class ApiModel(BaseModel):
@@ -7,3 +9,13 @@ class ApiModel(BaseModel):
     integer, 1 is no boolean), so that the service accepts no more than /openapi.json describes."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number without a fraction, 2.0 as much as 2 (JSON Schema's own `integer`); not "2", not true."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_integral)]

@@ -3,11 +3,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, NonNegativeInt
 
-from .base import ApiModel
+from .base import ApiModel, Integer
 from .numbers import NestedNumbers, NumberArray, shape_of
 from .spec import ModelSpec
 
-Seed = Annotated[int, Field(ge=0, le=2**31 - 1, description="Seeds the initial weights.")]
+Seed = Annotated[Integer, Field(ge=0, le=2**31 - 1, description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
 
 

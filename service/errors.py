@@ -38,8 +38,8 @@ class InvalidRequest(ServiceError):
 
     title = "Invalid request"
 
-    def __init__(self, error: ValidationError):
-        items = [ProblemItem(loc=_json_loc(e["loc"], e.get("ctx")), msg=e["msg"], type=e["type"])
+    def __init__(self, error: ValidationError, document: Any = None):
+        items = [ProblemItem(loc=_json_loc(e["loc"], e.get("ctx"), document), msg=e["msg"], type=e["type"])
                  for e in error.errors(include_url=False, include_input=False)]
         first = items[0]
         super().__init__(f"{len(items)} invalid field(s); first at {json.dumps(first.loc)}: {first.msg}")
@@ -50,9 +50,21 @@ class InvalidRequest(ServiceError):
         return "ValidationError"
 
 
-def _json_loc(loc: tuple, ctx: Optional[dict]) -> list[Any]:
-    """A pydantic location as the client's JSON path: union tags (<...>) dropped, inner array path added."""
-    path = [part for part in loc if not (isinstance(part, str) and part.startswith("<"))]
+def _json_loc(loc: tuple, ctx: Optional[dict], document: Any) -> list[Any]:
+    """A pydantic location as the client's JSON path: the parts that step into the body, and the inner path
+    of an array error. Union members name themselves in pydantic's locations ("constrained-int", "str",
+    our "<Dense>" tags); they are no step into the body, so they are dropped."""
+    path, node = [], document
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (isinstance(node, dict) and isinstance(part, str) and not part.startswith("<")):
+            continue  # a union member's name, or a step into a value that is no container
+        else:
+            node = None  # a key the body lacks (a missing field): the last real step
+        path.append(part)
     return path + list((ctx or {}).get("path", []))
 
 

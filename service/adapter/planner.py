@@ -27,6 +27,7 @@ from .runtime import SUMMARY_WIDTH
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
 ALLOCATES_WHEN_BUILT = {"Normalization"}
+_REAL = re.compile(r"(b?float|u?int)\d+$")
 # Running out of memory is no refusal of the model: it is the memory budget (guards/budgets.py), and goes on up.
 OUT_OF_MEMORY = (MemoryError, tf.errors.ResourceExhaustedError)
 
@@ -122,7 +123,19 @@ def _make_layer(layer: CanonicalLayer) -> Any:
     except Exception as error:  # any refusal of a client's config is the client's 422
         raise rejected(error, list(layer.loc), "keras_layer") from None
     _check_activation(made, layer)
+    _check_dtype(made, layer)
     return made
+
+
+def _check_dtype(made: Any, layer: CanonicalLayer) -> None:
+    """Real numbers only: Keras builds bool, string and complex layers, but their summaries and outputs fail
+    (and JSON carries no complex number)."""
+    for part in private.sublayers(made):
+        for dtype in {part.compute_dtype, part.variable_dtype}:
+            if not (_REAL.match(str(dtype))):
+                raise ModelRejected(f"layer '{part.name}' computes in {dtype}; the service computes with real numbers "
+                                    "(float16, bfloat16, float32, float64 or an integer type)", loc=list(layer.loc),
+                                    error_type="layer_dtype")
 
 
 def _call_one_by_one(spec: CanonicalSpec, input_shape: tuple[int, ...], layers: list,

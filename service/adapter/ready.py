@@ -82,10 +82,6 @@ class ReadyModel:
             raise ModelRejected("the model has several outputs; a Sequential model here must end in one tensor",
                                 loc=["model"], error_type="keras_call")
         result = keras.ops.convert_to_numpy(output)
-        if result.dtype.kind not in "iuf":
-            raise ModelRejected(f"the model outputs {result.dtype.name} values, which an answer cannot carry as JSON "
-                                "numbers: give its last layer a numeric dtype (float32, Keras's default)",
-                                loc=["model"], error_type="output_dtype")
         if not np.all(np.isfinite(result)):
             raise ModelRejected("the model's output holds NaN or infinite values, which JSON cannot carry",
                                 loc=["inputs"], error_type="non_finite_output")

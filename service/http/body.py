@@ -79,4 +79,4 @@ def validate(model: type[Request], document: Any) -> Request:
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        raise InvalidRequest(error) from None
+        raise InvalidRequest(error, document) from None

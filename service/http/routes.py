@@ -62,6 +62,8 @@ VIEWS = {"predict": predict, "summary": summary, "healthz": healthz, "readyz": r
 
 
 def init_app(app: Flask) -> None:
-    """Register every operation of the route table."""
+    """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
+    empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
     for op in OPERATIONS:
-        app.add_url_rule(op.path, op.operation_id, VIEWS[op.operation_id], methods=[op.method])
+        app.add_url_rule(op.path, op.operation_id, VIEWS[op.operation_id], methods=[op.method],
+                         provide_automatic_options=False)

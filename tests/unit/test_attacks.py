@@ -39,10 +39,12 @@ def test_an_initializer_that_fails_when_weights_are_made_is_a_422_naming_the_lay
     assert words in problem.detail.lower() and "'dense'" in problem.detail or "conv1d" in problem.detail
 
 
-@pytest.mark.parametrize("dtype", ["complex64", "bool"])
-def test_outputs_json_cannot_carry_are_a_422_naming_the_dtype(client, dtype):
-    problem = _refusal(client, "/v1/predict", [{"type": "Identity", "input_shape": [2], "dtype": dtype}])
-    assert dtype in problem.detail and problem.errors[0].loc == ["model"]
+@pytest.mark.parametrize("path", ["/v1/summary", "/v1/predict"])
+@pytest.mark.parametrize("dtype", ["complex64", "bool", "string"])
+def test_a_layer_computing_in_no_real_dtype_is_a_422_naming_the_dtype(client, path, dtype):
+    """Their outputs JSON cannot carry, and Keras's own summary fails on them."""
+    problem = _refusal(client, path, [{"type": "Dense", "units": 2, "input_shape": [2], "dtype": dtype}])
+    assert dtype in problem.detail and problem.errors[0].loc == ["model", "layers", 0]
 
 
 def test_a_weight_too_large_for_its_dtype_is_a_422_at_the_weights(client):
