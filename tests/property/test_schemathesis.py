@@ -1,141 +1,221 @@
-"""The app against its own /openapi.json: schemathesis generates requests from the document, through WSGI.
+"""The app against its own /openapi.json: schemathesis 4 generates requests from the document and sends them
+through WSGI to an app with small limits.
+
+Three tests, each one item per operation (schemathesis leaves out the path the document came from):
+
+- test_coverage_cases, every operation: schemathesis's coverage phase, a fixed set of cases derived from the
+  document's constraints. Positive ones take boundary values, every enum member, each form of a union;
+  negative ones break one constraint at a time (wrong types, values past a bound, missing required
+  properties) or send what no operation declares (other methods, other media types, no body). The whole set
+  runs under any profile: max_examples does not apply to it.
+- test_bodies_the_document_allows_are_accepted_or_refused_on_meaning, POST: the document's examples, then
+  positive fuzzing.
+- test_bodies_the_document_forbids_are_refused, POST: negative fuzzing (the GET operations take nothing to
+  negate, and the coverage phase already sends them what they do not declare).
+
+The stateful phase does not run: no operation links to another.
 
 Checks: not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
 negative_data_rejection and positive_data_acceptance. What JSON Schema cannot say is handled in two marked
 places, and nowhere else:
 
-- "rectangular": no JSON Schema names it, and schemathesis 3.39 cannot generate from a recursive or deeply
-  nested number-array schema in bounded time, so `inputs` and `weights` are documented as arrays whose items
-  are open. Positive cases get hand-made rectangular number arrays there instead (`rectangular_numbers`).
+- "rectangular": no JSON Schema names it, so `inputs` and `weights` are documented as arrays whose items are
+  open, and schemathesis fills them with any JSON at all. In positive cases of every phase, an `inputs` or a
+  layer's `weights` entry that is not a rectangular array of finite numbers is replaced by one shaped after
+  it (`map_case`); negative cases stay as generated, so they stay negative.
 - meaning: a body the document allows can still describe a model Keras refuses, a nested object outside
-  the allow-list of service/safety.py, inputs that do not fit the model, or a request past a configured
-  limit; the service answers those with the documented 422 (400 for nesting depth, 413 for size). positive_data_acceptance counts exactly these as accepted; every other refusal of
-  a positive case, a validation refusal above all, still fails it.
+  the allow-list of service/guards/safety.py, inputs that do not fit the model, or a request past a
+  configured limit or budget; the service answers those with the documented 422 (400 for nesting depth, 413
+  for size). positive_data_acceptance counts exactly these as accepted (`positive_data_acceptance_but_meaning`);
+  every other refusal of a positive case, a validation refusal above all, still fails it.
+
+A failure prints each distinct problem once with a curl command; its -d body is the request to keep (the
+host is schemathesis's placeholder: the request went through WSGI). A fuzzed failure is shrunk first, so that
+body is a small one. The coverage cases are fixed and the `ci` profile is derandomized, so the same command
+replays the same requests:
+    .venv/bin/python -m pytest 'tests/property/test_schemathesis.py::test_coverage_cases[POST /v1/predict]'
+HYPOTHESIS_PROFILE=thorough fuzzes with fresh examples, more of them; the coverage cases stay the same.
 """
-import copy
+import math
 import os
+from typing import Any, Optional
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import hypothesis  # noqa: E402
 import pytest  # noqa: E402
 import schemathesis  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.internal.conjecture.utils import many  # noqa: E402
-from schemathesis import DataGenerationMethod  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,  # noqa: E402
-                                               positive_data_acceptance, response_schema_conformance,
-                                               status_code_conformance)
-from schemathesis.transports.responses import get_json  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.checks import (content_type_conformance, negative_data_rejection,  # noqa: E402
+                                 not_a_server_error, positive_data_acceptance, response_schema_conformance,
+                                 status_code_conformance)
+from schemathesis.errors import FailureGroup  # noqa: E402
 
-from service.errors import InvalidInputs, LimitExceeded, ModelRejected, RefusedObject  # noqa: E402
+from schemas.numbers import FLOAT32_MAX  # noqa: E402
+from service.errors import (BudgetExceeded, InvalidInputs, LimitExceeded, ModelRejected,  # noqa: E402
+                            RefusedObject)
 from service.http.app import create_app  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from tests.property.profiles import share  # noqa: E402
 
 pytestmark = [pytest.mark.property, pytest.mark.slow]
-
-# Our document is OpenAPI 3.1, which schemathesis 3.x reads only with this switch on.
-schemathesis.experimental.OPEN_API_3_1.enable()
 
 # Small limits keep Keras builds and bodies small; the limits themselves are answered like any other refusal.
 SMALL_LIMITS = Settings(max_body_bytes=100_000, max_layers=8, max_input_elements=1_000, max_batch=8,
                         max_params=100_000, max_summary_params=1_000_000, max_activation_elements=100_000)
-SEMANTIC_REFUSALS = {ModelRejected.title, RefusedObject.title, InvalidInputs.title, LimitExceeded.title}
+# One app for the three tests: schemathesis parametrizes at collection, from the document the app serves.
+APP = create_app(SMALL_LIMITS)
+
+# ---- What JSON Schema cannot say, 1 of 2: rectangular number arrays ---------------------------------------
+
+SIDE, AXES = 3, 4  # what a made array may have, per axis and in axes: small on purpose
+NUMBER_BOUND = 100.0  # numbers a made array takes from the generated value are clamped here
 
 
-def positive_data_acceptance_but_meaning(ctx, response, case):
-    """positive_data_acceptance, where a refusal on meaning (Keras, the allow-list, inputs vs model, a limit)
-    counts as accepted."""
-    if response.headers.get("Content-Type") == "application/problem+json" \
-            and get_json(response).get("title") in SEMANTIC_REFUSALS:
+def _shape(value: Any) -> Optional[tuple[int, ...]]:
+    """The shape of a number or a rectangular array of finite float32 numbers; None for anything else."""
+    if isinstance(value, bool):
         return None
-    return positive_data_acceptance(ctx, response, case)
+    if isinstance(value, (int, float)):
+        # abs() first: JSON integers may be far past any float, where math.isfinite would overflow.
+        return () if abs(value) <= FLOAT32_MAX else None
+    if not isinstance(value, list) or not value:
+        return None
+    shapes = {_shape(item) for item in value}
+    if len(shapes) != 1 or None in shapes:
+        return None
+    return (len(value),) + shapes.pop()
 
 
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance_but_meaning)
+def _numbers_in(value: Any) -> list[float]:
+    """The finite numbers anywhere in a JSON value, clamped, in document order."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [float(max(-NUMBER_BOUND, min(NUMBER_BOUND, value)))]
+    if isinstance(value, float):
+        return [max(-NUMBER_BOUND, min(NUMBER_BOUND, value))] if math.isfinite(value) else []
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [number for item in items for number in _numbers_in(item)]
 
 
-@st.composite
-def rectangular_numbers(draw, min_axes: int = 0, max_axes: int = 4):
-    """A number, or a rectangular nested list of finite numbers with 1-3 items per axis (small on purpose)."""
-    shape = draw(st.lists(st.integers(1, 3), min_size=min_axes, max_size=max_axes))
-    size = 1
-    for side in shape:
-        size *= side
-    flat = draw(st.lists(st.floats(-100, 100, allow_nan=False, width=32), min_size=size, max_size=size))
-    for side in reversed(shape):
+def rectangular_numbers(value: Any, min_axes: int = 0) -> Any:
+    """`value` when it is already a rectangular array of finite numbers with at least `min_axes` axes; else one
+    made after it: its axes follow the generated nesting (first items down, capped), its numbers are the
+    generated ones in order, repeated as needed (0.5 when there are none). A map rather than a draw, so that
+    coverage cases, which are fixed, get it too, and fuzzing keeps shrinking the generated value."""
+    shape = _shape(value)
+    if shape is not None and len(shape) >= min_axes:
+        return value
+    axes = []
+    probe = value
+    while isinstance(probe, list) and probe and len(axes) < AXES:
+        axes.append(min(len(probe), SIDE))
+        probe = probe[0]
+    axes += [1] * (min_axes - len(axes))
+    numbers = _numbers_in(value) or [0.5]
+    size = math.prod(axes)
+    flat = [numbers[i % len(numbers)] for i in range(size)]
+    for side in reversed(axes):
         flat = [flat[i:i + side] for i in range(0, len(flat), side)]
     return flat[0]
 
 
-def _layer_entries(model) -> list:
+def _layer_entries(model: Any) -> list[dict]:
     """The layer objects of a concise, native or to_json model, wherever the body holds them."""
     if not isinstance(model, dict):
         return []
     config = model.get("config")
-    layers = (model.get("layers") or []) + ((config.get("layers") or []) if isinstance(config, dict) else [])
-    return [layer for layer in layers if isinstance(layer, dict)]
+    lists = [model.get("layers"), config.get("layers") if isinstance(config, dict) else None]
+    return [layer for layers in lists if isinstance(layers, list) for layer in layers if isinstance(layer, dict)]
 
 
-@st.composite
-def with_rectangular_arrays(draw, body: dict):
-    """The same body, its `inputs` and every layer's `weights` replaced by rectangular number arrays."""
-    body = copy.deepcopy(body)
+def map_case(context, case):
+    """Positive bodies get rectangular `inputs` and `weights` entries where they were not; negative ones stay as
+    generated. Registered on each schema below: schemathesis applies it to coverage and fuzzed cases alike."""
+    if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return case
+    body = case.body
     if "inputs" in body:
-        body["inputs"] = draw(rectangular_numbers(min_axes=1))
+        body["inputs"] = rectangular_numbers(body["inputs"], min_axes=1)
     for layer in _layer_entries(body.get("model")):
         if isinstance(layer.get("weights"), list):
-            layer["weights"] = [draw(rectangular_numbers()) for _ in layer["weights"]]
-    return body
+            layer["weights"] = [rectangular_numbers(entry) for entry in layer["weights"]]
+    case.body = body
+    return case
 
 
-def _generator_works() -> bool:
-    """hypothesis-jsonschema 0.23.1, its last release, calls many.more(), which Hypothesis 6.170.10 removed."""
-    return hasattr(many, "more")
+# ---- What JSON Schema cannot say, 2 of 2: refusals on meaning ---------------------------------------------
+
+SEMANTIC_REFUSALS = {ModelRejected.title, RefusedObject.title, InvalidInputs.title, LimitExceeded.title,
+                     BudgetExceeded.title}
 
 
-@pytest.fixture(scope="module")
-def app_schema():
-    """The document as the app serves it, read over WSGI."""
-    if not _generator_works():
-        pytest.fail(f"Hypothesis {hypothesis.__version__} cannot drive hypothesis-jsonschema (schemathesis's "
-                    "generator): install requirements-test.txt, which pins hypothesis<6.170.10")
-    app = create_app(SMALL_LIMITS)
-    return schemathesis.from_wsgi("/openapi.json", app)
+def positive_data_acceptance_but_meaning(ctx, response, case):
+    """positive_data_acceptance, where a refusal on meaning (Keras, the allow-list, inputs vs model, a limit or a
+    budget) counts as accepted."""
+    if 400 <= response.status_code < 500 and _media_type(response) == "application/problem+json" \
+            and response.json().get("title") in SEMANTIC_REFUSALS:
+        return None
+    return positive_data_acceptance(ctx, response, case)
 
 
-schema = schemathesis.from_pytest_fixture("app_schema")
+def _media_type(response) -> str:
+    values = response.headers.get("content-type") or [""]
+    return values[0].split(";")[0].strip()
 
 
-@schema.hook
-def flatmap_case(context, case):
-    """Positive bodies get rectangular arrays; negative ones stay as generated, so they stay negative."""
-    if case.data_generation_method is not DataGenerationMethod.positive or not isinstance(case.body, dict):
-        return st.just(case)
+# -----------------------------------------------------------------------------------------------------------
 
-    def with_body(body):
-        changed = case.partial_deepcopy()
-        changed.body = body
-        return changed
-    return with_rectangular_arrays(case.body).map(with_body)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          negative_data_rejection, positive_data_acceptance_but_meaning]
 
 
-# 15 generated bodies per operation and test, plus the document's example: about a minute in all here.
+def call_and_validate(case) -> None:
+    """Send the case and run CHECKS; failures come back as an ExceptionGroup with schemathesis's report (each
+    distinct failure, a curl command). schemathesis raises a BaseExceptionGroup, which Hypothesis lets through
+    at once: a fuzzed failure would not be shrunk, and the coverage cases after a failing one would not run."""
+    try:
+        case.call_and_validate(checks=CHECKS)
+    except FailureGroup as group:
+        raise ExceptionGroup(group.message, list(group.exceptions)) from None
+
+
+def app_schema(phases: list[str], modes: list[GenerationMode]):
+    """The document as the app serves it, read over WSGI, with these phases and generation modes (each test
+    its own schema: the configuration belongs to the schema)."""
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+    schema.config.phases.update(phases=phases)
+    schema.config.generation.update(modes=modes)
+    schema.hook(map_case)
+    return schema
+
+
+coverage = app_schema(["coverage"], [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+positive = app_schema(["examples", "fuzzing"], [GenerationMode.POSITIVE]).include(method="POST")
+negative = app_schema(["fuzzing"], [GenerationMode.NEGATIVE]).include(method="POST")
+
+# Keras builds vary in time: no deadline. Bodies are nested and filtered by schemathesis: no health checks
+# about their size or filtering either.
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                                           HealthCheck.data_too_large])
+# The profile's examples per operation and fuzzing test: 150 under `ci`.
+FUZZING = settings(SETTINGS, max_examples=share(1.0).max_examples)
 
 
-@schema.parametrize(data_generation_methods=[DataGenerationMethod.positive])
-@settings(SETTINGS, max_examples=15)
+@coverage.parametrize()
+@SETTINGS
+def test_coverage_cases(case):
+    call_and_validate(case)
+
+
+@positive.parametrize()
+@FUZZING
 def test_bodies_the_document_allows_are_accepted_or_refused_on_meaning(case):
-    case.validate_response(case.call(), checks=CHECKS)
+    call_and_validate(case)
 
 
-# Only request bodies can be made invalid: the GET operations take nothing to negate.
-@schema.include(method="POST").parametrize(data_generation_methods=[DataGenerationMethod.negative])
-@settings(SETTINGS, max_examples=15)
+@negative.parametrize()
+@FUZZING
 def test_bodies_the_document_forbids_are_refused(case):
-    case.validate_response(case.call(), checks=CHECKS)
+    call_and_validate(case)
