@@ -3,11 +3,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Field, NonNegativeInt
 
-from .base import ApiModel, Integer
+from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
 from .spec import ModelSpec
 
-Seed = Annotated[Integer, Field(ge=0, le=2**31 - 1, description="Seeds the initial weights.")]
+Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
 
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from .base import ApiModel, Integer
+from .base import ApiModel, integer
 from .keras_names import ALLOWED_LAYER_TYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
 MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
-Axis = Annotated[Integer, Field(gt=0, le=MAX_AXIS)]
+Axis = integer(gt=0, le=MAX_AXIS)
 Shape = Annotated[list[Axis], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
 BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
 ActivationRef = Union[str, dict[str, Any], None]
@@ -55,7 +55,7 @@ class ReshapeLayer(_ConciseLayer):
     """Reshape: a new shape for all axes but the batch; one axis may be -1."""
 
     type: Literal["Reshape"]
-    target_shape: Annotated[list[Annotated[Integer, Field(ge=-1)]], Field(min_length=1)]
+    target_shape: Annotated[list[integer(ge=-1, le=MAX_AXIS)], Field(min_length=1)]
 
 
 class PermuteLayer(_ConciseLayer):

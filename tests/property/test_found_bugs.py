@@ -1,5 +1,6 @@
-"""Minimal cases of the service bugs the properties found, kept as examples so they stay fixed. An open one
-would fail on purpose here (strict xfail) until fixed, naming the detour the strategies take meanwhile."""
+"""Minimal cases of the service bugs the properties (and schemathesis) found, kept as examples so they stay
+fixed. An open one would fail on purpose here (strict xfail) until fixed, naming the detour the strategies
+take meanwhile; none is open now."""
 import json
 
 import pytest
@@ -60,8 +61,6 @@ def _problem(response) -> Problem:
     return Problem.model_validate_json(response.data)
 
 
-@pytest.mark.xfail(strict=True, reason="open: the layer discriminator in schemas/spec.py hashes `type`, so a "
-                                       "type that is an object or an array answers 500 (TypeError: unhashable)")
 @pytest.mark.parametrize("path", ["/v1/summary", "/v1/predict"])
 @pytest.mark.parametrize("layer_type", [{}, [], [None, None]])
 def test_a_layer_type_that_is_no_string_is_refused_and_located(client, path, layer_type):
@@ -70,8 +69,6 @@ def test_a_layer_type_that_is_no_string_is_refused_and_located(client, path, lay
     assert _problem(response).errors[0].loc[:3] == ["model", "layers", 0]
 
 
-@pytest.mark.xfail(strict=True, reason="open: a layer dtype Keras accepts by name but cannot summarize, "
-                                       "initialize or answer in JSON numbers answers 500")
 @pytest.mark.parametrize("path, layer", [
     # Keras's summary raises "Invalid dtype" (service/adapter/planner.py, _summary_text).
     ("/v1/summary", {"type": "Dense", "units": 2, "dtype": "complex64"}),
@@ -89,8 +86,6 @@ def test_a_layer_dtype_keras_cannot_serve_is_refused_and_located(client, path, l
     assert _problem(response).errors[0].loc[:3] == ["model", "layers", 0]
 
 
-@pytest.mark.xfail(strict=True, reason="open: the document says integer, and JSON Schema's integer (OpenAPI 3.1) "
-                                       "includes 2.0, while the strict models refuse any float where an int goes")
 @pytest.mark.parametrize("path, body", [
     ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2.0, "input_shape": [3]}]}}),
     ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2}], "input_shape": [3.0]}}),
@@ -119,8 +114,6 @@ def _resolves(document, loc) -> bool:
     return not loc or isinstance(document, (dict, list))
 
 
-@pytest.mark.xfail(strict=True, reason="open: an untagged union (activation, kernel_size, strides) adds pydantic's "
-                                       "member labels ('str', 'constrained-int', ...) to the locations")
 @pytest.mark.parametrize("layer", [{"type": "Dense", "units": 2, "activation": 5},
                                    {"type": "Conv1D", "filters": 2, "kernel_size": "x"},
                                    {"type": "Conv1D", "filters": 2, "kernel_size": 2, "strides": [0]}])

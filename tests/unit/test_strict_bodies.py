@@ -19,6 +19,7 @@ def seed_body_with(path: list, value) -> dict:
 
 @pytest.mark.parametrize("path, value", [
     (["model", "layers", 0, "units"], "16"),
+    (["model", "layers", 0, "units"], 2.5),
     (["model", "layers", 3, "units"], True),
     (["model", "layers", 0, "input_shape"], ["3", 2]),
     (["model", "layers", 0, "use_bias"], 1),
