@@ -124,7 +124,10 @@ class Executors:
 
     def __init__(self, socket_path: str, environment: Optional[dict[str, str]] = None):
         self.socket_path = socket_path
-        self.environment = dict(os.environ if environment is None else environment, KSS_EXECUTOR_SOCKET=socket_path)
+        # Two malloc arenas: glibc reserves address space for an arena per thread, which the memory budget
+        # (RLIMIT_AS) would charge to requests without their using it.
+        self.environment = dict(os.environ if environment is None else environment, KSS_EXECUTOR_SOCKET=socket_path,
+                                MALLOC_ARENA_MAX="2")
         self.process: Optional[subprocess.Popen] = None
         self._stopping = threading.Event()
         self._started = threading.Event()

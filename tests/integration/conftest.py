@@ -55,8 +55,8 @@ def rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/status") as status:
-                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            with open(f"/proc/{pid}/status") as status:  # an exiting process has no VmRSS line
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
         except (FileNotFoundError, ProcessLookupError):
             pass
     return total / 1024
