@@ -1,45 +1,52 @@
 """Pasted Keras Python code read into a model spec, without running, importing, evaluating or opening anything.
 
-The code is tokenized, parsed with `ast` and walked statement by statement by a reader that understands only
-what a model script says about its model: imports (recorded so aliases resolve, never performed), names bound
-to literals and small arithmetic, layer and model constructors, `model.add/compile/build/summary/predict`,
-`model(x)` and `print(...)`. Missing imports of keras, tensorflow and numpy names are forgiven. Anything else
-is a `CodeRejected` naming its line and column (1-based, as editors show them).
+The code is checked for size and nesting, parsed with `ast` and walked statement by statement by a reader that
+understands only what a model script says about its model: imports (recorded so aliases resolve, never
+performed), names bound to literals and small arithmetic, layer and model constructors, `model.add`, `.compile`,
+`.build`, `.summary`, `.predict`, `model(x)` and `print(...)` (ignored, but checked, and model calls inside it
+read). Missing imports of keras, tensorflow and numpy names are forgiven. Python 2 `print x` statements are
+rewritten as calls first, on the same lines. Anything else is a `CodeRejected` naming its line and column
+(1-based, in characters, as editors show them).
 
 Forms produced, in the service's concise JSON:
 - Sequential: {"name"?, "input_shape"?, "layers": [{"type": "Dense", "units": 16, ...}, ...], "compile"?}.
-  A first `keras.Input(shape=...)` or `InputLayer(...)`, or `model.build((None, ...))`, gives "input_shape".
-  Layers carry only the names the code gave them.
+  A first `keras.Input(shape=...)` or `InputLayer(...)`, or `model.build((None, ...))`, gives "input_shape"
+  (batch axis dropped). Layers carry only the names the code gave them.
 - Functional: {"name"?, "inputs": [{"name": "features", "shape": [8], "dtype"?, "batch_size"?}],
   "layers": [{"type": "Dense", "name": "dense", "units": 16, "inbound": ["features"]}, ...],
   "outputs": ["dense"], "compile"?}. A *source* is the name of an input or of the layer whose output it is.
-  Every layer is named: the code's name, else Keras's default (`keras_default_names`). Layers come in the
-  order of their first call, each called one at least once. A layer called more than once (a shared layer)
+  Every input and layer is named: the code's name, else Keras's default (`keras_default_names`, counted in the
+  order the code makes them, skipping names the code gives). A layer called more than once (a shared layer)
   appears once, with "calls": [[sources of call 0], [sources of call 1], ...] instead of "inbound", and the
-  output of its call k is the source "<name>#k" ("#0" is left out). Layers that reach no output are kept.
+  output of its call k is the source "<name>#k" ("#0" is left out). Layers come in the order of their first
+  call; a shared layer's later calls may use layers listed after it, so sources resolve per call. Layers called
+  but reaching no output are kept. `layers.concatenate([a, b])` and the other merge functions read as the
+  layer (Concatenate) called on the list.
 - "compile" holds "loss" and "optimizer" as strings; a loss or optimizer object gives its class name. The
-  other compile arguments (metrics, ...) are read and dropped: they do not change shapes.
+  other compile arguments (metrics, ...) are read and dropped: they change no shape.
 - Arguments: tuples become lists; `tf.nn.relu`-style functions their name; `keras.initializers.X(...)`,
-  regularizer and constraint calls {"class_name": "X", "config": {...}} (`l2(0.01)` -> "L2"); a layer given
-  to another (Bidirectional(LSTM(4))) its own concise form.
-- Predict inputs (`ReadCode.inputs`): the nested list given to the first `model.predict(x)` or `model(x)`:
-  np.array/np.asarray of lists, plain lists, names bound to them, np.zeros/np.ones; np.random.random(size),
-  np.random.random_sample(size) and np.random.rand(*dims) give the deterministic stand-in (i % 100) / 100 at
-  flat index i, since the service answers shapes, not values. A list of arrays feeds a model of several inputs.
+  regularizer and constraint calls {"class_name": "X", "config": {...}} (`l2(0.01)` is "L2", {"l2": 0.01});
+  a layer given to another (Bidirectional(LSTM(4))) its own concise form; tf/np dtypes their name.
+- `ReadCode.inputs`: the data of the first `model.predict(x)` or `model(x)`: np.array/np.asarray of lists,
+  plain lists, names bound to them, np.zeros/np.ones; np.random.random(size), .random_sample(size) and
+  .rand(*dims) give the deterministic stand-in (i % 100) / 100 at flat index i, since the service answers
+  shapes. A list of arrays feeds a model of several inputs. np.random.seed, tf.random.set_seed and
+  keras.utils.set_random_seed are read and ignored.
 
-Refused, with error_type: "code_syntax" (not Python, null bytes, lone surrogates), "code_limit" (a bound of
-CodeLimits, named with its value), "code_forbidden" (exec, eval, open, compile, getattr, __import__ and other
-such builtins, any name or attribute starting with "__", imports of anything but keras, tensorflow and numpy),
-"code_unknown_name" (a name that is no Keras layer, model or module, with a did-you-mean), and
-"code_unsupported": loops, comprehensions, lambdas, function and class definitions, decorators, with, try,
-if, global, del, walrus, comparisons, indexing, star-arguments, f-strings outside print or calling things,
-attribute access on anything but a module path, the model or `.shape` inside print, calls the reader does
-not know (model.fit too: the model is read, not run).
+Refusals, by error_type: "code_syntax" (not Python, null characters, lone surrogates); "code_limit" (a bound
+of CodeLimits, named with the value met); "code_forbidden" (exec, eval, open, compile, getattr and the other
+builtins in _FORBIDDEN, any name or attribute starting with "__", imports of anything but keras, tensorflow
+and numpy); "code_unknown_name" (a name that is no Keras layer, model or module, with a did-you-mean from
+`known_layers`); "code_unsupported" (loops, comprehensions, lambdas, function and class definitions,
+decorators, with, try, if, global, del, walrus, comparisons, indexing, star-arguments, f-strings outside print
+or calling things, attribute access on anything but a module path or the model, model methods other than
+those above: the model is read, not run).
 
 Bounds, each checked before the step it protects: the size in UTF-8 bytes first; bracket and indentation
-depth from the tokens, before `ast.parse`; syntax nodes and expression depth after it, before reading; each
-copy of data spends from one budget of max_literal_elements elements (names may share lists, so data is
-counted as it is copied, not as it is written); every integer is bounded by max_int and every exponent by 64.
+depth by one regular expression, before `ast.parse` (whose own guards, MemoryError and RecursionError, become
+refusals too); syntax nodes and expression depth after it, without recursion, before reading; integers by
+max_int and exponents by 64 as they are computed; data by one budget of max_literal_elements elements, spent
+as values are copied into the answer (names may share lists, so data is counted as copied, not as written).
 """
 import ast
 import difflib
@@ -189,6 +196,7 @@ def _path(parts: tuple[str, ...]) -> _Path:
 
 
 _IMPORTABLE = ("keras", "tensorflow", "numpy")
+_MAX_SUGGESTED_NAMES = 200
 _DEFAULT_NAMES = {"np": ("numpy",), "numpy": ("numpy",), "tf": ("tensorflow",), "tensorflow": ("tensorflow",),
                   "keras": ("keras",), "Sequential": ("keras", "Sequential"), "Model": ("keras", "Model"),
                   "Input": ("keras", "Input"), "InputLayer": ("keras", "layers", "InputLayer"),
@@ -227,7 +235,8 @@ _COMPILE_PARAMETERS = ("optimizer", "loss", "loss_weights", "metrics", "weighted
 _SUMMARY_PARAMETERS = ("line_length", "positions", "print_fn", "expand_nested", "show_trainable", "layer_range")
 _FORBIDDEN = frozenset("exec eval open compile getattr setattr delattr globals locals vars input breakpoint "
                        "exit quit help memoryview".split())
-_PRINTABLE_BUILTINS = frozenset("len str repr int float round list tuple abs min max sum sorted format bool".split())
+_PRINTABLE_BUILTINS = frozenset("len str repr int float round list tuple dict set abs min max sum sorted format bool "
+                                "type id dir range zip enumerate isinstance".split())
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
                ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _UNSUPPORTED = {
@@ -260,6 +269,7 @@ _PYTHON2_PRINT_STARTS = frozenset("[ { - + ~ >>".split())
 def read_code(source: str, positional_arguments: Callable[[str], Sequence[str]],
               limits: CodeLimits = CodeLimits(), known_layers: Sequence[str] = ()) -> ReadCode:
     """The model spec, predict inputs and model calls that pasted Keras code describes, read without running it."""
+    source = source.removeprefix("\ufeff")  # a byte order mark some editors add: not code, and no column
     _check_text(source, limits)
     _check_nesting(source, limits)
     if _PYTHON2_PRINT.search(source):
@@ -526,13 +536,16 @@ class _Reader:
         """What a name the code never bound stands for, as if the usual imports were there."""
         if name in _DEFAULT_NAMES:
             return _Path(_DEFAULT_NAMES[name])
+        if name in _MERGE_FUNCTIONS:
+            return _Path(("keras", "layers", name))
         for module in self.star_modules:
             if self.kind(_Path(module + (name,))):
                 return _Path(module + (name,))
         return _Path(("keras", "layers", name)) if self.is_layer(name) else None
 
     def unknown(self, name: str, node: ast.AST) -> NoReturn:
-        candidates = [*self.known_layers, *_DEFAULT_NAMES, *self.names]
+        # the latest names only: difflib spends ~15 µs a candidate, and code may bind thousands
+        candidates = [*self.known_layers, *_DEFAULT_NAMES, *list(self.names)[-_MAX_SUGGESTED_NAMES:]]
         close = difflib.get_close_matches(name, candidates, n=1)
         hint = f"; did you mean `{close[0]}`?" if close else ""
         self.refuse(node, f"`{name}` is not defined, and is no Keras layer, model or module this reader knows"
@@ -782,7 +795,7 @@ class _Reader:
     def make_sequential(self, path: _Path, node: ast.Call) -> _Sequential:
         nodes = self.arguments(node, ("layers", "trainable", "name"), "Sequential")
         values = {key: self.value(value_node) for key, value_node in nodes.items()}
-        model = self.new_model(_Sequential(node, name=self.text(values.get("name"), node)))
+        model = self.new_model(_Sequential(node, name=self.text(values.get("name"), nodes.get("name", node))))
         layers = values.get("layers") or []
         if not isinstance(layers, (list, tuple)):
             self.refuse(nodes["layers"], f"Sequential takes a list of layers, not {_describe(layers)}")
