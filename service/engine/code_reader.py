@@ -69,13 +69,14 @@ class CodeLimits:
     max_source_bytes: int = 65_536
     max_nesting: int = 40  # bracket/indent depth before parsing, expression depth after it
     max_nodes: int = 20_000
-    max_literal_elements: int = 100_000
+    max_literal_elements: int = 100_000  # elements of data copied into the answer, all uses counted
     max_int: int = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class ReadCode:
-    """What the code says: the model spec, the data it predicts on, and the model methods it calls."""
+    """What the code says: the model spec, the data it predicts on, and the model methods it calls in order
+    ("call" for `model(x)`)."""
 
     model: dict
     inputs: Optional[list]

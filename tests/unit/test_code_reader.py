@@ -222,6 +222,12 @@ def test_a_user_named_dense_takes_the_name_so_the_unnamed_one_is_dense_1():
     assert [layer["name"] for layer in answer.model["layers"]] == ["dense_1", "dense"]
 
 
+def test_unnamed_inputs_are_input_layer_then_input_layer_1():
+    answer = read("a = Input(shape=(1,))\nb = Input(shape=(2,))\nmodel = Model([a, b], Concatenate()([a, b]))")
+    assert [item["name"] for item in answer.model["inputs"]] == ["input_layer", "input_layer_1"]
+    assert answer.model["layers"][0]["inbound"] == ["input_layer", "input_layer_1"]
+
+
 def test_sequential_code_gets_no_names_it_did_not_give():
     answer = read("model = Sequential([Dense(2), Dense(3, name='out')])")
     assert answer.model == {"layers": [{"type": "Dense", "units": 2}, {"type": "Dense", "units": 3, "name": "out"}]}
