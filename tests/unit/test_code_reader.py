@@ -15,7 +15,7 @@ import keras
 import pytest
 from keras.src.backend.common import global_state  # the same private counters service/keras_core.py resets
 
-from schemas.layer_names import ALLOWED_LAYER_TYPES
+from schemas.keras_names import ALLOWED_LAYER_TYPES
 from service.engine.code_reader import (CodeLimits, CodeRejected, ReadCode, keras_default_names, read_code,
                                         to_snake_case)
 
