@@ -47,10 +47,11 @@ def describe(model) -> dict:
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     total = model.count_params()
     layers = [{"name": layer.name, "type": type(layer).__name__, "input_shape": list(layer.input.shape),
-               "output_shape": list(layer.output.shape), "params": layer.count_params()}
-              for layer in model.layers]
+               "output_shape": list(layer.output.shape), "params": layer.count_params(),
+               "inbound": [model.layers[index - 1].name] if index else []}
+              for index, layer in enumerate(model.layers)]
     return {"layers": layers, "params": {"total": total, "trainable": trainable, "non_trainable": total - trainable},
-            "summary": "".join(lines)}
+            "summary": "".join(lines), "notes": []}
 
 
 @app.post("/v1/predict")

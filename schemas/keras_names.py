@@ -3,9 +3,9 @@
 tests/unit/test_keras_names.py checks every name against the installed Keras (pinned in requirements.txt).
 
 Left out of the layers on purpose: layers that run user code or load files (Lambda, TFSMLayer, JaxLayer,
-FlaxLayer, TorchModuleWrapper, the string lookups and TextVectorization, which take vocabulary file paths),
-abstract bases (Layer, Wrapper, RNN needs a cell object) and layers that need several inputs, which a
-Sequential model cannot feed (merge and attention layers).
+FlaxLayer, TorchModuleWrapper, the string lookups and TextVectorization, which take vocabulary file paths) and
+abstract bases (Layer, Wrapper, RNN needs a cell object). Merge and attention layers take several inputs: a
+graph model (the concise graph form, a Functional document) feeds them.
 """
 from typing import Optional
 
@@ -33,7 +33,35 @@ ALLOWED_LAYER_TYPES: tuple[str, ...] = (
     "SeparableConvolution1D", "SeparableConvolution2D", "SimpleRNN", "Softmax",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "TimeDistributed", "UnitNormalization",
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    # several inputs
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention",
 )
+# Layers fed their inputs as separate arguments, layer(query, value), not as one list.
+SEPARATE_INPUT_LAYER_TYPES: tuple[str, ...] = ("MultiHeadAttention", "GroupQueryAttention")
+# Models a document may nest as layers.
+MODEL_CLASSES: tuple[str, ...] = ("Sequential", "Functional")
+
+# Each network's model.layers with its default arguments (include_top and pooling change it by 1 or 2), so that
+# a limit on layers refuses it before it is built (tests/unit/test_keras_names.py checks them against Keras).
+APPLICATION_LAYERS: dict[str, int] = {
+    "ConvNeXtBase": 261, "ConvNeXtLarge": 261, "ConvNeXtSmall": 261, "ConvNeXtTiny": 135, "ConvNeXtXLarge": 261,
+    "DenseNet121": 429, "DenseNet169": 597, "DenseNet201": 709, "EfficientNetB0": 240, "EfficientNetB1": 342,
+    "EfficientNetB2": 342, "EfficientNetB3": 387, "EfficientNetB4": 477, "EfficientNetB5": 579,
+    "EfficientNetB6": 669, "EfficientNetB7": 816, "EfficientNetV2B0": 273, "EfficientNetV2B1": 337,
+    "EfficientNetV2B2": 352, "EfficientNetV2B3": 412, "EfficientNetV2L": 1031, "EfficientNetV2M": 743,
+    "EfficientNetV2S": 516, "InceptionResNetV2": 782, "InceptionV3": 313, "MobileNet": 91, "MobileNetV2": 156,
+    "MobileNetV3Large": 194, "MobileNetV3Small": 164, "NASNetLarge": 1041, "NASNetMobile": 771, "ResNet101": 347,
+    "ResNet101V2": 379, "ResNet152": 517, "ResNet152V2": 566, "ResNet50": 177, "ResNet50V2": 192, "VGG16": 23,
+    "VGG19": 26, "Xception": 134,
+}
+
+# keras.applications, built by name (weights=None: never downloaded).
+APPLICATIONS: tuple[str, ...] = tuple(APPLICATION_LAYERS)
+
+# The dtypes a layer or an input may compute in: real numbers only.
+REAL_DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
+                                "uint8", "uint16", "uint32", "uint64", "mixed_float16", "mixed_bfloat16")
 
 # Cells are not layers of a Sequential model, but may appear nested inside an allowed layer's config.
 NESTED_ONLY_LAYER_TYPES: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")

@@ -5,10 +5,12 @@ from pydantic import Field, NonNegativeInt
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
-from .spec import ModelSpec
+from .spec import LayerWeights, ModelSpec, Name
 
 Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
+# One shape, or a list of them where a layer takes (or gives) several tensors.
+Shapes = Union[ShapeWithBatch, list[ShapeWithBatch]]
 
 
 class SummaryRequest(ApiModel):
@@ -20,23 +22,35 @@ class SummaryRequest(ApiModel):
 class PredictRequest(SummaryRequest):
     """Body of POST /v1/predict."""
 
-    inputs: NumberArray
+    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(description=(
+        "Batch first: one array for a model of one input; for several, an object keyed by input name."))
     seed: Seed = 0
+    weights: Optional[dict[Annotated[str, Field(min_length=1, max_length=128)], LayerWeights]] = Field(
+        None, description="Weights by layer name, each list in that layer's get_weights() order and shapes.")
 
     @property
-    def inputs_shape(self) -> tuple[int, ...]:
-        """The shape of `inputs`, batch axis first."""
-        return shape_of(self.inputs)
+    def inputs_by_name(self) -> Optional[dict[str, Any]]:
+        """The inputs keyed by name, or None where one array was given."""
+        return self.inputs if isinstance(self.inputs, dict) else None
+
+    @property
+    def inputs_shapes(self) -> dict[Optional[str], tuple[int, ...]]:
+        """The shape of each input array, batch axis first (key None for the one unnamed array)."""
+        named = self.inputs_by_name
+        return {name: shape_of(array) for name, array in named.items()} if named else {None: shape_of(self.inputs)}
 
 
 class LayerRow(ApiModel):
-    """One layer: what enters, what leaves, how many parameters."""
+    """One layer: what enters, what leaves, how many parameters, which layers feed it."""
 
     name: str
     type: str
-    input_shape: ShapeWithBatch
-    output_shape: ShapeWithBatch
+    input_shape: Shapes
+    output_shape: Shapes
     params: NonNegativeInt
+    inbound: list[str] = Field(description="The rows that feed this layer (Keras's \"Connected to\"); [] where "
+                                           "none does (an input, or the first layer of a Sequential model).")
+    layers: Optional[list["LayerRow"]] = Field(None, description="A nested model's own rows.")
 
 
 class ParamCounts(ApiModel):
@@ -53,17 +67,22 @@ class SummaryResponse(ApiModel):
     layers: list[LayerRow]
     params: ParamCounts
     summary: str = Field(description="The text Keras's model.summary() prints, fixed width, no escape codes.")
+    notes: list[str] = Field(default_factory=list, description="What to know about this answer (e.g. weights=None).")
 
 
 class _Predictions(ApiModel):
     """What a prediction adds to a summary (a base of its own so that these fields come first)."""
 
-    output_shape: list[int]
-    predictions: NestedNumbers
+    output_shape: Union[list[int], list[list[int]]] = Field(description=(
+        "The predictions' shape; for a model of several outputs, a list of them in the model's output order."))
+    predictions: Union[NestedNumbers, list[NestedNumbers]]
 
 
 class PredictResponse(SummaryResponse, _Predictions):
     """Answer of POST /v1/predict: the summary's fields after the prediction's."""
+
+
+LayerRow.model_rebuild()
 
 
 class ProblemItem(ApiModel):

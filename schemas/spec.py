@@ -1,8 +1,12 @@
-"""The model spec a client sends, in its three accepted forms.
+"""The model spec a client sends, in its accepted forms.
 
-1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``.
-2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``.
-3. A whole ``json.loads(model.to_json())`` document of a Sequential model.
+1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``: a
+   Sequential model as ``{"layers": [...]}``, or a graph (Functional) model as ``{"inputs": [{"name": ...,
+   "shape": [...]}], "layers": [... each with "inbound": [sources] ...], "outputs": [sources]}``.
+2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``,
+   mixed freely with concise ones.
+3. A whole ``json.loads(model.to_json())`` document, Sequential or Functional, models nested as layers at any depth.
+4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
 """
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -10,13 +14,29 @@ from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, With
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel, integer
-from .keras_names import ALLOWED_LAYER_TYPES, is_builtin_registration
+from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
 MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
 Axis = integer(gt=0, le=MAX_AXIS)
-Shape = Annotated[list[Axis], Field(min_length=1, description="Axis sizes, batch axis excluded.")]
+Shape = Annotated[list[Optional[Axis]], Field(min_length=1, description="Axis sizes, batch axis excluded; "
+                                                                       "null for an axis of variable length.")]
 BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")]
+SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+(#[0-9]{1,6})?$"
+
+
+class SourceRef(ApiModel):
+    """One output of one call of a layer (or an input), for a layer that returns several tensors."""
+
+    layer: Name
+    node: integer(ge=0, le=999_999) = 0
+    tensor: integer(ge=0, le=999_999) = 0
+
+
+Source = Union[Annotated[str, Field(pattern=SOURCE_PATTERN, description=(
+    "An input's or a layer's name: that layer's output; \"name#k\": the output of its call k (a shared layer)."))],
+               SourceRef]
 ActivationRef = Union[str, dict[str, Any], None]
 LayerWeights = Annotated[
     list[NestedNumbers],
@@ -28,11 +48,17 @@ class _ConciseLayer(ApiModel):
     """Fields every concise layer may carry; other Keras arguments pass through to Keras."""
 
     model_config = ConfigDict(extra="allow")
-    name: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    name: Optional[Name] = None
     input_shape: Optional[Shape] = None
     input_dim: Optional[Axis] = None
     batch_input_shape: Optional[BatchShape] = None
     weights: Optional[LayerWeights] = None
+    inbound: Optional[Annotated[list[Source], Field(min_length=1, description=(
+        "In a graph model: what feeds this layer (default: the previous entry). Several sources: a merge "
+        "layer's list, or an attention layer's query and value."))]] = None
+    calls: Optional[Annotated[list[Annotated[list[Source], Field(min_length=1)]], Field(min_length=1, description=(
+        "In a graph model, instead of inbound: a layer called more than once (shared), the sources of each call; "
+        "the output of call k is the source \"name#k\"."))]] = None
 
 
 class DenseLayer(_ConciseLayer):
@@ -108,9 +134,17 @@ class EmbeddingLayer(_ConciseLayer):
     output_dim: Axis
 
 
+class WrapperLayer(_ConciseLayer):
+    """Bidirectional / TimeDistributed around a layer given in any form (concise or Keras-native)."""
+
+    type: Literal["Bidirectional", "TimeDistributed"]
+    layer: "LayerSpec"
+    backward_layer: Optional["LayerSpec"] = None
+
+
 _TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
 for _model in (DenseLayer, ActivationLayer, ReshapeLayer, PermuteLayer, RepeatVectorLayer, DropoutLayer,
-               ConvLayer, RecurrentLayer, EmbeddingLayer):
+               ConvLayer, RecurrentLayer, EmbeddingLayer, WrapperLayer):
     for _name in _model.model_fields["type"].annotation.__args__:
         _TYPED_LAYERS[_name] = _model
 
@@ -154,7 +188,8 @@ def _builtin_registration(model: Any) -> Any:
 
 
 class NativeLayer(ApiModel):
-    """A layer as Keras serializes it in ``model.get_config()["layers"]``."""
+    """A layer as Keras serializes it in ``model.get_config()["layers"]`` (with its name and inbound nodes in a
+    Functional document)."""
 
     class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
     config: dict[str, Any] = Field(default_factory=dict)
@@ -162,30 +197,49 @@ class NativeLayer(ApiModel):
     registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     weights: Optional[LayerWeights] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
 
     _registration = model_validator(mode="after")(_builtin_registration)
 
 
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+
 def _layer_tag(value: Any) -> str:
-    """Pick the union member: concise layers by type, native configs by class_name."""
-    get = value.get if isinstance(value, dict) else lambda key, default=None: getattr(value, key, default)
-    layer_type = get("type")
+    """Pick the union member: concise layers by type, native configs and nested models by class_name."""
+    layer_type = _get(value, "type")
     # `type` decides first: a concise layer may carry any other key, class_name too (so says the document),
     # while a native config never has a `type`. A type that is no string goes to OtherLayer, which refuses it.
-    if layer_type is None and get("class_name") is not None:
-        return "<native>"
+    if layer_type is None and _get(value, "class_name") is not None:
+        return _document_tag(value)
     return f"<{layer_type}>" if isinstance(layer_type, str) and layer_type in _TYPED_LAYERS else "<other>"
+
+
+def _document_tag(value: Any) -> str:
+    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer."""
+    class_name = _get(value, "class_name")
+    return {"Sequential": "<sequential>", "Functional": "<functional>"}.get(class_name, "<native>") \
+        if isinstance(class_name, str) else "<native>"
 
 
 # Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON
 # location never contains them.
 _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} | {
-    "<other>": OtherLayer, "<native>": NativeLayer}
+    "<other>": OtherLayer, "<native>": NativeLayer, "<sequential>": "SequentialDocument",
+    "<functional>": "FunctionalDocument"}
 
 LayerSpec = Annotated[
     Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],  # type: ignore[misc]
     Discriminator(_layer_tag, custom_error_type="layer_form",
                   custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)"),
+]
+DocumentLayer = Annotated[
+    Union[Annotated[NativeLayer, Tag("<native>")], Annotated["SequentialDocument", Tag("<sequential>")],
+          Annotated["FunctionalDocument", Tag("<functional>")]],
+    Discriminator(_document_tag, custom_error_type="layer_form",
+                  custom_error_message="a serialized layer needs a 'class_name'"),
 ]
 
 
@@ -201,7 +255,28 @@ class LayersModelSpec(ApiModel):
 
     layers: Annotated[list[LayerSpec], Field(min_length=1)]
     input_shape: Optional[Shape] = None
-    name: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    name: Optional[Name] = None
+    compile: Optional[CompileSpec] = None
+
+
+class InputSpec(ApiModel):
+    """One input of a graph model, as keras.Input takes it."""
+
+    name: Name
+    shape: Annotated[list[Optional[Axis]], Field(max_length=8, description=(
+        "Axis sizes, batch axis excluded; null for an axis of variable length (text, sequences)."))]
+    dtype: Optional[Literal[REAL_DTYPES]] = None  # type: ignore[valid-type]
+    batch_size: Optional[Axis] = None
+
+
+class GraphModelSpec(ApiModel):
+    """A Functional model: named inputs, layers fed by name (default: the previous entry), named outputs."""
+
+    inputs: Annotated[list[InputSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    outputs: Optional[Annotated[list[Source], Field(min_length=1, description=(
+        "The model's outputs, in order (default: the last layer's output)."))]] = None
+    name: Optional[Name] = None
     compile: Optional[CompileSpec] = None
 
 
@@ -210,32 +285,81 @@ class SequentialConfig(ApiModel):
 
     model_config = ConfigDict(extra="ignore")
     name: Optional[str] = None
-    layers: Annotated[list[NativeLayer], Field(min_length=1)]
+    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
     build_input_shape: Optional[BatchShape] = None
 
 
-class SequentialDocument(ApiModel):
-    """A whole ``json.loads(model.to_json())`` of a Sequential model."""
+class _Document(ApiModel):
+    """What every to_json document carries besides its config; a nested one carries its name and inbound nodes."""
 
-    class_name: Literal["Sequential"]
-    config: SequentialConfig
-    module: Optional[Literal["keras", "keras.models"]] = None
     registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     compile_config: Optional[dict[str, Any]] = None
     keras_version: Optional[str] = None
     backend: Optional[str] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
 
     _registration = model_validator(mode="after")(_builtin_registration)
 
 
+class SequentialDocument(_Document):
+    """A whole ``json.loads(model.to_json())`` of a Sequential model."""
+
+    class_name: Literal["Sequential"]
+    config: SequentialConfig
+    module: Optional[Literal["keras", "keras.models", "keras.src.models.sequential"]] = None
+
+
+class FunctionalConfig(ApiModel):
+    """The ``config`` of a Functional to_json document."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: Optional[str] = None
+    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    input_layers: Any = None
+    output_layers: Any = None
+
+
+class FunctionalDocument(_Document):
+    """A whole ``json.loads(model.to_json())`` of a Functional model (``keras.Model(inputs, outputs)``)."""
+
+    class_name: Literal["Functional"]
+    config: FunctionalConfig
+    module: Optional[Literal["keras", "keras.models", "keras.src.models.functional"]] = None
+
+
+class ApplicationSpec(ApiModel):
+    """A keras.applications network by name; weights=None always (they are never downloaded). Every other
+    argument of its constructor may be given (include_top, classes, pooling, alpha, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+    application: Literal[APPLICATIONS]  # type: ignore[valid-type]
+    input_shape: Optional[Shape] = None
+    name: Optional[Name] = None
+    compile: Optional[CompileSpec] = None
+
+
+def _model_tag(value: Any) -> str:
+    if _get(value, "application") is not None:
+        return "<application>"
+    if _get(value, "class_name") is not None:
+        return _document_tag(value) if _document_tag(value) != "<native>" else "<unknown>"
+    return "<graph>" if _get(value, "inputs") is not None else "<layers>"
+
+
 ModelSpec = Annotated[
-    Union[Annotated[LayersModelSpec, Tag("<layers>")], Annotated[SequentialDocument, Tag("<document>")]],
-    Discriminator(lambda v: "<document>" if (v.get("class_name") if isinstance(v, dict)
-                                           else getattr(v, "class_name", None)) else "<layers>",
-                  custom_error_type="model_form",
-                  custom_error_message="model needs 'layers' or a Sequential to_json document"),
+    Union[Annotated[LayersModelSpec, Tag("<layers>")], Annotated[GraphModelSpec, Tag("<graph>")],
+          Annotated[SequentialDocument, Tag("<sequential>")], Annotated[FunctionalDocument, Tag("<functional>")],
+          Annotated[ApplicationSpec, Tag("<application>")]],
+    Discriminator(_model_tag, custom_error_type="model_form",
+                  custom_error_message="model needs 'layers' (a Sequential list), 'inputs' and 'layers' (a graph), "
+                                       "a Sequential or Functional to_json document, or an 'application'"),
 ]
 
-__all__ = ["ModelSpec", "LayersModelSpec", "SequentialDocument", "NativeLayer", "LayerSpec", "CompileSpec",
-           "Shape"]
+for _model in (WrapperLayer, NativeLayer, SequentialConfig, SequentialDocument, FunctionalConfig, FunctionalDocument,
+               LayersModelSpec, GraphModelSpec):
+    _model.model_rebuild()
+
+__all__ = ["ApplicationSpec", "CompileSpec", "FunctionalDocument", "GraphModelSpec", "InputSpec", "LayerSpec",
+           "LayersModelSpec", "ModelSpec", "NativeLayer", "SequentialDocument", "Shape", "SourceRef"]

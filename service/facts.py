@@ -2,7 +2,7 @@
 explains it, and the answer's layer table is made of it. No Keras object crosses this line."""
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 Shape = tuple[Optional[int], ...]  # the batch axis first, None where Keras does not know the size
 
@@ -41,3 +41,12 @@ class LayerFacts:
     @property
     def output_shape(self) -> Shape:
         return self.output_shapes[0]
+
+
+def walk(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:
+    """Every layer, and every layer inside it (a wrapper's, a nested model's), without recursion."""
+    stack = list(reversed(layers))
+    while stack:
+        layer = stack.pop()
+        yield layer
+        stack.extend(reversed(layer.inner))

@@ -13,26 +13,26 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KSS_", extra="ignore")
 
-    max_body_bytes: int = Field(2_000_000, gt=0)
+    max_body_bytes: int = Field(8_000_000, gt=0)
     """Largest request body accepted, in bytes (413 above it, chunked bodies too)."""
     body_timeout_s: float = Field(30, gt=0)
     """Seconds a client may take to send its whole body (408 past it)."""
     max_json_depth: int = Field(32, gt=0)
     """Deepest nesting of arrays and objects in a request body."""
-    max_layers: int = Field(64, gt=0)
-    """Most layers a model may have."""
-    max_input_elements: int = Field(100_000, gt=0)
+    max_layers: int = Field(1_200, gt=0)
+    """Most layers a model may have, nested ones included (NASNetLarge has 1,041)."""
+    max_input_elements: int = Field(1_000_000, gt=0)
     """Most numbers `inputs` may hold, batch included."""
     max_batch: int = Field(1024, gt=0)
     """Largest batch (first axis of `inputs`)."""
-    max_params: int = Field(20_000_000, gt=0)
+    max_params: int = Field(64_000_000, gt=0)
     """Most parameters a model may have for /v1/predict, where its weights are allocated."""
     max_summary_params: int = Field(10_000_000_000, gt=0)
     """Most parameters a model may have for /v1/summary, which allocates no weights."""
     max_activation_elements: int = Field(5_000_000, gt=0)
     """Most numbers any one layer may output for the whole batch."""
-    max_multiply_adds: int = Field(4_000_000_000, gt=0)
-    """Most multiply-adds a prediction may cost, estimated from shapes (about a second of one core)."""
+    max_multiply_adds: int = Field(20_000_000_000, gt=0)
+    """Most multiply-adds a prediction may cost, estimated from shapes (ResNet50 on one image: about 4.5e9)."""
     compute_budget_s: float = Field(10, gt=0)
     """Wall-clock seconds one request may keep an executor busy; past it the executor is killed (SIGKILL) and
     replaced, and the request answered 422."""

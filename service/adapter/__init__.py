@@ -2,15 +2,17 @@
 
 Importing it settles how TensorFlow runs in this process (runtime.py sets the environment TensorFlow reads on
 import; private.py holds every private name used), then offers the two halves: planner.py builds a model's
-shapes without allocating weights, ready.py gives a planned model its weights and calls it.
+shapes without allocating weights (builder.py makes it from the canonical spec, layers.py each layer), and
+ready.py gives a planned model its weights and calls it.
 """
 from . import runtime  # first: the environment TensorFlow reads when imported
 from . import private
-from .planner import OUT_OF_MEMORY, PlannedModel, keras_message, plan
-from .ready import ReadyModel, input_array, materialize
+from .layers import OUT_OF_MEMORY, keras_message
+from .planner import PlannedModel, plan
+from .ready import ReadyModel, materialize
 from .runtime import configure_tensorflow
 
 private.run_eager_ops_as_kernels()
 
-__all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "configure_tensorflow", "input_array", "keras_message", "materialize",
+__all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "configure_tensorflow", "keras_message", "materialize",
            "plan"]

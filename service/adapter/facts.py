@@ -2,14 +2,16 @@
 read off Keras once, as plain data."""
 from typing import Any
 
+import keras
+
+from schemas.keras_names import MODEL_CLASSES
+
 from ..facts import LayerFacts, Shape, WeightFacts
+from . import private
 
 
 def _shapes(tensors: Any) -> tuple[Shape, ...]:
-    """The shapes of a layer's input or output: one tensor, or a list of them (merge layers)."""
-    if isinstance(tensors, (list, tuple)):
-        return tuple(tuple(t.shape) for t in tensors)
-    return (tuple(tensors.shape),)
+    return tuple(tuple(t.shape) for t in tensors)
 
 
 def _first_shape(shape: Any) -> Shape:
@@ -20,8 +22,10 @@ def _first_shape(shape: Any) -> Shape:
 
 
 def _inner(layer: Any, input_shape: Shape, output_shape: Shape) -> tuple[LayerFacts, ...]:
-    """The layers a wrapper holds, each with the shapes it sees."""
+    """The layers a wrapper holds, each with the shapes it sees; a nested model's own layers."""
     name = type(layer).__name__
+    if name in MODEL_CLASSES:
+        return model_facts(layer)
     if name == "TimeDistributed":
         return (layer_facts(layer.layer, ((None,) + input_shape[2:],), ((None,) + output_shape[2:],)),)
     if name == "Bidirectional":
@@ -31,13 +35,46 @@ def _inner(layer: Any, input_shape: Shape, output_shape: Shape) -> tuple[LayerFa
     return ()
 
 
-def layer_facts(layer: Any, input_shapes: tuple[Shape, ...], output_shapes: tuple[Shape, ...]) -> LayerFacts:
-    return LayerFacts(name=layer.name, class_name=type(layer).__name__, config=layer.get_config(),
+def _config(layer: Any) -> dict[str, Any]:
+    """A layer's config; a model's is its layers (their facts are its `inner`)."""
+    return {"name": layer.name} if type(layer).__name__ in MODEL_CLASSES else layer.get_config()
+
+
+def layer_facts(layer: Any, input_shapes: tuple[Shape, ...], output_shapes: tuple[Shape, ...],
+                inbound: tuple[str, ...] = ()) -> LayerFacts:
+    return LayerFacts(name=layer.name, class_name=type(layer).__name__, config=_config(layer),
                       input_shapes=input_shapes, output_shapes=output_shapes,
                       weights=tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable)) for v in layer.weights),
-                      inner=_inner(layer, input_shapes[0], output_shapes[0]))
+                      inner=_inner(layer, input_shapes[0], output_shapes[0]), inbound=inbound)
+
+
+def _unique(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
+    """A graph's layers: shapes of each layer's first call in this model, and every layer that feeds it."""
+    ours, facts = private.model_nodes(model), []
+    for layer in model.layers:
+        nodes = [node for node in private.layer_nodes(layer) if node in ours]
+        outputs = _shapes(nodes[0].output_tensors)
+        inputs = _shapes(nodes[0].input_tensors) or outputs  # an InputLayer's input is its output
+        feeders = [private.tensor_source(t) for node in nodes for t in node.input_tensors]
+        facts.append(layer_facts(layer, inputs, outputs, _unique(feeders)))
+    return tuple(facts)
+
+
+def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
+    """A Sequential model's layers, each fed by the one before (the first by the model's input)."""
+    facts, previous = [], ()
+    for layer in model.layers:
+        inputs, outputs = layer.input, layer.output
+        facts.append(layer_facts(layer, _shapes(inputs if isinstance(inputs, (list, tuple)) else [inputs]),
+                                 _shapes(outputs if isinstance(outputs, (list, tuple)) else [outputs]), previous))
+        previous = (layer.name,)
+    return tuple(facts)
 
 
 def model_facts(model: Any) -> tuple[LayerFacts, ...]:
-    """Every layer of the model, in model.layers order."""
-    return tuple(layer_facts(layer, _shapes(layer.input), _shapes(layer.output)) for layer in model.layers)
+    """Every layer of the model, in model.layers order (a Functional model's InputLayers included)."""
+    return _sequential_facts(model) if isinstance(model, keras.Sequential) else _graph_facts(model)

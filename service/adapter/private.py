@@ -4,7 +4,9 @@ Keras and TensorFlow are pinned to a minor version in requirements.txt for these
 one fails here, on import, with the name and the versions, rather than deep inside a request.
 """
 import collections
-from typing import Any
+import contextvars
+import math
+from typing import Any, Callable, Optional
 
 import keras
 import tensorflow as tf
@@ -22,7 +24,8 @@ def _require(owner: Any, name: str) -> None:
 
 for _owner, _name in ((global_state, "set_global_attribute"), (global_state, "get_global_attribute"),
                       (keras.Variable, "_deferred_initialize"), (keras.layers.Layer, "_flatten_layers"),
-                      (pywrap_tfe, "TFE_ContextOptionsSetRunEagerOpAsFunction")):
+                      (pywrap_tfe, "TFE_ContextOptionsSetRunEagerOpAsFunction"),
+                      (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean")):
     _require(_owner, _name)
 
 
@@ -56,3 +59,41 @@ def run_eager_ops_as_kernels() -> None:
     def as_kernels(options: Any, _requested: bool) -> None:
         set_option(options, False)
     pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction = as_kernels
+
+
+def bound_normalization_builds(limit: "contextvars.ContextVar[Optional[int]]",
+                               refuse: Callable[[Any, Optional[int]], Exception]) -> None:
+    """Normalization, given a mean and variance, broadcasts them to its input's kept axes when it is built: a
+    real allocation, even in a StatelessScope. Bound it where it happens, at any depth of any model (wrappers,
+    nested models, graphs): past `limit` (or on an axis of unknown size) `refuse(layer, size)` is raised."""
+    original = keras.layers.Normalization.build
+
+    def bounded(self: Any, input_shape: Any) -> Any:
+        bound = limit.get()
+        if bound is not None and input_shape is not None and self.input_mean is not None:
+            ndim = len(input_shape)
+            sizes = [input_shape[axis % ndim] for axis in self.axis if -ndim <= axis < ndim]
+            if not all(isinstance(size, int) for size in sizes):
+                raise refuse(self, None)
+            if math.prod(sizes) > bound:
+                raise refuse(self, math.prod(sizes))
+        return original(self, input_shape)
+    keras.layers.Normalization.build = bounded
+
+
+def model_nodes(model: Any) -> set:
+    """The calls (nodes) that make up this model's graph: a layer also keeps those of other graphs it was
+    called in (a nested model's own), which are not this model's. (_nodes_by_depth and _inbound_nodes are
+    attributes Keras sets on instances as it builds a graph, so they are not checked on import; the pinned
+    Keras has them, and tests/unit/test_graphs.py reads every graph through them.)"""
+    return {node for nodes in model._nodes_by_depth.values() for node in nodes}
+
+
+def layer_nodes(layer: Any) -> list:
+    """Every call of a layer, in the order it was called."""
+    return list(layer._inbound_nodes)
+
+
+def tensor_source(tensor: Any) -> str:
+    """The name of the layer whose output the tensor is."""
+    return tensor._keras_history.operation.name

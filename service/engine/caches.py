@@ -1,4 +1,5 @@
 """Bounded LRU caches (built models, summaries, answers) and the key of what determines a model."""
+import dataclasses
 import hashlib
 import json
 import threading
@@ -10,11 +11,10 @@ from ..canonical import CanonicalSpec
 Value = TypeVar("Value")
 
 
-def spec_key(spec: CanonicalSpec, input_shape: tuple[int, ...], seed: Optional[int]) -> str:
+def spec_key(spec: CanonicalSpec, seed: Optional[int]) -> str:
     """A hash of everything that shapes a model and its weights, independent of key order in the request."""
-    layers = [[layer.class_name, layer.config, layer.weights] for layer in spec.layers]
-    document = [layers, spec.name, list(input_shape), spec.loss, spec.optimizer, seed]
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    document = [dataclasses.asdict(spec), seed]
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), default=repr).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 

@@ -5,20 +5,25 @@ process under gunicorn, or the test process). It knows nothing of HTTP.
 """
 from typing import Callable, Optional
 
+import numpy as np
 from pydantic import BaseModel
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 from schemas.examples import SEED_PREDICT
+from schemas.keras_names import APPLICATION_LAYERS
 from schemas.spec import MAX_AXIS
 
 from .. import adapter
-from ..canonical import CanonicalSpec
+from ..canonical import CanonicalInput, CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
+from ..facts import walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
 from .caches import LruCache, spec_key
-from .spec_forms import canonical_spec
+from .spec_forms import canonical_spec, with_request_weights
+
+Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
 
 
 class Engine:
@@ -38,46 +43,52 @@ class Engine:
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The JSON answer of one operation, or a ServiceError."""
-        return self._operations[operation_id](request).model_dump_json().encode()
+        return self._operations[operation_id](request).model_dump_json(exclude_none=True).encode()
 
     def warm_up(self) -> None:
         """Build and run the seed model once, outside the limits and caches (the limits are the clients'),
         so that TensorFlow's kernels are loaded before the first client."""
         request = PredictRequest.model_validate(SEED_PREDICT)
-        spec = canonical_spec(request.model)
-        input_shape = _model_input_shape(spec, request.inputs_shape)
-        ready = adapter.materialize(adapter.plan(spec, input_shape, request.seed, max_build_elements=2**31))
-        ready.predict(adapter.input_array(spec, input_shape, request.inputs))
+        arrays = _arrays(canonical_spec(request.model), request)
+        spec = _with_input_shapes(canonical_spec(request.model), arrays)
+        ready = adapter.materialize(adapter.plan(spec, request.seed, max_build_elements=2**31))
+        ready.predict(ready.arrays(arrays))
 
     def _spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = canonical_spec(request.model)
-        limits.check_layer_count(len(spec.layers), self.settings)
+        limits.check_layer_count(_layers_before_building(spec), self.settings)
         safety.check_spec(spec)
+        for model_input in spec.inputs:
+            _check_input_shape(model_input)
         return spec
 
     def summarize(self, request: SummaryRequest) -> SummaryResponse:
         """Shapes, params and summary of a model, with no weights allocated."""
         spec = self._spec(request)
-        input_shape = _model_input_shape(spec, None)
-        key = spec_key(spec, input_shape, seed=None)
+        if spec.kind == "sequential" and spec.inputs[0].shape is None:
+            raise ModelRejected("the model's input shape is unknown: give model.input_shape or the first layer's "
+                                "input_shape", loc=["model", "input_shape"], error_type="input_shape")
+        key = spec_key(spec, seed=None)
         summary = self.summaries.get(key)
         if summary is None:
             self.phase(f"planning the shapes of {_model_name(spec)}")
-            summary = adapter.plan(spec, input_shape, 0, self.settings.max_activation_elements).report
+            planned = adapter.plan(spec, 0, self.settings.max_activation_elements)
             count_build("summary")
+            limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
+            summary = planned.report
             limits.check_params(summary.params.total, "max_summary_params", self.settings)
             self.summaries.put(key, summary)
         return summary
 
-    def _ready_model(self, spec: CanonicalSpec, input_shape: tuple[int, ...], seed: int,
-                     batch: int) -> adapter.ReadyModel:
+    def _ready_model(self, spec: CanonicalSpec, seed: int, batch: int) -> adapter.ReadyModel:
         """The built model from the cache, or planned, checked against the limits and built now."""
-        key = spec_key(spec, input_shape, seed)
+        key = spec_key(spec, seed)
         ready = self.models.get(key)
         if ready is None:
             self.phase(f"planning the shapes of {_model_name(spec)}")
-            planned = adapter.plan(spec, input_shape, seed, self.settings.max_activation_elements // batch)
+            planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch)
             count_build("predict")
+            limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
             limits.check_params(planned.report.params.total, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
         facts = ready.facts if ready is not None else planned.facts
@@ -91,31 +102,75 @@ class Engine:
 
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
-        spec = self._spec(request)
-        inputs_shape = request.inputs_shape
-        limits.check_inputs(inputs_shape, self.settings)
-        if len(inputs_shape) < 2:
-            raise InvalidInputs("inputs must be batch first: an array of examples, each at least a vector",
-                                loc=["inputs"], error_type="input_shape")
-        input_shape = _model_input_shape(spec, inputs_shape)
-        array = adapter.input_array(spec, input_shape, request.inputs)
-        ready = self._ready_model(spec, input_shape, request.seed, inputs_shape[0])
-        self.phase(f"predicting with {_model_name(spec)} on inputs of shape {list(inputs_shape)}")
-        result = ready.predict(array)
-        return PredictResponse(output_shape=list(result.shape), predictions=result.tolist(), **dict(ready.report))
+        spec = with_request_weights(self._spec(request), request)
+        arrays = _arrays(spec, request)
+        limits.check_inputs([array.shape for array in arrays.values()], self.settings)
+        spec = _with_input_shapes(spec, arrays)
+        ready = self._ready_model(spec, request.seed, next(iter(arrays.values())).shape[0])
+        inputs = ready.arrays(arrays)
+        self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
+        outputs = ready.predict(inputs)
+        one = len(outputs) == 1
+        return PredictResponse(output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
+                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
+                               **dict(ready.report))
+
+
+def _layers_before_building(spec: CanonicalSpec) -> int:
+    """Layers a spec will have, known before it is built: a named network's from the table (its top, which
+    the arguments change, not counted), any other's from the spec itself."""
+    if spec.application is not None:
+        return APPLICATION_LAYERS[spec.application.name] - 2
+    return spec.layer_count()
 
 
 def _model_name(spec: CanonicalSpec) -> str:
-    return f"the model '{spec.name or 'sequential'}' ({len(spec.layers)} layers)"
+    return f"the model '{spec.name}'" + (f" ({spec.layer_count()} layers)" if spec.layers else "")
 
 
-def _model_input_shape(spec: CanonicalSpec, inputs_shape: Optional[tuple[int, ...]]) -> tuple[int, ...]:
-    """model.input_shape, else the first layer's hint, else the inputs' shape without the batch axis."""
-    shape = spec.input_shape if spec.input_shape is not None else (inputs_shape[1:] if inputs_shape else None)
-    if shape is None:
-        raise ModelRejected("the model's input shape is unknown: give model.input_shape or the first layer's "
-                            "input_shape", loc=["model", "input_shape"], error_type="input_shape")
-    if not shape or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_AXIS for d in shape):
-        raise ModelRejected(f"every input axis must be a whole number from 1 to {MAX_AXIS:,}, got {list(shape)}"[:300],
-                            loc=["model", "input_shape"], error_type="input_shape")
-    return tuple(shape)
+def _check_input_shape(model_input: CanonicalInput) -> None:
+    """An input's axes: whole numbers from 1 to MAX_AXIS, or None for a variable one."""
+    shape = model_input.shape
+    if shape is not None and not all(axis is None or (isinstance(axis, int) and not isinstance(axis, bool)
+                                                      and 0 < axis <= MAX_AXIS) for axis in shape):
+        raise ModelRejected(f"every input axis must be a whole number from 1 to {MAX_AXIS:,} or null, got "
+                            f"{list(shape)}"[:300], loc=list(model_input.loc) + ["input_shape"],
+                            error_type="input_shape")
+
+
+def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
+    """The request's inputs matched to the model's, by name: one array for one input, an object for several."""
+    names, named = [i.name for i in spec.inputs], request.inputs_by_name
+    if named is None:
+        if len(names) > 1:
+            raise InvalidInputs(f"the model has {len(names)} inputs, {names}: give inputs as an object keyed by those "
+                                "names", loc=["inputs"], error_type="input_names")
+        arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
+    elif set(named) != set(names):
+        raise InvalidInputs(f"inputs are named {sorted(named)}; the model's inputs are {names}", loc=["inputs"],
+                            error_type="input_names")
+    else:
+        arrays = {name: np.asarray(named[name], dtype=np.float64) for name in names}
+    batches = {array.shape[0] if array.ndim else None for array in arrays.values()}
+    if None in batches or len(batches) > 1:
+        raise InvalidInputs("inputs must be batch first, every input with the same number of examples",
+                            loc=["inputs"], error_type="input_shape")
+    return arrays
+
+
+def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
+    """The spec with every input's shape taken from its array where the model leaves it open (null axes, or no
+    shape at all); an array that contradicts a known axis is refused."""
+    inputs = []
+    for model_input in spec.inputs:
+        array = arrays[model_input.name] if model_input.name in arrays else arrays[None]
+        given, known = tuple(array.shape[1:]), model_input.shape
+        if known is not None and (len(known) != len(given) or any(k is not None and k != g
+                                                                   for k, g in zip(known, given))):
+            shown = ", ".join("None" if axis is None else str(axis) for axis in known)
+            raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, {shown}]"
+                                + ("" if model_input.name == "input_layer" else f" for input '{model_input.name}'"),
+                                loc=["inputs"], error_type="input_shape")
+        inputs.append(CanonicalInput(model_input.name, given, model_input.dtype, model_input.batch_size,
+                                     model_input.loc))
+    return spec.replace(inputs=tuple(inputs))

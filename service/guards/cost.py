@@ -12,6 +12,8 @@ Two measures, both per example unless said otherwise:
 Initializers cost too: an orthogonal one runs a QR decomposition of its whole kernel, once, at build time.
 """
 from math import prod
+from schemas.keras_names import MODEL_CLASSES
+
 from ..facts import LayerFacts, Shape
 
 RECURRENT_STEP_S = 60e-6  # a recurrent layer's step in a traced tf.while_loop
@@ -84,6 +86,8 @@ def macs(f: LayerFacts) -> int:
             _channels_in(f) + filters) * filters
     if name in _NORMALIZING:
         return elements(f.output_shape)
+    if name in MODEL_CLASSES:
+        return sum(macs(inner) for inner in f.inner)
     if name in ("Bidirectional", "TimeDistributed"):
         per_call = sum(macs(inner) for inner in f.inner)
         return per_call * ((f.input_shape[1] or 1) if name == "TimeDistributed" else 1)
@@ -120,7 +124,7 @@ def work(f: LayerFacts) -> int:
     own = elements(f.input_shape) + elements(f.output_shape) * _window(f)
     if f.class_name == "TimeDistributed":
         return own + (f.input_shape[1] or 1) * sum(work(inner) for inner in f.inner)
-    if f.class_name == "Bidirectional":
+    if f.class_name == "Bidirectional" or f.class_name in MODEL_CLASSES:
         return own + sum(work(inner) for inner in f.inner)
     return own + macs(f)
 

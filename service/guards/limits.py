@@ -3,7 +3,7 @@ from math import prod
 from typing import Any
 
 from ..errors import LimitExceeded
-from ..facts import LayerFacts
+from ..facts import LayerFacts, walk
 from ..settings import Settings
 from . import cost
 
@@ -33,12 +33,13 @@ def check_layer_count(count: int, settings: Settings) -> None:
         raise LimitExceeded("max_layers", settings.max_layers, count, "number of layers")
 
 
-def check_inputs(shape: tuple[int, ...], settings: Settings) -> None:
-    """Bound the batch and the number of input elements."""
-    if shape[0] > settings.max_batch:
-        raise LimitExceeded("max_batch", settings.max_batch, shape[0], "batch size")
-    if prod(shape) > settings.max_input_elements:
-        raise LimitExceeded("max_input_elements", settings.max_input_elements, prod(shape), "number of inputs")
+def check_inputs(shapes: list[tuple[int, ...]], settings: Settings) -> None:
+    """Bound the batch and the number of input elements, over every input."""
+    batch, elements = shapes[0][0], sum(prod(shape) for shape in shapes)
+    if batch > settings.max_batch:
+        raise LimitExceeded("max_batch", settings.max_batch, batch, "batch size")
+    if elements > settings.max_input_elements:
+        raise LimitExceeded("max_input_elements", settings.max_input_elements, elements, "number of inputs")
 
 
 def check_params(total: int, limit_name: str, settings: Settings) -> None:
@@ -49,7 +50,7 @@ def check_params(total: int, limit_name: str, settings: Settings) -> None:
 
 def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
     """The largest output any layer would produce for this batch."""
-    largest = max(cost.elements(shape) for f in layers for shape in f.output_shapes) * batch
+    largest = max(cost.elements(shape) for f in walk(layers) for shape in f.output_shapes) * batch
     if largest > settings.max_activation_elements:
         raise LimitExceeded("max_activation_elements", settings.max_activation_elements, largest,
                             "largest layer output (elements for the batch)")

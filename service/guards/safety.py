@@ -9,7 +9,7 @@ from typing import Any
 
 from schemas.keras_names import ACTIVATIONS, ALLOWED_OBJECTS, is_builtin_registration
 
-from ..canonical import CanonicalSpec
+from ..canonical import CanonicalLayer, CanonicalSpec
 from ..errors import RefusedObject
 
 _REFERENCE_KEYS = ("class_name", "module", "registered_name")
@@ -75,10 +75,46 @@ def check_config(node: Any, loc: list[Any]) -> None:
             stack.extend((child, where + [index]) for index, child in enumerate(value))
 
 
+def _check_call_arguments(layer: CanonicalLayer) -> None:
+    """A call's arguments beyond its tensors are plain values (a mask flag, None): never objects."""
+    for call in layer.calls:
+        stack: list[Any] = [call.args, list(call.kwargs.values())]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, (list, tuple)):
+                stack.extend(value)
+            elif isinstance(value, dict):
+                raise _refuse("call", "a call's arguments may be tensors and plain values, not objects",
+                              list(call.loc))
+
+
+def _check_application(spec: CanonicalSpec) -> None:
+    """Constructor arguments of a keras.applications network: plain values; weights and tensors never."""
+    for argument, value in spec.application.arguments.items():
+        loc = list(spec.loc) + [argument]
+        if argument in _APPLICATION_REFUSED:
+            raise _refuse("argument", _APPLICATION_REFUSED[argument], loc)
+        if isinstance(value, dict) or (isinstance(value, list) and argument != "input_shape"):
+            raise _refuse("argument", f"{argument!r} takes a plain value here (a number, a string, true/false "
+                                      "or null)", loc)
+
+
+_APPLICATION_REFUSED = {
+    "weights": "weights are never downloaded: a network by name is always built with weights=None (seeded "
+               "initial weights); give weights by layer name in the request's \"weights\" instead",
+    "input_tensor": "input_tensor takes a Keras tensor, which JSON cannot carry: give input_shape",
+}
+
+
 def check_spec(spec: CanonicalSpec) -> None:
-    """Every layer's arguments, down to their last nested object (a layer's config is its arguments, not
-    an object: a `class_name` among them is an argument Keras will refuse, not a reference)."""
+    """Every layer's arguments, down to their last nested object, in nested models too (a layer's config is
+    its arguments, not an object: a `class_name` among them is an argument Keras will refuse, not a
+    reference)."""
+    if spec.application is not None:
+        _check_application(spec)
     for layer in spec.layers:
+        if layer.model is not None:
+            check_spec(layer.model)
         for argument, value in layer.config.items():
             check_config(value, list(layer.config_loc) + [argument])
-
+        _check_call_arguments(layer)

@@ -19,7 +19,8 @@ Checks: not_a_server_error, status_code_conformance, content_type_conformance, r
 negative_data_rejection and positive_data_acceptance. What JSON Schema cannot say is handled in two marked
 places, and nowhere else:
 
-- "rectangular": no JSON Schema names it, so `inputs` and `weights` are documented as arrays whose items are
+- "rectangular": no JSON Schema names it, so `inputs` and `weights` (a layer's, or the request's by layer
+  name) are documented as arrays whose items are
   open, and schemathesis fills them with any JSON at all. In positive cases of every phase, an `inputs` or a
   layer's `weights` entry that is not a rectangular array of finite numbers is replaced by one shaped after
   it (`map_case`); negative cases stay as generated, so they stay negative.
@@ -122,12 +123,17 @@ def rectangular_numbers(value: Any, min_axes: int = 0) -> Any:
 
 
 def _layer_entries(model: Any) -> list[dict]:
-    """The layer objects of a concise, native or to_json model, wherever the body holds them."""
-    if not isinstance(model, dict):
-        return []
-    config = model.get("config")
-    lists = [model.get("layers"), config.get("layers") if isinstance(config, dict) else None]
-    return [layer for layers in lists if isinstance(layers, list) for layer in layers if isinstance(layer, dict)]
+    """Every object inside a model that may hold a layer's `weights`: its layers, models nested as layers and
+    the layers inside wrappers, at any depth."""
+    found, stack = [], [model]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            found.append(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
 
 
 def map_case(context, case):
@@ -136,8 +142,13 @@ def map_case(context, case):
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case
     body = case.body
-    if "inputs" in body:
+    if isinstance(body.get("inputs"), dict):  # a graph model's inputs, by name
+        body["inputs"] = {name: rectangular_numbers(array, min_axes=1) for name, array in body["inputs"].items()}
+    elif "inputs" in body:
         body["inputs"] = rectangular_numbers(body["inputs"], min_axes=1)
+    if isinstance(body.get("weights"), dict):  # the request's weights, by layer name
+        body["weights"] = {name: [rectangular_numbers(entry) for entry in arrays] if isinstance(arrays, list)
+                           else arrays for name, arrays in body["weights"].items()}
     for layer in _layer_entries(body.get("model")):
         if isinstance(layer.get("weights"), list):
             layer["weights"] = [rectangular_numbers(entry) for entry in layer["weights"]]

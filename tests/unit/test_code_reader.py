@@ -16,8 +16,8 @@ import pytest
 from keras.src.backend.common import global_state  # the same private counters service/keras_core.py resets
 
 from schemas.keras_names import ALLOWED_LAYER_TYPES
-from service.engine.code_reader import (CodeLimits, CodeRejected, ReadCode, keras_default_names, read_code,
-                                        to_snake_case)
+from service.engine.code_reader import CodeLimits, CodeRejected, ReadCode, read_code
+from service.engine.naming import keras_default_names, to_snake_case
 
 READER_FILE = Path(__file__).parents[2] / "service" / "engine" / "code_reader.py"
 
@@ -632,13 +632,13 @@ def test_code_that_would_write_a_file_is_refused_and_writes_nothing(template, tm
     assert not target.exists()
 
 
-def test_the_reader_imports_nothing_but_the_standard_library_and_service_errors():
+def test_the_reader_imports_nothing_but_the_standard_library_service_errors_and_naming():
     tree = ast.parse(READER_FILE.read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] if node.level == 0 else "." * node.level + node.module
                  for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= set(sys.stdlib_module_names) | {"..errors"}, imported
+    assert imported <= set(sys.stdlib_module_names) | {"..errors", ".naming"}, imported
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, service.engine.code_reader as c; "
                                "print(sorted({'keras', 'tensorflow', 'numpy'} & set(sys.modules)))"],

@@ -1,7 +1,8 @@
 """The names schemas/keras_names.py lists (so that schemas and guards need no TensorFlow) are Keras's own."""
 import keras
+import pytest
 
-from schemas.keras_names import (ACTIVATIONS, ALLOWED_LAYER_TYPES, CONSTRAINTS, INITIALIZERS,
+from schemas.keras_names import (ACTIVATIONS, ALLOWED_LAYER_TYPES, APPLICATION_LAYERS, CONSTRAINTS, INITIALIZERS,
                                  NESTED_ONLY_LAYER_TYPES, REGULARIZERS)
 
 
@@ -26,3 +27,12 @@ def test_activation_names_are_exactly_kerass_activation_functions():
     functions = {name for name in dir(keras.activations) if not name.startswith("_")
                  and name not in ("get", "serialize", "deserialize")}
     assert set(ACTIVATIONS) == functions
+
+
+@pytest.mark.slow
+def test_each_named_networks_layer_count_is_kerass():
+    """A wrong count would refuse a network that fits max_layers, or build one that does not."""
+    for name, count in APPLICATION_LAYERS.items():
+        with keras.StatelessScope(initialize_variables=False):
+            assert len(getattr(keras.applications, name)(weights=None).layers) == count, name
+        keras.backend.clear_session()

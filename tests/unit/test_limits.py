@@ -47,9 +47,10 @@ HUGE = {
                      "max_params"),
     "1e8 repeats": ({"layers": [{"type": "Dense", "units": 4, "input_shape": [2]}, {"type": "RepeatVector", "n": 10**8}]},
                     [[1.0, 2.0]], "max_activation_elements"),
-    # 7·7·96·1024 weights at 32·32 positions: 4.9e9 multiply-adds, within every other limit.
-    "huge conv compute": ({"layers": [{"type": "Conv2D", "filters": 1024, "kernel_size": 7, "padding": "same",
-                                       "input_shape": [32, 32, 96]}]}, None, "max_multiply_adds"),
+    # 15·15·128·256 weights at 64·64 positions: 3.0e10 multiply-adds, within every other limit.
+    "huge conv compute": ({"layers": [{"type": "UpSampling2D", "size": 8, "input_shape": [8, 8, 128]},
+                                      {"type": "Conv2D", "filters": 256, "kernel_size": 15, "padding": "same"}]},
+                          None, "max_multiply_adds"),
 }
 
 
@@ -58,7 +59,7 @@ def test_huge_requests_are_refused_without_allocating(client, case):
     model, inputs, limit = HUGE[case]
     body = {"model": model, "inputs": inputs or [[[[0.0]]]]}
     if inputs is None:  # inputs within their own limits; the refusal must come from the shapes
-        body["inputs"] = [[[[0.0] * 96] * 32] * 32]
+        body["inputs"] = [[[[0.0] * 128] * 8] * 8]
     client.post("/v1/predict", json=body)  # first call: lazy imports and caches of any kind settle
     before = _rss_kib()
     for _ in range(3):
@@ -69,12 +70,12 @@ def test_huge_requests_are_refused_without_allocating(client, case):
 
 
 def test_pooling_windows_count_toward_the_compute_limit(client):
-    # 451·451 outputs, each the max of a 150·150 window: 4.6e9 reads, with no weights at all.
-    layers = [{"type": "UpSampling2D", "size": [60, 60], "input_shape": [10, 10, 1]},
-              {"type": "MaxPooling2D", "pool_size": [150, 150], "strides": 1}]
+    # 701·701 outputs, each the max of a 300·300 window: 4.4e10 reads, with no weights at all.
+    layers = [{"type": "UpSampling2D", "size": [100, 100], "input_shape": [10, 10, 1]},
+              {"type": "MaxPooling2D", "pool_size": [300, 300], "strides": 1}]
     body = {"model": {"layers": layers}, "inputs": [[[[0.5]] * 10] * 10]}
     problem = Problem.model_validate_json(client.post("/v1/predict", json=body).data)
-    assert problem.limit == "max_multiply_adds" and problem.request_value > 4e9
+    assert problem.limit == "max_multiply_adds" and problem.request_value > 2e10
 
 
 def test_summary_of_huge_model_is_answered_without_allocating(client):
