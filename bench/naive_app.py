@@ -2,7 +2,7 @@
 
 It answers /v1/predict and /v1/summary in the service's contract for the concise-form bodies `make bench`
 sends, the obvious way: build a keras.Sequential, `model.predict`, `model.summary(print_fn=...)`. Run it
-under the service's gunicorn settings: `gunicorn --config service/gunicorn_conf.py bench.naive_app:app`.
+as the bench does: `gunicorn --config bench/peer_conf.py bench.naive_app:app`.
 """
 import os
 import re

@@ -21,6 +21,7 @@ from bench import load, report, servers, specs  # noqa: E402
 CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
               servers.Contender("floor", "bench.floor_app:app"))
 COLD_SECONDS = 600  # the naive peer answers 100 cold specs in ~15 s
+IMAGE_BATCHES = 41  # bodies of 100 images, each sent once: one to warm up, 40 measured
 SUMMARY_KEYS = {"layers", "params", "summary"}
 PREDICT_KEYS = SUMMARY_KEYS | {"output_shape", "predictions"}
 
@@ -48,6 +49,10 @@ def _check(phase: load.Phase, name: str, measurement: Measurement) -> None:
     if phase.first_body is None:
         return
     answer = json.loads(phase.first_body)
+    if name == "image batch":  # the array floor answers the predictions alone
+        if answer.get("output_shape") != [specs.IMAGE_BATCH, 10]:
+            measurement.problems.append(f"{name}: unexpected answer {phase.first_body[:200]!r}")
+        return
     keys = SUMMARY_KEYS if "summary" in name else PREDICT_KEYS
     seed_shaped = name in ("repeated", "new inputs")
     if not keys <= answer.keys() or (seed_shaped and answer["output_shape"] != [1, 4]):
@@ -89,6 +94,9 @@ def _speed(server: servers.Server, options: argparse.Namespace, measurement: Mea
                                  options.connections, options.seconds / 2)
     phases["new inputs"] = load.run(port, "/v1/predict", specs.seed_with_new_inputs(options.cap // 2),
                                     options.connections, options.seconds / 2)
+    warm, *measured = options.image_batches  # the first builds the image model: not what the phase measures
+    load.run(port, "/v1/predict", [warm], 1, options.seconds)
+    phases["image batch"] = load.run(port, "/v1/predict", measured, options.connections, options.seconds)
 
 
 def measure(server: servers.Server, pids: list[int], measurement: Measurement, options: argparse.Namespace,
@@ -124,6 +132,7 @@ def _options() -> argparse.Namespace:
                         help="run only these contenders (repeatable); the targets need all three")
     parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
     options = parser.parse_args()
+    options.image_batches = specs.image_batches(IMAGE_BATCHES)
     if max(options.distinct, options.naive_distinct) > specs.COLD_RANGE.start - specs.GROWTH_RANGE.start:
         parser.error("so many distinct specs would reach into the cold phase's")
     return options

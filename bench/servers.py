@@ -13,19 +13,20 @@ from typing import Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "service/gunicorn_conf.py"
+PEER_CONFIG = "bench/peer_conf.py"  # the service's settings but its executors and gevent worker
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
 class Contender:
-    """A column of the table: `app` overrides the config's wsgi_app; None runs `make serve`'s command as is."""
+    """A column of the table: `app` names a peer's WSGI app (bench/peer_conf.py); None runs `make serve`'s command."""
 
     name: str
     app: Optional[str] = None
 
     def command(self) -> list[str]:
-        return [GUNICORN, "--config", CONFIG] + ([self.app] if self.app else [])
+        return [GUNICORN, "--config", PEER_CONFIG, self.app] if self.app else [GUNICORN, "--config", CONFIG]
 
 
 def gunicorn_settings(environment: dict) -> dict:
@@ -47,6 +48,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and int(_stat_fields(int(entry))[1]) == parent:
+                pids.append(int(entry))
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+    return pids
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read()
+    except OSError:
+        return b""
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = _stat_fields(pid)
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def _stat_fields(pid: int) -> list[str]:
     """Fields of /proc/<pid>/stat after the command name (the first is the state)."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -61,42 +90,48 @@ class Server:
         self.seen_workers: set[int] = set()
 
     def worker_pids(self) -> list[int]:
-        """The master's children, read from /proc; remembered so that restarts can be counted."""
-        pids = []
-        for entry in os.listdir("/proc"):
-            try:
-                if entry.isdigit() and int(_stat_fields(int(entry))[1]) == self.process.pid:
-                    pids.append(int(entry))
-            except (OSError, IndexError):  # gone meanwhile
-                continue
-        self.seen_workers.update(pids)
-        return sorted(pids)
+        """Every process under the master, read from /proc: the HTTP workers and, for the service, the executor
+        manager and its executors, which do the Keras work and hold its memory. The HTTP workers (the master's
+        children but the manager) are remembered, so that restarts can be counted."""
+        children = _children(self.process.pid)
+        self.seen_workers.update(pid for pid in children if b"service.engine.executor" not in _cmdline(pid))
+        tree, stack = [], list(children)
+        while stack:
+            pid = stack.pop()
+            tree.append(pid)
+            stack.extend(_children(pid))
+        return sorted(tree)
 
     def rss_mb(self, pids: list[int]) -> float:
-        """Sum of VmRSS over these workers, in MB (10^6 bytes, as the memory target counts)."""
+        """Sum of VmRSS over these processes, in MB (10^6 bytes, as the memory target counts); an executor
+        replaced meanwhile counts no more."""
         total_kb = 0
         for pid in pids:
-            with open(f"/proc/{pid}/status") as status:
-                total_kb += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    total_kb += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            except (OSError, StopIteration):
+                continue
         return total_kb * 1024 / 1e6
 
     def cpu_seconds(self, pids: list[int]) -> list[float]:
-        """User plus system CPU each of these workers has used, in seconds."""
-        return [(int(f[11]) + int(f[12])) / TICKS for f in map(_stat_fields, pids)]
+        """User plus system CPU each of these processes has used, in seconds (0 for one gone meanwhile)."""
+        return [_cpu_seconds(pid) for pid in pids]
 
     def settle(self, workers: int, seconds: float = 180) -> list[int]:
-        """Wait until all workers are forked and idle (a booting worker imports TensorFlow: busy CPU)."""
+        """Wait until all HTTP workers are forked and every process is idle (booting imports TensorFlow)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             pids = self.worker_pids()
-            if len(pids) == workers:
+            if len(self.seen_workers) >= workers:
                 before = sum(self.cpu_seconds(pids))
                 time.sleep(0.5)
-                if self.worker_pids() == pids and sum(self.cpu_seconds(pids)) - before <= 0.02 * workers:
+                if self.worker_pids() == pids and sum(self.cpu_seconds(pids)) - before <= 0.02 * len(pids):
                     return pids
             else:
                 time.sleep(0.2)
         raise RuntimeError(f"workers never settled; see {self.log_path}")
+
 
 
 def _ready_seconds(port: int, process: subprocess.Popen, started: float, log_path: Path,

@@ -56,3 +56,15 @@ def seed_with_new_inputs(count: int) -> list[bytes]:
         inputs = [[[(index + 2 * row + column) % 997 / 100 for column in range(2)] for row in range(3)]]
         bodies.append(encode(dict(SEED_BODY, inputs=inputs)))
     return bodies
+
+
+IMAGE_MODEL = {"layers": [{"type": "Flatten", "input_shape": [28, 28]}, {"type": "Dense", "units": 10}]}
+IMAGE_BATCH = 100
+
+
+def image_batches(count: int) -> list[bytes]:
+    """Batches of 100 MNIST-sized images (78,400 numbers, ~0.8 MB of JSON), new numbers in every body."""
+    import numpy as np
+    generator = np.random.default_rng(0)
+    return [encode({"model": IMAGE_MODEL, "inputs": np.round(generator.random((IMAGE_BATCH, 28, 28)), 7).tolist()})
+            for _ in range(count)]

@@ -2,11 +2,12 @@
 import math
 from typing import Any
 
+import numpy as np
 from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
-FLOAT32_MAX = 3.4028234663852886e38  # what the model computes in; JSON integers may be far larger
+FLOAT32_MAX = 3.4028234663852886e38  # what the model computes in; JSON numbers may be far larger
 NESTED_NUMBERS_SCHEMA = {
     "description": "A number or a rectangular array of numbers, nested to any depth.",
     "anyOf": [{"type": "number"}, {"type": "array", "items": {}}],
@@ -25,7 +26,7 @@ def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
     if not isinstance(value, list):
         if isinstance(value, float) and not math.isfinite(value):
             raise _fail(path, "not_finite", "numbers must be finite")
-        if isinstance(value, int) and abs(value) > FLOAT32_MAX:
+        if abs(value) > FLOAT32_MAX:  # the model computes in float32: beyond it a number would be infinite
             raise _fail(path, "not_finite", "numbers must fit a float32 (about ±3.4e38)")
         return ()
     if not value:
@@ -47,8 +48,24 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _plainly_rectangular(value: Any) -> bool:
+    """True when `value` is a non-empty rectangular array of numbers that fit a float32, checked in
+    bulk by numpy; False for anything else, which the exact walk then locates (bools, ragged, odd items)."""
+    if not isinstance(value, list):
+        return False
+    try:
+        items = np.array(value, dtype=object)
+        if items.size == 0 or not set(map(type, items.ravel())) <= {float, int}:  # bool is no int here
+            return False
+        numbers = items.astype(np.float64)
+    except (ValueError, TypeError, OverflowError):  # ragged, too deep, or an integer beyond any float
+        return False
+    return bool(np.isfinite(numbers).all()) and bool((np.abs(numbers) <= FLOAT32_MAX).all())
+
+
 def _rectangular(value: Any) -> Any:
-    _check_rectangular(value, [])
+    if not _plainly_rectangular(value):
+        _check_rectangular(value, [])
     return value
 
 

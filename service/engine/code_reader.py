@@ -523,7 +523,7 @@ class _Reader:
         return _Path(("keras", "layers", name)) if self.is_layer(name) else None
 
     def unknown(self, name: str, node: ast.AST) -> NoReturn:
-        # the latest names only: difflib spends ~15 µs a candidate, and code may bind thousands
+        # the latest names only: difflib compares every candidate, and code may bind thousands of names
         candidates = [*self.known_layers, *_DEFAULT_NAMES, *list(self.names)[-_MAX_SUGGESTED_NAMES:]]
         close = difflib.get_close_matches(name, candidates, n=1)
         hint = f"; did you mean `{close[0]}`?" if close else ""

@@ -6,8 +6,8 @@ requests one at a time from the one Unix socket they all accept on, so the kerne
 executor and queues the rest. While a request runs, the operating system bounds it (guards/budgets.py), and
 the HTTP worker that sent it kills the executor when its compute budget is up (pool.py).
 
-The manager replaces every executor that ends, keeps one idle spare while all are busy (up to
-max_executors, so that a short request never waits behind long ones), and notes why each ended in the run
+The manager replaces every executor that ends, forks one idle spare once all have been busy for a while (up
+to max_executors, so that a short request never waits long behind long ones), and notes why each ended in the run
 directory (wire.RunDir), where the HTTP workers read it.
 """
 import ctypes
@@ -36,6 +36,9 @@ log = logging.getLogger("kss.executor")
 
 RECYCLED = 75  # exit status of an executor that let itself be replaced (memory grew, or a request ran out of it)
 SPARE_IDLE_S = 30.0  # a spare beyond `executors` ends after this long without a request
+# A spare is forked once every executor has been busy this long: long requests, not a moment's full house
+# (forking one at every instant all are busy churned warm-ups and cold caches under steady load).
+SPARE_AFTER_S = 0.5
 _STATE = struct.Struct("!ci")  # (b"B" busy / b"I" idle, pid), written to the manager's pipe
 
 
@@ -155,7 +158,7 @@ def _die_with_parent() -> None:
 
 
 class Manager:
-    """Keeps `executors` executors running, a spare while all are busy, and notes why each one ended."""
+    """Keeps `executors` executors running, a spare once all have been busy a while, and notes why each ended."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -164,7 +167,7 @@ class Manager:
         self.listener = _listen(settings.executor_socket)
         self.state_read, self.state_write = os.pipe()
         os.set_blocking(self.state_read, False)
-        self.busy: dict[int, bool] = {}  # executor pid -> busy now
+        self.busy: dict[int, Optional[float]] = {}  # executor pid -> busy since (monotonic), None while idle
         self.spares: set[int] = set()
         self.stopping = False
         self.parent = os.getppid()
@@ -186,10 +189,13 @@ class Manager:
         self.stopping = True
 
     def _fill(self) -> None:
-        """Executors up to the floor; then one idle spare while every executor is busy, up to the ceiling."""
+        """Executors up to the floor; then one idle spare once every executor has been busy for SPARE_AFTER_S, up
+        to the ceiling."""
         while len(self.busy) < self.settings.executors:
             self._fork(spare=False)
-        if all(self.busy.values()) and len(self.busy) < self.settings.max_executors:
+        since = list(self.busy.values())
+        if (None not in since and len(self.busy) < self.settings.max_executors
+                and time.monotonic() - max(since) >= SPARE_AFTER_S):
             self._fork(spare=True)
 
     def _fork(self, spare: bool) -> None:
@@ -208,7 +214,7 @@ class Manager:
             finally:
                 logging.shutdown()
                 os._exit(status)
-        self.busy[pid] = False
+        self.busy[pid] = None
         if spare:
             self.spares.add(pid)
 
@@ -220,7 +226,7 @@ class Manager:
         for offset in range(0, len(data) - len(data) % _STATE.size, _STATE.size):
             state, pid = _STATE.unpack_from(data, offset)
             if pid in self.busy:
-                self.busy[pid] = state == b"B"
+                self.busy[pid] = time.monotonic() if state == b"B" else None
 
     def _reap(self) -> None:
         while self.busy:

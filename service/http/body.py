@@ -5,6 +5,7 @@ import math
 import sys
 from typing import Any, TypeVar
 
+import orjson
 from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
@@ -61,16 +62,39 @@ def _time_limit(seconds: float) -> Any:
     return Timeout(seconds, BodyTimeout(f"the body did not arrive within {seconds:g} s (limit body_timeout_s)"))
 
 
+# Integers longer than int64 are read by orjson as floats, by json as integers: those bodies take json's path.
+# Found in bulk: digits become "0", the marks of a fraction or exponent "x", all else " "; a run of 19 digits
+# after " " is such an integer (or, rarely, a digit run in a string, which only costs the slower path).
+_DIGIT_CLASSES = bytes(ord("0") if chr(byte).isdigit() and byte < 128 else ord("x") if chr(byte) in ".eE"
+                       else ord(" ") for byte in range(256))
+_LONG_INTEGER = b" " + b"0" * 19
+
+
+def _has_long_integer(raw: bytes) -> bool:
+    return _LONG_INTEGER in (b" " + raw).translate(_DIGIT_CLASSES)
+
+
+def _loads(raw: bytes) -> Any:
+    """The document, read in C by orjson (which refuses NaN, Infinity and 1e400 as json's hooks below do);
+    where orjson refuses it or would read a long integer as a float, read by json, whose messages say where."""
+    if not _has_long_integer(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse(raw: bytes, settings: Settings) -> Any:
     """The parsed body: 400 if malformed or nested too deeply."""
     try:
-        document = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = _loads(raw)
     except RecursionError:
         limit = settings.max_json_depth
         raise MalformedBody(f"the body is nested too deeply to read (limit max_json_depth={limit})") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedBody(f"the body is not valid JSON: {error}") from None
-    limits.check_depth(document, settings)
+    limits.check_depth(raw, settings)
     return document
 
 

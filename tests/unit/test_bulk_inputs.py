@@ -1,0 +1,87 @@
+"""Inputs checked in bulk (orjson, numpy) answer exactly what the element-by-element reading answered: the
+same predictions, and every refusal at the same JSON location, however deep in a large array it sits."""
+import json
+
+import numpy as np
+import pytest
+
+from schemas import PredictResponse, Problem
+from service.guards.limits import json_depth
+from service.http import body
+from service.settings import Settings
+
+MNIST_MODEL = {"layers": [{"type": "Flatten", "input_shape": [28, 28]}, {"type": "Dense", "units": 10}]}
+
+
+def _images(batch: int = 20) -> list:
+    return np.random.default_rng(0).random((batch, 28, 28)).tolist()
+
+
+def _post(client, body) -> tuple[int, dict]:
+    response = client.post("/v1/predict", data=body if isinstance(body, str) else json.dumps(body),
+                           content_type="application/json")
+    return response.status_code, response.get_json()
+
+
+def test_a_batch_of_images_predicts_what_the_model_computes(client):
+    images = _images()
+    status, answer = _post(client, {"model": MNIST_MODEL, "inputs": images})
+    assert status == 200
+    answer = PredictResponse.model_validate(answer)
+    assert answer.output_shape == [20, 10]
+    again = _post(client, {"model": MNIST_MODEL, "inputs": images[3:4]})[1]
+    np.testing.assert_allclose(answer.predictions[3], again["predictions"][0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad, error_type", [
+    (True, "not_a_number"), (None, "not_a_number"), ("0.5", "not_a_number"), ({}, "not_a_number"),
+    (10 ** 39, "not_finite"),
+])
+def test_one_bad_number_deep_in_a_large_batch_is_refused_at_its_location(client, bad, error_type):
+    images = _images()
+    images[3][17][0] = bad
+    status, problem = _post(client, {"model": MNIST_MODEL, "inputs": images})
+    assert status == 422
+    item = Problem.model_validate(problem).errors[0]
+    assert (item.loc, item.type) == (["inputs", 3, 17, 0], error_type)
+
+
+def test_a_short_row_deep_in_a_large_batch_is_refused_at_its_location(client):
+    images = _images()
+    images[3][17] = images[3][17][:-1]
+    status, problem = _post(client, {"model": MNIST_MODEL, "inputs": images})
+    assert status == 422 and problem["errors"][0]["loc"] == ["inputs", 3, 17] and "ragged" in problem["detail"]
+
+
+@pytest.mark.parametrize("number", ["1e39", "-1e39", "1" + "0" * 39])
+def test_a_number_beyond_float32_is_refused_at_its_location(client, number):
+    """The model computes in float32: beyond its range a number would turn infinite inside the model."""
+    status, problem = _post(client, '{"model": {"layers": [{"type": "Dense", "units": 1, "input_shape": [1]}]}, '
+                                    '"inputs": [[0.5], [' + number + ']]}')
+    assert status == 422 and problem["errors"][0]["loc"] == ["inputs", 1, 0]
+    assert problem["errors"][0]["msg"] == "numbers must fit a float32 (about ±3.4e38)"
+    assert _post(client, '{"model": {"layers": [{"type": "Dense", "units": 1, "input_shape": [1]}]}, '
+                         '"inputs": [[3e38]]}')[0] == 200
+
+
+@pytest.mark.parametrize("text", ["[1234567890123456789012345]", '{"units": -99999999999999999999}'])
+def test_an_integer_longer_than_int64_keeps_every_digit(text):
+    """orjson reads such an integer as a float; bodies holding one are read by json, exactly as written."""
+    assert body.parse(text.encode(), Settings()) == json.loads(text)
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("1", 0), ("[1]", 1), ('{"a": [[1]]}', 3), ('{"s": "[[[[\\"[[["}', 1), ("[[], [[[]]]]", 4),
+    ('"\\\\"', 0), ('["]", {"k]": "{"}]', 2),
+])
+def test_depth_is_read_from_brackets_outside_strings(text, depth):
+    assert json.loads(text) is not None or text == "null"
+    assert json_depth(text.encode()) == depth
+
+
+def test_brackets_inside_strings_do_not_count_toward_the_depth_limit(make_client):
+    """Read past the depth limit, the body reaches the schema, which refuses the name for what it is."""
+    body = {"model": {"name": "[" * 40, "layers": [{"type": "Dense", "units": 1, "input_shape": [1]}]},
+            "inputs": [[1]]}
+    status, problem = _post(make_client(max_json_depth=5), body)
+    assert status == 422 and problem["errors"][0]["loc"] == ["model", "name"], problem
