@@ -59,10 +59,10 @@ def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
         (f"cold specs, {options.connections} connections: requests/s", lambda m: _number(m.phases["growth"].rate)),
         ("/v1/summary, seed model: p50 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.5))),
         ("/v1/summary, seed model: p99 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.99))),
-        ("RSS after warm-up (MB, sum over processes)", lambda m: _number(m.rss_warm)),
+        ("memory after warm-up (MB, PSS summed over processes)", lambda m: _number(m.rss_warm)),
         ("distinct specs sent after warm-up", lambda m: f"{m.distinct_sent:,}"),
-        ("RSS after those distinct specs (MB)", lambda m: _number(m.rss_after)),
-        ("RSS growth (MB)", lambda m: f"{m.rss_after - m.rss_warm:+.1f}" + ("" if m.same_workers else " †")),
+        ("memory after those distinct specs (MB, PSS)", lambda m: _number(m.rss_after)),
+        ("memory growth (MB, PSS)", lambda m: f"{m.rss_after - m.rss_warm:+.1f}" + ("" if m.same_workers else " †")),
         ("server CPU in the repeated phase (% of one core)", lambda m: _number(100 * m.server_cpu)),
         ("busiest process's share of that server CPU (%)", lambda m: _number(100 * m.busiest_worker)),
         ("client CPU in the repeated phase (% of one core)",
@@ -131,7 +131,7 @@ def _targets(results: dict) -> list[str]:
         growth = service.rss_after - service.rss_warm
         valid = service.distinct_sent >= 1500
         measured = f"{growth:+.1f} MB over {service.distinct_sent:,} specs" + ("" if valid else " (invalid)")
-        lines.append(_target(f"memory: < {GROWTH_LIMIT_MB} MB RSS growth over 1,500 distinct specs",
+        lines.append(_target(f"memory: < {GROWTH_LIMIT_MB} MB memory growth (PSS) over 1,500 distinct specs",
                              measured, valid and growth < GROWTH_LIMIT_MB, service))
     return lines
 
@@ -149,7 +149,7 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"workers={settings.get('workers')}, keepalive={settings.get('keepalive')} s, "
         f"max_requests={settings.get('max_requests')}+0..{settings.get('max_requests_jitter', 0)}; the service's "
         f"Keras work in its executor processes. The peers: the same settings with the gthread worker, 4 threads "
-        f"(bench/peer_conf.py), and no executors. RSS and CPU are summed over every process under a master.",
+        f"(bench/peer_conf.py), and no executors. Memory (PSS) and CPU are summed over every process under a master.",
         f"Client: {options.connections} concurrent connections, one thread and one http.client keep-alive "
         f"connection each, reopened whenever the server closes it. Repeated spec: {options.seconds:g} s or "
         f"{options.cap:,} requests, whichever ends first (the same bytes each time, so the service's answer cache "
@@ -158,7 +158,7 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"Cold specs: "
         f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of {COLD_BLOCK} to every "
         f"contender in turn (all are up; the others idle), and the stream of "
-        f"distinct specs between the two RSS readings ({options.distinct:,} for the service and the floor, "
+        f"distinct specs between the two memory readings ({options.distinct:,} for the service and the floor, "
         f"{options.naive_distinct:,} for the naive peer).",
         f"Wall time of the run: {wall:.0f} s.", "",
         *_table(results, options), "",
@@ -166,8 +166,8 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         *_targets(results),
     ]
     if any(not m.same_workers for m in results.values()):
-        lines += ["", "† a process was replaced between the two RSS readings (an executor recycled past its growth "
-                  "bound): the sums are still what the machine held."]
+        lines += ["", "† a process was replaced between the two memory readings (an executor recycled past its "
+                  "growth bound): the sums are still what the machine held."]
     problems = [f"- {name}: {problem}" for name, m in results.items() for problem in m.problems]
     if problems:
         lines += ["", "## Problems", "", *problems]

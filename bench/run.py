@@ -35,7 +35,7 @@ class Measurement:
     rss_warm: float = 0.0
     rss_after: float = 0.0
     distinct_sent: int = 0
-    same_workers: bool = True  # the RSS readings are of the same processes
+    same_workers: bool = True  # the memory readings are of the same processes
     restarts: int = 0
     server_cpu: float = 0.0  # cores' worth of worker CPU during the repeated phase
     busiest_worker: float = 0.0  # the busiest worker's share of that CPU
@@ -70,7 +70,7 @@ def _warm_up(port: int, connections: int) -> dict[str, load.Phase]:
 
 def _memory(server: servers.Server, pids: list[int], distinct: int, options: argparse.Namespace,
             measurement: Measurement) -> None:
-    """RSS of the warmed-up workers, then `distinct` never-seen specs, then RSS again."""
+    """Memory (PSS) of the warmed-up processes, then `distinct` never-seen specs, then again."""
     measurement.rss_warm = server.rss_mb(pids)
     bodies = specs.distinct_bodies(range(specs.GROWTH_RANGE.start, specs.GROWTH_RANGE.start + distinct))
     growth = load.run(server.port, "/v1/predict", bodies, options.connections, options.growth_seconds)
@@ -124,7 +124,7 @@ def _options() -> argparse.Namespace:
                         help="most requests in the repeated-spec phase (a quarter in the summary phase): with "
                              "the earlier phases, under gunicorn's max_requests even if one worker serves all")
     parser.add_argument("--distinct", type=int, default=len(specs.GROWTH_RANGE),
-                        help="distinct specs between the two RSS readings")
+                        help="distinct specs between the two memory readings")
     parser.add_argument("--naive-distinct", type=int, default=500,
                         help="distinct specs for the naive peer, which answers ~10 a second on 2 cores")
     parser.add_argument("--growth-seconds", type=float, default=300, help="time limit of the distinct stream")

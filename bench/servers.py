@@ -103,13 +103,14 @@ class Server:
         return sorted(tree)
 
     def rss_mb(self, pids: list[int]) -> float:
-        """Sum of VmRSS over these processes, in MB (10^6 bytes, as the memory target counts); an executor
-        replaced meanwhile counts no more."""
+        """Memory of these processes, in MB (10^6 bytes, as the memory target counts): the sum of their PSS,
+        which splits a page shared by several processes between them (the executors share their manager's
+        TensorFlow copy-on-write; RSS would count it once per executor). A process gone meanwhile counts 0."""
         total_kb = 0
         for pid in pids:
             try:
-                with open(f"/proc/{pid}/status") as status:
-                    total_kb += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+                with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                    total_kb += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
             except (OSError, StopIteration):
                 continue
         return total_kb * 1024 / 1e6
