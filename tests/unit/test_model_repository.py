@@ -195,3 +195,16 @@ def test_openapi_documents_the_protocols_paths_parameters_and_error_shape(client
     assert operation["parameters"] == [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
     assert operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/InferenceError")
     assert paths["/v1/models/{name}"]["get"]["responses"]["404"]["content"]["application/problem+json"]
+
+
+def test_deploy_models_are_all_served_as_the_kubelet_mounts_them(make_client, tmp_path):
+    """deploy/models/ as a ConfigMap volume lays it out: each file a link into a hidden ..data folder."""
+    from tests.unit.test_deployment import DEPLOY
+    data = tmp_path / "..2026_12_02_data"
+    data.mkdir()
+    for model in (DEPLOY / "models").glob("*.json"):
+        (data / model.name).write_bytes(model.read_bytes())
+        (tmp_path / model.name).symlink_to(f"..data/{model.name}")
+    (tmp_path / "..data").symlink_to(data.name)
+    health = make_client(model_repository=str(tmp_path)).get("/readyz").get_json()
+    assert health == {"status": "ok", "models": ["seed"], "refused": []}
