@@ -35,7 +35,7 @@ class ModelMetadata(ApiModel):
     """Answer of GET /v2/models/{name}."""
 
     name: str
-    versions: list[str] = Field(default_factory=lambda: ["1"])
+    versions: Optional[list[str]] = None  # none: a model has one version, served at the paths without one
     platform: str = PLATFORM
     inputs: list[TensorMetadata]
     outputs: list[TensorMetadata]

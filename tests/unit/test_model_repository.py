@@ -77,6 +77,7 @@ def test_readyz_lists_the_models_served_and_each_refused_file_with_why(client):
 
 def test_model_metadata_names_datatypes_and_shapes_with_minus_one_for_free_axes(client):
     seed = ModelMetadata.model_validate_json(client.get("/v2/models/seed").data)
+    assert "versions" not in client.get("/v2/models/seed").get_json()  # no /versions/{v} paths are served
     assert seed.platform == "keras"
     assert [(t.name, t.datatype, t.shape) for t in seed.inputs] == [("input_layer", "FP32", [-1, 3, 2])]
     assert [(t.name, t.datatype, t.shape) for t in seed.outputs] == [("dense_1", "FP32", [-1, 4])]
