@@ -74,9 +74,10 @@ class Engine:
 
     def infer(self, call: ModelInference) -> InferenceResponse:
         """A repository model's prediction on the protocol's tensors, as /v1/predict computes it."""
-        model, served = self.repository.models.get(call.model_name), self.repository.index.models.get(call.model_name)
+        name = call.model_name
+        model, served = self.repository.models.get(name), self.repository.index.models.get(name)
         if model is None or served is None:
-            raise ModelNotFound(f"no model '{call.model_name}' in the model repository")
+            raise ModelNotFound(f"no model '{name}' in the model repository")
         inputs = inference.request_inputs(served.metadata, call.request)
         answer = self.predict(PredictRequest.model_construct(model=model.model, inputs=inputs, seed=model.seed,
                                                              weights=model.weights))

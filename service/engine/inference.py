@@ -73,11 +73,11 @@ def request_inputs(metadata: ModelMetadata, request: InferenceRequest) -> Inputs
     if set(arrays) != set(expected):
         raise _refuse(f"inputs {sorted(set(expected) - set(arrays))} are missing; the model's inputs are "
                       f"{list(expected)}", ["inputs"], "input_names")
-    outputs = {tensor.name for tensor in metadata.outputs}
+    outputs = [tensor.name for tensor in metadata.outputs]
     for index, wanted in enumerate(request.outputs or ()):
         if wanted.name not in outputs:
-            raise _refuse(f"output '{wanted.name}' is no output of the model; its outputs are "
-                          f"{[tensor.name for tensor in metadata.outputs]}", ["outputs", index, "name"], "output_names")
+            raise _refuse(f"output '{wanted.name}' is no output of the model; its outputs are {outputs}",
+                          ["outputs", index, "name"], "output_names")
     return next(iter(arrays.values())) if len(arrays) == 1 else arrays
 
 

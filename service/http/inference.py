@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable
 
 from schemas.api import JSON
-from schemas.inference import (ModelInference, ModelReady, RepositoryIndex, ServedModel, ServerLive,
-                               ServerMetadata, ServerReady, InferenceRequest)
+from schemas.inference import (InferenceRequest, ModelInference, ModelReady, RepositoryIndex, ServedModel,
+                               ServerLive, ServerMetadata, ServerReady)
 
 from ..errors import MalformedBody, ModelNotFound
 from . import body

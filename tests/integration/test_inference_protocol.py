@@ -91,7 +91,8 @@ def test_a_tensor_that_does_not_fit_and_binary_data_are_refused_with_the_message
     tensor.set_data_from_numpy(np.zeros((1, 2, 3), dtype=np.float32), binary_data=False)
     with pytest.raises(InferenceServerException) as refused:
         triton.infer("seed", [tensor])
-    assert refused.value.message() == "input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] (-1: any size)"
+    assert refused.value.message() == ("input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] "
+                                       "(-1: any size)")
     assert refused.value.status() == "400"
     tensor = httpclient.InferInput("input_layer", [1, 3, 2], "FP32")
     tensor.set_data_from_numpy(np.zeros((1, 3, 2), dtype=np.float32))  # binary_data=True, tritonclient's default

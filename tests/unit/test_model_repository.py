@@ -151,10 +151,12 @@ def test_other_refusals_of_an_inference(client):
         {"name": "features", "shape": [1, 4], "datatype": "FP32", "data": [0, 0, 0, 0]}), 400)
     assert "output 'nope' is no output of the model; its outputs are ['dense_1']" in error_of(
         infer(client, "seed", SEED_TENSOR, outputs=[{"name": "nope"}]), 400)
-    assert "not valid JSON" in error_of(client.post("/v2/models/seed/infer", data="{", content_type="application/json"), 400)
+    assert "not valid JSON" in error_of(
+        client.post("/v2/models/seed/infer", data="{", content_type="application/json"), 400)
     assert "binary tensor data is not supported" in error_of(client.post(
         "/v2/models/seed/infer", data=b"{}", headers={"Inference-Header-Content-Length": "2"}), 400)
-    assert "application/json" in error_of(client.post("/v2/models/seed/infer", data="{}", content_type="text/plain"), 415)
+    assert "application/json" in error_of(
+        client.post("/v2/models/seed/infer", data="{}", content_type="text/plain"), 415)
 
 
 def test_a_body_without_content_type_is_read_as_json_as_tritonclient_sends_it(client):
