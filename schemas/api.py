@@ -56,7 +56,12 @@ class Operation:
     @property
     def inference_protocol(self) -> bool:
         """Under /v2: the Open Inference Protocol's error shape."""
-        return self.path == INFERENCE_PROTOCOL_PREFIX or self.path.startswith(INFERENCE_PROTOCOL_PREFIX + "/")
+        return under_inference_protocol(self.path)
+
+
+def under_inference_protocol(path: str) -> bool:
+    """Whether a path is the Open Inference Protocol's, whose errors are {"error": "..."}."""
+    return path == INFERENCE_PROTOCOL_PREFIX or path.startswith(INFERENCE_PROTOCOL_PREFIX + "/")
 
 
 OPERATIONS: tuple[Operation, ...] = (

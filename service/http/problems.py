@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas import Problem
-from schemas.api import INFERENCE_PROTOCOL_PREFIX, JSON, PROBLEM
+from schemas.api import JSON, PROBLEM, under_inference_protocol
 from schemas.inference import InferenceError
 
 from ..errors import ServiceError
@@ -38,8 +38,7 @@ def inference_error_response(problem: Problem, headers: Optional[dict[str, str]]
 
 
 def _answer(problem: Problem, headers: Optional[dict[str, str]]) -> Response:
-    path = request.path
-    if path == INFERENCE_PROTOCOL_PREFIX or path.startswith(INFERENCE_PROTOCOL_PREFIX + "/"):
+    if under_inference_protocol(request.path):
         return inference_error_response(problem, headers)
     return problem_response(problem, headers)
 

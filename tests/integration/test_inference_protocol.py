@@ -5,13 +5,12 @@ import json
 import numpy as np
 import pytest
 import requests
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
 
 from schemas import PredictResponse
 from tests.forms import SEED_INPUTS, SEED_LAYERS
 from tests.integration.conftest import live_server
-
-httpclient = pytest.importorskip("tritonclient.http")
-from tritonclient.utils import InferenceServerException  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
