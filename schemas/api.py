@@ -9,6 +9,8 @@ from typing import Any, Optional
 from pydantic import BaseModel
 
 from .examples import SEED_PREDICT, SEED_SUMMARY
+from .inference import (InferenceRequest, InferenceResponse, ModelMetadata, ModelReady, ServerLive,
+                        ServerMetadata, ServerReady)
 from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 
 JSON = "application/json"
@@ -26,6 +28,15 @@ ERRORS = {
     "503": "Overloaded, or not ready yet; retry after the Retry-After header's seconds",
 }
 BODY_ERRORS = ("400", "408", "413", "415", "422", "503")
+# Under this prefix, the Open Inference Protocol v2: errors are its {"error": "..."}, 400 where the house says 422.
+INFERENCE_PROTOCOL_PREFIX = "/v2"
+INFERENCE_ERRORS = {
+    "400": "Malformed or invalid request: the tensors do not fit the model, or a limit or budget was exceeded",
+    "404": "No such model in the model repository (or its file was refused), or no such path",
+    "408": ERRORS["408"], "413": ERRORS["413"], "415": "Content type is neither application/json nor absent",
+    "500": "The executor running the request crashed (logged; it was replaced)",
+    "503": ERRORS["503"],
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,16 @@ class Operation:
     example: Optional[dict[str, Any]] = None
     errors: tuple[str, ...] = ()
 
+    @property
+    def inference_protocol(self) -> bool:
+        """Under /v2: the Open Inference Protocol's error shape."""
+        return under_inference_protocol(self.path)
+
+
+def under_inference_protocol(path: str) -> bool:
+    """Whether a path is the Open Inference Protocol's, whose errors are {"error": "..."}."""
+    return path == INFERENCE_PROTOCOL_PREFIX or path.startswith(INFERENCE_PROTOCOL_PREFIX + "/")
+
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("predict", "POST", "/v1/predict", "Build the model, predict on the inputs", PredictResponse,
@@ -50,6 +71,20 @@ OPERATIONS: tuple[Operation, ...] = (
               SummaryResponse, request=SummaryRequest, example=SEED_SUMMARY, errors=BODY_ERRORS),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
+    Operation("model_summary", "GET", "/v1/models/{name}",
+              "A model repository model's per-layer shapes, params and summary", SummaryResponse,
+              errors=("404", "503")),
+    Operation("v2_live", "GET", "/v2/health/live", "Open Inference Protocol: the server is live", ServerLive),
+    Operation("v2_ready", "GET", "/v2/health/ready", "Open Inference Protocol: the server is ready", ServerReady,
+              errors=("503",)),
+    Operation("v2_server", "GET", "/v2", "Open Inference Protocol: server metadata", ServerMetadata),
+    Operation("v2_model", "GET", "/v2/models/{name}", "Open Inference Protocol: a model's inputs and outputs",
+              ModelMetadata, errors=("404", "503")),
+    Operation("v2_model_ready", "GET", "/v2/models/{name}/ready", "Open Inference Protocol: the model is ready",
+              ModelReady, errors=("404", "503")),
+    Operation("v2_infer", "POST", "/v2/models/{name}/infer",
+              "Open Inference Protocol: predict on JSON tensors with a model repository model", InferenceResponse,
+              request=InferenceRequest, errors=("400", "404", "408", "413", "415", "500", "503")),
     Operation("openapi", "GET", "/openapi.json", "This document"),
     Operation("metrics", "GET", "/metrics", "Prometheus metrics, summed over all workers",
               answer_media=PROMETHEUS_TEXT),

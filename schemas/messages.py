@@ -11,6 +11,9 @@ Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initi
 ShapeWithBatch = list[Optional[int]]
 # One shape, or a list of them where a layer takes (or gives) several tensors.
 Shapes = Union[ShapeWithBatch, list[ShapeWithBatch]]
+Weights = Annotated[
+    Optional[dict[Annotated[str, Field(min_length=1, max_length=128)], LayerWeights]],
+    Field(description="Weights by layer name, each list in that layer's get_weights() order and shapes.")]
 
 
 class SummaryRequest(ApiModel):
@@ -25,8 +28,7 @@ class PredictRequest(SummaryRequest):
     inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(description=(
         "Batch first: one array for a model of one input; for several, an object keyed by input name."))
     seed: Seed = 0
-    weights: Optional[dict[Annotated[str, Field(min_length=1, max_length=128)], LayerWeights]] = Field(
-        None, description="Weights by layer name, each list in that layer's get_weights() order and shapes.")
+    weights: Weights = None
 
     @property
     def inputs_by_name(self) -> Optional[dict[str, Any]]:
@@ -107,7 +109,17 @@ class Problem(ApiModel):
     running: Optional[str] = Field(None, description="What the request was doing when a budget ran out.")
 
 
+class RefusedModel(ApiModel):
+    """A model repository file that is not served, and why."""
+
+    file: str
+    error: str
+
+
 class Health(ApiModel):
-    """Answer of /healthz and /readyz."""
+    """Answer of /healthz and /readyz; /readyz adds the model repository's models and refused files."""
 
     status: Literal["ok", "starting"]
+    models: Optional[list[str]] = Field(None, description="The model repository's models being served.")
+    refused: Optional[list[RefusedModel]] = Field(
+        None, description="Model repository files not served, each with why; the other models are served.")

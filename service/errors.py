@@ -74,6 +74,13 @@ class ModelRejected(ServiceError):
     title = "Keras rejected the model"
 
 
+class ModelNotFound(ServiceError):
+    """No model of that name in the model repository (or its file was refused)."""
+
+    status = 404
+    title = "Not Found"
+
+
 class RefusedObject(ServiceError):
     """A config names something outside Keras's built-in layers and their parts."""
 

@@ -50,3 +50,12 @@ def walk(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:
         layer = stack.pop()
         yield layer
         stack.extend(reversed(layer.inner))
+
+
+@dataclass(frozen=True)
+class TensorFacts:
+    """One input or output of a model: its name, shape (batch axis first, None where variable) and dtype."""
+
+    name: str
+    shape: Shape
+    dtype: str  # numpy's name: "float32", "int32"

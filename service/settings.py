@@ -58,3 +58,7 @@ class Settings(BaseSettings):
     """Bytes of answers kept per HTTP worker for bodies sent again byte for byte (0 turns it off)."""
     tf_threads: int = Field(1, gt=0)
     """TensorFlow intra-op threads per executor."""
+    model_repository: Optional[str] = None
+    """A directory of `<name>.json` model files (a model spec, or {"model", "seed", "weights"}) served over the
+    Open Inference Protocol v2 under /v2; read and checked once at start, a bad file refused by name (in the
+    log and /readyz) while the others are served. Unset: no repository."""

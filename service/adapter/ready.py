@@ -32,20 +32,14 @@ class ReadyModel:
         self.spec = planned.spec.replace(weights={})
         self.model, self.report, self.facts = planned.model, planned.report, planned.facts
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights)
-        self.inputs = [(t.name, tuple(t.shape), _input_dtype(t, self._consumers(t.name, index)))
-                       for index, t in enumerate(self.model.inputs)]
+        self.inputs = [(t.name, tuple(t.shape), input_dtype(t, consumers(self.model, self.facts, t.name)))
+                       for t in self.model.inputs]
         self.calls = 0
         self.traced_calls = 0  # calls answered by the traced function (the cached path after the first)
         self._traced: Optional[Any] = None
         # An eager recurrent layer steps through time in Python, one op launch per step: trace those at once.
         self._trace_first = any(isinstance(part, keras.layers.RNN) for layer in self.model.layers
                                 for part in private.sublayers(layer))
-
-    def _consumers(self, name: str, index: int) -> list[LayerFacts]:
-        """The layers an input feeds directly (a Sequential model's first layer is fed by its one input)."""
-        if isinstance(self.model, keras.Sequential):
-            return list(self.facts[:1])
-        return [f for f in self.facts if name in f.inbound]
 
     def _trace(self) -> Any:
         """A tf.function over any batch size: traced once, never retraced."""
@@ -92,10 +86,17 @@ class ReadyModel:
         """The inputs, by name (None: the one array of a one-input model), as the arrays the model takes, in its
         input order; or a 422 saying how not."""
         return [_as_input(given[name] if name in given else given[None], name, shape, dtype,
-                          self._consumers(name, index)) for index, (name, shape, dtype) in enumerate(self.inputs)]
+                          consumers(self.model, self.facts, name)) for name, shape, dtype in self.inputs]
 
 
-def _input_dtype(tensor: Any, consumers: list[LayerFacts]) -> Any:
+def consumers(model: Any, facts: tuple[LayerFacts, ...], name: str) -> list[LayerFacts]:
+    """The layers an input feeds directly (a Sequential model's first layer is fed by its one input)."""
+    if isinstance(model, keras.Sequential):
+        return list(facts[:1])
+    return [f for f in facts if name in f.inbound]
+
+
+def input_dtype(tensor: Any, consumers: list[LayerFacts]) -> Any:
     """Integer inputs where the model says so, or where the input feeds an Embedding directly."""
     if any(f.class_name in INTEGER_INPUT_LAYERS for f in consumers) or "int" in str(tensor.dtype):
         return np.int32

@@ -9,17 +9,19 @@ import numpy as np
 from pydantic import BaseModel
 
 from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
+from schemas.inference import InferenceResponse, ModelInference, ModelMetadata, RepositoryModel, ServedModel
 from schemas.examples import SEED_PREDICT
 from schemas.keras_names import APPLICATION_LAYERS
 from schemas.spec import MAX_AXIS
 
 from .. import adapter
 from ..canonical import CanonicalInput, CanonicalSpec
-from ..errors import InvalidInputs, ModelRejected
+from ..errors import InvalidInputs, ModelNotFound, ModelRejected
 from ..facts import walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
+from . import inference, repository
 from .caches import LruCache, spec_key
 from .spec_forms import canonical_spec, with_request_weights
 
@@ -38,8 +40,9 @@ class Engine:
         self.summaries: LruCache[SummaryResponse] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
+        self.repository = repository.Repository()
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
-            "predict": self.predict, "summary": self.summarize}
+            "predict": self.predict, "summary": self.summarize, "infer": self.infer}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The JSON answer of one operation, or a ServiceError."""
@@ -53,6 +56,32 @@ class Engine:
         spec = _with_input_shapes(canonical_spec(request.model), arrays)
         ready = adapter.materialize(adapter.plan(spec, request.seed, max_build_elements=2**31))
         ready.predict(ready.arrays(arrays))
+
+    def load_repository(self, files: repository.Files) -> None:
+        """The model repository's files, each checked as /v1/summary and /v1/predict check a model."""
+        self.repository = repository.load(files, self._serve)
+
+    def _serve(self, name: str, model: RepositoryModel) -> ServedModel:
+        """A repository model's summary and metadata, or the refusal a request sending it would get."""
+        summary = self.summarize(model)
+        planned = adapter.plan(with_request_weights(self._spec(model), model), model.seed,
+                               self.settings.max_activation_elements)
+        limits.check_params(planned.report.params.total, "max_params", self.settings)
+        inputs, outputs = adapter.signature(planned)
+        metadata = ModelMetadata(name=name, inputs=[inference.tensor_metadata(tensor) for tensor in inputs],
+                                 outputs=[inference.tensor_metadata(tensor) for tensor in outputs])
+        return ServedModel(metadata=metadata, summary=summary)
+
+    def infer(self, call: ModelInference) -> InferenceResponse:
+        """A repository model's prediction on the protocol's tensors, as /v1/predict computes it."""
+        name = call.model_name
+        model, served = self.repository.models.get(name), self.repository.index.models.get(name)
+        if model is None or served is None:
+            raise ModelNotFound(f"no model '{name}' in the model repository")
+        inputs = inference.request_inputs(served.metadata, call.request)
+        answer = self.predict(PredictRequest.model_construct(model=model.model, inputs=inputs, seed=model.seed,
+                                                             weights=model.weights))
+        return inference.response(served.metadata, call.request, answer)
 
     def _spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = canonical_spec(request.model)

@@ -29,7 +29,7 @@ from ..errors import BudgetExceeded, ServiceError
 from ..guards.budgets import Budgets, resident_mb
 from ..metrics import EXECUTOR_EXITS
 from ..settings import Settings
-from . import wire
+from . import repository, wire
 from .engine import Engine
 
 log = logging.getLogger("kss.executor")
@@ -46,9 +46,9 @@ class Executor:
     """One executor process: an engine, a socket to take requests from, and the budgets it holds them to."""
 
     def __init__(self, listener: socket.socket, state_fd: int, run_dir: wire.RunDir, settings: Settings,
-                 spare: bool):
-        self.listener, self.state_fd, self.run_dir, self.settings, self.spare = (
-            listener, state_fd, run_dir, settings, spare)
+                 spare: bool, models: repository.Files):
+        self.listener, self.state_fd, self.run_dir, self.settings, self.spare, self.models = (
+            listener, state_fd, run_dir, settings, spare, models)
         self.budgets = Budgets(settings.compute_budget_s, settings.memory_budget_mb)
         self.in_request = self.stopping = False
         self.phase_board = _phase_board(run_dir.phases / str(os.getpid()))
@@ -66,6 +66,7 @@ class Executor:
         signal.signal(signal.SIGTERM, self._on_sigterm)
         self.show_phase("starting")
         self.engine.warm_up()
+        self._load_repository()
         gc.collect()
         gc.freeze()  # what exists now lives as long as the process: keep it out of the collector's scans
         baseline_mb = resident_mb()
@@ -83,6 +84,15 @@ class Executor:
             if not keep or resident_mb() - baseline_mb > self.settings.executor_recycle_mb:
                 return RECYCLED
         return 0
+
+    def _load_repository(self) -> None:
+        """Check the repository's models (read by the manager, so every executor serves the same), and publish
+        what it holds for the HTTP workers; the first executor to do so logs it."""
+        self.show_phase("checking the model repository")
+        self.engine.load_repository(self.models)
+        index = self.engine.repository.index
+        if self.run_dir.publish_repository(index.model_dump_json().encode()) and self.settings.model_repository:
+            repository.log_index(index)
 
     def _on_sigterm(self, signum: int, frame: object) -> None:
         """Stop after the request in hand, or now if there is none."""
@@ -171,6 +181,8 @@ class Manager:
         self.spares: set[int] = set()
         self.stopping = False
         self.parent = os.getppid()
+        # Read once, here: every executor, replacements included, serves the files as they were at start.
+        self.models = repository.read_files(settings.model_repository, settings.max_body_bytes)
 
     def run(self) -> None:
         """Fork, reap and replace executors until SIGTERM or until the parent (gunicorn's master) is gone."""
@@ -206,7 +218,8 @@ class Manager:
                 _die_with_parent()
                 os.close(self.state_read)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                status = Executor(self.listener, self.state_write, self.run_dir, self.settings, spare).run()
+                status = Executor(self.listener, self.state_write, self.run_dir, self.settings, spare,
+                                  self.models).run()
             except SystemExit as stop:
                 status = stop.code if isinstance(stop.code, int) else 0
             except BaseException:

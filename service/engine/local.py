@@ -5,7 +5,11 @@ take turns. Nothing but the estimates bounds a request here: under gunicorn, Ker
 """
 import threading
 
+from typing import Optional
+
 from pydantic import BaseModel
+
+from schemas.inference import RepositoryIndex
 
 from ..errors import Overloaded
 from ..settings import Settings
@@ -20,6 +24,10 @@ class LocalEngine:
         self._turn = threading.Lock()
         self._deadline_s = settings.request_deadline_ms / 1000
         self.engine.warm_up()
+        if settings.model_repository:
+            from . import repository
+            self.engine.load_repository(repository.read_files(settings.model_repository, settings.max_body_bytes))
+            repository.log_index(self.engine.repository.index)
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The engine's answer, once it is this request's turn (else 503 with Retry-After)."""
@@ -32,3 +40,7 @@ class LocalEngine:
 
     def ready(self) -> bool:
         return True
+
+    def repository(self) -> Optional[RepositoryIndex]:
+        """The model repository as this engine read it at start."""
+        return self.engine.repository.index

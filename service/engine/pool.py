@@ -19,6 +19,7 @@ from typing import Optional
 from pydantic import BaseModel
 
 from schemas import Problem
+from schemas.inference import RepositoryIndex
 
 from ..errors import BudgetExceeded, ExecutorLost, Overloaded, Relayed
 from ..settings import Settings
@@ -35,10 +36,18 @@ class ExecutorPool:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.run_dir = wire.RunDir(settings.executor_socket)
+        self._repository: Optional[RepositoryIndex] = None
 
     def ready(self) -> bool:
         """At least one executor has warmed up and is alive."""
         return self.run_dir.any_ready()
+
+    def repository(self) -> Optional[RepositoryIndex]:
+        """The model repository as the executors read it at start; None until the first has warmed up."""
+        if self._repository is None:
+            index = self.run_dir.repository_index()
+            self._repository = None if index is None else RepositoryIndex.model_validate_json(index)
+        return self._repository
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of."""

@@ -6,6 +6,7 @@ refusal name it alike; every graph call says which outputs feed it, by name.
 from typing import Any, Optional, Union
 
 from schemas import NativeLayer, PredictRequest
+from schemas.inference import RepositoryModel
 from schemas.keras_names import SEPARATE_INPUT_LAYER_TYPES
 from schemas.spec import (ApplicationSpec, EmbeddingLayer, FunctionalDocument, GraphModelSpec, LayersModelSpec,
                           SequentialDocument, SourceRef, WrapperLayer)
@@ -335,8 +336,9 @@ def canonical_spec(model: Any) -> CanonicalSpec:
     return spec
 
 
-def with_request_weights(spec: CanonicalSpec, request: PredictRequest) -> CanonicalSpec:
-    """The spec with the request's top-level weights, by layer name, beside any a layer carries itself."""
+def with_request_weights(spec: CanonicalSpec, request: Union[PredictRequest, RepositoryModel]) -> CanonicalSpec:
+    """The spec with the request's (or a repository file's) top-level weights, by layer name, beside any a layer
+    carries itself."""
     if not request.weights:
         return spec
     given = {name: GivenWeights(tuple(arrays), ("weights", name)) for name, arrays in request.weights.items()}

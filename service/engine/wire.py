@@ -4,6 +4,7 @@ Both ends are this service's own processes, on a socket in a directory only its 
 are pickles of validated requests and of answers (a request's data stays data: pickling a validated model
 writes its values, and only this service's classes and builtins are named).
 """
+import os
 import pickle
 import socket
 import struct
@@ -47,6 +48,7 @@ class RunDir:
 
         executors.sock   the socket            ready/<pid>   a warmed-up executor
         exits/<pid>      why it ended          phase/<pid>   what it is doing now (a page it writes to)
+        repository.json  the model repository's index, written once by the first executor to warm up
     """
 
     PHASE_BYTES = 256
@@ -55,6 +57,7 @@ class RunDir:
         self.socket = socket_path
         self.root = Path(socket_path).parent
         self.ready, self.exits, self.phases = self.root / "ready", self.root / "exits", self.root / "phase"
+        self.repository = self.root / "repository.json"
 
     def make(self) -> None:
         for folder in (self.ready, self.exits, self.phases):
@@ -65,6 +68,24 @@ class RunDir:
             return any(self.ready.iterdir())
         except OSError:
             return False
+
+    def publish_repository(self, index: bytes) -> bool:
+        """Write the repository's index unless an executor already has (whole, at once); True if this one did."""
+        temporary = self.root / f"repository.{os.getpid()}.tmp"
+        temporary.write_bytes(index)
+        try:
+            os.link(temporary, self.repository)  # fails if it exists: one writer, and readers never see half
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            temporary.unlink()
+
+    def repository_index(self) -> Optional[bytes]:
+        try:
+            return self.repository.read_bytes()
+        except OSError:
+            return None
 
     def phase(self, pid: int) -> str:
         """What executor `pid` last said it was doing."""

@@ -29,15 +29,15 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def raw_body(settings: Settings) -> bytes:
-    """The body's bytes: 415 unless it is JSON, 413 past the size limit (declared or chunked), 408 if it takes
-    longer than the body timeout to arrive.
+def raw_body(settings: Settings, untyped: bool = False) -> bytes:
+    """The body's bytes: 415 unless it is JSON (or, if `untyped`, has no content type, as tritonclient sends
+    it), 413 past the size limit (declared or chunked), 408 if it takes longer than the body timeout to arrive.
 
     A refused body is left unread: gunicorn reads and drops the rest of it before the connection's next
     request (within its keep-alive time), so a client that sends it all before reading, without
     `Expect: 100-continue`, still reads the answer.
     """
-    if not request.is_json:
+    if not (request.is_json or (untyped and not request.mimetype)):
         raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype or 'nothing'}")
     limit, declared = settings.max_body_bytes, request.content_length
     if declared is not None and declared > limit:

@@ -5,6 +5,8 @@ from typing import Optional, Protocol
 from flask import Flask, current_app
 from pydantic import BaseModel
 
+from schemas.inference import RepositoryIndex
+
 from ..engine.caches import LruCache
 from ..settings import Settings
 
@@ -17,6 +19,8 @@ class Answerer(Protocol):
     def answer(self, operation_id: str, request: BaseModel) -> bytes: ...
 
     def ready(self) -> bool: ...
+
+    def repository(self) -> Optional[RepositoryIndex]: ...
 
 
 @dataclass

@@ -4,15 +4,20 @@ A ServiceError is the client's (its own status); werkzeug's HTTPException keeps 
 anything else, a response failing its own model included, is ours: a logged 500. Request bodies are
 validated at the edge (service/http/body.py), where a pydantic error becomes InvalidRequest, so a
 ValidationError that reaches this module is never the client's.
+
+The one exception, made here and nowhere else: under /v2 the Open Inference Protocol mandates its own error
+shape, {"error": "<the problem's detail>"} as application/json, and 400 for what the house answers 422
+(other statuses are kept), so that its clients (tritonclient) read the message.
 """
 import logging
 from typing import Optional
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas import Problem
-from schemas.api import PROBLEM
+from schemas.api import JSON, PROBLEM, under_inference_protocol
+from schemas.inference import InferenceError
 
 from ..errors import ServiceError
 from ..metrics import count_refusal
@@ -26,9 +31,21 @@ def problem_response(problem: Problem, headers: Optional[dict[str, str]] = None)
                     headers=headers)
 
 
+def inference_error_response(problem: Problem, headers: Optional[dict[str, str]] = None) -> Response:
+    """A problem as the Open Inference Protocol's {"error": ...}; the house's 422 is its 400."""
+    return Response(InferenceError(error=problem.detail).model_dump_json(), mimetype=JSON, headers=headers,
+                    status=400 if problem.status == 422 else problem.status)
+
+
+def _answer(problem: Problem, headers: Optional[dict[str, str]]) -> Response:
+    if under_inference_protocol(request.path):
+        return inference_error_response(problem, headers)
+    return problem_response(problem, headers)
+
+
 def _service_error(error: ServiceError) -> Response:
     count_refusal(error.reason)
-    return problem_response(error.problem(), error.headers)
+    return _answer(error.problem(), error.headers)
 
 
 def _http_exception(error: HTTPException) -> Response:
@@ -36,7 +53,7 @@ def _http_exception(error: HTTPException) -> Response:
     count_refusal(type(error).__name__)
     problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
     headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
-    return problem_response(problem, headers)
+    return _answer(problem, headers)
 
 
 def _unexpected(error: Exception) -> Response:

@@ -4,6 +4,7 @@ Every route comes from the one route table, schemas.api.OPERATIONS, which the Op
 """
 import hashlib
 import json
+import re
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import ServiceUnavailable
@@ -12,7 +13,7 @@ from schemas import Health
 from schemas.api import JSON, OPERATIONS, operation
 from schemas.openapi import openapi_document
 
-from . import body, observability
+from . import body, inference, observability
 from .context import services
 
 
@@ -42,14 +43,20 @@ def summary() -> Response:
 
 def healthz() -> Response:
     """Alive: the process answers."""
-    return Response(Health(status="ok").model_dump_json(), mimetype=JSON)
+    return Response(Health(status="ok").model_dump_json(exclude_none=True), mimetype=JSON)
 
 
 def readyz() -> Response:
-    """Ready: the engine can answer."""
-    if not services().engine.ready():
+    """Ready: the engine can answer; with a model repository, its models served and its files refused (a
+    refused file leaves the service ready: the other models are served)."""
+    found = services()
+    if not found.engine.ready():
         raise ServiceUnavailable("warming up")
-    return Response(Health(status="ok").model_dump_json(), mimetype=JSON)
+    if not found.settings.model_repository:
+        return Response(Health(status="ok").model_dump_json(exclude_none=True), mimetype=JSON)
+    index = inference.repository_index()
+    health = Health(status="ok", models=sorted(index.models), refused=index.refused)
+    return Response(health.model_dump_json(exclude_none=True), mimetype=JSON)
 
 
 def openapi() -> Response:
@@ -58,12 +65,17 @@ def openapi() -> Response:
 
 
 VIEWS = {"predict": predict, "summary": summary, "healthz": healthz, "readyz": readyz, "openapi": openapi,
-         "metrics": observability.metrics}
+         "metrics": observability.metrics, **inference.VIEWS}
+
+
+def flask_rule(path: str) -> str:
+    """The route table's path, {name} parameters as Flask's <name>."""
+    return re.sub(r"{(\w+)}", r"<\1>", path)
 
 
 def init_app(app: Flask) -> None:
     """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
     empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
     for op in OPERATIONS:
-        app.add_url_rule(op.path, op.operation_id, VIEWS[op.operation_id], methods=[op.method],
+        app.add_url_rule(flask_rule(op.path), op.operation_id, VIEWS[op.operation_id], methods=[op.method],
                          provide_automatic_options=False)

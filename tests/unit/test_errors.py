@@ -35,7 +35,7 @@ def test_wrong_content_type_is_415(client):
 
 
 def test_unknown_route_and_method_are_problems_too(client):
-    _problem(client.get("/v2/predict"), 404)
+    _problem(client.get("/v3/predict"), 404)  # under /v2, the inference protocol answers {"error"}
     response = client.get("/v1/predict")
     _problem(response, 405)
     assert "POST" in response.headers["Allow"]
