@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
 
-from bench import load, report, servers, specs  # noqa: E402
+from bench import applications, load, report, servers, specs  # noqa: E402
 
 CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
               servers.Contender("floor", "bench.floor_app:app"))
@@ -39,6 +39,8 @@ class Measurement:
     restarts: int = 0
     server_cpu: float = 0.0  # cores' worth of worker CPU during the repeated phase
     busiest_worker: float = 0.0  # the busiest worker's share of that CPU
+    application_summary: float = 0.0  # seconds: /v1/summary of ResNet50 by name, cold (the service only)
+    keras_application_summary: float = 0.0  # seconds: Keras's own build and summary of it, in-process
     problems: list[str] = field(default_factory=list)
 
 
@@ -164,6 +166,10 @@ def main() -> int:
         print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr,
               flush=True)
         _cold(running, results)
+        if "service" in running:
+            print("-- ResNet50 summaries: the service cold, then Keras in-process", file=sys.stderr, flush=True)
+            results["service"].application_summary = applications.service_seconds(running["service"].port)
+            results["service"].keras_application_summary = applications.keras_seconds()
         for name, server in running.items():
             server.worker_pids()
             results[name].restarts = len(server.seen_workers) - settings["workers"]
