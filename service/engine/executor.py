@@ -170,7 +170,7 @@ def _die_with_parent() -> None:
 class Manager:
     """Keeps `executors` executors running, a spare once all have been busy a while, and notes why each ended."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, parent: int):
         self.settings = settings
         self.run_dir = wire.RunDir(settings.executor_socket)
         self.run_dir.make()
@@ -180,7 +180,7 @@ class Manager:
         self.busy: dict[int, Optional[float]] = {}  # executor pid -> busy since (monotonic), None while idle
         self.spares: set[int] = set()
         self.stopping = False
-        self.parent = os.getppid()
+        self.parent = parent
         # Read once, here: every executor, replacements included, serves the files as they were at start.
         self.models = repository.read_files(settings.model_repository, settings.max_body_bytes)
 
@@ -320,7 +320,8 @@ def main() -> None:
     settings = Settings()
     if not settings.executor_socket:
         sys.exit("KSS_EXECUTOR_SOCKET names the socket to serve on (service/gunicorn_conf.py sets it)")
-    Manager(settings).run()
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()  # the process that started us
+    Manager(settings, parent).run()
 
 
 if __name__ == "__main__":

@@ -151,8 +151,9 @@ class Executors:
         """Run the manager; should it ever end unasked, start another (its executors end with it)."""
         while not self._stopping.is_set():
             # Its own session: a terminal's Ctrl-C goes to gunicorn, which stops the executors in order.
-            self.process = subprocess.Popen([sys.executable, "-m", "service.engine.executor"], cwd=ROOT,
-                                            env=self.environment, start_new_session=True)
+            # Our pid goes along: should we be gone before it has imported TensorFlow, its parent is init.
+            self.process = subprocess.Popen([sys.executable, "-m", "service.engine.executor", str(os.getpid())],
+                                            cwd=ROOT, env=self.environment, start_new_session=True)
             self._started.set()
             status = self.process.wait()
             if not self._stopping.is_set():
