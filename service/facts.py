@@ -28,6 +28,7 @@ class LayerFacts:
     weights: tuple[WeightFacts, ...] = ()
     inner: tuple["LayerFacts", ...] = ()  # a wrapper's layer(s), each with the shapes it sees
     inbound: tuple[str, ...] = field(default=())
+    calls: tuple["LayerFacts", ...] = ()  # a shared layer's other calls in its model, each with its own shapes
 
     @property
     def params(self) -> int:
@@ -41,6 +42,13 @@ class LayerFacts:
     @property
     def output_shape(self) -> Shape:
         return self.output_shapes[0]
+
+
+def every_call(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:
+    """Every call of every layer, those inside wrappers and nested models included: what a prediction runs."""
+    for layer in walk(layers):
+        yield layer
+        yield from layer.calls
 
 
 def walk(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:

@@ -38,6 +38,7 @@ class Engine:
         self.summaries: LruCache[SummaryResponse] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
+        adapter.allow_chains_of(settings.max_layers)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
             "predict": self.predict, "summary": self.summarize}
 
@@ -57,6 +58,7 @@ class Engine:
     def _spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = canonical_spec(request.model)
         limits.check_layer_count(_layers_before_building(spec), self.settings)
+        limits.check_graph_size(spec.graph_size(), self.settings)
         safety.check_spec(spec)
         for model_input in spec.inputs:
             _check_input_shape(model_input)

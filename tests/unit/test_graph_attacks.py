@@ -51,3 +51,83 @@ def test_two_input_layers_of_one_name_are_refused_at_the_second(client):
     problem = _refusal(client, {"model": document, "inputs": {"i": [[1.0, 2.0]]}})
     assert problem.errors[0].loc == ["model", "config", "layers", 1]
     assert "'i'" in problem.detail and "two InputLayers" in problem.detail
+
+
+X2 = [{"name": "x", "shape": [2]}]
+
+
+def _shared(layer: dict, calls: int, inputs=X2) -> dict:
+    """A graph whose one layer 'a' is called `calls` times, each call on the last one's output."""
+    chain = [[inputs[0]["name"]]] + [[f"a#{k}"] for k in range(calls - 1)]
+    return {"inputs": inputs, "layers": [dict(layer, name="a", calls=chain)], "outputs": [f"a#{calls - 1}"]}
+
+
+def _nested_calls(depth: int, calls: int) -> dict:
+    """to_json documents nested `depth` deep, each calling the model inside it `calls` times in a chain."""
+    model = {"class_name": "Sequential", "config": {"name": "base", "layers": [
+        {"class_name": "Dense", "config": {"units": 2}}]}}
+    for level in range(depth):
+        name = f"level{level}"
+        inner = dict(model, name=f"{name}_inner", inbound_nodes=[[[f"{name}_in", 0, 0, {}]]] + [
+            [[f"{name}_inner", k, 0, {}]] for k in range(calls - 1)])
+        model = {"class_name": "Functional", "config": {
+            "name": name, "layers": [dict(_input(f"{name}_in")), inner],
+            "input_layers": [[f"{name}_in", 0, 0]], "output_layers": [[f"{name}_inner", calls - 1, 0]]}}
+    return model
+
+
+@pytest.mark.parametrize("model, size", [
+    (_shared({"type": "Dense", "units": 2}, 10_000), 20_000),
+    ({"inputs": X2, "layers": [{"type": "Concatenate", "inbound": ["x"] * 100_000}]}, 100_001),
+    (_nested_calls(depth=3, calls=40), (41 * (41 * (41 * 1 + 80) + 80) + 80)),
+], ids=["a shared layer called 10^4 times", "a Concatenate of 10^5 tensors", "models calling models 40 times, 3 deep"])
+def test_a_graph_whose_building_costs_seconds_is_refused_before_it_is_built(client, model, size):
+    """Each held an executor to its compute budget (10 s) from at most a few hundred kB (the nested one: 4 kB,
+    64,000 calls traced at predict time, which no estimate counted); six at once made the seed request a 503."""
+    problem = _refusal(client, {"model": model, "inputs": [[1.0, 2.0]]})
+    assert (problem.limit, problem.limit_value, problem.request_value) == ("max_graph_size", 2_500, size)
+
+
+def test_the_graph_size_counts_calls_the_tensors_they_read_and_nested_models_per_call(make_client):
+    """A shared Dense called 3 times (3 calls, 3 tensors read) after a nested model called twice (itself 1 call;
+    built once, traced twice, 2 calls reading 2 tensors): 3 + 3 + 2 + 2 + 3 * 1 = 13."""
+    nested = {"class_name": "Sequential", "name": "inner", "config": {"name": "inner", "layers": [
+        {"class_name": "Dense", "config": {"units": 2}}]}, "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]]}
+    model = {"inputs": X2, "layers": [nested, {"type": "Dense", "units": 2, "name": "a",
+                                               "calls": [["inner"], ["a"], ["a#1"]]}], "outputs": ["a#2"]}
+    client = make_client(max_graph_size=12)
+    problem = _refusal(client, {"model": model}, path="/v1/summary")
+    assert (problem.limit, problem.request_value) == ("max_graph_size", 13)
+    assert make_client(max_graph_size=13).post("/v1/summary", json={"model": model}).status_code == 200
+
+
+def test_a_shared_layer_s_every_call_counts_in_the_compute_estimate(make_client):
+    """Only a layer's first call was counted: a Dense(500) on 500 inputs called 30 times cost 30 times its
+    estimate. Keras's own count: units x inputs multiply-adds per call."""
+    client = make_client(max_multiply_adds=10 * 500 * 500)
+    once = client.post("/v1/predict", json={"model": _shared({"type": "Dense", "units": 500}, 1,
+                                                             [{"name": "x", "shape": [500]}]),
+                                            "inputs": [[0.5] * 500]})
+    assert once.status_code == 200, once.get_json()
+    problem = _refusal(client, {"model": _shared({"type": "Dense", "units": 500}, 30, [{"name": "x", "shape": [500]}]),
+                                "inputs": [[0.5] * 500]})
+    assert problem.limit == "max_multiply_adds" and problem.request_value >= 30 * 500 * 500
+
+
+def test_a_shared_layer_s_later_calls_count_in_the_activation_limit(make_client):
+    """UpSampling1D(10) called on its own output 4 times: its first output has 10 numbers, its last 10,000, the
+    size that counts (before, only the first call's was seen, and a chain of such calls grew unseen)."""
+    client = make_client(max_activation_elements=5_000)
+    model = _shared({"type": "UpSampling1D", "size": 10}, 4, [{"name": "x", "shape": [1, 1]}])
+    problem = _refusal(client, {"model": model, "inputs": [[[1.0]]]})
+    assert (problem.limit, problem.request_value) == ("max_activation_elements", 10_000)
+
+
+@pytest.mark.slow
+def test_a_chain_of_more_layers_than_python_s_recursion_limit_is_answered(client):
+    """A chain of 1,050 layers, within max_layers (1,200), was a 422 'maximum recursion depth exceeded':
+    Keras walks a graph recursively, one frame per layer."""
+    layers = [{"type": "Dense", "units": 1, "name": f"d{i}"} for i in range(1_050)]
+    response = client.post("/v1/summary", json={"model": {"inputs": [{"name": "x", "shape": [1]}], "layers": layers}})
+    assert response.status_code == 200, response.get_json()
+    assert len(response.get_json()["layers"]) == 1_051 and response.get_json()["params"]["total"] == 2 * 1_050
