@@ -1,6 +1,7 @@
 """Nested arrays of JSON numbers: inputs, predictions and layer weights."""
 import math
-from typing import Any
+from itertools import chain
+from typing import Any, Optional
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -47,8 +48,33 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _level_shape(value: Any) -> Optional[tuple[int, ...]]:
+    """The shape of a rectangular nested list of finite numbers, read a level at a time with built-ins (a
+    body's million numbers in a fraction of a second, where the walk above took seconds and held an HTTP
+    worker's event loop); None if anything is off, for the walk to say where and why."""
+    level, shape = [value], []
+    while True:
+        kinds = set(map(type, level))
+        if kinds == {list}:
+            sizes = set(map(len, level))
+            if len(sizes) != 1 or 0 in sizes:
+                return None
+            shape.append(sizes.pop())
+            level = list(chain.from_iterable(level))
+        elif kinds <= {int, float}:
+            try:
+                finite = all(map(math.isfinite, level))
+            except OverflowError:  # an integer beyond any float
+                return None
+            fits = int not in kinds or -FLOAT32_MAX <= min(level) and max(level) <= FLOAT32_MAX
+            return tuple(shape) if finite and fits else None
+        else:
+            return None
+
+
 def _rectangular(value: Any) -> Any:
-    _check_rectangular(value, [])
+    if _level_shape(value) is None:
+        _check_rectangular(value, [])
     return value
 
 

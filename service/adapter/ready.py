@@ -109,7 +109,12 @@ def _as_input(array: np.ndarray, name: str, shape: tuple, dtype: Any, consumers:
         raise InvalidInputs(f"input '{name}' takes {_shape_text(shape)}, got an array of shape {list(array.shape)}",
                             loc=["inputs"], error_type="input_shape")
     if dtype is not np.int32:
-        return array.astype(np.float32)
+        with np.errstate(over="ignore"):  # said below, as the client's mistake, not warned about
+            converted = array.astype(np.float32)
+        if not np.isfinite(converted).all():
+            raise InvalidInputs(f"input '{name}' holds numbers beyond float32 (about ±3.4e38), which the model "
+                                "computes in", loc=["inputs"], error_type="input_range")
+        return converted
     if not np.all(array == np.floor(array)):
         raise InvalidInputs(f"input '{name}' takes whole numbers (indices)", loc=["inputs"], error_type="input_range")
     for layer in consumers:
