@@ -105,10 +105,10 @@ class CanonicalSpec:
         return sum(1 + (layer.model.layer_count() if layer.model else 0) for layer in self.layers)
 
     def graph_size(self) -> int:
-        """Layer calls plus the tensors they read when the model is built: what building it costs. A shared
-        layer counts each call; a nested model its own size once to be built and once per call of it (Keras
-        traces its graph again for each), so that nesting cannot multiply unseen."""
-        size = 0
+        """Inputs, outputs, layer calls and the tensors they read when the model is built: what building it
+        costs. A shared layer counts each call; a nested model its own size once to be built and once per call
+        of it (Keras traces its graph again for each), so that nesting cannot multiply unseen."""
+        size = len(self.inputs) + len(self.outputs)
         for layer in self.layers:
             calls = max(len(layer.calls), 1)
             size += calls + sum(len(call.refs()) for call in layer.calls)

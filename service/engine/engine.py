@@ -149,8 +149,8 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
                                 "names", loc=["inputs"], error_type="input_names")
         arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
     elif set(named) != set(names):
-        raise InvalidInputs(f"inputs are named {sorted(named)}; the model's inputs are {names}", loc=["inputs"],
-                            error_type="input_names")
+        raise InvalidInputs(f"inputs are named {sorted(named)}"[:300] + f"; the model's inputs are {names}"[:300],
+                            loc=["inputs"], error_type="input_names")
     else:
         arrays = {name: np.asarray(named[name], dtype=np.float64) for name in names}
     batches = {array.shape[0] if array.ndim else None for array in arrays.values()}

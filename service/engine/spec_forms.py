@@ -262,15 +262,16 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
 def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
     """A Functional to_json document: InputLayer entries are the inputs, every other layer's nodes its calls."""
     layers_loc = loc + ("config", "layers")
-    inputs, layers = [], _Layers()
+    inputs, layers, taken = [], _Layers(), set()
     for index, entry in enumerate(document.config.layers):
         where = layers_loc + (index,)
         if isinstance(entry, NativeLayer) and entry.class_name == "InputLayer":
             shape = _input_shape_from(_read_layer(_Layers(), entry, where), where)
             name = entry.name or entry.config.get("name") or f"input_{index}"
-            if any(i.name == name for i in inputs):
+            if name in taken:
                 raise ModelRejected(f"the name '{name}' is given to two InputLayers; names must be unique within a "
                                     "model", loc=list(where), error_type="name")
+            taken.add(name)
             inputs.append(CanonicalInput(name, shape, entry.config.get("dtype") if isinstance(
                 entry.config.get("dtype"), str) else None, None, where))
         else:
@@ -279,8 +280,11 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
     order = _layer_refs(document.config.input_layers, loc + ("config", "input_layers")) \
         if document.config.input_layers is not None else tuple(TensorRef(i.name) for i in inputs)
     missing = [ref.layer for ref in order if ref.layer not in by_name]
+    if len({ref.layer for ref in order}) < len(order):
+        raise ModelRejected("input_layers names an InputLayer twice; each input is given once",
+                            loc=list(loc + ("config", "input_layers")), error_type="inbound")
     if missing or not inputs:
-        raise ModelRejected(f"input_layers names {missing or 'no input'}, which is no InputLayer of the model",
+        raise ModelRejected(f"input_layers names {missing[:3] or 'no input'}, which is no InputLayer of the model",
                             loc=list(loc + ("config", "input_layers")), error_type="inbound")
     named = layers.named(set(by_name))
     canonical = tuple(CanonicalLayer(e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"],

@@ -36,7 +36,8 @@ def check_layer_count(count: int, settings: Settings) -> None:
 def check_graph_size(size: int, settings: Settings) -> None:
     if size > settings.max_graph_size:
         raise LimitExceeded("max_graph_size", settings.max_graph_size, size,
-                            "layer calls plus the tensors they read (a nested model's once per call of it)")
+                            "inputs, outputs, layer calls and the tensors they read (a nested model's once per "
+                            "call of it)")
 
 
 def check_inputs(shapes: list[tuple[int, ...]], settings: Settings) -> None:

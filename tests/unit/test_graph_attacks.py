@@ -76,29 +76,43 @@ def _nested_calls(depth: int, calls: int) -> dict:
     return model
 
 
+def _many_input_layers(count: int) -> dict:
+    layers = [_input(f"i{k}") for k in range(count)]
+    return _document(None, input_layers=[(f"i{k}", 0, 0) for k in range(count)], output_layers=[("i0", 0, 0)],
+                     layers=layers)
+
+
 @pytest.mark.parametrize("model, size", [
-    (_shared({"type": "Dense", "units": 2}, 10_000), 20_000),
-    ({"inputs": X2, "layers": [{"type": "Concatenate", "inbound": ["x"] * 100_000}]}, 100_001),
-    (_nested_calls(depth=3, calls=40), (41 * (41 * (41 * 1 + 80) + 80) + 80)),
-], ids=["a shared layer called 10^4 times", "a Concatenate of 10^5 tensors", "models calling models 40 times, 3 deep"])
+    (_shared({"type": "Dense", "units": 2}, 10_000), 1 + 20_000 + 1),
+    ({"inputs": X2, "layers": [{"type": "Concatenate", "inbound": ["x"] * 100_000}]}, 1 + 100_001 + 1),
+    # each level: its input and output, 40 calls reading 40 tensors, the model inside built once and traced 40 times
+    (_nested_calls(depth=3, calls=40), 82 + 41 * (82 + 41 * (82 + 41 * 2))),
+    ({"inputs": [{"name": f"x{k}", "shape": [1]} for k in range(10_000)], "layers": [{"type": "Flatten"}]},
+     10_000 + 2 + 1),
+    ({"inputs": X2, "layers": [{"type": "Flatten", "name": "a"}], "outputs": ["a"] * 100_000}, 1 + 2 + 100_000),
+    (_many_input_layers(10_000), 10_000 + 1),
+], ids=["a shared layer called 10^4 times", "a Concatenate of 10^5 tensors", "models calling models 40 times, 3 deep",
+        "10^4 inputs", "one output 10^5 times", "10^4 InputLayers"])
 def test_a_graph_whose_building_costs_seconds_is_refused_before_it_is_built(client, model, size):
     """Each held an executor to its compute budget (10 s) from at most a few hundred kB (the nested one: 4 kB,
-    64,000 calls traced at predict time, which no estimate counted); six at once made the seed request a 503."""
+    64,000 calls traced at predict time, which no estimate counted; six at once made the seed request a 503;
+    each input a keras.Input of some milliseconds)."""
     problem = _refusal(client, {"model": model, "inputs": [[1.0, 2.0]]})
     assert (problem.limit, problem.limit_value, problem.request_value) == ("max_graph_size", 2_500, size)
 
 
 def test_the_graph_size_counts_calls_the_tensors_they_read_and_nested_models_per_call(make_client):
-    """A shared Dense called 3 times (3 calls, 3 tensors read) after a nested model called twice (itself 1 call;
-    built once, traced twice, 2 calls reading 2 tensors): 3 + 3 + 2 + 2 + 3 * 1 = 13."""
+    """An input and an output; a shared Dense called 3 times (3 calls, 3 tensors read) after a nested model called
+    twice (2 calls reading 2 tensors; built once and traced twice, its own size of 1 input and 1 call each
+    time): 2 + 3 + 3 + 2 + 2 + 3 * 2 = 18."""
     nested = {"class_name": "Sequential", "name": "inner", "config": {"name": "inner", "layers": [
         {"class_name": "Dense", "config": {"units": 2}}]}, "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]]}
     model = {"inputs": X2, "layers": [nested, {"type": "Dense", "units": 2, "name": "a",
                                                "calls": [["inner"], ["a"], ["a#1"]]}], "outputs": ["a#2"]}
-    client = make_client(max_graph_size=12)
+    client = make_client(max_graph_size=17)
     problem = _refusal(client, {"model": model}, path="/v1/summary")
-    assert (problem.limit, problem.request_value) == ("max_graph_size", 13)
-    assert make_client(max_graph_size=13).post("/v1/summary", json={"model": model}).status_code == 200
+    assert (problem.limit, problem.request_value) == ("max_graph_size", 18)
+    assert make_client(max_graph_size=18).post("/v1/summary", json={"model": model}).status_code == 200
 
 
 def test_a_shared_layer_s_every_call_counts_in_the_compute_estimate(make_client):
@@ -131,3 +145,19 @@ def test_a_chain_of_more_layers_than_python_s_recursion_limit_is_answered(client
     response = client.post("/v1/summary", json={"model": {"inputs": [{"name": "x", "shape": [1]}], "layers": layers}})
     assert response.status_code == 200, response.get_json()
     assert len(response.get_json()["layers"]) == 1_051 and response.get_json()["params"]["total"] == 2 * 1_050
+
+
+def test_input_layers_naming_one_input_many_times_is_refused_before_any_is_made(client):
+    """100,000 mentions of one InputLayer made 100,000 keras.Input (the executor's whole compute budget)."""
+    document = _document([[["i", 0, 0, {}]]], input_layers=[("i", 0, 0)] * 100_000)
+    problem = _refusal(client, {"model": document}, path="/v1/summary")
+    assert problem.errors[0].loc == ["model", "config", "input_layers"] and "twice" in problem.detail
+
+
+def test_inputs_named_otherwise_than_the_model_s_are_refused_in_a_few_words(client):
+    """100,000 input names were all listed in the refusal (2 MB of detail)."""
+    inputs = {f"n{k}": [[1.0, 2.0]] for k in range(20_000)}
+    response = client.post("/v1/predict", json={"model": {"layers": [{"type": "Dense", "units": 2}],
+                                                          "input_shape": [2]}, "inputs": inputs})
+    assert response.status_code == 422 and len(response.data) < 2_000
+    assert "the model's inputs are ['input_layer']" in response.get_json()["detail"]
