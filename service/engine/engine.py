@@ -3,6 +3,7 @@
 One Engine holds one process's Keras state and its caches; it runs wherever Keras may run (an executor
 process under gunicorn, or the test process). It knows nothing of HTTP.
 """
+from math import prod
 from typing import Callable, Optional
 
 import numpy as np
@@ -16,7 +17,7 @@ from schemas.spec import MAX_AXIS
 from .. import adapter
 from ..canonical import CanonicalInput, CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
-from ..facts import walk
+from ..facts import sized_for_estimates, walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
@@ -93,7 +94,7 @@ class Engine:
             limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
             limits.check_params(planned.report.params.total, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
-        facts = ready.facts if ready is not None else planned.facts
+        facts = sized_for_estimates(ready.facts if ready is not None else planned.facts, _largest_input(spec))
         limits.check_activations(facts, batch, self.settings)
         limits.check_work(facts, batch, self.settings)
         if ready is None:
@@ -124,6 +125,11 @@ def _layers_before_building(spec: CanonicalSpec) -> int:
     if spec.application is not None:
         return APPLICATION_LAYERS[spec.application.name] - 2
     return spec.layer_count()
+
+
+def _largest_input(spec: CanonicalSpec) -> int:
+    """Numbers per example of the largest input: what an axis a nested model leaves unknown is sized at."""
+    return max(prod(model_input.shape or ()) for model_input in spec.inputs)
 
 
 def _model_name(spec: CanonicalSpec) -> str:

@@ -161,3 +161,19 @@ def test_inputs_named_otherwise_than_the_model_s_are_refused_in_a_few_words(clie
                                                           "input_shape": [2]}, "inputs": inputs})
     assert response.status_code == 422 and len(response.data) < 2_000
     assert "the model's inputs are ['input_layer']" in response.get_json()["detail"]
+
+
+def test_a_nested_model_s_variable_axis_is_sized_from_its_call_in_the_estimates(make_client):
+    """A nested Functional whose own input leaves the time axis null, holding an LSTM, called on 10,000 steps:
+    the estimate counted 1 step (the LSTM ran to the compute budget); sized from the call, it counts 10,000
+    (60 us each, RECURRENT_STEP_S), over a budget of 0.5 s, and the answer's rows still say None."""
+    inner = {"class_name": "Functional", "name": "inner", "config": {"name": "inner", "layers": [
+        {"class_name": "InputLayer", "name": "t", "config": {"batch_shape": [None, None, 1], "name": "t"}},
+        {"class_name": "LSTM", "name": "l", "config": {"units": 2, "name": "l"}, "inbound_nodes": [[["t", 0, 0, {}]]]}],
+        "input_layers": [["t", 0, 0]], "output_layers": [["l", 0, 0]]}}
+    client = make_client(compute_budget_s=0.5)
+    problem = _refusal(client, {"model": {"layers": [inner], "input_shape": [10_000, 1]},
+                                "inputs": [[[0.5]] * 10_000]})
+    assert (problem.limit, problem.request_value) == ("compute_budget_s", 0.6)
+    answer = client.post("/v1/summary", json={"model": {"layers": [inner], "input_shape": [10_000, 1]}}).get_json()
+    assert answer["layers"][0]["layers"][1]["input_shape"] == [None, None, 1]
