@@ -104,6 +104,18 @@ class CanonicalSpec:
         """Every layer, those of nested models included."""
         return sum(1 + (layer.model.layer_count() if layer.model else 0) for layer in self.layers)
 
+    def graph_size(self) -> int:
+        """Inputs, outputs, layer calls and the tensors they read when the model is built: what building it
+        costs. A shared layer counts each call; a nested model its own size once to be built and once per call
+        of it (Keras traces its graph again for each), so that nesting cannot multiply unseen."""
+        size = len(self.inputs) + len(self.outputs)
+        for layer in self.layers:
+            calls = max(len(layer.calls), 1)
+            size += calls + sum(len(call.refs()) for call in layer.calls)
+            if layer.model is not None:
+                size += (calls + 1) * layer.model.graph_size()
+        return size
+
     def layer_locs(self) -> dict[str, tuple[Any, ...]]:
         """Where each layer of this model (not of its nested models) was given, by name."""
         return {layer.name: layer.loc for layer in self.layers} | {i.name: i.loc for i in self.inputs}

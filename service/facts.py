@@ -1,5 +1,6 @@
 """What the adapter learned of a planned model, as plain data: the guards estimate costs from it, the engine
 explains it, and the answer's layer table is made of it. No Keras object crosses this line."""
+import dataclasses
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Iterator, Optional
@@ -28,6 +29,7 @@ class LayerFacts:
     weights: tuple[WeightFacts, ...] = ()
     inner: tuple["LayerFacts", ...] = ()  # a wrapper's layer(s), each with the shapes it sees
     inbound: tuple[str, ...] = field(default=())
+    calls: tuple["LayerFacts", ...] = ()  # a shared layer's other calls in its model, each with its own shapes
 
     @property
     def params(self) -> int:
@@ -41,6 +43,34 @@ class LayerFacts:
     @property
     def output_shape(self) -> Shape:
         return self.output_shapes[0]
+
+
+def every_call(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:
+    """Every call of every layer, those inside wrappers and nested models included: what a prediction runs."""
+    for layer in walk(layers):
+        yield layer
+        yield from layer.calls
+
+
+def sized_for_estimates(layers: tuple[LayerFacts, ...], size: Optional[int] = None) -> tuple[LayerFacts, ...]:
+    """The facts as the estimates must see them: where a nested model's own input leaves an axis unknown
+    (None), that axis sized at the numbers per example of the input it is called on (`size` at the top: a
+    Sequential model's rows show a nested model's own input), which no axis read from it exceeds unless a
+    layer grows it; never at 1. The answer's rows keep Keras's shapes."""
+    return tuple(_sized(layer, size) for layer in layers)
+
+
+def _sized(layer: LayerFacts, size: Optional[int]) -> LayerFacts:
+    if size is not None:
+        layer = dataclasses.replace(layer, input_shapes=tuple(_filled(s, size) for s in layer.input_shapes),
+                                    output_shapes=tuple(_filled(s, size) for s in layer.output_shapes))
+    inner_size = max((prod(axis or 1 for axis in shape[1:]) for shape in layer.input_shapes), default=size)
+    return dataclasses.replace(layer, inner=sized_for_estimates(layer.inner, inner_size),
+                               calls=tuple(_sized(call, size) for call in layer.calls))
+
+
+def _filled(shape: Shape, size: int) -> Shape:
+    return shape[:1] + tuple(size if axis is None else axis for axis in shape[1:])
 
 
 def walk(layers: tuple[LayerFacts, ...]) -> Iterator[LayerFacts]:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     """Deepest nesting of arrays and objects in a request body."""
     max_layers: int = Field(1_200, gt=0)
     """Most layers a model may have, nested ones included (NASNetLarge has 1,041)."""
+    max_graph_size: int = Field(2_500, gt=0)
+    """Most inputs, outputs and layer calls plus the tensors they read, a nested model's once per call of it and
+    once for building it: what building a graph costs (NASNetLarge's to_json: 2,298)."""
     max_input_elements: int = Field(1_000_000, gt=0)
     """Most numbers `inputs` may hold, batch included."""
     max_batch: int = Field(1024, gt=0)

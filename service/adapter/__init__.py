@@ -10,10 +10,10 @@ from . import private
 from .layers import OUT_OF_MEMORY, keras_message
 from .planner import PlannedModel, plan
 from .ready import ReadyModel, materialize
-from .runtime import configure_tensorflow
+from .runtime import allow_chains_of, configure_tensorflow
 from .signature import signature
 
 private.run_eager_ops_as_kernels()
 
-__all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "configure_tensorflow", "keras_message", "materialize",
-           "plan", "signature"]
+__all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "allow_chains_of", "configure_tensorflow", "keras_message",
+           "materialize", "plan", "signature"]

@@ -1,5 +1,6 @@
 """A built model's facts (service/facts.py): what the guards, the explanations and the layer table need,
 read off Keras once, as plain data."""
+import dataclasses
 from typing import Any
 
 import keras
@@ -52,15 +53,28 @@ def _unique(names: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _node_shapes(node: Any) -> tuple[tuple[Shape, ...], tuple[Shape, ...]]:
+    outputs = _shapes(node.output_tensors)
+    return _shapes(node.input_tensors) or outputs, outputs  # an InputLayer's input is its output
+
+
+def _other_call(layer: Any, node: Any, first: LayerFacts) -> LayerFacts:
+    """A shared layer's later call, with the shapes it sees; a nested model's layers are those of its first."""
+    inputs, outputs = _node_shapes(node)
+    if first.class_name in MODEL_CLASSES:
+        return dataclasses.replace(first, input_shapes=inputs, output_shapes=outputs, inbound=())
+    return layer_facts(layer, inputs, outputs)
+
+
 def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
-    """A graph's layers: shapes of each layer's first call in this model, and every layer that feeds it."""
+    """A graph's layers: shapes of each layer's first call in this model, every layer that feeds it, and (for
+    the estimates) each later call with its own shapes."""
     ours, facts = private.model_nodes(model), []
     for layer in model.layers:
         nodes = [node for node in private.layer_nodes(layer) if node in ours]
-        outputs = _shapes(nodes[0].output_tensors)
-        inputs = _shapes(nodes[0].input_tensors) or outputs  # an InputLayer's input is its output
         feeders = [private.tensor_source(t) for node in nodes for t in node.input_tensors]
-        facts.append(layer_facts(layer, inputs, outputs, _unique(feeders)))
+        first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders))
+        facts.append(dataclasses.replace(first, calls=tuple(_other_call(layer, node, first) for node in nodes[1:])))
     return tuple(facts)
 
 

@@ -28,6 +28,13 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ["COLUMNS"] = str(_TERMINAL_COLUMNS)
 
 
+def allow_chains_of(layers: int) -> None:
+    """Let Keras walk a chain of `layers` layers: its graph walk (keras.src.ops.function._build_map_helper)
+    recurses once per layer of the longest chain, so Python's default limit of 1,000 frames refused, as a
+    RecursionError, chains the layer limit allows. Python 3.11 calls Python functions without C stack."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 2 * layers + 1_000))
+
+
 def configure_tensorflow(intra_op: int, inter_op: int) -> None:
     """Size TensorFlow's thread pools (possible only before its first op) and keep graphs plain.
 

@@ -3,6 +3,7 @@
 One Engine holds one process's Keras state and its caches; it runs wherever Keras may run (an executor
 process under gunicorn, or the test process). It knows nothing of HTTP.
 """
+from math import prod
 from typing import Callable, Optional
 
 import numpy as np
@@ -17,7 +18,7 @@ from schemas.spec import MAX_AXIS
 from .. import adapter
 from ..canonical import CanonicalInput, CanonicalSpec
 from ..errors import InvalidInputs, ModelNotFound, ModelRejected
-from ..facts import walk
+from ..facts import sized_for_estimates, walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
@@ -41,6 +42,7 @@ class Engine:
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
+        adapter.allow_chains_of(settings.max_layers)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
             "predict": self.predict, "summary": self.summarize, "infer": self.infer}
 
@@ -86,6 +88,7 @@ class Engine:
     def _spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = canonical_spec(request.model)
         limits.check_layer_count(_layers_before_building(spec), self.settings)
+        limits.check_graph_size(spec.graph_size(), self.settings)
         safety.check_spec(spec)
         for model_input in spec.inputs:
             _check_input_shape(model_input)
@@ -120,7 +123,7 @@ class Engine:
             limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
             limits.check_params(planned.report.params.total, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
-        facts = ready.facts if ready is not None else planned.facts
+        facts = sized_for_estimates(ready.facts if ready is not None else planned.facts, _largest_input(spec))
         limits.check_activations(facts, batch, self.settings)
         limits.check_work(facts, batch, self.settings)
         if ready is None:
@@ -153,6 +156,11 @@ def _layers_before_building(spec: CanonicalSpec) -> int:
     return spec.layer_count()
 
 
+def _largest_input(spec: CanonicalSpec) -> int:
+    """Numbers per example of the largest input: what an axis a nested model leaves unknown is sized at."""
+    return max(prod(model_input.shape or ()) for model_input in spec.inputs)
+
+
 def _model_name(spec: CanonicalSpec) -> str:
     return f"the model '{spec.name}'" + (f" ({spec.layer_count()} layers)" if spec.layers else "")
 
@@ -176,8 +184,8 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
                                 "names", loc=["inputs"], error_type="input_names")
         arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
     elif set(named) != set(names):
-        raise InvalidInputs(f"inputs are named {sorted(named)}; the model's inputs are {names}", loc=["inputs"],
-                            error_type="input_names")
+        raise InvalidInputs(f"inputs are named {sorted(named)}"[:300] + f"; the model's inputs are {names}"[:300],
+                            loc=["inputs"], error_type="input_names")
     else:
         arrays = {name: np.asarray(named[name], dtype=np.float64) for name in names}
     batches = {array.shape[0] if array.ndim else None for array in arrays.values()}

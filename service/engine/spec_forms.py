@@ -210,15 +210,25 @@ def _document_calls(class_name: str, nodes: Optional[list], loc: tuple) -> tuple
     calls = []
     for index, node in enumerate(nodes or []):
         where = loc + ("inbound_nodes", index)
-        if isinstance(node, dict) and "args" in node:
+        if isinstance(node, dict) and isinstance(node.get("args"), list) and isinstance(node.get("kwargs", {}),
+                                                                                       (dict, type(None))):
             calls.append(Call(tuple(_tensors(node["args"], where)), _tensors(node.get("kwargs") or {}, where), where))
         elif isinstance(node, list) and node and all(isinstance(item, list) and len(item) >= 3 for item in node):
-            refs = [TensorRef(str(item[0]), int(item[1]), int(item[2])) for item in node]
+            refs = [_reference(item[:3], where) for item in node]
             calls.append(_legacy_call(class_name, refs, node[0][3] if len(node[0]) > 3 else {}, where))
         else:
             raise ModelRejected("an inbound node must be Keras's {\"args\": [...], \"kwargs\": {...}} (or Keras 2's "
                                 "list of [layer, node, tensor])", loc=list(where), error_type="inbound")
     return tuple(calls)
+
+
+def _reference(value: Any, loc: tuple) -> TensorRef:
+    """[layer, node, tensor] as Keras writes it (a name, then two whole numbers), else a 422 at `loc`."""
+    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in value[1:])):
+        raise ModelRejected(f"a tensor is named by [layer, node, tensor]: a layer name and two whole numbers, got "
+                            f"{value!r}"[:300], loc=list(loc), error_type="inbound")
+    return TensorRef(*value)
 
 
 def _legacy_call(class_name: str, refs: list[TensorRef], kwargs: Any, loc: tuple) -> Call:
@@ -232,12 +242,8 @@ def _tensors(value: Any, loc: tuple) -> Any:
     """Keras's serialized call arguments with every `__keras_tensor__` replaced by a reference."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
-            history = (value.get("config") or {}).get("keras_history")
-            if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
-                    and all(isinstance(i, int) and not isinstance(i, bool) for i in history[1:])):
-                raise ModelRejected("a tensor's keras_history must be [layer, node, tensor]", loc=list(loc),
-                                    error_type="inbound")
-            return TensorRef(*history)
+            config = value.get("config")
+            return _reference(config.get("keras_history") if isinstance(config, dict) else None, loc)
         return {key: _tensors(item, loc) for key, item in value.items()}
     if isinstance(value, list):
         return [_tensors(item, loc) for item in value]
@@ -248,32 +254,38 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
     """A document's input_layers / output_layers: [name, node, tensor], or a list of them."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)
-                                              for v in value):
+    if not isinstance(value, list) or not value:
         raise ModelRejected("input_layers and output_layers must list [layer, node, tensor]", loc=list(loc),
                             error_type="inbound")
-    return tuple(TensorRef(v[0], int(v[1]), int(v[2])) for v in value)
+    return tuple(_reference(item, loc + (index,)) for index, item in enumerate(value))
 
 
 def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
     """A Functional to_json document: InputLayer entries are the inputs, every other layer's nodes its calls."""
     layers_loc = loc + ("config", "layers")
-    inputs, layers = [], _Layers()
+    inputs, layers, taken = [], _Layers(), set()
     for index, entry in enumerate(document.config.layers):
         where = layers_loc + (index,)
         if isinstance(entry, NativeLayer) and entry.class_name == "InputLayer":
             shape = _input_shape_from(_read_layer(_Layers(), entry, where), where)
-            inputs.append(CanonicalInput(entry.name or entry.config.get("name") or f"input_{index}", shape,
-                                         entry.config.get("dtype") if isinstance(entry.config.get("dtype"), str)
-                                         else None, None, where))
+            name = entry.name or entry.config.get("name") or f"input_{index}"
+            if name in taken:
+                raise ModelRejected(f"the name '{name}' is given to two InputLayers; names must be unique within a "
+                                    "model", loc=list(where), error_type="name")
+            taken.add(name)
+            inputs.append(CanonicalInput(name, shape, entry.config.get("dtype") if isinstance(
+                entry.config.get("dtype"), str) else None, None, where))
         else:
             _read_layer(layers, entry, where)
     by_name = {i.name: i for i in inputs}
     order = _layer_refs(document.config.input_layers, loc + ("config", "input_layers")) \
         if document.config.input_layers is not None else tuple(TensorRef(i.name) for i in inputs)
     missing = [ref.layer for ref in order if ref.layer not in by_name]
+    if len({ref.layer for ref in order}) < len(order):
+        raise ModelRejected("input_layers names an InputLayer twice; each input is given once",
+                            loc=list(loc + ("config", "input_layers")), error_type="inbound")
     if missing or not inputs:
-        raise ModelRejected(f"input_layers names {missing or 'no input'}, which is no InputLayer of the model",
+        raise ModelRejected(f"input_layers names {missing[:3] or 'no input'}, which is no InputLayer of the model",
                             loc=list(loc + ("config", "input_layers")), error_type="inbound")
     named = layers.named(set(by_name))
     canonical = tuple(CanonicalLayer(e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"],

@@ -120,7 +120,12 @@ def _initializer_work(f: LayerFacts) -> int:
 
 
 def work(f: LayerFacts) -> int:
-    """Multiply-adds plus every number read and written, per example, inner layers included."""
+    """Multiply-adds plus every number read and written, per example, inner layers and a shared layer's (or
+    nested model's) every call included."""
+    return _call_work(f) + sum(_call_work(call) for call in f.calls)
+
+
+def _call_work(f: LayerFacts) -> int:
     own = elements(f.input_shape) + elements(f.output_shape) * _window(f)
     if f.class_name == "TimeDistributed":
         return own + (f.input_shape[1] or 1) * sum(work(inner) for inner in f.inner)
@@ -130,7 +135,11 @@ def work(f: LayerFacts) -> int:
 
 
 def sequential_seconds(f: LayerFacts) -> float:
-    """Seconds of steps this layer must take one after another, for any batch."""
+    """Seconds of steps this layer must take one after another, for any batch, in every call of it."""
+    return _call_seconds(f) + sum(_call_seconds(call) for call in f.calls)
+
+
+def _call_seconds(f: LayerFacts) -> float:
     steps = f.input_shape[1] if len(f.input_shape) > 2 and f.input_shape[1] else 1
     if f.class_name in _RECURRENT_GATES or f.class_name in _CONV_LSTM:
         return steps * (UNROLLED_STEP_S if f.config.get("unroll") else RECURRENT_STEP_S)

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LimitExceeded
-from ..facts import LayerFacts, walk
+from ..facts import LayerFacts, every_call
 from ..settings import Settings
 from . import cost
 
@@ -38,6 +38,13 @@ def check_layer_count(count: int, settings: Settings) -> None:
         raise LimitExceeded("max_layers", settings.max_layers, count, "number of layers")
 
 
+def check_graph_size(size: int, settings: Settings) -> None:
+    if size > settings.max_graph_size:
+        raise LimitExceeded("max_graph_size", settings.max_graph_size, size,
+                            "inputs, outputs, layer calls and the tensors they read (a nested model's once per "
+                            "call of it)")
+
+
 def check_inputs(shapes: list[tuple[int, ...]], settings: Settings) -> None:
     """Bound the batch and the number of input elements, over every input."""
     batch, elements = shapes[0][0], sum(prod(shape) for shape in shapes)
@@ -54,8 +61,8 @@ def check_params(total: int, limit_name: str, settings: Settings) -> None:
 
 
 def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
-    """The largest output any layer would produce for this batch."""
-    largest = max(cost.elements(shape) for f in walk(layers) for shape in f.output_shapes) * batch
+    """The largest output any call of any layer would produce for this batch."""
+    largest = max(cost.elements(shape) for f in every_call(layers) for shape in f.output_shapes) * batch
     if largest > settings.max_activation_elements:
         raise LimitExceeded("max_activation_elements", settings.max_activation_elements, largest,
                             "largest layer output (elements for the batch)")

@@ -25,7 +25,7 @@ def _answer(operation_id: str) -> Response:
     key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)
     if answer is None:
-        typed = body.validate(operation(operation_id).request, body.parse(raw, found.settings))
+        typed = body.read(operation(operation_id).request, raw, found.settings)
         answer = found.engine.answer(operation_id, typed)
         found.answers.put(key, answer)
     return Response(answer, mimetype=JSON)

@@ -123,3 +123,61 @@ def test_an_axis_keras_cannot_size_is_refused_before_predicting(client):
               {"type": "RepeatVector", "n": 4}]
     response = client.post("/v1/predict", json={"model": {"layers": layers}, "inputs": [[1.0, 2.0, 3.0]]})
     assert response.status_code == 200, "a -1 axis Keras can size is fine"
+
+
+def _python_calls(function, *args) -> int:
+    """How many Python functions `function(*args)` calls: a step per number shows as a million."""
+    import sys
+    calls = [0]
+
+    def count(frame, event, arg):
+        if event == "call":
+            calls[0] += 1
+    sys.setprofile(count)
+    try:
+        function(*args)
+    finally:
+        sys.setprofile(None)
+    return calls[0]
+
+
+def test_a_body_of_a_million_small_arrays_is_read_without_a_python_step_per_array():
+    """`inputs` of shape [1, 900000, 1] (6 MB, within every limit) took seconds to read and validate in the
+    HTTP worker, a recursive Python call per array, while /healthz on that worker waited; the executor spent
+    as long again validating the answer's predictions, past its compute budget for a Dense(1)."""
+    import json
+
+    from schemas import PredictRequest, PredictResponse
+    from service.http import body
+    from service.settings import Settings
+    inputs = [[[1]] * 900_000]
+    raw = json.dumps({"model": {"layers": [{"type": "Dense", "units": 1}], "input_shape": [None, 1]},
+                      "inputs": inputs}).encode()
+    assert _python_calls(body.parse, raw, Settings()) < 1_000
+    document = json.loads(raw)
+    assert _python_calls(body.validate, PredictRequest, document) < 1_000
+    answer = {"output_shape": [1, 900_000, 1], "predictions": [[[0.5]] * 900_000], "layers": [],
+              "params": {"total": 0, "trainable": 0, "non_trainable": 0}, "summary": "", "notes": []}
+    assert _python_calls(PredictResponse.model_validate, answer) < 1_000
+
+
+@pytest.mark.parametrize("inputs, loc, words", [
+    ([[1.0, True]], ["inputs", 0, 1], "bool"),
+    ([[1.0, 2.0], [1.0]], ["inputs", 1], "ragged"),
+    ([[1.0, [2.0]]], ["inputs", 0, 1], "ragged"),
+    ([[1.0, 10**39]], ["inputs", 0, 1], "float32"),
+    ([[1.0, 10**400]], ["inputs", 0, 1], "float32"),
+    ([[1.0, "2"]], ["inputs", 0, 1], "str"),
+    ([[]], ["inputs", 0], "empty"),
+], ids=["a bool", "ragged rows", "a number beside an array", "an int past float32", "an int past float64",
+        "a string", "an empty row"])
+def test_what_the_quick_read_of_numbers_refuses_is_still_refused_where_and_why(client, inputs, loc, words):
+    problem = _refusal(client, "/v1/predict", [DENSE_IN_2], inputs=inputs)
+    assert problem.errors[0].loc == loc and words in problem.errors[0].msg
+
+
+def test_a_float_past_float32_is_refused_where_it_stands(client):
+    """The model computes in float32, where a float past its range would be inf (a RuntimeWarning, and a 500
+    where warnings are errors): refused while reading, at its location, as an integer past it is."""
+    problem = _refusal(client, "/v1/predict", [DENSE_IN_2], inputs=[[1.0, 1e39]])
+    assert problem.errors[0].loc == ["inputs", 0, 1] and "float32" in problem.errors[0].msg
