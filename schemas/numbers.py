@@ -1,8 +1,8 @@
 """Nested arrays of JSON numbers: inputs, predictions and layer weights."""
 import math
-from typing import Any
+from itertools import chain
+from typing import Any, Optional
 
-import numpy as np
 from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
@@ -48,23 +48,32 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _plainly_rectangular(value: Any) -> bool:
-    """True when `value` is a non-empty rectangular array of numbers that fit a float32, checked in
-    bulk by numpy; False for anything else, which the exact walk then locates (bools, ragged, odd items)."""
-    if not isinstance(value, list):
-        return False
-    try:
-        items = np.array(value, dtype=object)
-        if items.size == 0 or not set(map(type, items.ravel())) <= {float, int}:  # bool is no int here
-            return False
-        numbers = items.astype(np.float64)
-    except (ValueError, TypeError, OverflowError):  # ragged, too deep, or an integer beyond any float
-        return False
-    return bool(np.isfinite(numbers).all()) and bool((np.abs(numbers) <= FLOAT32_MAX).all())
+def _level_shape(value: Any) -> Optional[tuple[int, ...]]:
+    """The shape of a rectangular nested list of numbers that fit a float32, read a level at a time with
+    built-ins (a body's million numbers in milliseconds, with no Python step per number, where the walk above
+    takes seconds); None if anything is off, for the walk to say where and why (bools, ragged, odd items)."""
+    level, shape = [value], []
+    while True:
+        kinds = set(map(type, level))
+        if kinds == {list}:
+            sizes = set(map(len, level))
+            if len(sizes) != 1 or 0 in sizes:
+                return None
+            shape.append(sizes.pop())
+            level = list(chain.from_iterable(level))
+        elif kinds <= {int, float}:  # a bool's type is bool: it takes the walk
+            try:
+                finite = all(map(math.isfinite, level))
+            except OverflowError:  # an integer beyond any float
+                return None
+            fits = finite and -FLOAT32_MAX <= min(level) and max(level) <= FLOAT32_MAX
+            return tuple(shape) if fits else None
+        else:
+            return None
 
 
 def _rectangular(value: Any) -> Any:
-    if not _plainly_rectangular(value):
+    if _level_shape(value) is None:
         _check_rectangular(value, [])
     return value
 
