@@ -14,7 +14,7 @@ import requests
 
 from schemas import PredictResponse, Problem
 from tests.forms import SEED_BODY
-from tests.integration.conftest import SLOW_BODY, executors, live_server, rss_mb
+from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -152,7 +152,7 @@ def test_an_executor_killed_mid_request_fails_that_request_alone(budgeted):
 
 def test_a_busy_pool_answers_503_with_retry_after_at_the_deadline(tmp_path):
     with live_server(tmp_path / "gunicorn.log", WEB_CONCURRENCY="1", KSS_EXECUTORS="1", KSS_MAX_EXECUTORS="1",
-                     KSS_REQUEST_DEADLINE_MS="300") as (master, url):
+                     KSS_REQUEST_DEADLINE_MS="300", KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S) as (master, url):
         slow = Background(url, [SLOW_BODY])
         _wait_until_busy(master.pid, 1)
         refused = requests.post(f"{url}/v1/predict", json=_distinct(30), timeout=30)

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.forms import SEED_INPUTS, SEED_LAYERS
-from tests.integration.conftest import SLOW_BODY, http_workers, live_server
+from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, http_workers, live_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -59,7 +59,8 @@ def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> No
 def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
     log = tmp_path / "gunicorn.log"
     # A generous deadline: this test is about faults, not overload (test_overload.py is).
-    with live_server(log, WEB_CONCURRENCY="2", KSS_REQUEST_DEADLINE_MS="30000") as (master, url):
+    with live_server(log, WEB_CONCURRENCY="2", KSS_REQUEST_DEADLINE_MS="30000",
+                     KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S) as (master, url):
         outcomes: list[Outcome] = []
         stop, counter = threading.Event(), itertools.count()
         clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes))
