@@ -8,12 +8,14 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
-from .examples import SEED_PREDICT, SEED_SUMMARY
+from .examples import SEED_PREDICT_EXAMPLES, SEED_SUMMARY_EXAMPLES
 from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 PROMETHEUS_TEXT = "text/plain"
+SVG = "image/svg+xml"
+HTML = "text/html"
 
 # What each error status means, for every operation that may answer it.
 ERRORS = {
@@ -39,15 +41,18 @@ class Operation:
     answer: Optional[type[BaseModel]] = None  # the JSON answer's model; None for other media types
     answer_media: str = JSON
     request: Optional[type[BaseModel]] = None
-    example: Optional[dict[str, Any]] = None
+    examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
 
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("predict", "POST", "/v1/predict", "Build the model, predict on the inputs", PredictResponse,
-              request=PredictRequest, example=SEED_PREDICT, errors=BODY_ERRORS),
+              request=PredictRequest, examples=SEED_PREDICT_EXAMPLES, errors=BODY_ERRORS),
     Operation("summary", "POST", "/v1/summary", "Shapes, params and summary, no weights allocated",
-              SummaryResponse, request=SummaryRequest, example=SEED_SUMMARY, errors=BODY_ERRORS),
+              SummaryResponse, request=SummaryRequest, examples=SEED_SUMMARY_EXAMPLES, errors=BODY_ERRORS),
+    Operation("diagram", "POST", "/v1/diagram", "The model drawn: a box per layer (name, type, shapes, params), "
+              "an arrow per feed", answer_media=SVG, request=SummaryRequest, examples=SEED_SUMMARY_EXAMPLES,
+              errors=BODY_ERRORS),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
     Operation("openapi", "GET", "/openapi.json", "This document"),

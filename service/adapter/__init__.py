@@ -7,7 +7,7 @@ ready.py gives a planned model its weights and calls it.
 """
 from . import runtime  # first: the environment TensorFlow reads when imported
 from . import private
-from .layers import OUT_OF_MEMORY, keras_message
+from .layers import OUT_OF_MEMORY, keras_message, positional_arguments
 from .planner import PlannedModel, plan
 from .ready import ReadyModel, materialize
 from .runtime import configure_tensorflow
@@ -15,4 +15,4 @@ from .runtime import configure_tensorflow
 private.run_eager_ops_as_kernels()
 
 __all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "configure_tensorflow", "keras_message", "materialize",
-           "plan"]
+           "plan", "positional_arguments"]

@@ -20,7 +20,9 @@ from ..facts import walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
+from . import diagram
 from .caches import LruCache, spec_key
+from .from_code import spec_request
 from .spec_forms import canonical_spec, with_request_weights
 
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
@@ -39,11 +41,19 @@ class Engine:
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
-            "predict": self.predict, "summary": self.summarize}
+            "predict": self.predict, "summary": self.summarize, "diagram": self.summarize}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
-        """The JSON answer of one operation, or a ServiceError."""
-        return self._operations[operation_id](request).model_dump_json(exclude_none=True).encode()
+        """The answer of one operation (JSON, or the diagram's SVG), or a ServiceError."""
+        read_model = None
+        if getattr(request, "code", None) is not None:
+            request, read_model = spec_request(request, adapter.positional_arguments)
+        answer = self._operations[operation_id](request)
+        if operation_id == "diagram":
+            return diagram.svg(answer).encode()
+        if read_model is not None:
+            answer = answer.model_copy(update={"model": read_model})
+        return answer.model_dump_json(exclude_none=True).encode()
 
     def warm_up(self) -> None:
         """Build and run the seed model once, outside the limits and caches (the limits are the clients'),

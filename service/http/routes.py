@@ -27,7 +27,7 @@ def _answer(operation_id: str) -> Response:
         typed = body.validate(operation(operation_id).request, body.parse(raw, found.settings))
         answer = found.engine.answer(operation_id, typed)
         found.answers.put(key, answer)
-    return Response(answer, mimetype=JSON)
+    return Response(answer, mimetype=operation(operation_id).answer_media)
 
 
 def predict() -> Response:
@@ -38,6 +38,11 @@ def predict() -> Response:
 def summary() -> Response:
     """Per-layer shapes, params and summary, without allocating weights."""
     return _answer("summary")
+
+
+def diagram() -> Response:
+    """The model as an SVG picture, drawn from its layer table."""
+    return _answer("diagram")
 
 
 def healthz() -> Response:
@@ -57,7 +62,7 @@ def openapi() -> Response:
     return Response(json.dumps(openapi_document()), mimetype=JSON)
 
 
-VIEWS = {"predict": predict, "summary": summary, "healthz": healthz, "readyz": readyz, "openapi": openapi,
+VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz, "openapi": openapi,
          "metrics": observability.metrics}
 
 
