@@ -56,6 +56,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
     Operation("openapi", "GET", "/openapi.json", "This document"),
+    Operation("page", "GET", "/", "The page: paste Keras code or a spec, see its shapes, diagram and summary",
+              answer_media=HTML),
+    Operation("docs", "GET", "/docs", "This document, browsable and callable (Swagger UI, served from the "
+              "service's own files)", answer_media=HTML),
     Operation("metrics", "GET", "/metrics", "Prometheus metrics, summed over all workers",
               answer_media=PROMETHEUS_TEXT),
 )

@@ -4,8 +4,10 @@ Every route comes from the one route table, schemas.api.OPERATIONS, which the Op
 """
 import hashlib
 import json
+from pathlib import Path
 
-from flask import Flask, Response, request
+import flask_swagger_ui
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from schemas import Health
@@ -14,6 +16,11 @@ from schemas.openapi import openapi_document
 
 from . import body, observability
 from .context import services
+
+# The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
+# package's copy (/docs/assets/...), so that /docs needs no network. Static files are no operations.
+PAGE_FOLDER = Path(__file__).parent / "page"
+SWAGGER_UI_FOLDER = Path(flask_swagger_ui.__file__).parent / "dist"
 
 
 def _answer(operation_id: str) -> Response:
@@ -62,13 +69,25 @@ def openapi() -> Response:
     return Response(json.dumps(openapi_document()), mimetype=JSON)
 
 
+def page() -> Response:
+    """The page: one HTML file, its script and style beside it."""
+    return current_app.send_static_file("index.html")
+
+
+def docs() -> Response:
+    """Swagger UI over /openapi.json."""
+    return current_app.send_static_file("docs.html")
+
+
 VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz, "openapi": openapi,
-         "metrics": observability.metrics}
+         "metrics": observability.metrics, "page": page, "docs": docs}
 
 
 def init_app(app: Flask) -> None:
     """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
     empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
+    app.register_blueprint(Blueprint("docs", __name__, static_folder=SWAGGER_UI_FOLDER,
+                                     static_url_path="/docs/assets"))
     for op in OPERATIONS:
         app.add_url_rule(op.path, op.operation_id, VIEWS[op.operation_id], methods=[op.method],
                          provide_automatic_options=False)
