@@ -79,8 +79,8 @@ def docs() -> Response:
     return current_app.send_static_file("docs.html")
 
 
-VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz, "openapi": openapi,
-         "metrics": observability.metrics, "page": page, "docs": docs}
+VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz,
+         "openapi": openapi,         "metrics": observability.metrics, "page": page, "docs": docs}
 
 
 def init_app(app: Flask) -> None:

@@ -53,9 +53,9 @@ from schemathesis.checks import (content_type_conformance, negative_data_rejecti
 from schemathesis.errors import FailureGroup  # noqa: E402
 
 from schemas.numbers import FLOAT32_MAX  # noqa: E402
+from service.engine.code_reader import CodeRejected  # noqa: E402
 from service.errors import (BudgetExceeded, InvalidInputs, LimitExceeded, ModelRejected,  # noqa: E402
                             RefusedObject)
-from service.engine.code_reader import CodeRejected  # noqa: E402
 from service.http.app import create_app  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.property.profiles import share  # noqa: E402

@@ -226,7 +226,9 @@ async function runCompare() {
   const [left, right] = answers.map((answer) => answer.layers);
   for (let i = 0; i < Math.max(left.length, right.length); i++) {
     const differs = rowKey(left[i]) !== rowKey(right[i]);
-    for (const [rows, t] of [[left, tables[0]], [right, tables[1]]]) if (rows[i]) t[i].classList.toggle("differs", differs);
+    for (const [rows, table] of [[left, tables[0]], [right, tables[1]]]) {
+      if (rows[i]) table[i].classList.toggle("differs", differs);
+    }
   }
 }
 
