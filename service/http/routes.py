@@ -80,7 +80,7 @@ def docs() -> Response:
 
 
 VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz,
-         "openapi": openapi,         "metrics": observability.metrics, "page": page, "docs": docs}
+         "openapi": openapi, "metrics": observability.metrics, "page": page, "docs": docs}
 
 
 def init_app(app: Flask) -> None:
