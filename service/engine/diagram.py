@@ -6,6 +6,7 @@ fed by a layer listed after it, and such an arrow is drawn without moving the la
 keep their table order. The drawing is a function of the table alone, so the same model gives the same bytes.
 Every text is the user's (layer names) or derived from it, so all of it is XML-escaped.
 """
+import re
 from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
@@ -15,6 +16,8 @@ BOX_WIDTH, BOX_HEIGHT, LINE_HEIGHT = 260, 100, 17
 GAP_X, GAP_Y, MARGIN = 28, 36, 16
 NAME_CLASS = ' class="name"'
 MAX_CHARACTERS = 34  # of one line in a box, at the 12 px monospace font below
+# Characters XML 1.0 cannot hold even escaped (control characters, lone surrogates): shown as U+FFFD.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 STYLE = ("text{font:12px monospace;fill:#1b1b1b}.name{font-weight:bold}.box{fill:#f4f7fb;stroke:#3b6ea5}"
          ".edge{stroke:#555;fill:none;marker-end:url(#arrow)}")
 
@@ -50,6 +53,15 @@ def _places(levels: list[int]) -> list[tuple[int, int]]:
     return places
 
 
+def _clean(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)
+
+
+def _xml(text: str) -> str:
+    """User text as XML character data."""
+    return escape(_clean(text))
+
+
 def _fit(text: str) -> str:
     return text if len(text) <= MAX_CHARACTERS else text[:MAX_CHARACTERS - 1] + "\u2026"
 
@@ -64,8 +76,9 @@ def _box(row: LayerRow, x: int, y: int) -> str:
     """One layer's box; its full texts in a tooltip, since a line in the box may be cut short."""
     lines = _lines(row)
     texts = "".join(f'<text x="{x + 10}" y="{y + 20 + i * LINE_HEIGHT}"{NAME_CLASS if i == 0 else ""}>'
-                    f"{escape(_fit(line))}</text>" for i, line in enumerate(lines))
-    return (f'<g class="layer" data-name={quoteattr(row.name)}><title>{escape(" | ".join(lines))}</title>'
+                    f"{_xml(_fit(line))}</text>" for i, line in enumerate(lines))
+    return (f'<g class="layer" data-name={quoteattr(_clean(row.name))}>'
+            f'<title>{_xml(" | ".join(lines))}</title>'
             f'<rect class="box" x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6"/>{texts}</g>')
 
 
