@@ -22,7 +22,8 @@ Code = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARACTERS, descri
 class SummaryRequest(ApiModel):
     """Body of POST /v1/summary: a model spec, or the Python code that builds one."""
 
-    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model"]}, {"required": ["code"]}]}}
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model"]}, {"required": ["code"]}],
+                                          "not": {"required": ["model", "code"]}}}
     # Either may be absent, neither may be null: the default None is never validated, and the document allows
     # no null that the service would refuse.
     model: ModelSpec = None  # type: ignore[assignment]
@@ -38,7 +39,8 @@ class SummaryRequest(ApiModel):
 class PredictRequest(SummaryRequest):
     """Body of POST /v1/predict: a model spec and inputs, or code (whose predict call may give the inputs)."""
 
-    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model", "inputs"]}, {"required": ["code"]}]}}
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model", "inputs"]}, {"required": ["code"]}],
+                                          "not": {"required": ["model", "code"]}}}
     inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(  # type: ignore
         None, description=("Batch first: one array for a model of one input; for several, an object keyed by "
                            "input name. Optional with code that passes an array to predict()."))

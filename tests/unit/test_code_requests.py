@@ -103,4 +103,5 @@ def test_the_document_offers_the_seed_code_as_an_example_and_forbids_both_forms(
     schemas = document["components"]["schemas"]
     assert schemas["SummaryRequest"]["oneOf"] == [{"required": ["model"]}, {"required": ["code"]}]
     assert schemas["PredictRequest"]["oneOf"] == [{"required": ["model", "inputs"]}, {"required": ["code"]}]
+    assert schemas["SummaryRequest"]["not"] == schemas["PredictRequest"]["not"] == {"required": ["model", "code"]}
     assert {"line", "column"} <= set(schemas["Problem"]["properties"])
