@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
-from .examples import SEED_PREDICT, SEED_SUMMARY
+from .examples import SEED_PREDICT_EXAMPLES, SEED_SUMMARY_EXAMPLES
 from .inference import (InferenceRequest, InferenceResponse, ModelMetadata, ModelReady, ServerLive,
                         ServerMetadata, ServerReady)
 from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
@@ -16,6 +16,8 @@ from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, S
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 PROMETHEUS_TEXT = "text/plain"
+SVG = "image/svg+xml"
+HTML = "text/html"
 
 # What each error status means, for every operation that may answer it.
 ERRORS = {
@@ -50,7 +52,7 @@ class Operation:
     answer: Optional[type[BaseModel]] = None  # the JSON answer's model; None for other media types
     answer_media: str = JSON
     request: Optional[type[BaseModel]] = None
-    example: Optional[dict[str, Any]] = None
+    examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
 
     @property
@@ -66,9 +68,12 @@ def under_inference_protocol(path: str) -> bool:
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("predict", "POST", "/v1/predict", "Build the model, predict on the inputs", PredictResponse,
-              request=PredictRequest, example=SEED_PREDICT, errors=BODY_ERRORS),
+              request=PredictRequest, examples=SEED_PREDICT_EXAMPLES, errors=BODY_ERRORS),
     Operation("summary", "POST", "/v1/summary", "Shapes, params and summary, no weights allocated",
-              SummaryResponse, request=SummaryRequest, example=SEED_SUMMARY, errors=BODY_ERRORS),
+              SummaryResponse, request=SummaryRequest, examples=SEED_SUMMARY_EXAMPLES, errors=BODY_ERRORS),
+    Operation("diagram", "POST", "/v1/diagram", "The model drawn: a box per layer (name, type, shapes, params), "
+              "an arrow per feed", answer_media=SVG, request=SummaryRequest, examples=SEED_SUMMARY_EXAMPLES,
+              errors=BODY_ERRORS),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
     Operation("model_summary", "GET", "/v1/models/{name}",
@@ -86,6 +91,10 @@ OPERATIONS: tuple[Operation, ...] = (
               "Open Inference Protocol: predict on JSON tensors with a model repository model", InferenceResponse,
               request=InferenceRequest, errors=("400", "404", "408", "413", "415", "500", "503")),
     Operation("openapi", "GET", "/openapi.json", "This document"),
+    Operation("page", "GET", "/", "The page: paste Keras code or a spec, see its shapes, diagram and summary",
+              answer_media=HTML),
+    Operation("docs", "GET", "/docs", "This document, browsable and callable (Swagger UI, served from the "
+              "service's own files)", answer_media=HTML),
     Operation("metrics", "GET", "/metrics", "Prometheus metrics, summed over all workers",
               answer_media=PROMETHEUS_TEXT),
 )

@@ -11,3 +11,18 @@ SEED_COMPILE: dict = {"loss": "mean_squared_error", "optimizer": "SGD"}
 SEED_MODEL: dict = {"layers": SEED_LAYERS, "compile": SEED_COMPILE}
 SEED_PREDICT: dict = {"model": SEED_MODEL, "inputs": SEED_INPUTS}
 SEED_SUMMARY: dict = {"model": SEED_MODEL}
+
+# The seed's code exactly as its asker pasted it, Python 2 print included: the code reader reads it as SEED_MODEL
+# with SEED_INPUTS, without running it. The page at / opens on it (it reads it from /openapi.json's examples).
+SEED_CODE: str = """model = Sequential()
+model.add(Dense(16, input_shape=(3, 2)))
+model.add(Activation('relu'))
+model.add(Flatten())
+model.add(Dense(4))
+model.compile(loss='mean_squared_error', optimizer='SGD')
+x = np.array([[[1, 2], [3, 4], [5, 6]]])
+y = model.predict(x)
+print y.shape
+"""
+SEED_PREDICT_EXAMPLES: dict = {"spec": SEED_PREDICT, "code": {"code": SEED_CODE}}
+SEED_SUMMARY_EXAMPLES: dict = {"spec": SEED_SUMMARY, "code": {"code": SEED_CODE}}

@@ -1,7 +1,7 @@
 """Requests and answers of every endpoint."""
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, model_validator
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
@@ -16,19 +16,45 @@ Weights = Annotated[
     Field(description="Weights by layer name, each list in that layer's get_weights() order and shapes.")]
 
 
-class SummaryRequest(ApiModel):
-    """Body of POST /v1/summary."""
+MAX_CODE_CHARACTERS = 65_536  # the code reader bounds UTF-8 bytes by the same number (CodeLimits)
+Code = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARACTERS, description=(
+    "Keras Python source building one model, read without being run (imports, Sequential/add, the Functional "
+    "style, compile, predict, print); the answer's `model` is the spec it was read as."))]
 
-    model: ModelSpec
+
+class SummaryRequest(ApiModel):
+    """Body of POST /v1/summary: a model spec, or the Python code that builds one."""
+
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model"]}, {"required": ["code"]}],
+                                          "not": {"required": ["model", "code"]}}}
+    # Either may be absent, neither may be null: the default None is never validated, and the document allows
+    # no null that the service would refuse.
+    model: ModelSpec = None  # type: ignore[assignment]
+    code: Code = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _model_or_code(self) -> "SummaryRequest":
+        if (self.model is None) == (self.code is None):
+            raise ValueError("give exactly one of model (a spec) and code (Python source)")
+        return self
 
 
 class PredictRequest(SummaryRequest):
-    """Body of POST /v1/predict."""
+    """Body of POST /v1/predict: a model spec and inputs, or code (whose predict call may give the inputs)."""
 
-    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(description=(
-        "Batch first: one array for a model of one input; for several, an object keyed by input name."))
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["model", "inputs"]}, {"required": ["code"]}],
+                                          "not": {"required": ["model", "code"]}}}
+    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(  # type: ignore
+        None, description=("Batch first: one array for a model of one input; for several, an object keyed by "
+                           "input name. Optional with code that passes an array to predict()."))
     seed: Seed = 0
     weights: Weights = None
+
+    @model_validator(mode="after")
+    def _inputs_with_model(self) -> "PredictRequest":
+        if self.model is not None and self.inputs is None:
+            raise ValueError("inputs are required with model (only code may leave them to its predict call)")
+        return self
 
     @property
     def inputs_by_name(self) -> Optional[dict[str, Any]]:
@@ -70,6 +96,8 @@ class SummaryResponse(ApiModel):
     params: ParamCounts
     summary: str = Field(description="The text Keras's model.summary() prints, fixed width, no escape codes.")
     notes: list[str] = Field(default_factory=list, description="What to know about this answer (e.g. weights=None).")
+    model: Optional[dict[str, Any]] = Field(None, description=(
+        "Where the request gave code: the spec it was read as, in the concise form, to send as `model`."))
 
 
 class _Predictions(ApiModel):
@@ -107,6 +135,8 @@ class Problem(ApiModel):
     limit_value: Optional[Union[int, float]] = Field(None, description="That setting's value.")
     request_value: Optional[Union[int, float]] = Field(None, description="What the request asked for, or used.")
     running: Optional[str] = Field(None, description="What the request was doing when a budget ran out.")
+    line: Optional[int] = Field(None, description="In the request's code: the line (from 1) the refusal is about.")
+    column: Optional[int] = Field(None, description="In the request's code: the column (from 1, in characters).")
 
 
 class RefusedModel(ApiModel):

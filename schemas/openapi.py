@@ -44,8 +44,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if _path_parameters(op.path):
         document["parameters"] = _path_parameters(op.path)
     if op.request is not None:
-        example = {"example": op.example} if op.example is not None else {}
-        document["requestBody"] = {"required": True, "content": _content(op.request, **example)}
+        examples = {"examples": {name: {"value": value} for name, value in op.examples.items()}} if op.examples else {}
+        document["requestBody"] = {"required": True, "content": _content(op.request, **examples)}
     return document
 
 

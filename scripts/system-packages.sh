@@ -8,8 +8,9 @@
 set -euo pipefail
 
 # One package a word. docker-compose: `docker-compose config` validates docker-compose.yml without an engine
-# (tests/unit/test_deployment.py).
-PACKAGES="docker-compose"
+# (tests/unit/test_deployment.py). chromium, chromium-driver: the page's browser tests drive a headless Chromium
+# through selenium (tests/integration/test_page.py).
+PACKAGES="docker-compose chromium chromium-driver"
 
 say() { echo "scripts/system-packages.sh: $*" >&2; }
 

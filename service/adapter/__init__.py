@@ -7,7 +7,7 @@ ready.py gives a planned model its weights and calls it.
 """
 from . import runtime  # first: the environment TensorFlow reads when imported
 from . import private
-from .layers import OUT_OF_MEMORY, keras_message
+from .layers import OUT_OF_MEMORY, keras_message, positional_arguments
 from .planner import PlannedModel, plan
 from .ready import ReadyModel, materialize
 from .runtime import allow_chains_of, configure_tensorflow
@@ -16,4 +16,4 @@ from .signature import signature
 private.run_eager_ops_as_kernels()
 
 __all__ = ["OUT_OF_MEMORY", "PlannedModel", "ReadyModel", "allow_chains_of", "configure_tensorflow", "keras_message",
-           "materialize", "plan", "signature"]
+           "materialize", "plan", "positional_arguments", "signature"]

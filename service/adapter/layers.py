@@ -50,6 +50,17 @@ def _constructor_defaults(class_name: str) -> dict[str, Any]:
             and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
 
 
+@functools.lru_cache(maxsize=None)
+def positional_arguments(class_name: str) -> tuple[str, ...]:
+    """A layer class's positional parameters in order, for reading code (Dense(16) is units=16); AttributeError
+    or TypeError where keras.layers has no such class."""
+    layer_class = getattr(keras.layers, class_name)
+    if not isinstance(layer_class, type):
+        raise TypeError(f"keras.layers.{class_name} is no class")
+    return tuple(p.name for p in inspect.signature(layer_class.__init__).parameters.values()
+                 if p.name != "self" and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
 def _deserialize(class_name: str, config: dict[str, Any]) -> Any:
     return keras.saving.deserialize_keras_object(
         {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None},

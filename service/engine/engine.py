@@ -22,8 +22,9 @@ from ..facts import sized_for_estimates, walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
-from . import inference, repository
+from . import diagram, inference, repository
 from .caches import LruCache, spec_key
+from .from_code import spec_request
 from .spec_forms import canonical_spec, with_request_weights
 
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
@@ -44,11 +45,19 @@ class Engine:
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
-            "predict": self.predict, "summary": self.summarize, "infer": self.infer}
+            "predict": self.predict, "summary": self.summarize, "diagram": self.summarize, "infer": self.infer}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
-        """The JSON answer of one operation, or a ServiceError."""
-        return self._operations[operation_id](request).model_dump_json(exclude_none=True).encode()
+        """The answer of one operation (JSON, or the diagram's SVG), or a ServiceError."""
+        read_model = None
+        if getattr(request, "code", None) is not None:
+            request, read_model = spec_request(request, adapter.positional_arguments)
+        answer = self._operations[operation_id](request)
+        if operation_id == "diagram":
+            return diagram.svg(answer).encode()
+        if read_model is not None:
+            answer = answer.model_copy(update={"model": read_model})
+        return answer.model_dump_json(exclude_none=True).encode()
 
     def warm_up(self) -> None:
         """Build and run the seed model once, outside the limits and caches (the limits are the clients'),

@@ -5,8 +5,10 @@ Every route comes from the one route table, schemas.api.OPERATIONS, which the Op
 import hashlib
 import json
 import re
+from pathlib import Path
 
-from flask import Flask, Response, request
+import flask_swagger_ui
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from schemas import Health
@@ -15,6 +17,11 @@ from schemas.openapi import openapi_document
 
 from . import body, inference, observability
 from .context import services
+
+# The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
+# package's copy (/docs/assets/...), so that /docs needs no network. Static files are no operations.
+PAGE_FOLDER = Path(__file__).parent / "page"
+SWAGGER_UI_FOLDER = Path(flask_swagger_ui.__file__).parent / "dist"
 
 
 def _answer(operation_id: str) -> Response:
@@ -28,7 +35,7 @@ def _answer(operation_id: str) -> Response:
         typed = body.read(operation(operation_id).request, raw, found.settings)
         answer = found.engine.answer(operation_id, typed)
         found.answers.put(key, answer)
-    return Response(answer, mimetype=JSON)
+    return Response(answer, mimetype=operation(operation_id).answer_media)
 
 
 def predict() -> Response:
@@ -39,6 +46,11 @@ def predict() -> Response:
 def summary() -> Response:
     """Per-layer shapes, params and summary, without allocating weights."""
     return _answer("summary")
+
+
+def diagram() -> Response:
+    """The model as an SVG picture, drawn from its layer table."""
+    return _answer("diagram")
 
 
 def healthz() -> Response:
@@ -64,8 +76,18 @@ def openapi() -> Response:
     return Response(json.dumps(openapi_document()), mimetype=JSON)
 
 
-VIEWS = {"predict": predict, "summary": summary, "healthz": healthz, "readyz": readyz, "openapi": openapi,
-         "metrics": observability.metrics, **inference.VIEWS}
+def page() -> Response:
+    """The page: one HTML file, its script and style beside it."""
+    return current_app.send_static_file("index.html")
+
+
+def docs() -> Response:
+    """Swagger UI over /openapi.json."""
+    return current_app.send_static_file("docs.html")
+
+
+VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz,
+         "openapi": openapi, "metrics": observability.metrics, "page": page, "docs": docs, **inference.VIEWS}
 
 
 def flask_rule(path: str) -> str:
@@ -76,6 +98,8 @@ def flask_rule(path: str) -> str:
 def init_app(app: Flask) -> None:
     """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
     empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
+    app.register_blueprint(Blueprint("docs", __name__, static_folder=SWAGGER_UI_FOLDER,
+                                     static_url_path="/docs/assets"))
     for op in OPERATIONS:
         app.add_url_rule(flask_rule(op.path), op.operation_id, VIEWS[op.operation_id], methods=[op.method],
                          provide_automatic_options=False)

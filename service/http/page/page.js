@@ -1,0 +1,272 @@
+// The page: sends what is in the editors to the service's own API and shows the answers. No framework, no build.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const FLATTEN_LINE = "model.add(Flatten())";
+const OPTIONAL_COLUMNS = [["macs", "MACs", "number"], ["weights", "Weights", "number"], ["why", "Why", "why"]];
+let latest = 0;  // only the answer to the latest edit is shown
+
+function shapeText(shape) {
+  if (Array.isArray(shape[0])) return shape.map(shapeText).join(", ");
+  const axes = shape.map((axis) => (axis === null ? "None" : String(axis)));
+  return axes.length === 1 ? `(${axes[0]},)` : `(${axes.join(", ")})`;
+}
+
+function valueText(value) {
+  if (typeof value === "number") return value.toLocaleString("en-US");
+  if (value === null || value === undefined) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+class SourceError extends Error {
+  constructor(message, line, column) { super(message); this.line = line; this.column = column; }
+}
+
+function jsonPosition(text, error) {
+  // Browsers name the place either as "position N" or as "line L column C".
+  const byLine = /line (\d+) column (\d+)/.exec(error.message);
+  if (byLine) return [Number(byLine[1]), Number(byLine[2])];
+  const byPosition = /position (\d+)/.exec(error.message);
+  if (!byPosition) return [null, null];
+  const before = text.slice(0, Number(byPosition[1])).split("\n");
+  return [before.length, before[before.length - 1].length + 1];
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const [line, column] = jsonPosition(text, error);
+    throw new SourceError(`not valid JSON: ${error.message}`, line, column);
+  }
+}
+
+// The request body for an editor's text: code as {"code"}, a JSON spec as {"model"}, or a whole JSON body.
+function modelBody(text) {
+  if (!text.trim().startsWith("{")) return {code: text};
+  const parsed = parseJson(text);
+  return ("model" in parsed || "code" in parsed) ? parsed : {model: parsed};
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                      body: JSON.stringify(body)});
+  const isJson = (response.headers.get("Content-Type") || "").includes("json");
+  return {ok: response.ok, answer: isJson ? await response.json() : await response.text()};
+}
+
+function clearError(box, editor) {
+  box.hidden = true;
+  box.replaceChildren();
+  editor.removeAttribute("aria-invalid");
+}
+
+function goToLine(editor, line) {
+  const lines = editor.value.split("\n");
+  const start = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
+  editor.focus();
+  editor.setSelectionRange(start, start + (lines[line - 1] || "").length);
+}
+
+// An error where it is: the code's line with a caret under the column, or the JSON location of each error.
+function showError(box, editor, message, line, column, locations) {
+  box.replaceChildren();
+  editor.setAttribute("aria-invalid", "true");
+  const heading = document.createElement("div");
+  heading.textContent = line ? `Line ${line}${column ? `, column ${column}` : ""}: ${message}` : message;
+  box.append(heading);
+  if (line) {
+    const excerpt = document.createElement("pre");
+    const text = editor.value.split("\n")[line - 1] || "";
+    excerpt.textContent = `${line} | ${text}\n${" ".repeat(String(line).length + 3 + Math.max(0, (column || 1) - 1))}^`;
+    const go = document.createElement("button");
+    go.type = "button";
+    go.textContent = `Go to line ${line}`;
+    go.addEventListener("click", () => goToLine(editor, line));
+    box.append(excerpt, go);
+  }
+  for (const item of locations || []) {
+    const entry = document.createElement("div");
+    entry.textContent = `at ${item.loc.join(" › ") || "the body"}: ${item.msg}`;
+    box.append(entry);
+  }
+  box.hidden = false;
+}
+
+function showProblem(problem, boxes) {
+  const items = problem.errors || [];
+  const onInputs = items.length > 0 && items.every((item) => item.loc[0] === "inputs");
+  const [box, editor] = onInputs ? boxes.inputs : boxes.source;
+  const message = problem.line ? problem.detail.replace(/^line \d+, column \d+: /, "") : problem.detail;
+  showError(box, editor, message, problem.line, problem.column, problem.line ? [] : items.slice(0, 5));
+}
+
+function cell(row, text, className) {
+  const td = document.createElement(row.parentElement && row.parentElement.tagName === "THEAD" ? "th" : "td");
+  td.textContent = text;
+  if (className) td.className = className;
+  row.append(td);
+}
+
+function isChain(rows) {
+  return rows.every((row, i) => row.inbound.length === (i ? 1 : 0) && (!i || row.inbound[0] === rows[i - 1].name));
+}
+
+// The layer table: Keras's columns, "from" for a graph, and MACs, weights and why where the answer has them.
+function renderTable(table, rows) {
+  const extra = OPTIONAL_COLUMNS.filter(([key]) => rows.some((row) => row[key] !== undefined));
+  const graph = !isChain(rows);
+  const head = table.createTHead();
+  table.replaceChildren(head);
+  const top = head.insertRow();
+  for (const [title, kind] of [["Layer", ""], ["Type", ""], ["Input shape", ""], ["Output shape", ""],
+                               ["Params", "number"], ...(graph ? [["From", ""]] : []),
+                               ...extra.map(([, title, kind]) => [title, kind])]) cell(top, title, kind);
+  const tbody = table.createTBody();
+  for (const row of rows) {
+    const tr = tbody.insertRow();
+    tr.dataset.name = row.name;
+    cell(tr, row.name);
+    cell(tr, row.type);
+    cell(tr, shapeText(row.input_shape), "shape");
+    cell(tr, shapeText(row.output_shape), "shape");
+    cell(tr, row.params.toLocaleString("en-US"), "number");
+    if (graph) cell(tr, row.inbound.join(", "));
+    for (const [key, , kind] of extra) cell(tr, valueText(row[key]), kind);
+  }
+  return tbody.rows;
+}
+
+async function drawDiagram(body, sequence) {
+  const {ok, answer} = await post("/v1/diagram", body);
+  if (sequence !== latest) return;
+  if (!ok) return $("diagram").replaceChildren();
+  const svg = new DOMParser().parseFromString(answer, "image/svg+xml").documentElement;
+  $("diagram").replaceChildren(document.importNode(svg, true));
+}
+
+function inputsOf(text) {
+  try {
+    return text.trim() ? {inputs: parseJson(text)} : {};
+  } catch (error) {
+    throw Object.assign(error, {onInputs: true});
+  }
+}
+
+async function runSingle() {
+  const sequence = ++latest;
+  const boxes = {source: [$("source-error"), $("source")], inputs: [$("inputs-error"), $("inputs")]};
+  clearError(...boxes.source);
+  clearError(...boxes.inputs);
+  let body, inputs;
+  try {
+    body = modelBody($("source").value);
+    inputs = inputsOf($("inputs").value);
+  } catch (error) {
+    const [box, editor] = error.onInputs ? boxes.inputs : boxes.source;
+    return showError(box, editor, error.message, error.line, error.column);
+  }
+  const predicting = "code" in body || "inputs" in inputs || "inputs" in body;
+  drawDiagram({model: body.model, code: body.code}, sequence);
+  let {ok, answer} = await post(predicting ? "/v1/predict" : "/v1/summary", {...body, ...inputs});
+  const noArray = !ok && !("inputs" in inputs) && (answer.errors || []).some((e) => e.loc[0] === "inputs");
+  if (noArray) ({ok, answer} = await post("/v1/summary", {model: body.model, code: body.code}));
+  if (sequence !== latest) return;
+  if (!ok) {
+    $("verdict").textContent = "";
+    return showProblem(answer, boxes);
+  }
+  showAnswer(answer, noArray || !predicting);
+}
+
+function showAnswer(answer, summaryOnly) {
+  const last = answer.layers[answer.layers.length - 1];
+  const verdict = $("verdict");
+  verdict.replaceChildren();
+  const shape = document.createElement("strong");
+  shape.id = "output-shape";
+  shape.textContent = summaryOnly ? shapeText(last.output_shape) : shapeText(answer.output_shape);
+  const total = document.createElement("strong");
+  total.id = "total-params";
+  total.textContent = answer.params.total.toLocaleString("en-US");
+  verdict.append(summaryOnly ? "Output shape " : "Predictions have shape ", shape, " · ", total, " params");
+  renderTable($("layers"), answer.layers);
+  $("summary").textContent = answer.summary;
+  $("spec").textContent = answer.model ? JSON.stringify(answer.model, null, 2) : "(a JSON spec was sent)";
+}
+
+function rowKey(row) {
+  return row ? [row.type, shapeText(row.input_shape), shapeText(row.output_shape), row.params].join("|") : "";
+}
+
+async function runCompare() {
+  const sequence = ++latest;
+  const sides = ["left", "right"];
+  const answers = await Promise.all(sides.map(async (side) => {
+    const box = $(`${side}-error`), editor = $(`${side}-source`);
+    clearError(box, editor);
+    try {
+      const body = modelBody(editor.value);
+      const {ok, answer} = await post("/v1/summary", {model: body.model, code: body.code});
+      if (!ok) showProblem(answer, {source: [box, editor], inputs: [box, editor]});
+      return ok ? answer : null;
+    } catch (error) {
+      showError(box, editor, error.message, error.line, error.column);
+      return null;
+    }
+  }));
+  if (sequence !== latest) return;
+  const tables = sides.map((side, i) => (answers[i] ? renderTable($(`${side}-layers`), answers[i].layers) : []));
+  sides.forEach((side, i) => {
+    const answer = answers[i];
+    $(`${side}-verdict`).textContent = answer ? `Output ${shapeText(answer.layers[answer.layers.length - 1]
+      .output_shape)} · ${answer.params.total.toLocaleString("en-US")} params` : "";
+  });
+  if (!answers[0] || !answers[1]) return;
+  const [left, right] = answers.map((answer) => answer.layers);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const differs = rowKey(left[i]) !== rowKey(right[i]);
+    for (const [rows, table] of [[left, tables[0]], [right, tables[1]]]) {
+      if (rows[i]) table[i].classList.toggle("differs", differs);
+    }
+  }
+}
+
+function debounced(run) {
+  let timer;
+  return () => { clearTimeout(timer); timer = setTimeout(run, 500); };
+}
+
+function mode() {
+  return document.querySelector('input[name="mode"]:checked').value;
+}
+
+function runCurrent() {
+  return mode() === "compare" ? runCompare() : runSingle();
+}
+
+async function start() {
+  const document_ = await (await fetch("/openapi.json")).json();
+  const content = document_.paths["/v1/predict"].post.requestBody.content["application/json"];
+  const seed = content.examples.code.value.code;
+  $("source").value = seed;
+  $("left-source").value = seed;
+  $("right-source").value = seed.split("\n").filter((line) => line.trim() !== FLATTEN_LINE).join("\n");
+  for (const id of ["source", "inputs"]) $(id).addEventListener("input", debounced(runSingle));
+  for (const id of ["left-source", "right-source"]) $(id).addEventListener("input", debounced(runCompare));
+  $("run").addEventListener("click", runSingle);
+  $("compare-run").addEventListener("click", runCompare);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); runCurrent(); }
+  });
+  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+    radio.addEventListener("change", () => {
+      $("single").hidden = mode() !== "single";
+      $("compare").hidden = mode() !== "compare";
+      runCurrent();
+    });
+  }
+  await runSingle();
+}
+
+start();

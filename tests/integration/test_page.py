@@ -1,0 +1,151 @@
+"""The page at / and the docs at /docs in a real browser: Debian's headless Chromium driven by selenium, against
+the real gunicorn server. Nothing is downloaded: the driver and the browser are the system's (Selenium Manager
+is never asked), and the page and Swagger UI come from the service's own files.
+
+Set PAGE_SCREENSHOT=docs/page.png to save the screenshot the README shows.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from schemas.examples import SEED_CODE
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run")
+WAIT_S = 30
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("chromium and chromium-driver are missing: run scripts/system-packages.sh (make test does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    profile = tempfile.mkdtemp(prefix="page-test-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={profile}",):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_window_size(1280, 1000)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver, condition, message):
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, WAIT_S).until(condition, message)
+
+
+def text_in(element_id: str, text: str):
+    """A wait condition: the element's visible text holds `text`."""
+    from selenium.webdriver.common.by import By
+    return lambda driver: text in driver.find_element(By.ID, element_id).text
+
+
+def open_page(driver, server):
+    driver.get(f"{server}/")
+    wait_for(driver, text_in("verdict", "(1, 4)"), "the page did not answer the seed on opening")
+
+
+def replace_text(driver, element_id: str, text: str):
+    """Type into an editor as a user would (select all, type), so that the page's input events fire."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    editor = driver.find_element(By.ID, element_id)
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(Keys.DELETE)
+    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+                          editor, text)
+
+
+def test_the_page_opens_on_the_seed_answered(browser, server):
+    from selenium.webdriver.common.by import By
+    open_page(browser, server)
+    assert browser.find_element(By.ID, "source").get_attribute("value") == SEED_CODE
+    table = browser.find_element(By.ID, "layers").text
+    for shown in ("(None, 3, 16)", "(None, 48)", "(None, 4)", "196"):
+        assert shown in table
+    assert browser.find_element(By.ID, "total-params").text == "244"
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer"), "no diagram")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer")) == 4
+    assert "Total params: 244" in browser.find_element(By.ID, "summary").get_attribute("textContent")
+    if os.environ.get("PAGE_SCREENSHOT"):
+        browser.save_screenshot(os.environ["PAGE_SCREENSHOT"])
+
+
+def test_removing_the_flatten_line_shows_three_rows_of_four(browser, server):
+    from selenium.webdriver.common.by import By
+    open_page(browser, server)
+    replace_text(browser, "source", SEED_CODE.replace("model.add(Flatten())\n", ""))
+    wait_for(browser, text_in("verdict", "(1, 3, 4)"), "the edit did not show (1, 3, 4)")
+    assert browser.find_element(By.ID, "total-params").text == "116"
+    assert "(None, 48)" not in browser.find_element(By.ID, "layers").text
+
+
+def test_a_code_error_shows_its_line(browser, server):
+    from selenium.webdriver.common.by import By
+    open_page(browser, server)
+    replace_text(browser, "source", SEED_CODE.replace("model.add(Flatten())", "for layer in x:\n    pass"))
+    wait_for(browser, text_in("source-error", "Line 4, column 1"), "the error did not name its line")
+    error = browser.find_element(By.ID, "source-error").text
+    assert "for layer in x:" in error and "^" in error
+    assert browser.find_element(By.ID, "source").get_attribute("aria-invalid") == "true"
+
+
+def test_a_json_spec_error_shows_its_location(browser, server):
+    open_page(browser, server)
+    replace_text(browser, "source", '{"layers": [{"type": "Dense", "units": 0, "input_shape": [3]}]}')
+    wait_for(browser, text_in("source-error", "model › layers › 0 › units"), "no JSON location shown")
+    replace_text(browser, "source", '{"layers": [\n  {"type": "Dense",, "units": 4}]}')
+    wait_for(browser, text_in("source-error", "Line 2"), "no line for malformed JSON")
+
+
+def test_compare_mode_marks_the_rows_that_differ(browser, server):
+    from selenium.webdriver.common.by import By
+    open_page(browser, server)
+    browser.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="compare"]').click()
+    wait_for(browser, text_in("right-verdict", "116 params"), "compare mode did not answer both sides")
+    assert "Output (None, 4) · 244 params" in browser.find_element(By.ID, "left-verdict").text
+    assert "Output (None, 3, 4)" in browser.find_element(By.ID, "right-verdict").text
+    differing = [row.get_attribute("data-name") for row in browser.find_elements(By.CSS_SELECTOR, "tr.differs")]
+    # flatten and dense_1 on the left, dense_1 on the right; dense and activation are alike on both sides
+    assert sorted(differing) == ["dense_1", "dense_1", "flatten"]
+    browser.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="single"]').click()
+
+
+def test_the_page_fits_a_phone_and_runs_from_the_keyboard(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    browser.set_window_size(390, 844)
+    try:
+        open_page(browser, server)
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+        editor = browser.find_element(By.ID, "source")
+        editor.send_keys(Keys.CONTROL, Keys.END)
+        editor.send_keys("\nmodel.add(Dense(2))")
+        editor.send_keys(Keys.CONTROL, Keys.ENTER)
+        wait_for(browser, text_in("verdict", "(1, 2)"), "Ctrl+Enter did not run the edited code")
+        labels = {label.get_attribute("for") for label in browser.find_elements(By.TAG_NAME, "label")}
+        assert {"source", "inputs", "left-source", "right-source"} <= labels
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def test_docs_list_every_operation(browser, server, http):
+    from selenium.webdriver.common.by import By
+    browser.get(f"{server}/docs")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"), "Swagger UI showed no operation")
+    shown = {element.text for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    document = http.get(f"{server}/openapi.json", timeout=30).json()
+    assert shown == set(document["paths"])
+    assert not browser.find_elements(By.CSS_SELECTOR, ".errors-wrapper")
