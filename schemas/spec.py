@@ -363,3 +363,8 @@ for _model in (WrapperLayer, NativeLayer, SequentialConfig, SequentialDocument, 
 
 __all__ = ["ApplicationSpec", "CompileSpec", "FunctionalDocument", "GraphModelSpec", "InputSpec", "LayerSpec",
            "LayersModelSpec", "ModelSpec", "NativeLayer", "SequentialDocument", "Shape", "SourceRef"]
+
+
+def concise_fields(layer_type: str) -> frozenset[str]:
+    """The fields the schema declares for a concise layer of this type (its other arguments go to Keras)."""
+    return frozenset((_TYPED_LAYERS.get(layer_type) or OtherLayer).model_fields)

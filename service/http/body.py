@@ -3,7 +3,7 @@ import contextlib
 import json
 import math
 import sys
-from typing import Any, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -74,9 +74,13 @@ def parse(raw: bytes, settings: Settings) -> Any:
     return document
 
 
-def validate(model: type[Request], document: Any) -> Request:
-    """The typed request, or InvalidRequest listing every error with its JSON location."""
+def validate(model: type[Request], document: Any, plans: Optional[Callable[[Request], bool]] = None) -> Request:
+    """The typed request, or InvalidRequest listing every error with its JSON location (and, given `plans`, a
+    fix for a single error where the patched body validates and plans)."""
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        raise InvalidRequest(error, document) from None
+        refusal = InvalidRequest(error, document)
+    if plans is not None:
+        refusal.offer_fixes(model.model_validate, plans)
+    raise refusal
