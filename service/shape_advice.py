@@ -38,7 +38,7 @@ class _Site:
     """Where the refusing layer sits: the layer, what feeds it, and where the model's input shape is given."""
 
     layer: CanonicalLayer
-    source: str  # the name of what feeds it, for the hint ("the input" for the model's input)
+    gives: str  # what feeds it, for the hint: "'dense' gives", or "the input is" for the model's input
     previous: Optional[CanonicalLayer]
     input_at: Optional[tuple[tuple, bool, list]]  # (location, has a batch axis, value) of the input shape
     insertable: bool
@@ -70,7 +70,7 @@ def _site(received: Received, spec: CanonicalSpec, document: Any) -> Optional[_S
     if spec.kind == "sequential":
         previous = spec.layers[index - 1] if index else None
         input_at = None if index else _input_shape_at(document, spec, spec.inputs[0])
-        return _Site(layer, f"'{previous.name}'" if previous else "the input", previous, input_at,
+        return _Site(layer, f"'{previous.name}' gives" if previous else "the input is", previous, input_at,
                      isinstance(layer.loc[-1], int))
     refs = [ref for call in layer.calls for ref in call.refs()]
     if len(refs) != 1:
@@ -80,7 +80,7 @@ def _site(received: Received, spec: CanonicalSpec, document: Any) -> Optional[_S
     input_at = _input_shape_at(document, spec, inputs[refs[0].layer]) if previous is None else None
     entry = at(document, layer.loc)
     insertable = isinstance(layer.loc[-1], int) and isinstance(entry, dict) and not {"inbound", "calls"} & set(entry)
-    return _Site(layer, f"'{previous.name}'" if previous else "the input", previous, input_at, insertable)
+    return _Site(layer, f"'{previous.name}' gives" if previous else "the input is", previous, input_at, insertable)
 
 
 def _insert(site: _Site, class_name: str, **config: Any) -> list[dict[str, Any]]:
@@ -113,7 +113,7 @@ def _more_axes(received: Received, site: _Site, advice: Advice) -> None:
         advice.candidates.append((f"{cls} reads {advice.expected} but the input {advice.got} {what}: give the "
                                   f"input shape as {new}.", _new_input(site, new)))
     if site.insertable and None not in axes:
-        advice.candidates.append((f"{cls} reads {advice.expected} but {site.source} gives {advice.got}, which "
+        advice.candidates.append((f"{cls} reads {advice.expected} but {site.gives} {advice.got}, which "
                                   f"{what}: insert a Reshape to {shape_text(new)} before '{layer}'.",
                                   _insert(site, "Reshape", target_shape=new)))
 
@@ -124,13 +124,13 @@ def _fewer_axes(received: Received, site: _Site, advice: Advice) -> None:
     if not site.insertable:
         return
     if received.rank == 2:
-        advice.candidates.append((f"{cls} reads {advice.expected} but {site.source} gives {advice.got}: insert a "
+        advice.candidates.append((f"{cls} reads {advice.expected} but {site.gives} {advice.got}: insert a "
                                   f"Flatten before '{layer}' to make one vector per example.", _insert(site, "Flatten")))
         return
     kept, merged = axes[:received.rank - 2], axes[received.rank - 2:]
     if None not in merged:
         new = kept + [math.prod(merged)]
-        advice.candidates.append((f"{cls} reads {advice.expected} but {site.source} gives {advice.got}: insert a "
+        advice.candidates.append((f"{cls} reads {advice.expected} but {site.gives} {advice.got}: insert a "
                                   f"Reshape to {shape_text(new)} before '{layer}' to merge its last axes.",
                                   _insert(site, "Reshape", target_shape=new)))
 

@@ -117,6 +117,8 @@ def offer(item: ProblemItem, candidates: list[tuple[str, Patch]], document: Any,
           validate: Callable[[Any], Any], plans: Callable[[Any], bool]) -> None:
     """Offer the first candidate whose patched body validates and plans, with its hint; never an unchecked one."""
     for hint, patch in candidates:
+        if any(operation["op"] != "remove" and operation.get("value") is None for operation in patch):
+            continue  # an answer leaves out null fields, and an add without its value is no patch
         try:
             typed = validate(jsonpatch.apply_patch(document, patch))
         except (ValidationError, jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):

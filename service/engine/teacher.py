@@ -28,8 +28,8 @@ def _advice(error: ServiceError, request: Any, document: Any) -> Optional[Advice
 
 def teach(error: ServiceError, request: BaseModel, plans: Callable[[BaseModel], bool]) -> None:
     """Give the refusal's first item its expected, got and hint, and the first candidate fix that plans."""
-    if not error.errors:
-        return
+    if not error.errors or (error.advice is None and error.cause is None):
+        return  # nothing to teach from (a limit, a name given twice, ...): no copy of the request is made
     document = request.model_dump(mode="json", exclude_unset=True)
     advice = _advice(error, request, document)
     if advice is None:

@@ -29,8 +29,8 @@ MISTAKES = [
      "Conv2D reads (batch, height, width, channels) but the input (None, 28, 28) has no channels axis: give the "
      "input shape as [28, 28, 1].", True),
     ("conv2d-no-channels-predict", _predict(IMAGE_8x8, dict(CONV2D, input_shape=[8, 8])),
-     "Conv2D reads (batch, height, width, channels) but the input (None, 8, 8) has no channels axis: insert a "
-     "Reshape to (8, 8, 1) before 'conv2d'.", True),
+     "Conv2D reads (batch, height, width, channels) but the input is (None, 8, 8), which has no channels axis: "
+     "insert a Reshape to (8, 8, 1) before 'conv2d'.", True),
     ("maxpool2d-no-channels", _summary({"type": "MaxPooling2D", "input_shape": [28, 28]}),
      "MaxPooling2D reads (batch, height, width, channels) but the input (None, 28, 28) has no channels axis: give "
      "the input shape as [28, 28, 1].", True),
