@@ -89,6 +89,8 @@ MISTAKES = [
      "There is no layer type 'Dence': did you mean 'Dense'?", True),
     ("type-lowercase", _summary({"type": "dense", "units": 16, "input_shape": [10]}),
      "There is no layer type 'dense': did you mean 'Dense'?", True),
+    ("type-lowercase-conv2d", _summary(dict(CONV2D, type="conv2d", input_shape=[8, 8, 1])),
+     "There is no layer type 'conv2d': did you mean 'Conv2D'?", True),
     ("native-class-misspelled", _summary({"class_name": "Dens", "config": {"units": 16}}, input_shape=[10]),
      "There is no layer type 'Dens': did you mean 'Dense'?", True),
     ("argument-misspelled", _summary({"type": "Dense", "unit": 16, "input_shape": [10]}),
