@@ -34,13 +34,14 @@ class Received:
 class Misnamed:
     """A name Keras does not know where it takes one of `choices`: an argument, or a value (an activation...)."""
 
-    what: str  # "argument", "activation", "initializer", ...
+    what: str  # "argument", "activation", "initializer", ..., or "required" (`name` missing, `choices` unknown)
     name: str
     key: str  # the config key: the unknown argument itself, or the one holding the unknown value
     value: Any
     class_name: str
     config_loc: tuple[Any, ...]
     choices: tuple[str, ...]
+    values: dict[str, Any] = field(default_factory=dict)  # for "required": the unknown keys' values
 
 
 @dataclass
@@ -91,8 +92,19 @@ def rename(config_loc: tuple, key: str, new_key: str, value: Any) -> Patch:
             {"op": "add", "path": pointer(config_loc + (new_key,)), "value": value}]
 
 
+def required_advice(class_name: str, required: str, unknown: dict[str, Any], config_loc: tuple) -> Advice:
+    """A required argument missing: where an unknown one is spelled like it, that one is named, and renamed."""
+    typo = did_you_mean(required, tuple(unknown))
+    if typo is None:
+        return Advice(hint=f"{class_name} needs the argument '{required}'.")
+    hint = f"{class_name} has no argument '{typo}': did you mean '{required}'?"
+    return Advice(hint=hint, candidates=[(hint, rename(config_loc, typo, required, unknown[typo]))])
+
+
 def misnamed_advice(cause: Misnamed) -> Advice:
     """Did you mean: an unknown argument named as unknown, an unknown activation or initializer by its name."""
+    if cause.what == "required":
+        return required_advice(cause.class_name, cause.name, cause.values, cause.config_loc)
     meant = did_you_mean(cause.name, cause.choices)
     if cause.what == "argument":
         advice = Advice(hint=f"{cause.class_name} has no argument '{cause.name}'.")

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from schemas.keras_names import ALLOWED_LAYER_TYPES
 from schemas.spec import concise_fields
 
-from .teaching import Advice, at, did_you_mean, pointer, rename
+from .teaching import Advice, at, did_you_mean, pointer, required_advice
 
 Candidates = list[tuple[str, list[dict[str, Any]]]]
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
@@ -24,19 +24,17 @@ def _layer_type(name: str, loc: list) -> Advice:
 
 
 def _missing(field: str, layer: dict, layer_loc: list) -> tuple[Optional[dict], Advice]:
-    """A required argument missing: named as misspelled where an unknown key is close to it."""
+    """A required argument missing: named as misspelled where an unknown key is spelled like it."""
     layer_type = layer["type"]
-    unknown = [key for key in layer if isinstance(key, str) and key not in concise_fields(layer_type)]
-    typo = did_you_mean(field, tuple(unknown))
+    unknown = {key: value for key, value in layer.items() if key not in concise_fields(layer_type)}
+    advice, typo = required_advice(layer_type, field, unknown, tuple(layer_loc)), did_you_mean(field, tuple(unknown))
     if typo is not None:
-        hint = f"{layer_type} has no argument '{typo}': did you mean '{field}'?"
-        item = {"loc": layer_loc + [typo], "msg": f"unknown argument '{typo}' of {layer_type}",
-                "type": "unknown_argument"}
-        return item, Advice(hint=hint, candidates=[(hint, rename(tuple(layer_loc), typo, field, layer[typo]))])
+        return {"loc": layer_loc + [typo], "msg": f"unknown argument '{typo}' of {layer_type}",
+                "type": "unknown_argument"}, advice
     if field == "layer" and layer_type in _WRAPPERS:
         return None, Advice(hint=f"{layer_type} wraps another layer: give it as \"layer\", e.g. "
                                  "{\"type\": \"LSTM\", \"units\": 16}.")
-    return None, Advice(hint=f"{layer_type} needs the argument '{field}'.")
+    return None, advice
 
 
 def schema_advice(error: dict[str, Any], loc: list, document: Any) -> tuple[Optional[dict], Optional[Advice]]:

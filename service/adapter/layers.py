@@ -20,6 +20,7 @@ _REAL = re.compile(r"(b?float|u?int)\d+$")
 # "<class ...> could not be deserialized properly. Please ensure ... config={...}. Exception encountered: ...":
 # only the last exception says what is wrong.
 _DESERIALIZED = re.compile(r"could not be deserialized properly.*Exception encountered: (.*)$", re.S)
+_MISSING = re.compile(r"(\w+)\.__init__\(\) missing \d+ required positional arguments?: '(\w+)'")
 _UNRECOGNIZED = re.compile(r"Unrecognized keyword arguments passed to (\w+): \{'([^']+)'")
 _UNINTERPRETED = re.compile(r"Could not interpret (activation|initializer|regularizer|constraint)\w* (?:function )?"
                             r"identifier: (.+)$", re.S)
@@ -84,9 +85,20 @@ def _argument_names(class_name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names + list(_LAYER_KEYWORDS) if n != "self"))
 
 
+def _missing_argument(required: str, layer: CanonicalLayer) -> Misnamed:
+    """A required argument missing: the unknown key the client may have meant for it, if one is close."""
+    known = set(_argument_names(layer.class_name))
+    unknown = tuple(key for key in layer.config if key not in known)
+    return Misnamed("required", required, "", None, layer.class_name, layer.config_loc, unknown,
+                    {key: layer.config[key] for key in unknown})
+
+
 def misnamed(error: Exception, layer: CanonicalLayer) -> Optional[Misnamed]:
     """An unknown argument, or an unknown activation or initializer name, in a layer's own config."""
     text = keras_message(error)
+    missing = _MISSING.search(text)
+    if missing and missing.group(1) == layer.class_name:
+        return _missing_argument(missing.group(2), layer)
     unknown = _UNRECOGNIZED.search(text)
     if unknown and unknown.group(1) == layer.class_name and unknown.group(2) in layer.config:
         key = unknown.group(2)
