@@ -5,7 +5,7 @@ from pydantic import Field, NonNegativeInt
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
-from .spec import LayerWeights, ModelSpec, Name
+from .spec import NAME_PATTERN, LayerWeights, ModelSpec, Name
 
 Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
@@ -22,7 +22,9 @@ class SummaryRequest(ApiModel):
 class PredictRequest(SummaryRequest):
     """Body of POST /v1/predict."""
 
-    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(description=(
+    # The keys' pattern goes to patternProperties, which leaves other keys allowed: propertyNames says it too.
+    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1, json_schema_extra={
+        "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}})]] = Field(description=(
         "Batch first: one array for a model of one input; for several, an object keyed by input name."))
     seed: Seed = 0
     weights: Optional[dict[Annotated[str, Field(min_length=1, max_length=128)], LayerWeights]] = Field(

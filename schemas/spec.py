@@ -22,7 +22,8 @@ Axis = integer(gt=0, le=MAX_AXIS)
 Shape = Annotated[list[Optional[Axis]], Field(min_length=1, description="Axis sizes, batch axis excluded; "
                                                                        "null for an axis of variable length.")]
 BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
-Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")]
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=NAME_PATTERN)]
 SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+(#[0-9]{1,6})?$"
 
 
