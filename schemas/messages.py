@@ -5,7 +5,7 @@ from pydantic import Field, NonNegativeInt, model_validator
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
-from .spec import LayerWeights, ModelSpec, Name
+from .spec import NAME_PATTERN, LayerWeights, ModelSpec, Name
 
 Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
@@ -44,7 +44,9 @@ class PredictRequest(SummaryRequest):
 
     model_config = {"json_schema_extra": {"oneOf": [{"required": ["model", "inputs"]}, {"required": ["code"]}],
                                           "not": {"required": ["model", "code"]}}}
-    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1)]] = Field(  # type: ignore
+    # The keys' pattern goes to patternProperties, which leaves other keys allowed: propertyNames says it too.
+    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1, json_schema_extra={  # type: ignore
+        "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}})]] = Field(
         None, description=("Batch first: one array for a model of one input; for several, an object keyed by "
                            "input name. Optional with code that passes an array to predict()."))
     seed: Seed = 0
@@ -115,12 +117,28 @@ class PredictResponse(SummaryResponse, _Predictions):
 LayerRow.model_rebuild()
 
 
+class PatchOperation(ApiModel):
+    """One operation of a JSON Patch (RFC 6902) against the request body."""
+
+    op: Literal["add", "remove", "replace"]
+    path: str = Field(description='A JSON Pointer into the request body, e.g. "/model/layers/1".')
+    value: Any = Field(None, description="What add or replace puts there (absent for remove).")
+
+
 class ProblemItem(ApiModel):
-    """One validation error: where in the body, and what is wrong."""
+    """One error: where in the body, what is wrong, and where the service can tell, how to put it right."""
 
     loc: list[Any] = Field(description='JSON location, e.g. ["model", "layers", 2, "units"].')
-    msg: str
+    msg: str = Field(description="What is wrong; for a model Keras refused, Keras's own message.")
     type: str
+    expected: Optional[str] = Field(None, description=(
+        "What the layer reads, in Keras's shape notation with axis names, e.g. \"(batch, timesteps, features)\"."))
+    got: Optional[str] = Field(None, description="The shape it received, e.g. \"(None, 32)\".")
+    hint: Optional[str] = Field(None, description="One sentence saying what to change.")
+    fix: Optional[list[PatchOperation]] = Field(None, description=(
+        "A JSON Patch (RFC 6902) against the request body that makes it valid; offered only once the service "
+        "has planned the patched model's shapes (with the same limits) and found it valid. Its hint says what "
+        "it does."))
 
 
 class Problem(ApiModel):

@@ -22,7 +22,8 @@ Axis = integer(gt=0, le=MAX_AXIS)
 Shape = Annotated[list[Optional[Axis]], Field(min_length=1, description="Axis sizes, batch axis excluded; "
                                                                        "null for an axis of variable length.")]
 BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
-Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")]
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=NAME_PATTERN)]
 SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+(#[0-9]{1,6})?$"
 
 
@@ -363,3 +364,8 @@ for _model in (WrapperLayer, NativeLayer, SequentialConfig, SequentialDocument, 
 
 __all__ = ["ApplicationSpec", "CompileSpec", "FunctionalDocument", "GraphModelSpec", "InputSpec", "LayerSpec",
            "LayersModelSpec", "ModelSpec", "NativeLayer", "SequentialDocument", "Shape", "SourceRef"]
+
+
+def concise_fields(layer_type: str) -> frozenset[str]:
+    """The fields the schema declares for a concise layer of this type (its other arguments go to Keras)."""
+    return frozenset((_TYPED_LAYERS.get(layer_type) or OtherLayer).model_fields)

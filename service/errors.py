@@ -4,11 +4,14 @@ Every layer raises these; only service/http/problems.py turns them into HTTP ans
 Flask, so the engine and the executors raise the same errors the HTTP layer answers.
 """
 import json
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pydantic import ValidationError
 
 from schemas import Problem, ProblemItem
+
+from .teaching import Advice, offer, teach
+from .typos import schema_advice
 
 
 class ServiceError(Exception):
@@ -17,12 +20,15 @@ class ServiceError(Exception):
     status = 422
     title = "Unprocessable request"
 
-    def __init__(self, detail: str, loc: Optional[list[Any]] = None, error_type: str = "invalid", **extra: Any):
+    def __init__(self, detail: str, loc: Optional[list[Any]] = None, error_type: str = "invalid",
+                 advice: Optional[Advice] = None, **extra: Any):
         super().__init__(detail)
         self.detail = detail
         self.errors = [ProblemItem(loc=loc, msg=detail, type=error_type)] if loc is not None else None
         self.extra = extra
         self.headers: Optional[dict[str, str]] = None
+        self.cause: Any = None  # what the adapter saw, for the engine to teach from (service/teaching.py)
+        self.advice = advice  # or what the raiser already knows to teach
 
     @property
     def reason(self) -> str:
@@ -39,11 +45,29 @@ class InvalidRequest(ServiceError):
     title = "Invalid request"
 
     def __init__(self, error: ValidationError, document: Any = None):
-        items = [ProblemItem(loc=_json_loc(e["loc"], e.get("ctx"), document), msg=e["msg"], type=e["type"])
-                 for e in error.errors(include_url=False, include_input=False)]
+        self.document, self.candidates = document, []
+        items = [self._item(e, document) for e in error.errors(include_url=False, include_input=False)]
         first = items[0]
         super().__init__(f"{len(items)} invalid field(s); first at {json.dumps(first.loc)}: {first.msg}")
         self.errors = items
+
+    def _item(self, error: dict[str, Any], document: Any) -> ProblemItem:
+        """One pydantic error at its JSON location, with a hint (and candidate fixes) where one helps."""
+        loc = _json_loc(error["loc"], error.get("ctx"), document)
+        item = ProblemItem(loc=loc, msg=error["msg"], type=error["type"])
+        replaced, advice = schema_advice(error, loc, document)
+        if replaced is not None:
+            item = ProblemItem(**replaced)
+        if advice is not None:
+            teach(item, advice)
+            self.candidates.append((item, advice.candidates))
+        return item
+
+    def offer_fixes(self, validate: Callable[[Any], Any], plans: Callable[[Any], bool]) -> None:
+        """Offer a checked fix where the body has one error: a fix of one of several leaves the body invalid."""
+        if len(self.errors) == 1:
+            for item, candidates in self.candidates:
+                offer(item, candidates, self.document, validate, plans)
 
     @property
     def reason(self) -> str:

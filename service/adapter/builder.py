@@ -11,7 +11,7 @@ import keras
 
 from ..canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
 from ..errors import ModelRejected
-from .layers import make_layer, rejected
+from .layers import make_layer, received, rejected
 
 
 def build(spec: CanonicalSpec) -> Any:
@@ -59,7 +59,7 @@ def _locate(spec: CanonicalSpec, tensor: Any) -> None:
         try:
             tensor = made(tensor)
         except Exception as error:
-            raise rejected(error, list(layer.loc), "keras_model") from None
+            raise rejected(error, list(layer.loc), "keras_model", received(made, tensor, error)) from None
 
 
 def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
@@ -75,10 +75,11 @@ def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
 
 def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:
     """One call of a layer on its inputs; its outputs become references (layer, call, position)."""
+    args = _resolve(call.args, tensors)
     try:
-        outputs = made(*_resolve(call.args, tensors), **_resolve(call.kwargs, tensors))
+        outputs = made(*args, **_resolve(call.kwargs, tensors))
     except Exception as error:
-        raise rejected(error, list(call.loc or layer.loc), "keras_model") from None
+        raise rejected(error, list(call.loc or layer.loc), "keras_model", received(made, args, error)) from None
     flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     for position, tensor in enumerate(flat):
         tensors[TensorRef(layer.name, number, position)] = tensor

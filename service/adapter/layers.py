@@ -2,18 +2,33 @@
 import functools
 import inspect
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import keras
 import tensorflow as tf
 
+from schemas.keras_names import ACTIVATIONS, CONSTRAINTS, INITIALIZERS, REGULARIZERS
+
 from ..canonical import CanonicalLayer
 from ..errors import ModelRejected, ServiceError
+from ..teaching import Misnamed, Received
 from . import private
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CALL_CONTEXT = re.compile(r"Exception encountered when calling (\S+?)\.call\(\)\.\s*\x1b\[1m(.*?)\x1b\[0m", re.S)
 _REAL = re.compile(r"(b?float|u?int)\d+$")
+# "<class ...> could not be deserialized properly. Please ensure ... config={...}. Exception encountered: ...":
+# only the last exception says what is wrong.
+_DESERIALIZED = re.compile(r"could not be deserialized properly.*Exception encountered: (.*)$", re.S)
+_MISSING = re.compile(r"(\w+)\.__init__\(\) missing \d+ required positional arguments?: '(\w+)'")
+_UNRECOGNIZED = re.compile(r"Unrecognized keyword arguments passed to (\w+): \{'([^']+)'")
+_UNINTERPRETED = re.compile(r"Could not interpret (activation|initializer|regularizer|constraint)\w* (?:function )?"
+                            r"identifier: (.+)$", re.S)
+_LAYER_KEYWORDS = ("input_shape", "input_dim", "batch_input_shape", "batch_size", "weights")
+# The names an activation, initializer, regularizer or constraint is looked up by (their functions' names).
+_NAMES_OF = {what: tuple(n for n in names if n[:1].islower()) for what, names in (
+    ("activation", ACTIVATIONS), ("initializer", INITIALIZERS), ("regularizer", REGULARIZERS),
+    ("constraint", CONSTRAINTS))}
 # Running out of memory is no refusal of the model: it is the memory budget (guards/budgets.py), and goes on up.
 OUT_OF_MEMORY = (MemoryError, tf.errors.ResourceExhaustedError)
 
@@ -30,16 +45,72 @@ def keras_message(error: BaseException) -> str:
     wrapped = _CALL_CONTEXT.search(text)
     if wrapped:
         text = f"{wrapped.group(1)}: {wrapped.group(2).strip()}"
+    deserialized = _DESERIALIZED.search(text)
+    if deserialized:
+        text = deserialized.group(1).strip()
     text = _ANSI_ESCAPE.sub("", text)
     return text if len(text) <= 2000 else text[:2000] + " ..."
 
 
-def rejected(error: Exception, loc: list[Any], error_type: str) -> ModelRejected:
-    """Keras's refusal as the client's 422, in Keras's own words; running out of memory, and the service's own
-    refusals raised from inside Keras (a bound on a build), are raised as they are."""
+def rejected(error: Exception, loc: list[Any], error_type: str, cause: Any = None) -> ModelRejected:
+    """Keras's refusal as the client's 422, in Keras's own words, with what the service saw (`cause`) for the
+    engine to teach from; running out of memory, and the service's own refusals raised from inside Keras (a
+    bound on a build), are raised as they are."""
     if isinstance(error, OUT_OF_MEMORY + (ServiceError,)):
         raise error
-    return ModelRejected(keras_message(error), loc=loc, error_type=error_type)
+    refusal = ModelRejected(keras_message(error), loc=loc, error_type=error_type)
+    refusal.cause = cause
+    return refusal
+
+
+def received(made: Any, inputs: Any, error: Exception) -> Optional[Received]:
+    """What a layer was called on when it refused: the first input's shape, and the rank its input spec reads."""
+    tensor = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+    shape = getattr(tensor, "shape", None)
+    if shape is None:
+        return None
+    spec = made.input_spec[0] if isinstance(made.input_spec, (list, tuple)) and made.input_spec else made.input_spec
+    ndim = getattr(spec, "ndim", None)
+    rank = ndim if ndim is not None else getattr(spec, "min_ndim", None)
+    return Received(made.name, type(made).__name__, tuple(shape), rank, ndim is not None, keras_message(error))
+
+
+@functools.lru_cache(maxsize=None)
+def _argument_names(class_name: str) -> tuple[str, ...]:
+    """Every keyword a layer's constructor takes: its own, the base Layer's, the input hints."""
+    names = []
+    for function in (getattr(keras.layers, class_name).__init__, keras.layers.Layer.__init__):
+        names += [p.name for p in inspect.signature(function).parameters.values()
+                  if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return tuple(dict.fromkeys(n for n in names + list(_LAYER_KEYWORDS) if n != "self"))
+
+
+def _missing_argument(required: str, layer: CanonicalLayer) -> Misnamed:
+    """A required argument missing: the unknown key the client may have meant for it, if one is close."""
+    known = set(_argument_names(layer.class_name))
+    unknown = tuple(key for key in layer.config if key not in known)
+    return Misnamed("required", required, "", None, layer.class_name, layer.config_loc, unknown,
+                    {key: layer.config[key] for key in unknown})
+
+
+def misnamed(error: Exception, layer: CanonicalLayer) -> Optional[Misnamed]:
+    """An unknown argument, or an unknown activation or initializer name, in a layer's own config."""
+    text = keras_message(error)
+    missing = _MISSING.search(text)
+    if missing and missing.group(1) == layer.class_name:
+        return _missing_argument(missing.group(2), layer)
+    unknown = _UNRECOGNIZED.search(text)
+    if unknown and unknown.group(1) == layer.class_name and unknown.group(2) in layer.config:
+        key = unknown.group(2)
+        return Misnamed("argument", key, key, layer.config[key], layer.class_name, layer.config_loc,
+                        _argument_names(layer.class_name))
+    value = _UNINTERPRETED.search(text)
+    keys = [k for k, v in layer.config.items() if value and isinstance(v, str) and v == value.group(2).strip()]
+    if keys:
+        what = value.group(1)
+        return Misnamed(what, layer.config[keys[0]], keys[0], layer.config[keys[0]], layer.class_name,
+                        layer.config_loc, _NAMES_OF[what])
+    return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -112,7 +183,7 @@ def make_layer(layer: CanonicalLayer) -> Any:
         raise ModelRejected(f"{layer.class_name} needs the argument {error}", loc=list(layer.loc),
                             error_type="keras_layer") from None
     except Exception as error:  # any refusal of a client's config is the client's 422
-        raise rejected(error, list(layer.loc), "keras_layer") from None
+        raise rejected(error, list(layer.loc), "keras_layer", misnamed(error, layer)) from None
     _check_activation(made, layer)
     _check_dtype(made, layer)
     return made

@@ -13,6 +13,7 @@ import tensorflow as tf
 from ..canonical import CanonicalSpec
 from ..errors import InvalidInputs, ModelRejected
 from ..facts import LayerFacts
+from ..teaching import Advice
 from . import private
 from .layers import OUT_OF_MEMORY, keras_message, rejected
 from .planner import PlannedModel
@@ -111,14 +112,27 @@ def _as_input(array: np.ndarray, name: str, shape: tuple, dtype: Any, consumers:
                             loc=["inputs"], error_type="input_shape")
     if dtype is not np.int32:
         return array.astype(np.float32)
+    readers = [layer for layer in consumers if layer.class_name in INTEGER_INPUT_LAYERS]
     if not np.all(array == np.floor(array)):
-        raise InvalidInputs(f"input '{name}' takes whole numbers (indices)", loc=["inputs"], error_type="input_range")
-    for layer in consumers:
+        raise InvalidInputs(f"input '{name}' takes whole numbers (indices)", loc=["inputs"], error_type="input_range",
+                            advice=_index_advice(readers, shape))
+    for layer in readers:
         vocabulary = layer.config.get("input_dim")
-        if layer.class_name in INTEGER_INPUT_LAYERS and (array.min() < 0 or array.max() >= vocabulary):
+        if array.min() < 0 or array.max() >= vocabulary:
             raise InvalidInputs(f"{layer.class_name} '{layer.name}' takes integer indices in [0, {vocabulary})",
-                                loc=["inputs"], error_type="input_range")
+                                loc=["inputs"], error_type="input_range", advice=_index_advice(readers, shape))
     return array.astype(np.int32)
+
+
+def _index_advice(readers: list[LayerFacts], shape: tuple) -> Optional[Advice]:
+    """What an Embedding reads: one whole number per position, a row index of its table."""
+    if not readers:
+        return None
+    layer = readers[0]
+    last = layer.config.get("input_dim", 1) - 1
+    return Advice(expected=f"{_shape_text(shape)} of whole numbers from 0 to {last}", hint=(
+        f"{layer.class_name} '{layer.name}' looks up a row of its table for each number, so send indices (token "
+        f"ids) from 0 to {last}, not measurements or one-hot vectors."))
 
 
 def _shape_text(shape: tuple) -> str:

@@ -3,6 +3,7 @@
 One Engine holds one process's Keras state and its caches; it runs wherever Keras may run (an executor
 process under gunicorn, or the test process). It knows nothing of HTTP.
 """
+import logging
 from math import prod
 from typing import Callable, Optional
 
@@ -17,7 +18,7 @@ from schemas.spec import MAX_AXIS
 
 from .. import adapter
 from ..canonical import CanonicalInput, CanonicalSpec
-from ..errors import InvalidInputs, ModelNotFound, ModelRejected
+from ..errors import InvalidInputs, ModelNotFound, ModelRejected, ServiceError
 from ..facts import sized_for_estimates, walk
 from ..guards import limits, safety
 from ..metrics import count_build
@@ -26,7 +27,9 @@ from . import diagram, inference, repository
 from .caches import LruCache, spec_key
 from .from_code import spec_request
 from .spec_forms import canonical_spec, with_request_weights
+from .teacher import input_advice, teach
 
+log = logging.getLogger(__name__)
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
 
 
@@ -45,19 +48,51 @@ class Engine:
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
-            "predict": self.predict, "summary": self.summarize, "diagram": self.summarize, "infer": self.infer}
+            "predict": self.predict, "summary": self.summarize, "diagram": self.summarize, "infer": self.infer,
+            "check": self.check}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
-        """The answer of one operation (JSON, or the diagram's SVG), or a ServiceError."""
+        """The answer of one operation (JSON, or the diagram's SVG), or a ServiceError that teaches where it can
+        (a checked fix)."""
         read_model = None
         if getattr(request, "code", None) is not None:
             request, read_model = spec_request(request, adapter.positional_arguments)
-        answer = self._operations[operation_id](request)
+        try:
+            answer = self._operations[operation_id](request)
+        except ServiceError as error:
+            if operation_id != "check" and read_model is None:  # a fix patches the body sent: code has no spec
+                self._teach(error, request)
+            raise
         if operation_id == "diagram":
             return diagram.svg(answer).encode()
         if read_model is not None:
             answer = answer.model_copy(update={"model": read_model})
         return answer.model_dump_json(exclude_none=True).encode()
+
+    def _teach(self, error: ServiceError, request: BaseModel) -> None:
+        """Advice on a refusal; should working it out fail, the refusal is answered as it is (and logged)."""
+        try:
+            teach(error, request, self.plans)
+        except Exception:
+            log.exception("no advice on a %s refusal", type(error).__name__)
+
+    def plans(self, request: BaseModel) -> bool:
+        """Whether a request's model plans as its operation would plan it, limits included."""
+        try:
+            self.check(request)
+        except ServiceError:
+            return False
+        return True
+
+    def check(self, request: BaseModel) -> SummaryResponse:
+        """Plan a request's model as predict or summary would, allocating no weights (a fix is checked so)."""
+        if isinstance(request, PredictRequest):
+            spec, arrays = self._predict_spec(request)
+            batch = next(iter(arrays.values())).shape[0]
+            planned = self._plan(spec, request.seed, batch, "max_params")
+            self._check_batch(planned.facts, spec, batch)
+            return planned.report
+        return self._plan(self._summary_spec(request), 0, 1, "max_summary_params").report
 
     def warm_up(self) -> None:
         """Build and run the seed model once, outside the limits and caches (the limits are the clients'),
@@ -103,21 +138,36 @@ class Engine:
             _check_input_shape(model_input)
         return spec
 
-    def summarize(self, request: SummaryRequest) -> SummaryResponse:
-        """Shapes, params and summary of a model, with no weights allocated."""
+    def _summary_spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = self._spec(request)
         if spec.kind == "sequential" and spec.inputs[0].shape is None:
             raise ModelRejected("the model's input shape is unknown: give model.input_shape or the first layer's "
                                 "input_shape", loc=["model", "input_shape"], error_type="input_shape")
+        return spec
+
+    def _predict_spec(self, request: PredictRequest) -> tuple[CanonicalSpec, Arrays]:
+        """The spec with its input shapes taken from the inputs, and the inputs, checked against each other."""
+        spec = with_request_weights(self._spec(request), request)
+        arrays = _arrays(spec, request)
+        limits.check_inputs([array.shape for array in arrays.values()], self.settings)
+        return _with_input_shapes(spec, arrays), arrays
+
+    def _plan(self, spec: CanonicalSpec, seed: int, batch: int, params_limit: str) -> adapter.PlannedModel:
+        """The model's shapes planned, and checked against the limits that need them."""
+        self.phase(f"planning the shapes of {_model_name(spec)}")
+        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch)
+        limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
+        limits.check_params(planned.report.params.total, params_limit, self.settings)
+        return planned
+
+    def summarize(self, request: SummaryRequest) -> SummaryResponse:
+        """Shapes, params and summary of a model, with no weights allocated."""
+        spec = self._summary_spec(request)
         key = spec_key(spec, seed=None)
         summary = self.summaries.get(key)
         if summary is None:
-            self.phase(f"planning the shapes of {_model_name(spec)}")
-            planned = adapter.plan(spec, 0, self.settings.max_activation_elements)
+            summary = self._plan(spec, 0, 1, "max_summary_params").report
             count_build("summary")
-            limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
-            summary = planned.report
-            limits.check_params(summary.params.total, "max_summary_params", self.settings)
             self.summaries.put(key, summary)
         return summary
 
@@ -126,27 +176,25 @@ class Engine:
         key = spec_key(spec, seed)
         ready = self.models.get(key)
         if ready is None:
-            self.phase(f"planning the shapes of {_model_name(spec)}")
-            planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch)
+            planned = self._plan(spec, seed, batch, "max_params")
             count_build("predict")
-            limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
-            limits.check_params(planned.report.params.total, "max_params", self.settings)
         # For a cached model too: the same model with another batch size may be too large.
-        facts = sized_for_estimates(ready.facts if ready is not None else planned.facts, _largest_input(spec))
-        limits.check_activations(facts, batch, self.settings)
-        limits.check_work(facts, batch, self.settings)
+        self._check_batch(ready.facts if ready is not None else planned.facts, spec, batch)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
             self.models.put(key, ready)
         return ready
 
+    def _check_batch(self, facts: tuple, spec: CanonicalSpec, batch: int) -> None:
+        """The activation and compute limits for this batch, a nested model's open axes sized by the inputs."""
+        facts = sized_for_estimates(facts, _largest_input(spec))
+        limits.check_activations(facts, batch, self.settings)
+        limits.check_work(facts, batch, self.settings)
+
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
-        spec = with_request_weights(self._spec(request), request)
-        arrays = _arrays(spec, request)
-        limits.check_inputs([array.shape for array in arrays.values()], self.settings)
-        spec = _with_input_shapes(spec, arrays)
+        spec, arrays = self._predict_spec(request)
         ready = self._ready_model(spec, request.seed, next(iter(arrays.values())).shape[0])
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
@@ -216,7 +264,8 @@ def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
             shown = ", ".join("None" if axis is None else str(axis) for axis in known)
             raise InvalidInputs(f"inputs have shape {list(array.shape)}; the model takes [batch, {shown}]"
                                 + ("" if model_input.name == "input_layer" else f" for input '{model_input.name}'"),
-                                loc=["inputs"], error_type="input_shape")
+                                loc=["inputs"], error_type="input_shape",
+                                advice=input_advice(array, known, model_input.name in arrays))
         inputs.append(CanonicalInput(model_input.name, given, model_input.dtype, model_input.batch_size,
                                      model_input.loc))
     return spec.replace(inputs=tuple(inputs))

@@ -4,7 +4,7 @@ import gc
 import json
 import math
 import sys
-from typing import Any, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import orjson
 from flask import request
@@ -116,16 +116,24 @@ _LARGE_BODY_BYTES = 65_536  # above this, reading a body takes milliseconds or m
 _readers: list[Any] = []  # gevent's thread pool of one, made on first use in each HTTP worker
 
 
-def read(model: type[Request], raw: bytes, settings: Settings) -> Request:
+def read(model: type[Request], raw: bytes, settings: Settings,
+         plans: Optional[Callable[[Request], bool]] = None) -> Request:
     """The typed request of a body (parse, then validate). Under gevent a large body is read on a thread, so
     that the event loop goes on answering /healthz and the other clients meanwhile (a 6 MB body of small
-    arrays took seconds of CPU); one thread per worker, so that reading holds one body's objects at a time."""
+    arrays took seconds of CPU); one thread per worker, so that reading holds one body's objects at a time.
+    A fix for a refused large body is checked back on the event loop: `plans` talks to the executors."""
     if len(raw) <= _LARGE_BODY_BYTES or not _under_gevent():
-        return validate(model, parse(raw, settings))
+        return validate(model, parse(raw, settings), plans)
     if not _readers:
         from gevent.threadpool import ThreadPool
         _readers.append(ThreadPool(maxsize=1))
-    return _readers[0].apply(lambda: validate(model, parse(raw, settings)))
+    document = _readers[0].apply(parse, (raw, settings))
+    try:
+        return _readers[0].apply(validate, (model, document))
+    except InvalidRequest:
+        if plans is None:
+            raise
+        return validate(model, document, plans)
 
 
 def _under_gevent() -> bool:
@@ -133,9 +141,13 @@ def _under_gevent() -> bool:
     return monkey is not None and monkey.is_module_patched("socket")
 
 
-def validate(model: type[Request], document: Any) -> Request:
-    """The typed request, or InvalidRequest listing every error with its JSON location."""
+def validate(model: type[Request], document: Any, plans: Optional[Callable[[Request], bool]] = None) -> Request:
+    """The typed request, or InvalidRequest listing every error with its JSON location (and, given `plans`, a
+    fix for a single error where the patched body validates and plans)."""
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        raise InvalidRequest(error, document) from None
+        refusal = InvalidRequest(error, document)
+    if plans is not None:
+        refusal.offer_fixes(model.model_validate, plans)
+    raise refusal

@@ -2,19 +2,23 @@
 
 Every route comes from the one route table, schemas.api.OPERATIONS, which the OpenAPI document is made of too.
 """
+import functools
 import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import flask_swagger_ui
 from flask import Blueprint, Flask, Response, current_app, request
+from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable
 
 from schemas import Health
 from schemas.api import JSON, OPERATIONS, operation
 from schemas.openapi import openapi_document
 
+from ..errors import ServiceError
 from . import body, inference, observability
 from .context import services
 
@@ -32,10 +36,20 @@ def _answer(operation_id: str) -> Response:
     key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)
     if answer is None:
-        typed = body.read(operation(operation_id).request, raw, found.settings)
+        typed = body.read(operation(operation_id).request, raw, found.settings,
+                          plans=functools.partial(_plans, found.engine))
         answer = found.engine.answer(operation_id, typed)
         found.answers.put(key, answer)
     return Response(answer, mimetype=operation(operation_id).answer_media)
+
+
+def _plans(engine: Any, typed: BaseModel) -> bool:
+    """Whether the engine plans a request (a candidate fix of a refused body), allocating no weights."""
+    try:
+        engine.answer("check", typed)
+    except ServiceError:
+        return False
+    return True
 
 
 def predict() -> Response:
