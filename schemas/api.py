@@ -8,8 +8,9 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
-from .examples import SEED_PREDICT, SEED_SUMMARY
-from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
+from .examples import SEED_COMPARE, SEED_PREDICT, SEED_SUMMARY
+from .messages import (CompareRequest, CompareResponse, Health, PredictRequest, PredictResponse, SummaryRequest,
+                       SummaryResponse)
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -48,6 +49,8 @@ OPERATIONS: tuple[Operation, ...] = (
               request=PredictRequest, example=SEED_PREDICT, errors=BODY_ERRORS),
     Operation("summary", "POST", "/v1/summary", "Shapes, params and summary, no weights allocated",
               SummaryResponse, request=SummaryRequest, example=SEED_SUMMARY, errors=BODY_ERRORS),
+    Operation("compare", "POST", "/v1/compare", "Two models' answers and where they part, layer by layer",
+              CompareResponse, request=CompareRequest, example=SEED_COMPARE, errors=BODY_ERRORS),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
     Operation("openapi", "GET", "/openapi.json", "This document"),

@@ -11,3 +11,7 @@ SEED_COMPILE: dict = {"loss": "mean_squared_error", "optimizer": "SGD"}
 SEED_MODEL: dict = {"layers": SEED_LAYERS, "compile": SEED_COMPILE}
 SEED_PREDICT: dict = {"model": SEED_MODEL, "inputs": SEED_INPUTS}
 SEED_SUMMARY: dict = {"model": SEED_MODEL}
+# The seed model against itself without Flatten: the last Dense then acts on (None, 3, 16).
+SEED_COMPARE: dict = {"a": SEED_SUMMARY,
+                      "b": {"model": {"layers": [layer for layer in SEED_LAYERS if layer["type"] != "Flatten"],
+                                      "compile": SEED_COMPILE}}}

@@ -14,6 +14,7 @@ class WeightFacts:
     name: str
     shape: tuple[int, ...]
     trainable: bool
+    dtype: str = "float32"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class LayerFacts:
     weights: tuple[WeightFacts, ...] = ()
     inner: tuple["LayerFacts", ...] = ()  # a wrapper's layer(s), each with the shapes it sees
     inbound: tuple[str, ...] = field(default=())
+    output_dtypes: tuple[str, ...] = ()  # one per output; empty where unknown (a wrapper's inner layer)
 
     @property
     def params(self) -> int:

@@ -8,7 +8,8 @@ from typing import Callable, Optional
 import numpy as np
 from pydantic import BaseModel
 
-from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
+from schemas import (CompareRequest, CompareResponse, LayerRow, PredictRequest, PredictResponse, SummaryRequest,
+                     SummaryResponse)
 from schemas.examples import SEED_PREDICT
 from schemas.keras_names import APPLICATION_LAYERS
 from schemas.spec import MAX_AXIS
@@ -20,7 +21,9 @@ from ..facts import walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
+from . import explain
 from .caches import LruCache, spec_key
+from .compare import differences
 from .spec_forms import canonical_spec, with_request_weights
 
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
@@ -37,9 +40,12 @@ class Engine:
         # Summaries hold no weights: a few kB of text each, bounded by count alone.
         self.summaries: LruCache[SummaryResponse] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
+        # A built model's explained rows, which do not depend on the batch (its cost does, and is cheap).
+        self.rows: LruCache[list[LayerRow]] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda rows: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
-            "predict": self.predict, "summary": self.summarize}
+            "predict": self.predict, "summary": self.summarize, "compare": self.compare}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The JSON answer of one operation, or a ServiceError."""
@@ -75,8 +81,9 @@ class Engine:
             planned = adapter.plan(spec, 0, self.settings.max_activation_elements)
             count_build("summary")
             limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
-            summary = planned.report
-            limits.check_params(summary.params.total, "max_summary_params", self.settings)
+            limits.check_params(planned.report.params.total, "max_summary_params", self.settings)
+            summary = SummaryResponse(**explain.answer_fields(planned.facts, explain.layer_rows(planned.facts),
+                                                              planned.report, batch=1))
             self.summaries.put(key, summary)
         return summary
 
@@ -111,9 +118,23 @@ class Engine:
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
+        fields = explain.answer_fields(ready.facts, self._rows(spec, ready), ready.report, len(inputs[0]))
         return PredictResponse(output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
-                               **dict(ready.report))
+                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
+
+    def _rows(self, spec: CanonicalSpec, ready: adapter.ReadyModel) -> list[LayerRow]:
+        key = spec_key(spec, seed=None)
+        rows = self.rows.get(key)
+        if rows is None:
+            rows = explain.layer_rows(ready.facts)
+            self.rows.put(key, rows)
+        return rows
+
+    def compare(self, request: CompareRequest) -> CompareResponse:
+        """Both answers, and where the two models part, layer by layer."""
+        a, b = (self.predict(side) if isinstance(side, PredictRequest) else self.summarize(side)
+                for side in (request.a, request.b))
+        return CompareResponse(a=a, b=b, differences=differences(a, b))
 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:

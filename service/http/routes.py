@@ -40,6 +40,11 @@ def summary() -> Response:
     return _answer("summary")
 
 
+def compare() -> Response:
+    """Two models' answers and where they part."""
+    return _answer("compare")
+
+
 def healthz() -> Response:
     """Alive: the process answers."""
     return Response(Health(status="ok").model_dump_json(), mimetype=JSON)
@@ -57,7 +62,7 @@ def openapi() -> Response:
     return Response(json.dumps(openapi_document()), mimetype=JSON)
 
 
-VIEWS = {"predict": predict, "summary": summary, "healthz": healthz, "readyz": readyz, "openapi": openapi,
+VIEWS = {"predict": predict, "summary": summary, "compare": compare, "healthz": healthz, "readyz": readyz, "openapi": openapi,
          "metrics": observability.metrics}
 
 
