@@ -1,7 +1,7 @@
 """Requests and answers of every endpoint."""
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, NonNegativeInt, model_serializer
+from pydantic import Discriminator, Field, NonNegativeInt, Tag, model_serializer
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
@@ -115,11 +115,22 @@ class PredictResponse(SummaryResponse, _Predictions):
 LayerRow.model_rebuild()
 
 
+def _body_kind(body: Any) -> str:
+    """A body with inputs is a predict body, else a summary body: errors then come from that one alone."""
+    has_inputs = isinstance(body, dict) and "inputs" in body or isinstance(body, PredictRequest)
+    return "<predict>" if has_inputs else "<summary>"
+
+
+# Tags in <>: pydantic names the member in an error's location, and the problem mapping drops such names.
+SummaryOrPredict = Annotated[Union[Annotated[PredictRequest, Tag("<predict>")],
+                                   Annotated[SummaryRequest, Tag("<summary>")]], Discriminator(_body_kind)]
+
+
 class CompareRequest(ApiModel):
     """Body of POST /v1/compare: two summary or predict bodies."""
 
-    a: Union[PredictRequest, SummaryRequest] = Field(description="A /v1/summary or /v1/predict body.")
-    b: Union[PredictRequest, SummaryRequest] = Field(description="Another, compared with `a`.")
+    a: SummaryOrPredict = Field(description="A /v1/summary body, or a /v1/predict body (with inputs).")
+    b: SummaryOrPredict = Field(description="Another, compared with `a`.")
 
 
 class Difference(ApiModel):

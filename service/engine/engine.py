@@ -16,7 +16,7 @@ from schemas.spec import MAX_AXIS
 
 from .. import adapter
 from ..canonical import CanonicalInput, CanonicalSpec
-from ..errors import InvalidInputs, ModelRejected
+from ..errors import InvalidInputs, ModelRejected, ServiceError
 from ..facts import walk
 from ..guards import limits, safety
 from ..metrics import count_build
@@ -132,9 +132,18 @@ class Engine:
 
     def compare(self, request: CompareRequest) -> CompareResponse:
         """Both answers, and where the two models part, layer by layer."""
-        a, b = (self.predict(side) if isinstance(side, PredictRequest) else self.summarize(side)
-                for side in (request.a, request.b))
+        a, b = (self._side(name, body) for name, body in (("a", request.a), ("b", request.b)))
         return CompareResponse(a=a, b=b, differences=differences(a, b))
+
+    def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
+        """One side's answer; a refusal is located in that side of the body."""
+        try:
+            return self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+        except ServiceError as error:
+            error.detail = f"{name}: {error.detail}"
+            error.errors = [item.model_copy(update={"loc": [name, *item.loc], "msg": f"{name}: {item.msg}"})
+                            for item in error.errors or []] or None
+            raise
 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:

@@ -11,9 +11,15 @@ from ..facts import LayerFacts, Shape
 from .why_params import dims, params_text
 from .why_windows import convolution, global_pooling, pooling, shape_text
 
-_ELEMENTWISE = {"Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "Rescaling",
-                "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity",
-                "Masking", "UnitNormalization", "Normalization", "GroupNormalization", "RMSNormalization"}
+_ELEMENTWISE = {"Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "GaussianNoise",
+                "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity", "Normalization"}
+_ACROSS_AN_AXIS = {"softmax", "log_softmax"}  # activations that are not one value at a time
+_NORMALIZING_HOW = {
+    "BatchNormalization": "with its own mean and variance (moving averages, when predicting), then scales and shifts",
+    "LayerNormalization": "by the mean and variance of each example's values there, then scales and shifts",
+    "RMSNormalization": "by the root mean square of each example's values there, then scales",
+    "GroupNormalization": "by the mean and variance of each group of channels, then scales and shifts",
+    "UnitNormalization": "dividing each example's values there by their L2 norm"}
 _MERGE_VERBS = {"Add": "adds", "Subtract": "subtracts the second from the first of", "Multiply": "multiplies",
                 "Average": "averages", "Maximum": "takes the maximum of", "Minimum": "takes the minimum of"}
 
@@ -37,7 +43,7 @@ def _dense(f: LayerFacts) -> Optional[str]:
         return None
     kernel = f"{inputs[-1]} x {units} kernel"
     if len(inputs) == 2:
-        return (f"Dense acts on the last axis: the {inputs[-1]} values of each example go through a {kernel}, so "
+        return (f"Dense acts on the last axis: the {inputs[-1]} values of each example go through the {kernel}, so "
                 f"{_arrow(f)}")
     count = _count(inputs[1:-1])
     rows = f"each of the {count} rows" if count else "each row"
@@ -109,12 +115,23 @@ def _normalization(f: LayerFacts) -> Optional[str]:
     if not _keeps_shape(f):
         return None
     axis = f.config.get("axis", -1)
-    if f.class_name == "BatchNormalization":
-        how = "with its own mean and variance (moving averages, when predicting)"
-    else:
-        how = "by the mean and variance of each example's values"
-    return (f"{f.class_name} normalizes along axis {axis} {how}, then scales and shifts; the shape stays "
+    return (f"{f.class_name} normalizes along axis {axis} {_NORMALIZING_HOW[f.class_name]}; the shape stays "
             f"{shape_text(f.output_shape)}")
+
+
+def _softmax(f: LayerFacts) -> Optional[str]:
+    if not _keeps_shape(f):
+        return None
+    axis = f.config.get("axis", -1)
+    return (f"{f.class_name} turns the values along axis {axis} of each example into weights that sum to 1; the "
+            f"shape stays {shape_text(f.output_shape)}")
+
+
+def _rescaling(f: LayerFacts) -> Optional[str]:
+    if not _keeps_shape(f):
+        return None
+    return (f"Rescaling multiplies each value by {f.config.get('scale')} and adds {f.config.get('offset')}; the "
+            f"shape stays {shape_text(f.output_shape)}")
 
 
 def _attention(f: LayerFacts) -> Optional[str]:
@@ -160,6 +177,8 @@ def _dropout(f: LayerFacts) -> Optional[str]:
 def _elementwise(f: LayerFacts) -> Optional[str]:
     if not _keeps_shape(f):
         return None
+    if f.config.get("activation") in _ACROSS_AN_AXIS:
+        return _softmax(f)
     what = f" ({f.config['activation']})" if isinstance(f.config.get("activation"), str) else ""
     return f"{f.class_name}{what} acts on each value on its own; the shape stays {shape_text(f.output_shape)}"
 
@@ -168,7 +187,7 @@ _FAMILIES: dict[str, Callable[[LayerFacts], Optional[str]]] = {
     "Dense": _dense, "Flatten": _flatten, "Reshape": _reshape, "Permute": _permute, "RepeatVector": _repeat_vector,
     "Embedding": _embedding, "SimpleRNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,
     **{name: _merge for name in _MERGE_VERBS}, "Concatenate": _concatenate,
-    "BatchNormalization": _normalization, "LayerNormalization": _normalization,
+    **{name: _normalization for name in _NORMALIZING_HOW}, "Softmax": _softmax, "Rescaling": _rescaling,
     "MultiHeadAttention": _attention, "Attention": _attention, "AdditiveAttention": _attention,
     "TimeDistributed": _time_distributed, "Bidirectional": _bidirectional, "Sequential": _nested,
     "Functional": _nested, "InputLayer": _input, "Dropout": _dropout, "SpatialDropout1D": _dropout,

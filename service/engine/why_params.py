@@ -117,11 +117,16 @@ def _batch_normalization(f: LayerFacts) -> Optional[Sum]:
     return Sum(plain.expr, plain.value, "moving_mean and moving_variance are not trained: ")
 
 
+def _attention(f: LayerFacts) -> Optional[Sum]:
+    plain = listed(f)
+    return Sum(plain.expr, plain.value, "the query, key, value and output projections: ")
+
+
 _FAMILIES: dict[str, Callable[[LayerFacts], Optional[Sum]]] = {
     **{name: _convolution for name in _CONVOLUTIONS}, **{name: _depthwise for name in _DEPTHWISE},
     **{name: _separable for name in _SEPARABLE}, **{name: _recurrent for name in _GATES},
     "Bidirectional": _bidirectional, "TimeDistributed": _time_distributed, "Sequential": _nested,
-    "Functional": _nested, "BatchNormalization": _batch_normalization,
+    "Functional": _nested, "BatchNormalization": _batch_normalization, "MultiHeadAttention": _attention,
 }
 
 

@@ -67,6 +67,10 @@ def _axes_text(f: LayerFacts, window: tuple[int, ...], strides: tuple[int, ...],
     return "; ".join(texts) if len(texts) == len(spatial_in) == len(spatial_out) else None
 
 
+def _spatial_axes(count: int) -> str:
+    return "the spatial axis" if count == 1 else f"the {count} spatial axes"
+
+
 def convolution(f: LayerFacts) -> Optional[str]:
     """Conv*, Conv*Transpose, DepthwiseConv*, SeparableConv*: the window, each axis's size, the channels."""
     spatial_in, channels = _spatial(f, f.input_shape)
@@ -79,7 +83,9 @@ def convolution(f: LayerFacts) -> Optional[str]:
     if axes is None:
         return None
     _, channels_out = _spatial(f, f.output_shape)
-    if "Depthwise" in f.class_name:
+    if transposed:
+        mixing = f"the {channels} channels of each input position spread to {channels_out} filters"
+    elif "Depthwise" in f.class_name:
         mixing = (f"each of the {channels} channels is convolved on its own, depth_multiplier "
                   f"{f.config.get('depth_multiplier', 1)} giving {channels_out} channels")
     else:
@@ -87,7 +93,7 @@ def convolution(f: LayerFacts) -> Optional[str]:
     padding = str(f.config.get("padding", "valid")).lower()
     verb = "spreads each value over" if transposed else "slides"
     return (f"{f.class_name} {verb} a {dims(window)} window (strides {dims(strides)}, padding '{padding}') along "
-            f"the {len(window)} spatial axes: {axes}; {mixing}, so {shape_text(f.input_shape)} -> "
+            f"{_spatial_axes(len(window))}: {axes}; {mixing}, so {shape_text(f.input_shape)} -> "
             f"{shape_text(f.output_shape)}")
 
 
