@@ -87,9 +87,8 @@ class Engine:
             self.summaries.put(key, summary)
         return summary
 
-    def _ready_model(self, spec: CanonicalSpec, seed: int, batch: int) -> adapter.ReadyModel:
+    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> adapter.ReadyModel:
         """The built model from the cache, or planned, checked against the limits and built now."""
-        key = spec_key(spec, seed)
         ready = self.models.get(key)
         if ready is None:
             self.phase(f"planning the shapes of {_model_name(spec)}")
@@ -113,17 +112,18 @@ class Engine:
         arrays = _arrays(spec, request)
         limits.check_inputs([array.shape for array in arrays.values()], self.settings)
         spec = _with_input_shapes(spec, arrays)
-        ready = self._ready_model(spec, request.seed, next(iter(arrays.values())).shape[0])
+        key = spec_key(spec, request.seed)
+        ready = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
-        fields = explain.answer_fields(ready.facts, self._rows(spec, ready), ready.report, len(inputs[0]))
+        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]))
         return PredictResponse(output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
                                predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
 
-    def _rows(self, spec: CanonicalSpec, ready: adapter.ReadyModel) -> list[LayerRow]:
-        key = spec_key(spec, seed=None)
+    def _rows(self, key: str, ready: adapter.ReadyModel) -> list[LayerRow]:
+        """The model's explained rows, made once per built model (the same key as the model cache's)."""
         rows = self.rows.get(key)
         if rows is None:
             rows = explain.layer_rows(ready.facts)
