@@ -153,8 +153,11 @@ def _time_distributed(f: LayerFacts) -> Optional[str]:
 
 def _bidirectional(f: LayerFacts) -> Optional[str]:
     inner, mode = f.inner[0], f.config.get("merge_mode", "concat")
-    merged = (f"concatenates them on the last axis, {inner.output_shape[-1]} + {inner.output_shape[-1]} = "
-              f"{2 * inner.output_shape[-1]}" if mode == "concat" else f"merges them ({mode})")
+    if mode == "concat":
+        merged = (f"concatenates them on the last axis, {inner.output_shape[-1]} + {inner.output_shape[-1]} = "
+                  f"{2 * inner.output_shape[-1]}")
+    else:
+        merged = f"merges them ({mode})" if mode else "returns both"
     return (f"Bidirectional runs its {inner.class_name} forwards and a copy backwards over the steps, each giving "
             f"{shape_text(inner.output_shape)}, and {merged}: {_arrow(f)}")
 

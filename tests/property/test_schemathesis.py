@@ -141,7 +141,14 @@ def map_case(context, case):
     generated. Registered on each schema below: schemathesis applies it to coverage and fuzzed cases alike."""
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return case
-    body = case.body
+    for body in [case.body] + [case.body[side] for side in ("a", "b") if isinstance(case.body.get(side), dict)]:
+        _make_rectangular(body)  # /v1/compare holds two bodies
+    case.body = case.body
+    return case
+
+
+def _make_rectangular(body: dict) -> None:
+    """One summary or predict body's `inputs` and `weights` made rectangular, in place."""
     if isinstance(body.get("inputs"), dict):  # a graph model's inputs, by name
         body["inputs"] = {name: rectangular_numbers(array, min_axes=1) for name, array in body["inputs"].items()}
     elif "inputs" in body:
@@ -152,8 +159,6 @@ def map_case(context, case):
     for layer in _layer_entries(body.get("model")):
         if isinstance(layer.get("weights"), list):
             layer["weights"] = [rectangular_numbers(entry) for entry in layer["weights"]]
-    case.body = body
-    return case
 
 
 # ---- What JSON Schema cannot say, 2 of 2: refusals on meaning ---------------------------------------------
