@@ -207,7 +207,9 @@ def app_schema(phases: list[str], modes: list[GenerationMode]):
     return schema
 
 
-coverage = app_schema(["coverage"], [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+# /v1/compare's two sides are each a summary or predict body, whose coverage cases run on their own paths; its
+# own coverage set (every case of both sides, two models built per case) ran past 20 minutes here. It is fuzzed.
+coverage = app_schema(["coverage"], [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]).exclude(path="/v1/compare")
 positive = app_schema(["examples", "fuzzing"], [GenerationMode.POSITIVE]).include(method="POST")
 negative = app_schema(["fuzzing"], [GenerationMode.NEGATIVE]).include(method="POST")
 
