@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 
 SEED_ANSWER = json.loads((Path(__file__).parent / "seed_answer.json").read_text(encoding="utf-8"))
 PREDICT_ANSWER = json.dumps(SEED_ANSWER, ensure_ascii=False, separators=(",", ":")).encode()
-SUMMARY_ANSWER = json.dumps({key: SEED_ANSWER[key] for key in ("layers", "params", "summary", "notes")},
+SUMMARY_ANSWER = json.dumps({key: SEED_ANSWER[key] for key in ("layers", "params", "summary", "notes", "cost")},
                             ensure_ascii=False, separators=(",", ":")).encode()
 
 app = Flask(__name__)

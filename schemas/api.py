@@ -8,10 +8,11 @@ from typing import Any, Optional
 
 from pydantic import BaseModel
 
-from .examples import SEED_PREDICT_EXAMPLES, SEED_SUMMARY_EXAMPLES
+from .examples import SEED_COMPARE, SEED_PREDICT_EXAMPLES, SEED_SUMMARY_EXAMPLES
 from .inference import (InferenceRequest, InferenceResponse, ModelMetadata, ModelReady, ServerLive,
                         ServerMetadata, ServerReady)
-from .messages import Health, PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
+from .messages import (CompareRequest, CompareResponse, Health, PredictRequest, PredictResponse, SummaryRequest,
+                       SummaryResponse)
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -74,6 +75,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("diagram", "POST", "/v1/diagram", "The model drawn: a box per layer (name, type, shapes, params), "
               "an arrow per feed", answer_media=SVG, request=SummaryRequest, examples=SEED_SUMMARY_EXAMPLES,
               errors=BODY_ERRORS),
+    Operation("compare", "POST", "/v1/compare", "Two models' answers and where they part, layer by layer",
+              CompareResponse, request=CompareRequest, examples={"spec": SEED_COMPARE}, errors=BODY_ERRORS),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),
     Operation("model_summary", "GET", "/v1/models/{name}",

@@ -26,3 +26,8 @@ print y.shape
 """
 SEED_PREDICT_EXAMPLES: dict = {"spec": SEED_PREDICT, "code": {"code": SEED_CODE}}
 SEED_SUMMARY_EXAMPLES: dict = {"spec": SEED_SUMMARY, "code": {"code": SEED_CODE}}
+
+# The seed model against itself without Flatten: the last Dense then acts on (None, 3, 16).
+SEED_COMPARE: dict = {"a": SEED_SUMMARY,
+                      "b": {"model": {"layers": [layer for layer in SEED_LAYERS if layer["type"] != "Flatten"],
+                                      "compile": SEED_COMPILE}}}

@@ -1,7 +1,7 @@
 """Requests and answers of every endpoint."""
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Field, NonNegativeInt, model_validator
+from pydantic import Discriminator, Field, NonNegativeInt, Tag, model_serializer, model_validator
 
 from .base import ApiModel, integer
 from .numbers import NestedNumbers, NumberArray, shape_of
@@ -70,14 +70,32 @@ class PredictRequest(SummaryRequest):
         return {name: shape_of(array) for name, array in named.items()} if named else {None: shape_of(self.inputs)}
 
 
+class WeightShape(ApiModel):
+    """One variable of a layer: Keras's name for it and its shape."""
+
+    name: str = Field(description='Keras\'s variable name, e.g. "kernel", "bias".')
+    shape: list[NonNegativeInt]
+
+
+class Why(ApiModel):
+    """Why a layer gives its shape and has its parameters, with this model's numbers filled in."""
+
+    shape: str = Field(description="The axis the layer acts on and the shape formula, sizes substituted.")
+    params: str = Field(description='How the parameter count is built up, e.g. "kernel 2 x 16 + bias 16 = 48".')
+
+
 class LayerRow(ApiModel):
-    """One layer: what enters, what leaves, how many parameters, which layers feed it."""
+    """One layer: what enters, what leaves, how many parameters, which layers feed it, and why."""
 
     name: str
     type: str
     input_shape: Shapes
     output_shape: Shapes
     params: NonNegativeInt
+    weights: list[WeightShape] = Field(description="The layer's variables in get_weights() order.")
+    macs: NonNegativeInt = Field(description=(
+        "Multiply-adds per example, one fused multiply-add counted once (fvcore's convention); 0 where none."))
+    why: Why
     inbound: list[str] = Field(description="The rows that feed this layer (Keras's \"Connected to\"); [] where "
                                            "none does (an input, or the first layer of a Sequential model).")
     layers: Optional[list["LayerRow"]] = Field(None, description="A nested model's own rows.")
@@ -91,11 +109,23 @@ class ParamCounts(ApiModel):
     non_trainable: NonNegativeInt
 
 
+class Cost(ApiModel):
+    """What running the model costs, like torchinfo's footer (float32: 4 bytes a number unless typed otherwise)."""
+
+    macs: NonNegativeInt = Field(description="The rows' multiply-adds summed, per example.")
+    batch_macs: NonNegativeInt = Field(description="Multiply-adds for this batch (a batch of 1 for /v1/summary).")
+    params_bytes: NonNegativeInt = Field(description="Bytes of the model's weights.")
+    activation_bytes: NonNegativeInt = Field(description=(
+        "Bytes of every layer's output for this batch (an axis of variable length counted as 1)."))
+    total_bytes: NonNegativeInt = Field(description="params_bytes + activation_bytes.")
+
+
 class SummaryResponse(ApiModel):
     """Answer of POST /v1/summary: what the model does to shapes, whether or not its weights exist."""
 
     layers: list[LayerRow]
     params: ParamCounts
+    cost: Cost
     summary: str = Field(description="The text Keras's model.summary() prints, fixed width, no escape codes.")
     notes: list[str] = Field(default_factory=list, description="What to know about this answer (e.g. weights=None).")
     model: Optional[dict[str, Any]] = Field(None, description=(
@@ -123,6 +153,45 @@ class PatchOperation(ApiModel):
     op: Literal["add", "remove", "replace"]
     path: str = Field(description='A JSON Pointer into the request body, e.g. "/model/layers/1".')
     value: Any = Field(None, description="What add or replace puts there (absent for remove).")
+
+
+def _body_kind(body: Any) -> str:
+    """A body with inputs is a predict body, else a summary body: errors then come from that one alone."""
+    has_inputs = isinstance(body, dict) and "inputs" in body or isinstance(body, PredictRequest)
+    return "<predict>" if has_inputs else "<summary>"
+
+
+# Tags in <>: pydantic names the member in an error's location, and the problem mapping drops such names.
+SummaryOrPredict = Annotated[Union[Annotated[PredictRequest, Tag("<predict>")],
+                                   Annotated[SummaryRequest, Tag("<summary>")]], Discriminator(_body_kind)]
+
+
+class CompareRequest(ApiModel):
+    """Body of POST /v1/compare: two summary or predict bodies."""
+
+    a: SummaryOrPredict = Field(description="A /v1/summary body, or a /v1/predict body (with inputs).")
+    b: SummaryOrPredict = Field(description="Another, compared with `a`.")
+
+
+class Difference(ApiModel):
+    """Where two models part: the layer on each side (null where one side has none) and what differs."""
+
+    a_layer: Optional[str]
+    b_layer: Optional[str]
+    what: str
+
+    @model_serializer
+    def _with_nulls(self) -> dict[str, Any]:
+        # Answers are dumped with exclude_none (rows drop an absent `layers`); a missing side here is a null.
+        return {"a_layer": self.a_layer, "b_layer": self.b_layer, "what": self.what}
+
+
+class CompareResponse(ApiModel):
+    """Answer of POST /v1/compare: both answers and their differences in model order."""
+
+    a: Union[PredictResponse, SummaryResponse]
+    b: Union[PredictResponse, SummaryResponse]
+    differences: list[Difference]
 
 
 class ProblemItem(ApiModel):

@@ -15,6 +15,7 @@ class WeightFacts:
     name: str
     shape: tuple[int, ...]
     trainable: bool
+    dtype: str = "float32"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class LayerFacts:
     inner: tuple["LayerFacts", ...] = ()  # a wrapper's layer(s), each with the shapes it sees
     inbound: tuple[str, ...] = field(default=())
     calls: tuple["LayerFacts", ...] = ()  # a shared layer's other calls in its model, each with its own shapes
+    output_dtypes: tuple[str, ...] = ()  # one per output; empty where unknown (a wrapper's inner layer)
 
     @property
     def params(self) -> int:

@@ -15,6 +15,14 @@ def _shapes(tensors: Any) -> tuple[Shape, ...]:
     return tuple(tuple(t.shape) for t in tensors)
 
 
+def _dtypes(tensors: Any) -> tuple[str, ...]:
+    return tuple(str(t.dtype) for t in tensors)
+
+
+def _listed(tensors: Any) -> list:
+    return list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+
+
 def _first_shape(shape: Any) -> Shape:
     """compute_output_shape's answer, the first one where a layer returns several (states)."""
     if shape and isinstance(shape[0], (list, tuple)):
@@ -42,11 +50,12 @@ def _config(layer: Any) -> dict[str, Any]:
 
 
 def layer_facts(layer: Any, input_shapes: tuple[Shape, ...], output_shapes: tuple[Shape, ...],
-                inbound: tuple[str, ...] = ()) -> LayerFacts:
+                inbound: tuple[str, ...] = (), output_dtypes: tuple[str, ...] = ()) -> LayerFacts:
+    weights = tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable), str(v.dtype)) for v in layer.weights)
     return LayerFacts(name=layer.name, class_name=type(layer).__name__, config=_config(layer),
-                      input_shapes=input_shapes, output_shapes=output_shapes,
-                      weights=tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable)) for v in layer.weights),
-                      inner=_inner(layer, input_shapes[0], output_shapes[0]), inbound=inbound)
+                      input_shapes=input_shapes, output_shapes=output_shapes, weights=weights,
+                      inner=_inner(layer, input_shapes[0], output_shapes[0]), inbound=inbound,
+                      output_dtypes=output_dtypes)
 
 
 def _unique(names: list[str]) -> tuple[str, ...]:
@@ -73,7 +82,7 @@ def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
     for layer in model.layers:
         nodes = [node for node in private.layer_nodes(layer) if node in ours]
         feeders = [private.tensor_source(t) for node in nodes for t in node.input_tensors]
-        first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders))
+        first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders), _dtypes(nodes[0].output_tensors))
         facts.append(dataclasses.replace(first, calls=tuple(_other_call(layer, node, first) for node in nodes[1:])))
     return tuple(facts)
 
@@ -82,9 +91,8 @@ def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
     """A Sequential model's layers, each fed by the one before (the first by the model's input)."""
     facts, previous = [], ()
     for layer in model.layers:
-        inputs, outputs = layer.input, layer.output
-        facts.append(layer_facts(layer, _shapes(inputs if isinstance(inputs, (list, tuple)) else [inputs]),
-                                 _shapes(outputs if isinstance(outputs, (list, tuple)) else [outputs]), previous))
+        outputs = _listed(layer.output)
+        facts.append(layer_facts(layer, _shapes(_listed(layer.input)), _shapes(outputs), previous, _dtypes(outputs)))
         previous = (layer.name,)
     return tuple(facts)
 

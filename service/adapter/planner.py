@@ -12,8 +12,7 @@ from typing import Any, Optional
 
 import keras
 
-from schemas import LayerRow, ParamCounts, SummaryResponse
-from schemas.keras_names import MODEL_CLASSES
+from schemas import ParamCounts
 from schemas.numbers import shape_of
 
 from ..canonical import CanonicalSpec
@@ -28,13 +27,23 @@ APPLICATION_NOTE = ("weights=None: a keras.applications network is built with in
                     "request's seed, never with downloaded (ImageNet) weights")
 
 
+@dataclass(frozen=True)
+class ModelReport:
+    """What Keras says of the whole model: its parameter counts, its summary text, and notes for the answer.
+    The layer table and the cost are the engine's, from the facts."""
+
+    params: ParamCounts
+    summary: str
+    notes: list[str]
+
+
 @dataclass
 class PlannedModel:
     """A model whose shapes are known and whose weights are not yet allocated."""
 
     model: Any
     spec: CanonicalSpec
-    report: SummaryResponse
+    report: ModelReport
     facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
 
@@ -66,17 +75,6 @@ def _check_axes(facts: tuple[LayerFacts, ...], spec: CanonicalSpec) -> None:
 
 def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("None" if axis is None else str(axis) for axis in shape) + ")"
-
-
-def _one_or_list(shapes: tuple) -> list:
-    return list(shapes[0]) if len(shapes) == 1 else [list(shape) for shape in shapes]
-
-
-def layer_rows(facts: tuple[LayerFacts, ...]) -> list[LayerRow]:
-    """Name, type, shapes in and out, parameter count and feeders of every layer; a nested model's own rows."""
-    return [LayerRow(name=f.name, type=f.class_name, input_shape=_one_or_list(f.input_shapes),
-                     output_shape=_one_or_list(f.output_shapes), params=f.params, inbound=list(f.inbound),
-                     layers=layer_rows(f.inner) if f.class_name in MODEL_CLASSES else None) for f in facts]
 
 
 def _param_counts(model: Any) -> ParamCounts:
@@ -146,9 +144,8 @@ def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedMode
             model = builder.build(spec)
             facts = model_facts(model)
             _check_axes(facts, spec)
-            report = SummaryResponse(layers=layer_rows(facts), params=_param_counts(model),
-                                     summary=_summary_text(model),
-                                     notes=[APPLICATION_NOTE] if spec.kind == "application" else [])
+            report = ModelReport(params=_param_counts(model), summary=_summary_text(model),
+                                 notes=[APPLICATION_NOTE] if spec.kind == "application" else [])
             _check_weight_shapes(model, spec)
             if compile_objects:
                 # In the scope, so that the loss tracker's variables stay deferred and are never initialized:

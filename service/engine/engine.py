@@ -10,7 +10,8 @@ from typing import Callable, Optional
 import numpy as np
 from pydantic import BaseModel
 
-from schemas import PredictRequest, PredictResponse, SummaryRequest, SummaryResponse
+from schemas import (CompareRequest, CompareResponse, LayerRow, PredictRequest, PredictResponse, SummaryRequest,
+                     SummaryResponse)
 from schemas.inference import InferenceResponse, ModelInference, ModelMetadata, RepositoryModel, ServedModel
 from schemas.examples import SEED_PREDICT
 from schemas.keras_names import APPLICATION_LAYERS
@@ -23,13 +24,15 @@ from ..facts import sized_for_estimates, walk
 from ..guards import limits, safety
 from ..metrics import count_build
 from ..settings import Settings
-from . import diagram, inference, repository
+from . import diagram, explain, inference, repository
 from .caches import LruCache, spec_key
+from .compare import differences
 from .from_code import spec_request
 from .spec_forms import canonical_spec, with_request_weights
 from .teacher import input_advice, teach
 
 log = logging.getLogger(__name__)
+_TEACHES = ("predict", "summary", "diagram")  # the operations whose refusals get advice on one model
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
 
 
@@ -44,12 +47,15 @@ class Engine:
         # Summaries hold no weights: a few kB of text each, bounded by count alone.
         self.summaries: LruCache[SummaryResponse] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0)
+        # A built model's explained rows, which do not depend on the batch (its cost does, and is cheap).
+        self.rows: LruCache[list[LayerRow]] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda rows: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
         self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
             "predict": self.predict, "summary": self.summarize, "diagram": self.summarize, "infer": self.infer,
-            "check": self.check}
+            "compare": self.compare, "check": self.check}
 
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The answer of one operation (JSON, or the diagram's SVG), or a ServiceError that teaches where it can
@@ -60,7 +66,7 @@ class Engine:
         try:
             answer = self._operations[operation_id](request)
         except ServiceError as error:
-            if operation_id != "check" and read_model is None:  # a fix patches the body sent: code has no spec
+            if operation_id in _TEACHES and read_model is None:  # a fix patches the body sent: code has no spec
                 self._teach(error, request)
             raise
         if operation_id == "diagram":
@@ -91,8 +97,8 @@ class Engine:
             batch = next(iter(arrays.values())).shape[0]
             planned = self._plan(spec, request.seed, batch, "max_params")
             self._check_batch(planned.facts, spec, batch)
-            return planned.report
-        return self._plan(self._summary_spec(request), 0, 1, "max_summary_params").report
+            return _summary(planned)
+        return _summary(self._plan(self._summary_spec(request), 0, 1, "max_summary_params"))
 
     def warm_up(self) -> None:
         """Build and run the seed model once, outside the limits and caches (the limits are the clients'),
@@ -166,14 +172,13 @@ class Engine:
         key = spec_key(spec, seed=None)
         summary = self.summaries.get(key)
         if summary is None:
-            summary = self._plan(spec, 0, 1, "max_summary_params").report
+            summary = _summary(self._plan(spec, 0, 1, "max_summary_params"))
             count_build("summary")
             self.summaries.put(key, summary)
         return summary
 
-    def _ready_model(self, spec: CanonicalSpec, seed: int, batch: int) -> adapter.ReadyModel:
+    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> adapter.ReadyModel:
         """The built model from the cache, or planned, checked against the limits and built now."""
-        key = spec_key(spec, seed)
         ready = self.models.get(key)
         if ready is None:
             planned = self._plan(spec, seed, batch, "max_params")
@@ -195,14 +200,44 @@ class Engine:
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
         spec, arrays = self._predict_spec(request)
-        ready = self._ready_model(spec, request.seed, next(iter(arrays.values())).shape[0])
+        key = spec_key(spec, request.seed)
+        ready = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
+        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]))
         return PredictResponse(output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
-                               **dict(ready.report))
+                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
+
+    def _rows(self, key: str, ready: adapter.ReadyModel) -> list[LayerRow]:
+        """The model's explained rows, made once per built model (the same key as the model cache's)."""
+        rows = self.rows.get(key)
+        if rows is None:
+            rows = explain.layer_rows(ready.facts)
+            self.rows.put(key, rows)
+        return rows
+
+    def compare(self, request: CompareRequest) -> CompareResponse:
+        """Both answers, and where the two models part, layer by layer."""
+        a, b = (self._side(name, body) for name, body in (("a", request.a), ("b", request.b)))
+        return CompareResponse(a=a, b=b, differences=differences(a, b))
+
+    def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
+        """One side's answer; a refusal is located in that side of the body."""
+        try:
+            return self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+        except ServiceError as error:
+            error.detail = f"{name}: {error.detail}"
+            error.errors = [item.model_copy(update={"loc": [name, *item.loc], "msg": f"{name}: {item.msg}"})
+                            for item in error.errors or []] or None
+            raise
+
+
+def _summary(planned: adapter.PlannedModel) -> SummaryResponse:
+    """A planned model's answer to /v1/summary: its explained rows and their cost for a batch of one."""
+    return SummaryResponse(**explain.answer_fields(planned.facts, explain.layer_rows(planned.facts), planned.report,
+                                                   batch=1))
 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:

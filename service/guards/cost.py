@@ -59,11 +59,47 @@ def _recurrent_macs(f: LayerFacts, gates: int) -> int:
     return steps * gates * (_channels_in(f) * units + units * units)
 
 
+def _attention_macs(f: LayerFacts) -> int:
+    """MultiHeadAttention: the four projections, then scores (query . key) and their weighted sum of values."""
+    query, value = f.input_shapes[0], f.input_shapes[1] if len(f.input_shapes) > 1 else f.input_shapes[0]
+    key = f.input_shapes[2] if len(f.input_shapes) > 2 else value
+    heads, key_dim = int(f.config["num_heads"]), int(f.config["key_dim"])
+    value_dim = int(f.config.get("value_dim") or key_dim)
+    t_query, t_value = _spatial(query), _spatial(value)
+    projections = (t_query * (query[-1] or 1) * heads * key_dim + t_value * (key[-1] or 1) * heads * key_dim
+                   + t_value * (value[-1] or 1) * heads * value_dim)
+    scores = heads * t_query * t_value * (key_dim + value_dim)
+    return projections + scores + t_query * heads * value_dim * (f.output_shape[-1] or 1)
+
+
+def _dot_attention_macs(f: LayerFacts) -> int:
+    """Attention / AdditiveAttention: a score per query and value position, then the weighted sum."""
+    query, value = f.input_shapes[0], f.input_shapes[1] if len(f.input_shapes) > 1 else f.input_shapes[0]
+    return _spatial(query) * _spatial(value) * ((query[-1] or 1) + (value[-1] or 1))
+
+
+def _dot_macs(f: LayerFacts) -> int:
+    """Dot: each output number sums the products along the contracted axis."""
+    axes = f.config.get("axes", -1)
+    axis = int(axes[0] if isinstance(axes, (list, tuple)) else axes)
+    first = f.input_shapes[0]
+    return elements(f.output_shape) * (first[axis] or 1)
+
+
+_FAMILY_MACS = {"MultiHeadAttention": _attention_macs, "Attention": _dot_attention_macs,
+                "AdditiveAttention": _dot_attention_macs, "Dot": _dot_macs}
+_LOOKUPS_AND_ELEMENTWISE = {"Embedding", "PReLU", "Multiply"}  # a table lookup, or one product with no add
+
+
 def macs(f: LayerFacts) -> int:
     """Multiply-adds per example, one fused multiply-add counted once (fvcore's convention); 0 where a layer
-    does none (reshapes, pooling, activations, merges that only add)."""
+    does none (reshapes, pooling, activations, lookups, elementwise merges)."""
     name, rank = f.class_name, max(len(f.input_shape) - 2, 1)
     kernel = _sizes(f.config.get("kernel_size"), rank)
+    if name in _FAMILY_MACS:
+        return _FAMILY_MACS[name](f)
+    if name in _LOOKUPS_AND_ELEMENTWISE:
+        return 0
     if name == "Dense":
         return _spatial(f.input_shape) * _channels_in(f) * int(f.config["units"])
     if name in _CONVOLUTIONS:
@@ -91,6 +127,7 @@ def macs(f: LayerFacts) -> int:
     if name in ("Bidirectional", "TimeDistributed"):
         per_call = sum(macs(inner) for inner in f.inner)
         return per_call * ((f.input_shape[1] or 1) if name == "TimeDistributed" else 1)
+    # Any other layer with weights: each weight used once per output position.
     return sum(prod(w.shape) for w in f.weights) * max(_spatial(f.output_shape), 1) if f.weights else 0
 
 

@@ -67,6 +67,11 @@ def diagram() -> Response:
     return _answer("diagram")
 
 
+def compare() -> Response:
+    """Two models' answers and where they part."""
+    return _answer("compare")
+
+
 def healthz() -> Response:
     """Alive: the process answers."""
     return Response(Health(status="ok").model_dump_json(exclude_none=True), mimetype=JSON)
@@ -100,8 +105,9 @@ def docs() -> Response:
     return current_app.send_static_file("docs.html")
 
 
-VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "healthz": healthz, "readyz": readyz,
-         "openapi": openapi, "metrics": observability.metrics, "page": page, "docs": docs, **inference.VIEWS}
+VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "compare": compare, "healthz": healthz,
+         "readyz": readyz, "openapi": openapi, "metrics": observability.metrics, "page": page, "docs": docs,
+         **inference.VIEWS}
 
 
 def flask_rule(path: str) -> str:

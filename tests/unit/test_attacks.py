@@ -157,7 +157,8 @@ def test_a_body_of_a_million_small_arrays_is_read_without_a_python_step_per_arra
     document = json.loads(raw)
     assert _python_calls(body.validate, PredictRequest, document) < 1_000
     answer = {"output_shape": [1, 900_000, 1], "predictions": [[[0.5]] * 900_000], "layers": [],
-              "params": {"total": 0, "trainable": 0, "non_trainable": 0}, "summary": "", "notes": []}
+              "params": {"total": 0, "trainable": 0, "non_trainable": 0}, "summary": "", "notes": [],
+              "cost": {"macs": 0, "batch_macs": 0, "params_bytes": 0, "activation_bytes": 0, "total_bytes": 0}}
     assert _python_calls(PredictResponse.model_validate, answer) < 1_000
 
 

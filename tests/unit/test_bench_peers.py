@@ -7,6 +7,13 @@ from bench import floor_app, naive_app, specs
 from tests.forms import SEED_BODY
 
 SUMMARY_BODY = {"model": SEED_BODY["model"]}
+# What the naive peer answers, as the obvious implementation would: the service's explanations (why, macs,
+# weights, cost) are beyond it.
+CORE_ROW = ("name", "type", "input_shape", "output_shape", "params", "inbound")
+
+
+def _core(rows: list[dict]) -> list[dict]:
+    return [{key: row[key] for key in CORE_ROW} for row in rows]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +30,7 @@ def test_the_naive_peer_answers_the_seed_body_as_the_service_does(naive, client)
     expected = client.post("/v1/predict", json=SEED_BODY).get_json()
     answer = naive.post("/v1/predict", json=SEED_BODY).get_json()
     assert answer["output_shape"] == [1, 4]
-    assert answer["layers"] == expected["layers"] and answer["params"] == expected["params"]
+    assert _core(answer["layers"]) == _core(expected["layers"]) and answer["params"] == expected["params"]
     assert answer["predictions"][0] == pytest.approx(expected["predictions"][0], rel=1e-5)
     assert answer["summary"].startswith('Model: "sequential"') and "Total params: 244" in answer["summary"]
 
@@ -31,7 +38,7 @@ def test_the_naive_peer_answers_the_seed_body_as_the_service_does(naive, client)
 def test_the_naive_peer_summarizes_the_seed_model_as_the_service_does(naive, client):
     expected = client.post("/v1/summary", json=SUMMARY_BODY).get_json()
     answer = naive.post("/v1/summary", json=SUMMARY_BODY).get_json()
-    assert answer.keys() == expected.keys() and answer["layers"] == expected["layers"]
+    assert answer.keys() == expected.keys() - {"cost"} and _core(answer["layers"]) == _core(expected["layers"])
 
 
 @pytest.mark.parametrize("index", [0, 1234, specs.VARIANTS - 1])
@@ -39,7 +46,7 @@ def test_the_service_and_the_naive_peer_agree_on_a_distinct_spec(naive, client, 
     body = specs.distinct_body(index)
     expected, answer = client.post("/v1/predict", json=body), naive.post("/v1/predict", json=body)
     assert expected.status_code == answer.status_code == 200
-    assert answer.get_json()["layers"] == expected.get_json()["layers"]
+    assert _core(answer.get_json()["layers"]) == _core(expected.get_json()["layers"])
 
 
 @pytest.mark.parametrize("path, body", [("/v1/predict", SEED_BODY), ("/v1/summary", SUMMARY_BODY)])

@@ -63,13 +63,14 @@ def test_the_same_model_gives_the_same_bytes(make_client):
 
 
 def test_layer_names_are_escaped():
+    """Rows made by hand with the fields the drawing reads (model_construct: no why, macs or cost to make up)."""
     hostile = '</text><script>alert("x")</script>&'
-    rows = [LayerRow(name=hostile, type="Dense", input_shape=[None, 2], output_shape=[None, 3], params=9,
-                     inbound=[]),
-            LayerRow(name="b", type="Dense", input_shape=[None, 3], output_shape=[None, 1], params=4,
-                     inbound=[hostile])]
-    text = svg(SummaryResponse(layers=rows, params=ParamCounts(total=13, trainable=13, non_trainable=0),
-                               summary=""))
+    rows = [LayerRow.model_construct(name=hostile, type="Dense", input_shape=[None, 2], output_shape=[None, 3],
+                                     params=9, inbound=[]),
+            LayerRow.model_construct(name="b", type="Dense", input_shape=[None, 3], output_shape=[None, 1],
+                                     params=4, inbound=[hostile])]
+    text = svg(SummaryResponse.model_construct(
+        layers=rows, params=ParamCounts(total=13, trainable=13, non_trainable=0), summary=""))
     root = ElementTree.fromstring(text.encode())
     assert not list(root.iter(f"{SVG}script"))
     assert hostile[:30] in _boxes(root)[hostile][0]  # the name, cut to the box's width, as text
