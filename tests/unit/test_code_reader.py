@@ -15,6 +15,7 @@ import keras
 import pytest
 from keras.src.backend.common import global_state  # the same private counters service/keras_core.py resets
 
+from schemas.examples import SEED_CODE
 from schemas.keras_names import ALLOWED_LAYER_TYPES
 from service.engine.code_reader import CodeLimits, CodeRejected, ReadCode, read_code
 from service.engine.naming import keras_default_names, to_snake_case
@@ -52,16 +53,7 @@ def hang_guard(seconds: int = 5):
         signal.signal(signal.SIGALRM, previous)
 
 
-SEED = """model = Sequential()
-model.add(Dense(16, input_shape=(3, 2)))
-model.add(Activation('relu'))
-model.add(Flatten())
-model.add(Dense(4))
-model.compile(loss='mean_squared_error', optimizer='SGD')
-x = np.array([[[1, 2], [3, 4], [5, 6]]])
-y = model.predict(x)
-print y.shape
-"""
+SEED = SEED_CODE  # the seed's code exactly as its asker pasted it, Python 2 print included
 SEED_MODEL = {"layers": [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
                          {"type": "Activation", "activation": "relu"}, {"type": "Flatten"},
                          {"type": "Dense", "units": 4}],
