@@ -4,7 +4,8 @@ through WSGI to an app with small limits.
 Three tests, each one item per operation (schemathesis leaves out the path the document came from):
 
 - test_coverage_cases, every operation but two whose sets repeat others (named below): schemathesis's
-  coverage phase, a fixed set of cases derived from the document's constraints. Positive ones take boundary values, every enum member, each form of a union;
+  coverage phase, a fixed set of cases derived from the document's constraints. Positive ones take boundary
+  values, every enum member, each form of a union;
   negative ones break one constraint at a time (wrong types, values past a bound, missing required
   properties) or send what no operation declares (other methods, other media types, no body). The whole set
   runs under any profile: max_examples does not apply to it.
