@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -95,14 +95,20 @@ def openapi() -> Response:
     return Response(json.dumps(openapi_document()), mimetype=JSON)
 
 
+def _html(name: str) -> Response:
+    """One of the page folder's HTML files, read whole: a few kB, and no file left open for the WSGI server
+    to close (send_static_file hands it a file that a client which never reads the body leaves open)."""
+    return Response((PAGE_FOLDER / name).read_bytes(), mimetype="text/html")
+
+
 def page() -> Response:
     """The page: one HTML file, its script and style beside it."""
-    return current_app.send_static_file("index.html")
+    return _html("index.html")
 
 
 def docs() -> Response:
     """Swagger UI over /openapi.json."""
-    return current_app.send_static_file("docs.html")
+    return _html("docs.html")
 
 
 VIEWS = {"predict": predict, "summary": summary, "diagram": diagram, "compare": compare, "healthz": healthz,
