@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import Discriminator, Field, NonNegativeInt, Tag, model_serializer, model_validator
 
 from .base import ApiModel, integer
-from .numbers import NestedNumbers, NumberArray, shape_of
+from .numbers import BatchArray, NestedNumbers, shape_of
 from .spec import NAME_PATTERN, LayerWeights, ModelSpec, Name
 
 Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
@@ -45,7 +45,7 @@ class PredictRequest(SummaryRequest):
     model_config = {"json_schema_extra": {"oneOf": [{"required": ["model", "inputs"]}, {"required": ["code"]}],
                                           "not": {"required": ["model", "code"]}}}
     # The keys' pattern goes to patternProperties, which leaves other keys allowed: propertyNames says it too.
-    inputs: Union[NumberArray, Annotated[dict[Name, NumberArray], Field(min_length=1, json_schema_extra={  # type: ignore
+    inputs: Union[BatchArray, Annotated[dict[Name, BatchArray], Field(min_length=1, json_schema_extra={  # type: ignore
         "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}})]] = Field(
         None, description=("Batch first: one array for a model of one input; for several, an object keyed by "
                            "input name. Optional with code that passes an array to predict()."))

@@ -1,9 +1,9 @@
 """Nested arrays of JSON numbers: inputs, predictions and layer weights."""
 import math
 from itertools import chain
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Annotated
 
@@ -39,8 +39,16 @@ def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
     return (len(value),) + shapes[0]
 
 
+# Validation context set by whoever parsed the document: True when its text holds no `true` or `false`, so
+# that no number array can hold a boolean (numpy would read one as 1 or 0).
+NO_BOOLEANS = "no_booleans"
+
+
 def shape_of(value: Any) -> tuple[int, ...]:
-    """The shape of a number or of a nested list already checked rectangular (the first items decide)."""
+    """The shape of a number, of an array, or of a nested list already checked rectangular (the first items
+    decide)."""
+    if _is_array(value):
+        return value.shape
     shape = []
     while isinstance(value, list):
         shape.append(len(value))
@@ -72,15 +80,64 @@ def _level_shape(value: Any) -> Optional[tuple[int, ...]]:
             return None
 
 
-def _rectangular(value: Any) -> Any:
+def _is_array(value: Any) -> bool:
+    return type(value).__name__ == "ndarray" and type(value).__module__ == "numpy"
+
+
+def _as_array(value: Any) -> Any:
+    """A rectangular nested list of numbers that fit a float32, as an array, in one pass in C; None if
+    anything is off (ragged, empty, strings, nulls, integers beyond int64), for the walks to say where and why.
+    Booleans it would read as numbers: only for a document known to hold none. numpy is imported here, once
+    a request is read: a program that only needs the API's shape (another harness, the code reader) goes
+    without."""
+    import numpy as np
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if array.size == 0 or array.dtype.kind not in "fi":
+        return None
+    if array.dtype.kind == "f" and not (np.isfinite(array).all() and np.abs(array).max() <= FLOAT32_MAX):
+        return None
+    return array
+
+
+def _checked(value: Any, info: Optional[ValidationInfo]) -> Any:
+    """The value as an array if the bulk check passes; else None once the walks found it sound, or their
+    error with its location."""
+    if info is not None and info.context and info.context.get(NO_BOOLEANS):
+        array = _as_array(value)
+        if array is not None:
+            return array
     if _level_shape(value) is None:
         _check_rectangular(value, [])
+    return None
+
+
+def _rectangular(value: Any, info: ValidationInfo) -> Any:
+    _checked(value, info)
     return value
 
 
+def _batch_array(value: Any, handler: Callable[[Any], Any], info: ValidationInfo) -> Any:
+    """A request's inputs as a numpy array where the bulk check read them (the executors take them so, without
+    a Python object per number), else as the list checked by the walks; an array given in code is taken as is."""
+    if _is_array(value):
+        return value
+    value = handler(value)
+    array = _checked(value, info)
+    return value if array is None else array
+
+
+def _as_list(value: Any) -> Any:
+    return value.tolist() if _is_array(value) else value
+
+
 NestedNumbers = Annotated[Any, AfterValidator(_rectangular), WithJsonSchema(NESTED_NUMBERS_SCHEMA)]
-NumberArray = Annotated[
-    list[Any], Field(min_length=1), AfterValidator(_rectangular),
-    WithJsonSchema({"type": "array", "minItems": 1, "items": {},
-                    "description": "A rectangular array of finite numbers, batch axis first."}),
-]
+_BATCH_SCHEMA = {"type": "array", "minItems": 1, "items": {},
+                 "description": "A rectangular array of finite numbers, batch axis first."}
+NumberArray = Annotated[list[Any], Field(min_length=1), AfterValidator(_rectangular),
+                      WithJsonSchema(_BATCH_SCHEMA)]
+# The same in the API, read as a numpy array where it can be (a request's inputs).
+BatchArray = Annotated[list[Any], Field(min_length=1), WrapValidator(_batch_array), PlainSerializer(_as_list),
+                       WithJsonSchema(_BATCH_SCHEMA)]

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 from keras.src.backend.common import global_state
 from tensorflow.python import pywrap_tfe
+from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
 
 PINNED = "keras==3.15.* and tensorflow-cpu==2.21.* (see requirements.txt)"
 
@@ -25,7 +26,8 @@ def _require(owner: Any, name: str) -> None:
 for _owner, _name in ((global_state, "set_global_attribute"), (global_state, "get_global_attribute"),
                       (keras.Variable, "_deferred_initialize"), (keras.layers.Layer, "_flatten_layers"),
                       (pywrap_tfe, "TFE_ContextOptionsSetRunEagerOpAsFunction"),
-                      (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean")):
+                      (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean"),
+                      (ConcreteFunction, "_call_flat")):
     _require(_owner, _name)
 
 
@@ -44,6 +46,18 @@ def take_deferred_variables() -> list:
 def initialize_deferred(variable: Any) -> None:
     """Allocate and initialize a variable created in a StatelessScope (Keras's public path initializes all)."""
     variable._deferred_initialize()
+
+
+def flat_call(function: Any) -> Callable[..., Any]:
+    """A traced function's call with its input checks and argument binding left out: the caller passes exactly
+    the tensors of its input signature, in order. tf.function's public call binds and canonicalizes its
+    arguments in Python, which costs more than running a small model's graph (bench/README.md)."""
+    concrete = function.get_concrete_function()
+    captured = list(concrete.captured_inputs)  # the model's variables: the same objects for the model's life
+
+    def call(*tensors: Any) -> Any:
+        return concrete._call_flat(list(tensors), captured)
+    return call
 
 
 def sublayers(layer: Any) -> list:

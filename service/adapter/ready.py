@@ -43,11 +43,16 @@ class ReadyModel:
                                 for part in private.sublayers(layer))
 
     def _trace(self) -> Any:
-        """A tf.function over any batch size: traced once, never retraced."""
+        """A tf.function over any batch size, traced once (never retraced), called with the arrays the model
+        takes (ReadyModel.arrays: its input dtypes, in its input order)."""
         signature = [tf.TensorSpec((None,) + shape[1:], tf.as_dtype(dtype)) for _, shape, dtype in self.inputs]
         # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
         # once five models shared one lambda's code.
-        return tf.function(functools.partial(_infer, self.model), input_signature=signature)
+        traced = private.flat_call(tf.function(functools.partial(_infer, self.model), input_signature=signature))
+
+        def call(*arrays: np.ndarray) -> Any:
+            return traced(*map(tf.convert_to_tensor, arrays))
+        return call
 
     def _eager_failure(self, arrays: list[np.ndarray], error: Exception) -> ModelRejected:
         """The refusal for a failed call, from an eager run (on the error path only): layer by layer where the

@@ -3,7 +3,9 @@
 One Engine holds one process's Keras state and its caches; it runs wherever Keras may run (an executor
 process under gunicorn, or the test process). It knows nothing of HTTP.
 """
+import hashlib
 import logging
+import pickle
 from math import prod
 from typing import Callable, Optional
 
@@ -50,6 +52,11 @@ class Engine:
         # A built model's explained rows, which do not depend on the batch (its cost does, and is cheap).
         self.rows: LruCache[list[LayerRow]] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda rows: 0)
+        # A request's spec and model key, by the request's model and the shapes of its inputs: reading a spec
+        # and hashing it cost more than running a small model.
+        self.readings: LruCache[tuple[CanonicalSpec, str]] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: 0)
+        self.fits: LruCache[bool] = LruCache(4 * settings.model_cache_entries, 1, lambda fits: 0)  # key, batch
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
@@ -93,7 +100,7 @@ class Engine:
     def check(self, request: BaseModel) -> SummaryResponse:
         """Plan a request's model as predict or summary would, allocating no weights (a fix is checked so)."""
         if isinstance(request, PredictRequest):
-            spec, arrays = self._predict_spec(request)
+            spec, arrays, _ = self._predict_spec(request)
             batch = next(iter(arrays.values())).shape[0]
             planned = self._plan(spec, request.seed, batch, "max_params")
             self._check_batch(planned.facts, spec, batch)
@@ -151,12 +158,22 @@ class Engine:
                                 "input_shape", loc=["model", "input_shape"], error_type="input_shape")
         return spec
 
-    def _predict_spec(self, request: PredictRequest) -> tuple[CanonicalSpec, Arrays]:
-        """The spec with its input shapes taken from the inputs, and the inputs, checked against each other."""
+    def _predict_spec(self, request: PredictRequest, reading: Optional[str] = None
+                      ) -> tuple[CanonicalSpec, Arrays, str]:
+        """The spec with its input shapes taken from the inputs, the inputs, checked against each other, and the
+        key of the model they make; a model answered before with inputs of the same shapes (`reading`, its
+        reading's key) is read from memory."""
+        read = self.readings.get(reading) if reading else None
+        if read is not None:
+            spec, key = read
+            arrays = _arrays(spec, request)
+            limits.check_inputs([array.shape for array in arrays.values()], self.settings)
+            return spec, arrays, key
         spec = with_request_weights(self._spec(request), request)
         arrays = _arrays(spec, request)
         limits.check_inputs([array.shape for array in arrays.values()], self.settings)
-        return _with_input_shapes(spec, arrays), arrays
+        spec = _with_input_shapes(spec, arrays)
+        return spec, arrays, spec_key(spec, request.seed)
 
     def _plan(self, spec: CanonicalSpec, seed: int, batch: int, params_limit: str) -> adapter.PlannedModel:
         """The model's shapes planned, and checked against the limits that need them."""
@@ -184,7 +201,9 @@ class Engine:
             planned = self._plan(spec, seed, batch, "max_params")
             count_build("predict")
         # For a cached model too: the same model with another batch size may be too large.
-        self._check_batch(ready.facts if ready is not None else planned.facts, spec, batch)
+        if self.fits.get(f"{key} {batch}") is None:
+            self._check_batch(ready.facts if ready is not None else planned.facts, spec, batch)
+            self.fits.put(f"{key} {batch}", True)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
@@ -199,9 +218,11 @@ class Engine:
 
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
-        spec, arrays = self._predict_spec(request)
-        key = spec_key(spec, request.seed)
+        reading = _reading_key(request)
+        spec, arrays, key = self._predict_spec(request, reading)
         ready = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
+        if reading and not spec.weights:  # weights given in the request are kept by no cache
+            self.readings.put(reading, (spec, key))
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
@@ -232,6 +253,16 @@ class Engine:
             error.errors = [item.model_copy(update={"loc": [name, *item.loc], "msg": f"{name}: {item.msg}"})
                             for item in error.errors or []] or None
             raise
+
+
+def _reading_key(request: PredictRequest) -> Optional[str]:
+    """What makes a request's spec and model key: its model and seed as sent, hashed (not canonical: the same
+    model sent with its keys in another order is read again), and its inputs' shapes. None for a request that
+    gives weights."""
+    if request.weights is not None:
+        return None
+    sent = pickle.dumps((request.model, request.seed), protocol=pickle.HIGHEST_PROTOCOL)
+    return f"{hashlib.sha256(sent).hexdigest()} {request.inputs_shapes}"
 
 
 def _summary(planned: adapter.PlannedModel) -> SummaryResponse:

@@ -13,14 +13,18 @@ from . import cost
 
 _ESCAPE, _STRING = re.compile(rb"\\."), re.compile(rb'"[^"]*"')
 _NOT_A_BRACKET = bytes(set(range(256)) - set(b"[]{}"))
+_NOT_A_BRACKET_OR_QUOTE = bytes(set(range(256)) - set(b'[]{}"'))
 _STEP = np.zeros(256, dtype=np.int8)
 _STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 
 
 def json_depth(raw: bytes) -> int:
     """Nesting depth of a valid JSON text, read from its brackets outside strings in bulk (numbers, most of a
-    large body, are never visited one by one)."""
-    brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_A_BRACKET)
+    large body, are never visited one by one): escapes dropped (where there are any), then everything but
+    brackets and quotes, then the strings that are left, which are short."""
+    if b"\\" in raw:
+        raw = _ESCAPE.sub(b"", raw)
+    brackets = _STRING.sub(b"", raw.translate(None, _NOT_A_BRACKET_OR_QUOTE)).translate(None, _NOT_A_BRACKET)
     if not brackets:
         return 0
     return int(np.cumsum(_STEP[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())

@@ -11,6 +11,8 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
+from schemas.numbers import NO_BOOLEANS
+
 from ..errors import BodyTimeout, InvalidRequest, LimitExceeded, MalformedBody
 from ..guards import limits
 from ..settings import Settings
@@ -45,12 +47,21 @@ def raw_body(settings: Settings, untyped: bool = False) -> bytes:
         raise LimitExceeded("max_body_bytes", limit, declared, "body size in bytes", status=413)
     with _time_limit(settings.body_timeout_s):
         try:
-            data = request.environ["wsgi.input"].read(limit + 1 if declared is None else declared)
+            data = _read(request.environ["wsgi.input"], limit + 1 if declared is None else declared)
         except OSError as error:  # a broken chunked encoding, or the client went away
             raise MalformedBody(f"the body could not be read: {error}") from None
     if len(data) > limit:  # chunked: no length was declared
         raise LimitExceeded("max_body_bytes", limit, len(data), "body size in bytes (at least)", status=413)
     return data
+
+
+def _read(stream: Any, size: int) -> bytes:
+    """Up to `size` bytes of the body. gunicorn's stream reads in steps of 1 kB, copying what it has buffered
+    at each step; its reader underneath takes the whole size at once (which gunicorn's own read loop calls)."""
+    reader = getattr(stream, "reader", None)
+    if reader is not None and hasattr(reader, "length") and not stream.buf.tell():
+        return reader.read(size)
+    return stream.read(size)
 
 
 def _time_limit(seconds: float) -> Any:
@@ -122,18 +133,19 @@ def read(model: type[Request], raw: bytes, settings: Settings,
     that the event loop goes on answering /healthz and the other clients meanwhile (a 6 MB body of small
     arrays took seconds of CPU); one thread per worker, so that reading holds one body's objects at a time.
     A fix for a refused large body is checked back on the event loop: `plans` talks to the executors."""
+    context = {NO_BOOLEANS: b"true" not in raw and b"false" not in raw}  # then arrays are checked in bulk
     if len(raw) <= _LARGE_BODY_BYTES or not _under_gevent():
-        return validate(model, parse(raw, settings), plans)
+        return validate(model, parse(raw, settings), plans, context)
     if not _readers:
         from gevent.threadpool import ThreadPool
         _readers.append(ThreadPool(maxsize=1))
     document = _readers[0].apply(parse, (raw, settings))
     try:
-        return _readers[0].apply(validate, (model, document))
+        return _readers[0].apply(validate, (model, document, None, context))
     except InvalidRequest:
         if plans is None:
             raise
-        return validate(model, document, plans)
+        return validate(model, document, plans, context)
 
 
 def _under_gevent() -> bool:
@@ -141,11 +153,12 @@ def _under_gevent() -> bool:
     return monkey is not None and monkey.is_module_patched("socket")
 
 
-def validate(model: type[Request], document: Any, plans: Optional[Callable[[Request], bool]] = None) -> Request:
+def validate(model: type[Request], document: Any, plans: Optional[Callable[[Request], bool]] = None,
+             context: Optional[dict[str, Any]] = None) -> Request:
     """The typed request, or InvalidRequest listing every error with its JSON location (and, given `plans`, a
     fix for a single error where the patched body validates and plans)."""
     try:
-        return model.model_validate(document)
+        return model.model_validate(document, context=context)
     except ValidationError as error:
         refusal = InvalidRequest(error, document)
     if plans is not None:

@@ -78,7 +78,7 @@ def infer(name: str) -> Response:
                             "binary_data=False)")
     served(name)
     found = services()
-    typed = body.validate(InferenceRequest, body.parse(body.raw_body(found.settings, untyped=True), found.settings))
+    typed = body.read(InferenceRequest, body.raw_body(found.settings, untyped=True), found.settings)
     return Response(found.engine.answer("infer", ModelInference(model_name=name, request=typed)), mimetype=JSON)
 
 

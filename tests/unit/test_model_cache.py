@@ -101,3 +101,20 @@ def test_a_model_seen_again_is_answered_by_its_traced_function(make_client):
     (ready,) = engine_of(client).models._entries.values()
     assert (ready.calls, ready.traced_calls) == (3, 2), "the first call is eager, the others traced"
     assert answers[0] == client.post("/v1/predict", json=dict(bodies[0], seed=0)).get_json()["predictions"]
+
+
+@pytest.mark.parametrize("layers, shapes", [
+    ([{"type": "Dense", "units": 2}], [(1, 3), (1, 5), (2, 3)]),  # no input shape: the inputs make the kernel
+    ([{"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [None]},
+      {"type": "GlobalAveragePooling1D"}], [(1, 4), (1, 7), (3, 4)]),  # a variable-length axis
+])
+def test_one_model_sent_with_inputs_of_other_shapes_answers_each_as_sent(make_client, layers, shapes):
+    """A request's spec and model key are remembered by the model sent and its inputs' shapes: the same model
+    text with inputs of another shape is another model, and the uncached engine's answer."""
+    cached, uncached = make_client(), make_client(model_cache_entries=0, response_cache_bytes=0)
+    for shape in shapes:
+        inputs = [[index % 10 for index in range(shape[1])]] * shape[0]
+        body = {"model": {"layers": layers}, "inputs": inputs}
+        answer = json.loads(_post(cached, body))
+        assert answer == json.loads(_post(uncached, body)), shape
+        assert answer["layers"][0]["input_shape"][1] == shape[1]
