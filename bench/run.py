@@ -12,6 +12,7 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
@@ -39,6 +40,8 @@ class Measurement:
     restarts: int = 0
     server_cpu: float = 0.0  # cores' worth of worker CPU during the repeated phase
     busiest_worker: float = 0.0  # the busiest worker's share of that CPU
+    batch_memory: tuple[float, float] = (0.0, 0.0)  # MB (PSS) after the first and the last of the batch stream
+    batch_same_workers: bool = True
     application_summary: float = 0.0  # seconds: /v1/summary of ResNet50 by name, cold (the service only)
     keras_application_summary: float = 0.0  # seconds: Keras's own build and summary of it, in-process
     problems: list[str] = field(default_factory=list)
@@ -109,6 +112,22 @@ def measure(server: servers.Server, pids: list[int], measurement: Measurement, o
     _speed(server, options, measurement)
 
 
+def _batch_memory(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
+    """Memory over a long stream of big batches, new numbers in every body: read once the caches have had
+    time to fill (after the first specs.BATCH_STREAM[0]), and again at the end: no difference, or nearly."""
+    first, total = specs.BATCH_STREAM
+    stream = specs.image_batch_stream(options.image_batches, total)
+    measurement.phases["batch stream"] = load.run(server.port, "/v1/predict", islice(stream, first),
+                                                  options.connections, 600)
+    pids = server.worker_pids()
+    before = server.rss_mb(pids)
+    later = load.run(server.port, "/v1/predict", stream, options.connections, 1800)
+    measurement.phases["batch stream"].latencies += later.latencies
+    measurement.phases["batch stream"].failures += later.failures
+    measurement.batch_same_workers = server.worker_pids() == pids
+    measurement.batch_memory = (before, server.rss_mb(server.worker_pids()))
+
+
 def _cold(running: dict[str, servers.Server], results: dict[str, Measurement]) -> None:
     """Never-seen specs, one request at a time, in blocks of COLD_BLOCK to every contender in turn."""
     ports = {name: server.port for name, server in running.items()}
@@ -167,6 +186,9 @@ def main() -> int:
               flush=True)
         _cold(running, results)
         if "service" in running:
+            print(f"-- the service: {specs.BATCH_STREAM[1]:,} batches of 100 images, memory after "
+                  f"{specs.BATCH_STREAM[0]:,} and at the end", file=sys.stderr, flush=True)
+            _batch_memory(running["service"], options, results["service"])
             print("-- ResNet50 summaries: the service cold, then Keras in-process", file=sys.stderr, flush=True)
             results["service"].application_summary = applications.service_seconds(running["service"].port)
             results["service"].keras_application_summary = applications.keras_seconds()

@@ -1,5 +1,6 @@
 """The bodies the benchmark sends: the seed model again and again, and a stream of never-seen models."""
 import json
+from typing import Iterator
 
 from schemas.examples import SEED_PREDICT as SEED_BODY
 
@@ -49,17 +50,31 @@ def distinct_bodies(indices: range) -> list[bytes]:
     return [encode(distinct_body(index)) for index in indices]
 
 
-def seed_with_new_inputs(count: int) -> list[bytes]:
-    """The seed model with other inputs in every body: the model is reused, the answer never."""
+def seed_with_new_inputs(count: int, start: int = 0) -> list[bytes]:
+    """The seed model with other inputs in every body, `start` the first body's index: the model is reused, the
+    answer never (no two indices give the same inputs: the first number is the index over 1,000)."""
     bodies = []
-    for index in range(count):
-        inputs = [[[(index + 2 * row + column) % 997 / 100 for column in range(2)] for row in range(3)]]
+    for index in range(start, start + count):
+        inputs = [[[index / 1000 + (2 * row + column) / 10 for column in range(2)] for row in range(3)]]
         bodies.append(encode(dict(SEED_BODY, inputs=inputs)))
     return bodies
 
 
 IMAGE_MODEL = {"layers": [{"type": "Flatten", "input_shape": [28, 28]}, {"type": "Dense", "units": 10}]}
 IMAGE_BATCH = 100
+BATCH_STREAM = (2_000, 10_000)  # batches of 100 images before the first memory reading, and in all
+
+
+def image_batch_stream(bodies: list[bytes], count: int) -> Iterator[bytes]:
+    """`count` bodies of 100 images made from these, each with its own first number (the body's index over
+    10^8), so that no two are the same bytes: the answer cache never serves them, and the client spends no
+    time encoding 78,400 numbers a request."""
+    marker = b'"inputs":[[['
+    for index in range(count):
+        body = bodies[index % len(bodies)]
+        start = body.index(marker) + len(marker)
+        end = body.index(b",", start)
+        yield body[:start] + f"{index / 1e8:.8f}".encode() + body[end:]
 
 
 def image_batches(count: int) -> list[bytes]:

@@ -65,3 +65,13 @@ def test_every_body_of_a_run_is_a_model_no_earlier_phase_sent():
     models = [json.dumps(json.loads(body)["model"]) for r in ranges for body in specs.distinct_bodies(r)]
     assert len(set(models)) == len(models) == sum(map(len, ranges))
     assert json.dumps(SEED_BODY["model"]) not in models
+
+
+def test_the_phases_meant_to_miss_the_answer_cache_send_no_body_twice():
+    """"New inputs" and the batch stream measure the model cache and the executors: a body sent again would be
+    answered from the answer cache (the new-inputs phase once held 997 distinct bodies in 1,500)."""
+    seeds = specs.seed_with_new_inputs(3_000)
+    assert len(set(seeds)) == len(seeds)
+    batches = list(specs.image_batch_stream(specs.image_batches(2), 50))
+    assert len(set(batches)) == len(batches)
+    assert all(json.loads(body)["inputs"][0][1] == json.loads(batches[0])["inputs"][0][1] for body in batches[::2])
