@@ -39,9 +39,9 @@ def _check_rectangular(value: Any, path: list[int]) -> tuple[int, ...]:
     return (len(value),) + shapes[0]
 
 
-# Validation context set by whoever parsed the document: True when its text holds no `true` or `false`, so
-# that no number array can hold a boolean (numpy would read one as 1 or 0).
-NO_BOOLEANS = "no_booleans"
+# Validation context set by whoever parsed the document: True when no array of its text holds a string, true
+# or false, which numpy would read as numbers ("1.5" as 1.5, true as 1): only then are arrays read by numpy.
+NUMBERS_ONLY = "numbers_only"
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
@@ -85,19 +85,17 @@ def _is_array(value: Any) -> bool:
 
 
 def _as_array(value: Any) -> Any:
-    """A rectangular nested list of numbers that fit a float32, as an array, in one pass in C; None if
-    anything is off (ragged, empty, strings, nulls, integers beyond int64), for the walks to say where and why.
-    Booleans it would read as numbers: only for a document known to hold none. numpy is imported here, once
-    a request is read: a program that only needs the API's shape (another harness, the code reader) goes
-    without."""
+    """A rectangular nested list of numbers that fit a float32, as a float64 array (8 bytes a number, whatever
+    the leaves: no string dtype sized by its longest string), in one pass in C; None if anything is off
+    (ragged, empty, nulls, objects, numbers beyond float32), for the walks to say where and why. Only for a
+    document whose arrays hold no strings or booleans (NUMBERS_ONLY). numpy is imported here, once a request
+    is read: a program that only needs the API's shape (another harness, the code reader) goes without."""
     import numpy as np
     try:
-        array = np.asarray(value)
+        array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OverflowError):
         return None
-    if array.size == 0 or array.dtype.kind not in "fi":
-        return None
-    if array.dtype.kind == "f" and not (np.isfinite(array).all() and np.abs(array).max() <= FLOAT32_MAX):
+    if array.size == 0 or not (np.isfinite(array).all() and np.abs(array).max() <= FLOAT32_MAX):
         return None
     return array
 
@@ -105,7 +103,7 @@ def _as_array(value: Any) -> Any:
 def _checked(value: Any, info: Optional[ValidationInfo]) -> Any:
     """The value as an array if the bulk check passes; else None once the walks found it sound, or their
     error with its location."""
-    if info is not None and info.context and info.context.get(NO_BOOLEANS):
+    if info is not None and info.context and info.context.get(NUMBERS_ONLY):
         array = _as_array(value)
         if array is not None:
             return array

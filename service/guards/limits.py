@@ -12,27 +12,37 @@ from . import cost
 
 
 _ESCAPE, _STRING = re.compile(rb"\\."), re.compile(rb'"[^"]*"')
+_NOT_OUTLINE = bytes(set(range(256)) - set(b'[]{}",:'))
 _NOT_A_BRACKET = bytes(set(range(256)) - set(b"[]{}"))
-_NOT_A_BRACKET_OR_QUOTE = bytes(set(range(256)) - set(b'[]{}"'))
+_ARRAY_STRING = re.compile(rb'(?<!:)""(?!:)')  # neither a key (before ':') nor a value (after ':')
 _STEP = np.zeros(256, dtype=np.int8)
 _STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 
 
-def json_depth(raw: bytes) -> int:
-    """Nesting depth of a valid JSON text, read from its brackets outside strings in bulk (numbers, most of a
-    large body, are never visited one by one): escapes dropped (where there are any), then everything but
-    brackets and quotes, then the strings that are left, which are short."""
+def outline(raw: bytes) -> bytes:
+    """A valid JSON text's structure, read in bulk (numbers, most of a large body, are never visited one by
+    one): its brackets, commas and colons, and each string as "" (escapes dropped first, where there are any)."""
     if b"\\" in raw:
         raw = _ESCAPE.sub(b"", raw)
-    brackets = _STRING.sub(b"", raw.translate(None, _NOT_A_BRACKET_OR_QUOTE)).translate(None, _NOT_A_BRACKET)
+    return _STRING.sub(b'""', raw.translate(None, _NOT_OUTLINE))
+
+
+def json_depth(structure: bytes) -> int:
+    """Nesting depth of a JSON text, from its outline (or the text itself, if it holds no strings)."""
+    brackets = structure.translate(None, _NOT_A_BRACKET)
     if not brackets:
         return 0
     return int(np.cumsum(_STEP[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())
 
 
-def check_depth(raw: bytes, settings: Settings) -> None:
-    """400 for a valid JSON text nested deeper than the limit."""
-    depth = json_depth(raw)
+def strings_in_arrays(structure: bytes) -> bool:
+    """Whether an array of the JSON text holds a string, from its outline (a top-level string counts too)."""
+    return _ARRAY_STRING.search(structure) is not None
+
+
+def check_depth(structure: bytes, settings: Settings) -> None:
+    """400 for a JSON text, given by its outline, nested deeper than the limit."""
+    depth = json_depth(structure)
     if depth > settings.max_json_depth:
         raise LimitExceeded("max_json_depth", settings.max_json_depth, depth, "JSON nesting depth", status=400)
 

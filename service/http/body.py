@@ -11,7 +11,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from schemas.numbers import NO_BOOLEANS
+from schemas.numbers import NUMBERS_ONLY
 
 from ..errors import BodyTimeout, InvalidRequest, LimitExceeded, MalformedBody
 from ..guards import limits
@@ -111,6 +111,12 @@ def _no_cycle_collection() -> Any:
 
 def parse(raw: bytes, settings: Settings) -> Any:
     """The parsed body: 400 if malformed or nested too deeply."""
+    return _parse(raw, settings)[0]
+
+
+def _parse(raw: bytes, settings: Settings) -> tuple[Any, dict[str, Any]]:
+    """The parsed body, and what validation may know of its text: whether its arrays hold nothing but numbers
+    and arrays (no string, no true or false), so that number arrays can be read in bulk by numpy."""
     try:
         with _no_cycle_collection():
             document = _loads(raw)
@@ -119,8 +125,10 @@ def parse(raw: bytes, settings: Settings) -> Any:
         raise MalformedBody(f"the body is nested too deeply to read (limit max_json_depth={limit})") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedBody(f"the body is not valid JSON: {error}") from None
-    limits.check_depth(raw, settings)
-    return document
+    structure = limits.outline(raw)
+    limits.check_depth(structure, settings)
+    numbers_only = b"true" not in raw and b"false" not in raw and not limits.strings_in_arrays(structure)
+    return document, {NUMBERS_ONLY: numbers_only}
 
 
 _LARGE_BODY_BYTES = 65_536  # above this, reading a body takes milliseconds or more of CPU
@@ -133,19 +141,18 @@ def read(model: type[Request], raw: bytes, settings: Settings,
     that the event loop goes on answering /healthz and the other clients meanwhile (a 6 MB body of small
     arrays took seconds of CPU); one thread per worker, so that reading holds one body's objects at a time.
     A fix for a refused large body is checked back on the event loop: `plans` talks to the executors."""
-    context = {NO_BOOLEANS: b"true" not in raw and b"false" not in raw}  # then arrays are checked in bulk
     if len(raw) <= _LARGE_BODY_BYTES or not _under_gevent():
-        return validate(model, parse(raw, settings), plans, context)
+        return validate(model, *_parse(raw, settings), plans)
     if not _readers:
         from gevent.threadpool import ThreadPool
         _readers.append(ThreadPool(maxsize=1))
-    document = _readers[0].apply(parse, (raw, settings))
+    document, context = _readers[0].apply(_parse, (raw, settings))
     try:
-        return _readers[0].apply(validate, (model, document, None, context))
+        return _readers[0].apply(validate, (model, document, context))
     except InvalidRequest:
         if plans is None:
             raise
-        return validate(model, document, plans, context)
+        return validate(model, document, context, plans)
 
 
 def _under_gevent() -> bool:
@@ -153,8 +160,8 @@ def _under_gevent() -> bool:
     return monkey is not None and monkey.is_module_patched("socket")
 
 
-def validate(model: type[Request], document: Any, plans: Optional[Callable[[Request], bool]] = None,
-             context: Optional[dict[str, Any]] = None) -> Request:
+def validate(model: type[Request], document: Any, context: Optional[dict[str, Any]] = None,
+             plans: Optional[Callable[[Request], bool]] = None) -> Request:
     """The typed request, or InvalidRequest listing every error with its JSON location (and, given `plans`, a
     fix for a single error where the patched body validates and plans)."""
     try:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from schemas import PredictResponse, Problem
-from service.guards.limits import json_depth
+from service.guards.limits import json_depth, outline, strings_in_arrays
 from service.http import body
 from service.settings import Settings
 
@@ -76,7 +76,25 @@ def test_an_integer_longer_than_int64_keeps_every_digit(text):
 ])
 def test_depth_is_read_from_brackets_outside_strings(text, depth):
     assert json.loads(text) is not None or text == "null"
-    assert json_depth(text.encode()) == depth
+    assert json_depth(outline(text.encode())) == depth
+
+
+@pytest.mark.parametrize("text, found", [
+    ('{"model": {"layers": [{"type": "Dense", "name": "a,b:[c]"}]}, "inputs": [[1, 2]]}', False),
+    ('{"a": "", "b": {"": ""}, "c": [{"d": "e"}]}', False),
+    ('{"inputs": [[1, "2"]]}', True), ('["x"]', True), ('{"a": [1, ""]}', True), ('"s"', True),
+    ('{"k\\"": ["\\"]"]}', True), ('{"k\\"": "[\\"]"}', False),
+])
+def test_strings_held_by_arrays_are_found_from_the_outline(text, found):
+    """Where an array may hold a string, numbers are not read in bulk: numpy would read "1.5" as 1.5."""
+    assert json.loads(text) is not None
+    assert strings_in_arrays(outline(text.encode())) == found
+
+
+def test_a_long_string_among_many_short_ones_is_refused_at_once(client):
+    """numpy reading such an array as strings would size every element for the longest: terabytes."""
+    status, problem = _post(client, {"model": MNIST_MODEL, "inputs": ["a" * 2_000_000] + ["b"] * 1_000_000})
+    assert status == 422 and problem["errors"][0]["loc"] == ["inputs", 0], problem
 
 
 def test_brackets_inside_strings_do_not_count_toward_the_depth_limit(make_client):
