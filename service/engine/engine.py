@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import numpy as np
 from pydantic import BaseModel
 
-from schemas import (CompareRequest, CompareResponse, LayerRow, PredictRequest, PredictResponse, SummaryRequest,
+from schemas import (CompareRequest, CompareResponse, Cost, LayerRow, PredictRequest, PredictResponse, SummaryRequest,
                      SummaryResponse)
 from schemas.inference import InferenceResponse, ModelInference, ModelMetadata, RepositoryModel, ServedModel
 from schemas.examples import SEED_PREDICT
@@ -56,7 +56,8 @@ class Engine:
         # and hashing it cost more than running a small model.
         self.readings: LruCache[tuple[CanonicalSpec, str]] = LruCache(
             settings.model_cache_entries, settings.model_cache_bytes, lambda reading: 0)
-        self.fits: LruCache[bool] = LruCache(4 * settings.model_cache_entries, 1, lambda fits: 0)  # key, batch
+        # By model key and batch size: the batch was checked against the limits, and what it costs.
+        self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
@@ -201,9 +202,10 @@ class Engine:
             planned = self._plan(spec, seed, batch, "max_params")
             count_build("predict")
         # For a cached model too: the same model with another batch size may be too large.
-        if self.fits.get(f"{key} {batch}") is None:
-            self._check_batch(ready.facts if ready is not None else planned.facts, spec, batch)
-            self.fits.put(f"{key} {batch}", True)
+        if self.batch_costs.get(f"{key} {batch}") is None:
+            facts = ready.facts if ready is not None else planned.facts
+            self._check_batch(facts, spec, batch)
+            self.batch_costs.put(f"{key} {batch}", explain.cost(facts, batch))
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
@@ -226,10 +228,14 @@ class Engine:
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
-        one = len(outputs) == 1
-        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]))
-        return PredictResponse(output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-                               predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
+        one, batch = len(outputs) == 1, len(inputs[0])
+        cost = self.batch_costs.get(f"{key} {batch}") or explain.cost(ready.facts, batch)
+        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, batch, cost)
+        # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
+        # finite, ready.predict checked): validating them again cost more than the model's call.
+        return PredictResponse.model_construct(
+            output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
+            predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
 
     def _rows(self, key: str, ready: adapter.ReadyModel) -> list[LayerRow]:
         """The model's explained rows, made once per built model (the same key as the model cache's)."""

@@ -116,7 +116,7 @@ class Executor:
     def _answer(self, conn: socket.socket) -> bool:
         """Take one request, answer it within the budgets; False if this process should be replaced after."""
         wire.send(conn, wire.HELLO, os.getpid())
-        conn.settimeout(5)  # the HTTP worker sends its request as soon as it has our hello
+        conn.settimeout(5)  # the HTTP worker sent its request with its connection: it is here, or on its way
         try:
             frame = wire.receive(conn)
         except OSError:

@@ -1,7 +1,7 @@
 """The answer's layer table and cost, from a planned model's facts: each row's shapes, weights, multiply-adds
 and why; the whole model's multiply-adds and bytes for a batch."""
 from math import prod
-from typing import Any
+from typing import Any, Optional
 
 from schemas import Cost, LayerRow
 from schemas.keras_names import MODEL_CLASSES
@@ -49,7 +49,9 @@ def cost(facts: tuple[LayerFacts, ...], batch: int) -> Cost:
                 activation_bytes=activation_bytes, total_bytes=params_bytes + activation_bytes)
 
 
-def answer_fields(facts: tuple[LayerFacts, ...], rows: list[LayerRow], report: Any, batch: int) -> dict[str, Any]:
-    """A summary's fields: the rows, Keras's params, summary and notes, and the cost for this batch."""
-    return {"layers": rows, "params": report.params, "cost": cost(facts, batch), "summary": report.summary,
-            "notes": report.notes}
+def answer_fields(facts: tuple[LayerFacts, ...], rows: list[LayerRow], report: Any, batch: int,
+                  batch_cost: Optional[Cost] = None) -> dict[str, Any]:
+    """A summary's fields: the rows, Keras's params, summary and notes, and the cost for this batch (given, or
+    counted now)."""
+    return {"layers": rows, "params": report.params, "cost": batch_cost or cost(facts, batch),
+            "summary": report.summary, "notes": report.notes}

@@ -52,10 +52,10 @@ class ExecutorPool:
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of."""
         deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
+        job = wire.frame(wire.JOB, (operation_id, request))
         while True:
-            conn, pid = self._claim(deadline)
+            conn, pid = self._claim(job, deadline)
             try:
-                wire.send(conn, wire.JOB, (operation_id, request))
                 return self._await(conn, pid)
             except (BrokenPipeError, ConnectionResetError):  # it ended as it took the request: another will
                 if time.monotonic() >= deadline:
@@ -63,8 +63,11 @@ class ExecutorPool:
             finally:
                 conn.close()
 
-    def _claim(self, deadline: float) -> tuple[socket.socket, int]:
-        """A connection to an executor that has taken this request, and its pid; 503 past the deadline."""
+    def _claim(self, job: bytes, deadline: float) -> tuple[socket.socket, int]:
+        """A connection to an executor that has taken this request, and its pid; 503 past the deadline.
+
+        The request goes out as soon as the connection is made: the kernel holds it until an executor accepts,
+        which then finds it waiting (rather than sending its hello and waiting for it)."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -73,6 +76,7 @@ class ExecutorPool:
             conn.settimeout(left)
             try:
                 conn.connect(self.run_dir.socket)
+                conn.sendall(job)
                 hello = wire.receive(conn)
             except (FileNotFoundError, ConnectionRefusedError):
                 conn.close()
@@ -80,6 +84,8 @@ class ExecutorPool:
             except (socket.timeout, BlockingIOError):
                 conn.close()
                 raise Overloaded(f"every executor stayed busy for {self.settings.request_deadline_ms} ms") from None
+            except (BrokenPipeError, ConnectionResetError):  # an executor ended just as it took us: ask again
+                hello = None
             if hello is not None:
                 return conn, hello[1]
             conn.close()  # an executor ended just as it took us: ask again

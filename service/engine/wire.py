@@ -15,10 +15,15 @@ HELLO, JOB, PHASE, ANSWER, REFUSAL = b"H", b"J", b"P", b"A", b"R"
 _HEADER = struct.Struct("!cI")
 
 
-def send(conn: socket.socket, kind: bytes, payload: Any) -> None:
-    """One frame; `payload` is pickled."""
+def frame(kind: bytes, payload: Any) -> bytes:
+    """One frame's bytes; `payload` is pickled."""
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    conn.sendall(_HEADER.pack(kind, len(data)) + data)
+    return _HEADER.pack(kind, len(data)) + data
+
+
+def send(conn: socket.socket, kind: bytes, payload: Any) -> None:
+    """One frame."""
+    conn.sendall(frame(kind, payload))
 
 
 def _exactly(conn: socket.socket, size: int) -> Optional[bytes]:
