@@ -28,6 +28,15 @@ class Phase:
             self.failures.append(f"{status}: {answer[:300]!r}")
         self.closed += closed
 
+    def add(self, other: "Phase") -> None:
+        """Another stretch of the same phase (a round of it): its answers, time and client CPU."""
+        self.latencies += other.latencies
+        self.failures += other.failures
+        self.closed += other.closed
+        self.wall += other.wall
+        self.client_cpu += other.client_cpu
+        self.first_body = self.first_body or other.first_body
+
     @property
     def count(self) -> int:
         return len(self.latencies)

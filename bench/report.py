@@ -6,7 +6,7 @@ import platform
 from importlib import metadata
 from typing import Callable, Optional
 
-from bench.specs import BATCH_STREAM, COLD_BLOCK, COLD_RANGE
+from bench.specs import BATCH_STREAM, COLD_BLOCK, COLD_RANGE, SPEED_ROUNDS
 
 COLUMNS = ("service", "naive", "floor")
 GROWTH_LIMIT_MB = 150
@@ -171,7 +171,8 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"connection each, reopened whenever the server closes it. Repeated spec: {options.seconds:g} s or "
         f"{options.cap:,} requests, whichever ends first (the same bytes each time, so the service's answer cache "
         f"serves them); the seed spec with new inputs in every body (the model cache and a traced call, never "
-        f"the answer cache): half the time, half the requests; /v1/summary: half the time, a quarter of the requests. "
+        f"the answer cache): half the time, half the requests; /v1/summary: half the time, a quarter of the "
+        f"requests; each of these and the image batch in {SPEED_ROUNDS} rounds, the contenders taking turns. "
         f"Cold specs: "
         f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of {COLD_BLOCK} to every "
         f"contender in turn (all are up; the others idle), and the stream of "

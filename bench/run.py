@@ -8,12 +8,14 @@ bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
 """
 import argparse
 import json
+import math
 import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
 
@@ -40,6 +42,7 @@ class Measurement:
     restarts: int = 0
     server_cpu: float = 0.0  # cores' worth of worker CPU during the repeated phase
     busiest_worker: float = 0.0  # the busiest worker's share of that CPU
+    repeated_cpu: list[float] = field(default_factory=list)  # CPU seconds of each process in the repeated phase
     batch_memory: tuple[float, float] = (0.0, 0.0)  # MB (PSS) after the first and the last of the batch stream
     batch_same_workers: bool = True
     application_summary: float = 0.0  # seconds: /v1/summary of ResNet50 by name, cold (the service only)
@@ -84,32 +87,55 @@ def _memory(server: servers.Server, pids: list[int], distinct: int, options: arg
     measurement.rss_after = server.rss_mb(server.worker_pids())
 
 
-def _speed(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
-    """The seed model, its summary and the seed model with new inputs, under the full client load."""
-    phases, port = measurement.phases, server.port
-    pids = server.worker_pids()
-    before = server.cpu_seconds(pids)
-    phases["repeated"] = load.run(port, "/v1/predict", load.repeated(specs.SEED_PREDICT, options.cap),
-                                  options.connections, options.seconds)
-    if server.worker_pids() == pids:
-        used = [after - start for after, start in zip(server.cpu_seconds(pids), before)]
-        measurement.server_cpu = sum(used) / phases["repeated"].wall
-        measurement.busiest_worker = max(used) / sum(used) if sum(used) else 0.0
-    phases["summary"] = load.run(port, "/v1/summary", load.repeated(specs.SEED_SUMMARY, options.cap // 4),
-                                 options.connections, options.seconds / 2)
-    phases["new inputs"] = load.run(port, "/v1/predict", specs.seed_with_new_inputs(options.cap // 2),
-                                    options.connections, options.seconds / 2)
-    warm, *measured = options.image_batches  # the first builds the image model: not what the phase measures
-    load.run(port, "/v1/predict", [warm], 1, options.seconds)
-    phases["image batch"] = load.run(port, "/v1/predict", measured, options.connections, options.seconds)
+def _speed_phases(options: argparse.Namespace) -> list[tuple[str, str, Callable[[], Iterator[bytes]], int, float]]:
+    """Each speed phase: name, path, its bodies (a fresh stream for each contender), most requests, seconds."""
+    cap, seconds = options.cap, options.seconds
+    return [
+        ("repeated", "/v1/predict", lambda: load.repeated(specs.SEED_PREDICT, cap), cap, seconds),
+        ("summary", "/v1/summary", lambda: load.repeated(specs.SEED_SUMMARY, cap // 4), cap // 4, seconds / 2),
+        ("new inputs", "/v1/predict", lambda: iter(specs.seed_with_new_inputs(cap // 2)), cap // 2, seconds / 2),
+        # The first body built the image model (in _speed): not what the phase measures.
+        ("image batch", "/v1/predict", lambda: iter(options.image_batches[1:]), len(options.image_batches) - 1,
+         seconds),
+    ]
+
+
+def _speed(running: dict[str, servers.Server], options: argparse.Namespace,
+           results: dict[str, Measurement]) -> None:
+    """The seed model, its summary, the seed model with new inputs, and the image batch, under the full client
+    load: each phase in specs.SPEED_ROUNDS rounds, the contenders taking turns, so that their ratios meet the
+    machine's noise of the same minutes (measured one after another, the floor's own rate varied by half from
+    run to run). The CPU of the repeated phase is summed over its rounds."""
+    for name, server in running.items():
+        load.run(server.port, "/v1/predict", options.image_batches[:1], 1, options.seconds)
+    for phase, path, bodies, cap, seconds in _speed_phases(options):
+        streams = {name: bodies() for name in running}
+        for name in running:
+            results[name].phases[phase] = load.Phase()
+        rounds = specs.SPEED_ROUNDS
+        for _ in range(rounds):
+            for name, server in running.items():
+                pids = server.worker_pids()
+                before = server.cpu_seconds(pids)
+                stretch = load.run(server.port, path, islice(streams[name], math.ceil(cap / rounds)),
+                                   options.connections, seconds / rounds)
+                results[name].phases[phase].add(stretch)
+                if phase == "repeated" and server.worker_pids() == pids:
+                    used = [after - start for after, start in zip(server.cpu_seconds(pids), before)]
+                    results[name].repeated_cpu = [a + b for a, b in zip(results[name].repeated_cpu or
+                                                                         [0.0] * len(used), used)]
+    for measurement in results.values():
+        used = measurement.repeated_cpu
+        if used and sum(used):
+            measurement.server_cpu = sum(used) / measurement.phases["repeated"].wall
+            measurement.busiest_worker = max(used) / sum(used)
 
 
 def measure(server: servers.Server, pids: list[int], measurement: Measurement, options: argparse.Namespace,
             distinct: int) -> None:
-    """Warm the started contender up, measure memory then speed (all but the cold phase)."""
+    """Warm the started contender up, and measure its memory over never-seen specs."""
     measurement.phases.update(_warm_up(server.port, options.connections))
     _memory(server, pids, distinct, options, measurement)
-    _speed(server, options, measurement)
 
 
 def _batch_memory(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
@@ -179,9 +205,11 @@ def main() -> int:
             running[contender.name], results[contender.name] = server, Measurement(startup)
         for name, server in running.items():
             distinct = options.naive_distinct if name == "naive" else options.distinct
-            print(f"-- {name}: warm-up, {distinct} distinct specs, repeated, summary, new inputs",
-                  file=sys.stderr, flush=True)
+            print(f"-- {name}: warm-up, {distinct} distinct specs", file=sys.stderr, flush=True)
             measure(server, first_pids[name], results[name], options, distinct)
+        print(f"-- repeated, summary, new inputs, image batch: {specs.SPEED_ROUNDS} rounds, every contender in "
+              "turn", file=sys.stderr, flush=True)
+        _speed(running, options, results)
         print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr,
               flush=True)
         _cold(running, results)

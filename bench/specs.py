@@ -10,6 +10,7 @@ WARM_UP_RANGE = range(0, 20)
 GROWTH_RANGE = range(1_000, 2_500)  # 1,500 specs for the memory phase
 COLD_RANGE = range(10_000, 10_100)
 COLD_BLOCK = 10  # cold specs each contender answers back to back before the next contender's turn
+SPEED_ROUNDS = 5  # each speed phase (repeated, summary, new inputs, image batch) in rounds, contenders in turn
 VARIANTS = 5 * 5 * 40 * 2 * 3 * 8  # the mixed radix of distinct_body: every index below it is a new model
 
 

@@ -12,7 +12,7 @@ Between requests the limits are lifted, so that what the executor keeps (its cac
 next request; an executor that keeps too much is replaced (executor.py).
 """
 import resource
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _PAGE = resource.getpagesize()
 MB = 2**20
@@ -38,28 +38,32 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+_KINDS = (resource.RLIMIT_AS, resource.RLIMIT_CPU)
+
+
 @dataclass(frozen=True)
 class Budgets:
     """A request's compute (wall-clock seconds) and memory (MB of address space) budgets."""
 
     compute_s: float
     memory_mb: int
+    # The hard limits the process was started with (a container may set them), read once: only soft limits
+    # change here, so they stay what they were (a system call saved on every limit set, four a request).
+    hard: dict[int, int] = field(default_factory=lambda: {kind: resource.getrlimit(kind)[1] for kind in _KINDS})
 
     def impose(self) -> None:
         """From now until lift(): at most this much more memory, and a CPU-time backstop."""
-        _set_soft(resource.RLIMIT_AS, address_space_bytes() + self.memory_mb * MB)
-        _set_soft(resource.RLIMIT_CPU, int(cpu_seconds() + 2 * self.compute_s) + 1)
+        self._set_soft(resource.RLIMIT_AS, address_space_bytes() + self.memory_mb * MB)
+        self._set_soft(resource.RLIMIT_CPU, int(cpu_seconds() + 2 * self.compute_s) + 1)
 
-    @staticmethod
-    def lift() -> None:
+    def lift(self) -> None:
         """No bounds of ours between requests: the soft limits rise back to the hard ones, as any process may."""
-        for kind in (resource.RLIMIT_AS, resource.RLIMIT_CPU):
-            _set_soft(kind, resource.RLIM_INFINITY)
+        for kind in _KINDS:
+            self._set_soft(kind, resource.RLIM_INFINITY)
 
-
-def _set_soft(kind: int, value: int) -> None:
-    """The soft limit, never above the hard limit the process was started with (a container may set one)."""
-    _, hard = resource.getrlimit(kind)
-    if hard != resource.RLIM_INFINITY and (value == resource.RLIM_INFINITY or value > hard):
-        value = hard
-    resource.setrlimit(kind, (value, hard))
+    def _set_soft(self, kind: int, value: int) -> None:
+        """The soft limit, never above the hard limit."""
+        hard = self.hard[kind]
+        if hard != resource.RLIM_INFINITY and (value == resource.RLIM_INFINITY or value > hard):
+            value = hard
+        resource.setrlimit(kind, (value, hard))
