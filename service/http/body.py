@@ -85,6 +85,15 @@ def _has_long_integer(raw: bytes) -> bool:
     return _LONG_INTEGER in (b" " + raw).translate(_DIGIT_CLASSES)
 
 
+def _utf8(raw: bytes) -> bytes:
+    """The body as UTF-8, which every scan of its bytes assumes (depth, true and false, strings in arrays):
+    json.loads reads UTF-16 and UTF-32 too, where `true` holds no b"true". Transcoded as json.loads decodes."""
+    encoding = json.detect_encoding(raw)
+    if encoding.startswith("utf-8"):
+        return raw
+    return raw.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
+
+
 def _loads(raw: bytes) -> Any:
     """The document, read in C by orjson (which refuses NaN, Infinity and 1e400 as json's hooks below do);
     where orjson refuses it or would read a long integer as a float, read by json, whose messages say where."""
@@ -118,6 +127,7 @@ def _parse(raw: bytes, settings: Settings) -> tuple[Any, dict[str, Any]]:
     """The parsed body, and what validation may know of its text: whether its arrays hold nothing but numbers
     and arrays (no string, no true or false), so that number arrays can be read in bulk by numpy."""
     try:
+        raw = _utf8(raw)
         with _no_cycle_collection():
             document = _loads(raw)
     except RecursionError:

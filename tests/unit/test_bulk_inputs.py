@@ -103,3 +103,16 @@ def test_brackets_inside_strings_do_not_count_toward_the_depth_limit(make_client
             "inputs": [[1]]}
     status, problem = _post(make_client(max_json_depth=5), body)
     assert status == 422 and problem["errors"][0]["loc"] == ["model", "name"], problem
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_body_in_utf16_or_utf32_is_checked_as_in_utf8(client, encoding):
+    """json reads these encodings too; the body's bytes are scanned for true, false and strings as UTF-8."""
+    model = {"layers": [{"type": "Dense", "units": 1, "input_shape": [2]}]}
+    for bad, error_type in (("true", "not_a_number"), ('"1.5"', "not_a_number")):
+        text = '{"model": %s, "inputs": [[0.5, 1], [0.5, %s]]}' % (json.dumps(model), bad)
+        response = client.post("/v1/predict", data=text.encode(encoding), content_type="application/json")
+        item = response.get_json()["errors"][0]
+        assert (response.status_code, item["loc"], item["type"]) == (422, ["inputs", 1, 1], error_type)
+    good = json.dumps({"model": model, "inputs": [[0.5, 1]]}).encode(encoding)
+    assert client.post("/v1/predict", data=good, content_type="application/json").status_code == 200
