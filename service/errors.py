@@ -53,7 +53,7 @@ class InvalidRequest(ServiceError):
 
     def _item(self, error: dict[str, Any], document: Any) -> ProblemItem:
         """One pydantic error at its JSON location, with a hint (and candidate fixes) where one helps."""
-        loc = _json_loc(error["loc"], error.get("ctx"), document)
+        loc = _json_loc(error["loc"], error.get("ctx"), document, error["type"] == "missing")
         item = ProblemItem(loc=loc, msg=error["msg"], type=error["type"])
         replaced, advice = schema_advice(error, loc, document)
         if replaced is not None:
@@ -74,20 +74,21 @@ class InvalidRequest(ServiceError):
         return "ValidationError"
 
 
-def _json_loc(loc: tuple, ctx: Optional[dict], document: Any) -> list[Any]:
+def _json_loc(loc: tuple, ctx: Optional[dict], document: Any, missing: bool = False) -> list[Any]:
     """A pydantic location as the client's JSON path: the parts that step into the body, and the inner path
     of an array error. Union members name themselves in pydantic's locations ("constrained-int", "str",
-    our "<Dense>" tags); they are no step into the body, so they are dropped."""
+    our "<Dense>" tags, inputs' "dict[...]"); they are no step into the body, so they are dropped: a key the
+    body lacks is one only as the last part of a missing field's location."""
     path, node = [], document
-    for part in loc:
+    for index, part in enumerate(loc):
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif not (isinstance(node, dict) and isinstance(part, str) and not part.startswith("<")):
+        elif not (missing and index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str)):
             continue  # a union member's name, or a step into a value that is no container
         else:
-            node = None  # a key the body lacks (a missing field): the last real step
+            node = None  # the missing field
         path.append(part)
     return path + list((ctx or {}).get("path", []))
 

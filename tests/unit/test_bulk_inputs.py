@@ -116,3 +116,17 @@ def test_a_body_in_utf16_or_utf32_is_checked_as_in_utf8(client, encoding):
         assert (response.status_code, item["loc"], item["type"]) == (422, ["inputs", 1, 1], error_type)
     good = json.dumps({"model": model, "inputs": [[0.5, 1]]}).encode(encoding)
     assert client.post("/v1/predict", data=good, content_type="application/json").status_code == 200
+
+
+TWO_INPUTS = {"inputs": [{"name": "a", "shape": [2]}, {"name": "b", "shape": [2]}],
+              "layers": [{"type": "Concatenate", "inbound": ["a", "b"]}, {"type": "Dense", "units": 1}]}
+
+
+@pytest.mark.parametrize("bad, error_type", [("true", "not_a_number"), ("1e39", "not_finite"), ("[1]", "ragged_array")])
+def test_a_bad_number_in_a_named_input_is_refused_at_its_name(client, bad, error_type):
+    """Located by the input's name, with no name of the schema's own (inputs are an array or an object)."""
+    status, problem = _post(client, '{"model": %s, "inputs": {"a": [[1, 2]], "b": [[3, %s]]}}'
+                            % (json.dumps(TWO_INPUTS), bad))
+    assert status == 422
+    assert [(item["loc"], item["type"]) for item in problem["errors"]] == [
+        (["inputs"], "list_type"), (["inputs", "b", 0, 1], error_type)]
