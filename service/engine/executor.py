@@ -115,9 +115,9 @@ class Executor:
 
     def _answer(self, conn: socket.socket) -> bool:
         """Take one request, answer it within the budgets; False if this process should be replaced after."""
-        wire.send(conn, wire.HELLO, os.getpid())
         conn.settimeout(5)  # the HTTP worker sent its request with its connection: it is here, or on its way
         try:
+            wire.send(conn, wire.HELLO, os.getpid())  # a worker past its deadline (a 503) left: a broken pipe
             frame = wire.receive(conn)
         except OSError:
             return True
