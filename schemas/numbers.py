@@ -95,7 +95,9 @@ def _as_array(value: Any) -> Any:
         array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OverflowError):
         return None
-    if array.size == 0 or not (np.isfinite(array).all() and np.abs(array).max() <= FLOAT32_MAX):
+    # Strictly below: an integer a little past the largest float32 reads as it in float64; the walks judge
+    # numbers at the edge as written.
+    if array.size == 0 or not (np.isfinite(array).all() and np.abs(array).max() < FLOAT32_MAX):
         return None
     return array
 

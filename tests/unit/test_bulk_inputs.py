@@ -53,7 +53,9 @@ def test_a_short_row_deep_in_a_large_batch_is_refused_at_its_location(client):
     assert status == 422 and problem["errors"][0]["loc"] == ["inputs", 3, 17] and "ragged" in problem["detail"]
 
 
-@pytest.mark.parametrize("number", ["1e39", "-1e39", "1" + "0" * 39])
+# An integer just past float32's largest reads in float64 as that largest: it is refused as it is written.
+@pytest.mark.parametrize("number", ["1e39", "-1e39", "1" + "0" * 39, "340282346638528859811704183484516925441",
+                                    "-340282346638528859811704183484516925441"])
 def test_a_number_beyond_float32_is_refused_at_its_location(client, number):
     """The model computes in float32: beyond its range a number would turn infinite inside the model."""
     status, problem = _post(client, '{"model": {"layers": [{"type": "Dense", "units": 1, "input_shape": [1]}]}, '
