@@ -17,8 +17,9 @@ class Settings(BaseSettings):
     """Largest request body accepted, in bytes (413 above it, chunked bodies too)."""
     body_timeout_s: float = Field(30, gt=0)
     """Seconds a client may take to send its whole body (408 past it)."""
-    max_json_depth: int = Field(32, gt=0)
-    """Deepest nesting of arrays and objects in a request body."""
+    max_json_depth: int = Field(32, gt=0, le=64)
+    """Deepest nesting of arrays and objects in a request body; at most 64, the most axes a numpy array has
+    (inputs nested deeper could not be an array)."""
     max_layers: int = Field(1_200, gt=0)
     """Most layers a model may have, nested ones included (NASNetLarge has 1,041)."""
     max_graph_size: int = Field(2_500, gt=0)

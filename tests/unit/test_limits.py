@@ -2,8 +2,10 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from schemas import PredictResponse, Problem
+from service.settings import Settings
 from tests.forms import SEED_BODY, SEED_LAYERS
 
 SEED_SUMMARY_BODY = {"model": SEED_BODY["model"]}
@@ -103,3 +105,10 @@ def test_a_cached_model_asked_with_a_larger_batch_is_checked_again(make_client):
     assert compute.post("/v1/predict", json=SEED_BODY).status_code == 200
     problem = Problem.model_validate_json(compute.post("/v1/predict", json=dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2)).data)
     assert problem.limit == "max_multiply_adds"
+
+
+def test_the_json_depth_limit_stays_within_what_numpy_can_hold():
+    """Inputs nested deeper than 64 could not be one array: a service configured past it refuses to start."""
+    with pytest.raises(ValidationError, match="max_json_depth"):
+        Settings(max_json_depth=65)
+    assert Settings(max_json_depth=64).max_json_depth == 64
