@@ -51,7 +51,8 @@ def initialize_deferred(variable: Any) -> None:
 def flat_call(function: Any) -> Callable[..., Any]:
     """A traced function's call with its input checks and argument binding left out: the caller passes exactly
     the tensors of its input signature, in order. tf.function's public call binds and canonicalizes its
-    arguments in Python, which costs more than running a small model's graph (bench/README.md)."""
+    arguments in Python, which costs more than running a small model's graph (bench/README.md, "What a cached
+    request costs")."""
     concrete = function.get_concrete_function()
     captured = list(concrete.captured_inputs)  # the model's variables: the same objects for the model's life
 

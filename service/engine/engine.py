@@ -232,7 +232,7 @@ class Engine:
         cost = self.batch_costs.get(f"{key} {batch}") or explain.cost(ready.facts, batch)
         fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, batch, cost)
         # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
-        # finite, ready.predict checked): validating them again cost more than the model's call.
+        # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
         return PredictResponse.model_construct(
             output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
             predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs], **fields)
