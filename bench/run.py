@@ -148,8 +148,7 @@ def _batch_memory(server: servers.Server, options: argparse.Namespace, measureme
     pids = server.worker_pids()
     before = server.rss_mb(pids)
     later = load.run(server.port, "/v1/predict", stream, options.connections, 1800)
-    measurement.phases["batch stream"].latencies += later.latencies
-    measurement.phases["batch stream"].failures += later.failures
+    measurement.phases["batch stream"].add(later)
     measurement.batch_same_workers = server.worker_pids() == pids
     measurement.batch_memory = (before, server.rss_mb(server.worker_pids()))
 

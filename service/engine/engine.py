@@ -195,22 +195,25 @@ class Engine:
             self.summaries.put(key, summary)
         return summary
 
-    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> adapter.ReadyModel:
-        """The built model from the cache, or planned, checked against the limits and built now."""
+    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> tuple[adapter.ReadyModel, Cost]:
+        """The built model from the cache, or planned, checked against the limits and built now; and what this
+        batch costs it."""
         ready = self.models.get(key)
         if ready is None:
             planned = self._plan(spec, seed, batch, "max_params")
             count_build("predict")
         # For a cached model too: the same model with another batch size may be too large.
-        if self.batch_costs.get(f"{key} {batch}") is None:
+        cost = self.batch_costs.get(f"{key} {batch}")
+        if cost is None:
             facts = ready.facts if ready is not None else planned.facts
             self._check_batch(facts, spec, batch)
-            self.batch_costs.put(f"{key} {batch}", explain.cost(facts, batch))
+            cost = explain.cost(facts, batch)
+            self.batch_costs.put(f"{key} {batch}", cost)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
             self.models.put(key, ready)
-        return ready
+        return ready, cost
 
     def _check_batch(self, facts: tuple, spec: CanonicalSpec, batch: int) -> None:
         """The activation and compute limits for this batch, a nested model's open axes sized by the inputs."""
@@ -222,15 +225,14 @@ class Engine:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
         reading = _reading_key(request)
         spec, arrays, key = self._predict_spec(request, reading)
-        ready = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
+        ready, cost = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
         if reading and not spec.weights:  # weights given in the request are kept by no cache
             self.readings.put(reading, (spec, key))
         inputs = ready.arrays(arrays)
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
-        one, batch = len(outputs) == 1, len(inputs[0])
-        cost = self.batch_costs.get(f"{key} {batch}") or explain.cost(ready.facts, batch)
-        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, batch, cost)
+        one = len(outputs) == 1
+        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]), cost)
         # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
         # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
         return PredictResponse.model_construct(

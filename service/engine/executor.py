@@ -196,7 +196,7 @@ class Manager:
             self._read_states()
             self._fill()
             # A sleep, not a wait on the pipe: executors write to it twice a request, and waking for each write
-            # cost a tenth of a millisecond a request; every state written meanwhile is read at once.
+            # cost the manager CPU on every request (bench/README.md); what was written meanwhile is read at once.
             time.sleep(_POLL_S)
         self._shut_down()
 
