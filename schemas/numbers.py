@@ -86,20 +86,39 @@ def _is_array(value: Any) -> bool:
 
 def _as_array(value: Any) -> Any:
     """A rectangular nested list of numbers that fit a float32, as a float64 array (8 bytes a number, whatever
-    the leaves: no string dtype sized by its longest string), in one pass in C; None if anything is off
+    the leaves: no string dtype sized by its longest string), in C; None if anything is off
     (ragged, empty, nulls, objects, numbers beyond float32), for the walks to say where and why. Only for a
     document whose arrays hold no strings or booleans (NUMBERS_ONLY). numpy is imported here, once a request
     is read: a program that only needs the API's shape (another harness, the code reader) goes without."""
     import numpy as np
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError, OverflowError):
+        array = _float64(value)
+    except (ValueError, TypeError, OverflowError, IndexError):  # IndexError: an empty array met by shape_of
         return None
     # Strictly below: an integer a little past the largest float32 reads as it in float64; the walks judge
     # numbers at the edge as written.
     if array.size == 0 or not (np.isfinite(array).all() and np.abs(array).max() < FLOAT32_MAX):
         return None
     return array
+
+
+_SLICE = 65_536  # numbers numpy reads in one call, holding the GIL: the HTTP worker's event loop waits no longer
+
+
+def _float64(value: Any) -> Any:
+    """np.asarray(value, dtype=float64), a slice of at most _SLICE numbers (by the first items' shape) at a time:
+    one call over a million one-number arrays held the GIL long enough to keep /healthz waiting. A ragged value
+    raises ValueError, from numpy or from joining slices of other shapes."""
+    import numpy as np
+    shape = shape_of(value)
+    if math.prod(shape) <= _SLICE:
+        return np.asarray(value, dtype=np.float64)
+    per_item = math.prod(shape[1:])
+    if per_item > _SLICE:
+        return np.stack([_float64(item) for item in value])
+    step = _SLICE // per_item
+    return np.concatenate([np.asarray(value[start:start + step], dtype=np.float64)
+                           for start in range(0, len(value), step)])
 
 
 def _checked(value: Any, info: Optional[ValidationInfo]) -> Any:

@@ -132,3 +132,16 @@ def test_a_bad_number_in_a_named_input_is_refused_at_its_name(client, bad, error
     assert status == 422
     assert [(item["loc"], item["type"]) for item in problem["errors"]] == [
         (["inputs"], "list_type"), (["inputs", "b", 0, 1], error_type)]
+
+
+def test_a_batch_read_in_slices_is_the_batch_sent(client):
+    """Past 65,536 numbers numpy reads a batch a slice at a time (the event loop gets the GIL in between):
+    joined, they are the batch, each image predicted as it is alone; a short row in a later slice is refused."""
+    images = _images(100)  # 78,400 numbers: two slices
+    status, answer = _post(client, {"model": MNIST_MODEL, "inputs": images})
+    assert status == 200 and answer["output_shape"] == [100, 10]
+    alone = _post(client, {"model": MNIST_MODEL, "inputs": images[99:]})[1]
+    np.testing.assert_allclose(answer["predictions"][99], alone["predictions"][0], rtol=1e-5)
+    images[90][5] = images[90][5][:-1]
+    status, problem = _post(client, {"model": MNIST_MODEL, "inputs": images})
+    assert status == 422 and problem["errors"][0]["loc"] == ["inputs", 90, 5], problem
