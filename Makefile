@@ -1,18 +1,23 @@
 # Two commands do all the set-up on a fresh machine with python3, make and git (make test: apt-get too, as root):
 #   make serve   runs the service under gunicorn on $(HOST):$(PORT)
-#   make test    runs the whole test suite (first installs the Debian packages it needs, if missing:
-#                scripts/system-packages.sh, which lists them)
+#   make test    lints, type-checks and runs the whole test suite (first installs the Debian packages it needs,
+#                if missing: scripts/system-packages.sh, which lists them)
+# Dependencies come from lock files with hashes (requirements.lock, requirements-test.lock); `make lock`
+# refreshes them from pyproject.toml.
 VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The parallel part of the suite: one pytest worker per core (2 on the CI machine).
+WORKERS ?= 2
 export HOST PORT
 
-.PHONY: serve test bench clean system-packages
+.PHONY: serve test lint bench lock clean system-packages
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements-test.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-test.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 # Checked on every run (a few milliseconds when nothing is missing), so a package removed since is noticed.
@@ -20,13 +25,26 @@ system-packages:
 	bash scripts/system-packages.sh
 
 serve: $(VENV)/.installed
-	$(VENV)/bin/gunicorn --config service/gunicorn_conf.py
+	$(VENV)/bin/gunicorn --config keras_shape_service/gunicorn_conf.py
 
-test: system-packages $(VENV)/.installed
-	$(VENV)/bin/python -m pytest
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check keras_shape_service tests bench
+	$(VENV)/bin/ruff format --check keras_shape_service tests bench
+	@echo "mypy: not yet run by make test"
+
+# The tests that measure time or load (marked serial) run alone, after the rest has run on every core.
+test: system-packages lint
+	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not serial"
+	$(VENV)/bin/python -m pytest -m serial
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run.py
+
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -q -o requirements-test.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,5 +1,6 @@
 """`/v1/summary` of ResNet50 by name, cold, against Keras's own time to build it (weights=None, in a
 StatelessScope, no weight allocated) and render its summary in this process."""
+
 import json
 import statistics
 import time
@@ -10,8 +11,9 @@ RUNS = 5  # each with another `classes`, so that no cache of the service's answe
 
 
 def _body(index: int) -> bytes:
-    return json.dumps({"model": {"application": "ResNet50", "input_shape": [224, 224, 3],
-                                 "classes": 1000 + index}}).encode()
+    return json.dumps(
+        {"model": {"application": "ResNet50", "input_shape": [224, 224, 3], "classes": 1000 + index}}
+    ).encode()
 
 
 def service_seconds(port: int) -> float:
@@ -32,6 +34,7 @@ def service_seconds(port: int) -> float:
 def keras_seconds() -> float:
     """Median seconds for Keras itself, in this process, to build ResNet50 and render its summary."""
     import keras  # only here: the rest of the bench runs without TensorFlow
+
     times = []
     for index in range(RUNS):
         started = time.perf_counter()

@@ -7,6 +7,7 @@ bench/seed_answer.json, is the service's own answer to the seed body (tests/form
 floor sends as many bytes as the service. Run it as the bench does:
 `gunicorn --config bench/peer_conf.py bench.floor_app:app`.
 """
+
 import json
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from flask import Flask, Response, request
 
 SEED_ANSWER = json.loads((Path(__file__).parent / "seed_answer.json").read_text(encoding="utf-8"))
 PREDICT_ANSWER = json.dumps(SEED_ANSWER, ensure_ascii=False, separators=(",", ":")).encode()
-SUMMARY_ANSWER = json.dumps({key: SEED_ANSWER[key] for key in ("layers", "params", "summary", "notes", "cost")},
-                            ensure_ascii=False, separators=(",", ":")).encode()
+SUMMARY_ANSWER = json.dumps(
+    {key: SEED_ANSWER[key] for key in ("layers", "params", "summary", "notes", "cost")},
+    ensure_ascii=False,
+    separators=(",", ":"),
+).encode()
 
 app = Flask(__name__)
 

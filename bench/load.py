@@ -1,4 +1,5 @@
 """The client load: a few threads, each with its own keep-alive connection, sending bodies from one queue."""
+
 import http.client
 import statistics
 import threading
@@ -85,8 +86,7 @@ class Connection:
         self.http.close()
 
 
-def _worker(port: int, path: str, bodies: Iterator[bytes], lock: threading.Lock, deadline: float,
-            phase: Phase) -> None:
+def _worker(port: int, path: str, bodies: Iterator[bytes], lock: threading.Lock, deadline: float, phase: Phase) -> None:
     """Send the next body until the queue is empty or time is up; record each answer."""
     connection, errors_in_a_row = Connection(port), 0
     try:
@@ -115,8 +115,10 @@ def run(port: int, path: str, bodies: Iterable[bytes], connections: int, seconds
     """Send `bodies` over `connections` concurrent connections until they run out or `seconds` pass."""
     phase, lock, queue = Phase(), threading.Lock(), iter(bodies)
     start, cpu = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=_worker, args=(port, path, queue, lock, start + seconds, phase))
-               for _ in range(connections)]
+    threads = [
+        threading.Thread(target=_worker, args=(port, path, queue, lock, start + seconds, phase))
+        for _ in range(connections)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -125,8 +127,7 @@ def run(port: int, path: str, bodies: Iterable[bytes], connections: int, seconds
     return phase
 
 
-def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: int,
-                seconds: float) -> dict[str, Phase]:
+def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: int, seconds: float) -> dict[str, Phase]:
     """The bodies `block` at a time to every server in turn, one request at a time, one keep-alive connection
     per server.
 
@@ -141,7 +142,7 @@ def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: in
             if time.perf_counter() - start > seconds:
                 break
             for name, connection in connections.items():
-                for body in bodies[first:first + block]:
+                for body in bodies[first : first + block]:
                     sent = time.perf_counter()
                     try:
                         status, answer, closed = connection.post(path, body)

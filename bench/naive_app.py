@@ -4,6 +4,7 @@ It answers /v1/predict and /v1/summary in the service's contract for the concise
 sends, the obvious way: build a keras.Sequential, `model.predict`, `model.summary(print_fn=...)`. Run it
 as the bench does: `gunicorn --config bench/peer_conf.py bench.naive_app:app`.
 """
+
 import os
 import re
 from collections import Counter
@@ -46,12 +47,23 @@ def describe(model) -> dict:
     model.summary(line_length=88, print_fn=lines.append)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     total = model.count_params()
-    layers = [{"name": layer.name, "type": type(layer).__name__, "input_shape": list(layer.input.shape),
-               "output_shape": list(layer.output.shape), "params": layer.count_params(),
-               "inbound": [model.layers[index - 1].name] if index else []}
-              for index, layer in enumerate(model.layers)]
-    return {"layers": layers, "params": {"total": total, "trainable": trainable, "non_trainable": total - trainable},
-            "summary": "".join(lines), "notes": []}
+    layers = [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "input_shape": list(layer.input.shape),
+            "output_shape": list(layer.output.shape),
+            "params": layer.count_params(),
+            "inbound": [model.layers[index - 1].name] if index else [],
+        }
+        for index, layer in enumerate(model.layers)
+    ]
+    return {
+        "layers": layers,
+        "params": {"total": total, "trainable": trainable, "non_trainable": total - trainable},
+        "summary": "".join(lines),
+        "notes": [],
+    }
 
 
 @app.post("/v1/predict")

@@ -1,4 +1,5 @@
 """The benchmark's markdown: the machine, the table of measurements, the targets as ratios with PASS/FAIL."""
+
 import argparse
 import datetime
 import os
@@ -20,10 +21,16 @@ def machine() -> dict:
     with open("/proc/meminfo") as meminfo:
         memory_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
     versions = ", ".join(f"{name} {_version(name)}" for name in ("tensorflow-cpu", "keras", "flask", "gunicorn"))
-    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "cpus": len(os.sched_getaffinity(0)), "model": model, "memory_gib": memory_kb / 2**20,
-            "kernel": platform.release(), "python": platform.python_version(), "versions": versions,
-            "load_start": os.getloadavg()[0]}
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": len(os.sched_getaffinity(0)),
+        "model": model,
+        "memory_gib": memory_kb / 2**20,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "load_start": os.getloadavg()[0],
+    }
 
 
 def _version(distribution: str) -> str:
@@ -49,14 +56,20 @@ def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
         ("repeated seed spec: p99 latency (ms)", lambda m: _number(m.phases["repeated"].percentile(0.99))),
         ("repeated seed spec: requests in the window", lambda m: f"{m.phases['repeated'].count:,}"),
         ("seed spec, new inputs in every body: requests/s", lambda m: _number(m.phases["new inputs"].rate)),
-        ("seed spec, new inputs in every body: p50 latency (ms)",
-         lambda m: _number(m.phases["new inputs"].percentile(0.5))),
-        ("100-image batch, new numbers in every body: p50 latency (ms)",
-         lambda m: _number(m.phases["image batch"].percentile(0.5))),
+        (
+            "seed spec, new inputs in every body: p50 latency (ms)",
+            lambda m: _number(m.phases["new inputs"].percentile(0.5)),
+        ),
+        (
+            "100-image batch, new numbers in every body: p50 latency (ms)",
+            lambda m: _number(m.phases["image batch"].percentile(0.5)),
+        ),
         ("100-image batch: requests/s", lambda m: _number(m.phases["image batch"].rate)),
         ("cold specs, 1 connection: median latency (ms)", lambda m: _number(m.phases["cold"].median)),
-        (f"cold specs, {options.connections} connections: median latency (ms)",
-         lambda m: _number(m.phases["growth"].median)),
+        (
+            f"cold specs, {options.connections} connections: median latency (ms)",
+            lambda m: _number(m.phases["growth"].median),
+        ),
         (f"cold specs, {options.connections} connections: requests/s", lambda m: _number(m.phases["growth"].rate)),
         ("/v1/summary, seed model: p50 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.5))),
         ("/v1/summary, seed model: p99 latency (ms)", lambda m: _number(m.phases["summary"].percentile(0.99))),
@@ -66,8 +79,10 @@ def _rows(options: argparse.Namespace) -> list[tuple[str, Callable]]:
         ("memory growth (MB, PSS)", lambda m: f"{m.rss_after - m.rss_warm:+.1f}" + ("" if m.same_workers else " †")),
         ("server CPU in the repeated phase (% of one core)", lambda m: _number(100 * m.server_cpu)),
         ("busiest process's share of that server CPU (%)", lambda m: _number(100 * m.busiest_worker)),
-        ("client CPU in the repeated phase (% of one core)",
-         lambda m: _number(100 * m.phases["repeated"].client_cpu / m.phases["repeated"].wall)),
+        (
+            "client CPU in the repeated phase (% of one core)",
+            lambda m: _number(100 * m.phases["repeated"].client_cpu / m.phases["repeated"].wall),
+        ),
         ("answers that left the connection open (keep-alive)", _keep_alive),
         ("worker restarts during the run", lambda m: str(m.restarts)),
         ("failed requests", lambda m: str(sum(len(p.failures) for p in m.phases.values()))),
@@ -127,29 +142,55 @@ def _targets(results: dict) -> list[str]:
         lines.append(_target(label, f"{_number(ratio)}×", passed, *filter(None, (service, peer))))
     if service and service.application_summary:
         ratio = _ratio(service.application_summary, service.keras_application_summary)
-        lines.append(_target(f"ResNet50 /v1/summary by name, cold ({1000 * service.application_summary:.0f} ms): "
-                             f"≤ 1.5× Keras's own build and summary in-process "
-                             f"({1000 * service.keras_application_summary:.0f} ms)", f"{_number(ratio)}×",
-                             None if ratio is None else ratio <= 1.5, service))
+        lines.append(
+            _target(
+                f"ResNet50 /v1/summary by name, cold ({1000 * service.application_summary:.0f} ms): "
+                f"≤ 1.5× Keras's own build and summary in-process "
+                f"({1000 * service.keras_application_summary:.0f} ms)",
+                f"{_number(ratio)}×",
+                None if ratio is None else ratio <= 1.5,
+                service,
+            )
+        )
     ratio = _ratio(naive.phases["cold"].median, service.phases["cold"].median) if service and naive else None
-    lines.append(_target("cold spec (1 connection): median ≥ 20× lower than the naive peer's", f"{_number(ratio)}×",
-                         None if ratio is None else ratio >= 20, *filter(None, (service, naive))))
+    lines.append(
+        _target(
+            "cold spec (1 connection): median ≥ 20× lower than the naive peer's",
+            f"{_number(ratio)}×",
+            None if ratio is None else ratio >= 20,
+            *filter(None, (service, naive)),
+        )
+    )
     if service:
         growth = service.rss_after - service.rss_warm
         valid = service.distinct_sent >= 1500
         measured = f"{growth:+.1f} MB over {service.distinct_sent:,} specs" + ("" if valid else " (invalid)")
-        lines.append(_target(f"memory: < {GROWTH_LIMIT_MB} MB memory growth (PSS) over 1,500 distinct specs",
-                             measured, valid and growth < GROWTH_LIMIT_MB, service))
+        lines.append(
+            _target(
+                f"memory: < {GROWTH_LIMIT_MB} MB memory growth (PSS) over 1,500 distinct specs",
+                measured,
+                valid and growth < GROWTH_LIMIT_MB,
+                service,
+            )
+        )
         if service.batch_memory[0]:
             before, after = service.batch_memory
             stream = service.phases["batch stream"]
             first, total = BATCH_STREAM
             replaced = "" if service.batch_same_workers else " †"
-            measured = (f"{before:,.0f} → {after:,.0f} MB ({after - before:+.1f}) over the last "
-                        f"{stream.count - first:,} of {stream.count:,}{replaced}")
-            lines.append(_target(f"memory: flat (< {BATCH_FLAT_MB} MB PSS growth) over {total:,} batches of 100 "
-                                 f"images once the caches are full (read after the first {first:,})", measured,
-                                 stream.count >= total and after - before < BATCH_FLAT_MB, service))
+            measured = (
+                f"{before:,.0f} → {after:,.0f} MB ({after - before:+.1f}) over the last "
+                f"{stream.count - first:,} of {stream.count:,}{replaced}"
+            )
+            lines.append(
+                _target(
+                    f"memory: flat (< {BATCH_FLAT_MB} MB PSS growth) over {total:,} batches of 100 "
+                    f"images once the caches are full (read after the first {first:,})",
+                    measured,
+                    stream.count >= total and after - before < BATCH_FLAT_MB,
+                    service,
+                )
+            )
     return lines
 
 
@@ -157,12 +198,13 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
     """The whole report, as markdown."""
     load_end = os.getloadavg()[0]
     lines = [
-        f"# `make bench`, {machine['date']}", "",
+        f"# `make bench`, {machine['date']}",
+        "",
         f"Machine: {machine['cpus']} CPUs (`nproc`), {machine['model']}, {machine['memory_gib']:.1f} GiB RAM, "
         f"Linux {machine['kernel']}; 1-minute load average {machine['load_start']:.2f} at the start, "
         f"{load_end:.2f} at the end. Shared and noisy: compare the ratios, not the absolute numbers.",
         f"Software: Python {machine['python']}, {machine['versions']}.",
-        f"gunicorn (service/gunicorn_conf.py): worker_class={settings.get('worker_class')}, "
+        f"gunicorn (keras_shape_service/gunicorn_conf.py): worker_class={settings.get('worker_class')}, "
         f"workers={settings.get('workers')}, keepalive={settings.get('keepalive')} s, "
         f"max_requests={settings.get('max_requests')}+0..{settings.get('max_requests_jitter', 0)}; the service's "
         f"Keras work in its executor processes. The peers: the same settings with the gthread worker, 4 threads "
@@ -174,18 +216,25 @@ def render(results: dict, options: argparse.Namespace, settings: dict, machine: 
         f"the answer cache): half the time, half the requests; /v1/summary: half the time, a quarter of the "
         f"requests; each of these and the image batch in {SPEED_ROUNDS} rounds, the contenders taking turns. "
         f"Cold specs: "
-        f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of {COLD_BLOCK} to every "
+        f"{len(COLD_RANGE)} never-seen variants of the seed model sent one at a time, in blocks of {COLD_BLOCK} "
+        "to every "
         f"contender in turn (all are up; the others idle), and the stream of "
         f"distinct specs between the two memory readings ({options.distinct:,} for the service and the floor, "
         f"{options.naive_distinct:,} for the naive peer).",
-        f"Wall time of the run: {wall:.0f} s.", "",
-        *_table(results, options), "",
-        "## Targets", "",
+        f"Wall time of the run: {wall:.0f} s.",
+        "",
+        *_table(results, options),
+        "",
+        "## Targets",
+        "",
         *_targets(results),
     ]
     if any(not m.same_workers for m in results.values()):
-        lines += ["", "† a process was replaced between the two memory readings (an executor recycled past its "
-                  "growth bound): the sums are still what the machine held."]
+        lines += [
+            "",
+            "† a process was replaced between the two memory readings (an executor recycled past its "
+            "growth bound): the sums are still what the machine held.",
+        ]
     problems = [f"- {name}: {problem}" for name, m in results.items() for problem in m.problems]
     if problems:
         lines += ["", "## Problems", "", *problems]

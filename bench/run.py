@@ -1,11 +1,13 @@
 """`make bench`: the service, the naive peer and the HTTP floor, side by side, under the same client load.
 
-Each contender runs under `gunicorn --config service/gunicorn_conf.py` (the naive peer and the floor only name
+Each contender runs under `gunicorn --config keras_shape_service/gunicorn_conf.py` (the naive peer and the
+floor only name
 another WSGI app), on its own free port. They are started one after another and stay up; each phase loads
 one of them while the others idle (the machine has few cores), except the cold phase, which comes last and
 sends the specs to every contender in turn, in blocks. The table goes to stdout and to
 bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
 """
+
 import argparse
 import json
 import math
@@ -21,8 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from bench import applications, load, report, servers, specs  # noqa: E402
 
-CONTENDERS = (servers.Contender("service"), servers.Contender("naive", "bench.naive_app:app"),
-              servers.Contender("floor", "bench.floor_app:app"))
+CONTENDERS = (
+    servers.Contender("service"),
+    servers.Contender("naive", "bench.naive_app:app"),
+    servers.Contender("floor", "bench.floor_app:app"),
+)
 COLD_SECONDS = 600  # the naive peer answers 100 cold specs in ~15 s
 IMAGE_BATCHES = 41  # bodies of 100 images, each sent once: one to warm up, 40 measured
 SUMMARY_KEYS = {"layers", "params", "summary"}
@@ -70,14 +75,16 @@ def _check(phase: load.Phase, name: str, measurement: Measurement) -> None:
 def _warm_up(port: int, connections: int) -> dict[str, load.Phase]:
     """The seed model and a few distinct ones on every connection, so that every worker has served both."""
     predict, summary = load.repeated(specs.SEED_PREDICT, 100), load.repeated(specs.SEED_SUMMARY, 20)
-    return {"warm-up predict": load.run(port, "/v1/predict", predict, connections, 60),
-            "warm-up summary": load.run(port, "/v1/summary", summary, connections, 60),
-            "warm-up distinct": load.run(port, "/v1/predict", specs.distinct_bodies(specs.WARM_UP_RANGE),
-                                         connections, 60)}
+    return {
+        "warm-up predict": load.run(port, "/v1/predict", predict, connections, 60),
+        "warm-up summary": load.run(port, "/v1/summary", summary, connections, 60),
+        "warm-up distinct": load.run(port, "/v1/predict", specs.distinct_bodies(specs.WARM_UP_RANGE), connections, 60),
+    }
 
 
-def _memory(server: servers.Server, pids: list[int], distinct: int, options: argparse.Namespace,
-            measurement: Measurement) -> None:
+def _memory(
+    server: servers.Server, pids: list[int], distinct: int, options: argparse.Namespace, measurement: Measurement
+) -> None:
     """Memory (PSS) of the warmed-up processes, then `distinct` never-seen specs, then again."""
     measurement.rss_warm = server.rss_mb(pids)
     bodies = specs.distinct_bodies(range(specs.GROWTH_RANGE.start, specs.GROWTH_RANGE.start + distinct))
@@ -95,18 +102,22 @@ def _speed_phases(options: argparse.Namespace) -> list[tuple[str, str, Callable[
         ("summary", "/v1/summary", lambda: load.repeated(specs.SEED_SUMMARY, cap // 4), cap // 4, seconds / 2),
         ("new inputs", "/v1/predict", lambda: iter(specs.seed_with_new_inputs(cap // 2)), cap // 2, seconds / 2),
         # The first body built the image model (in _speed): not what the phase measures.
-        ("image batch", "/v1/predict", lambda: iter(options.image_batches[1:]), len(options.image_batches) - 1,
-         seconds),
+        (
+            "image batch",
+            "/v1/predict",
+            lambda: iter(options.image_batches[1:]),
+            len(options.image_batches) - 1,
+            seconds,
+        ),
     ]
 
 
-def _speed(running: dict[str, servers.Server], options: argparse.Namespace,
-           results: dict[str, Measurement]) -> None:
+def _speed(running: dict[str, servers.Server], options: argparse.Namespace, results: dict[str, Measurement]) -> None:
     """The seed model, its summary, the seed model with new inputs, and the image batch, under the full client
     load: each phase in specs.SPEED_ROUNDS rounds, the contenders taking turns, so that their ratios meet the
     machine's noise of the same minutes (measured one after another, the floor's own rate varied by half from
     run to run). The CPU of the repeated phase is summed over its rounds."""
-    for name, server in running.items():
+    for server in running.values():
         load.run(server.port, "/v1/predict", options.image_batches[:1], 1, options.seconds)
     for phase, path, bodies, cap, seconds in _speed_phases(options):
         streams = {name: bodies() for name in running}
@@ -117,13 +128,19 @@ def _speed(running: dict[str, servers.Server], options: argparse.Namespace,
             for name, server in running.items():
                 pids = server.worker_pids()
                 before = server.cpu_seconds(pids)
-                stretch = load.run(server.port, path, islice(streams[name], math.ceil(cap / rounds)),
-                                   options.connections, seconds / rounds)
+                stretch = load.run(
+                    server.port,
+                    path,
+                    islice(streams[name], math.ceil(cap / rounds)),
+                    options.connections,
+                    seconds / rounds,
+                )
                 results[name].phases[phase].add(stretch)
                 if phase == "repeated" and server.worker_pids() == pids:
                     used = [after - start for after, start in zip(server.cpu_seconds(pids), before)]
-                    results[name].repeated_cpu = [a + b for a, b in zip(results[name].repeated_cpu or
-                                                                         [0.0] * len(used), used)]
+                    results[name].repeated_cpu = [
+                        a + b for a, b in zip(results[name].repeated_cpu or [0.0] * len(used), used)
+                    ]
     for measurement in results.values():
         used = measurement.repeated_cpu
         if used and sum(used):
@@ -131,8 +148,9 @@ def _speed(running: dict[str, servers.Server], options: argparse.Namespace,
             measurement.busiest_worker = max(used) / sum(used)
 
 
-def measure(server: servers.Server, pids: list[int], measurement: Measurement, options: argparse.Namespace,
-            distinct: int) -> None:
+def measure(
+    server: servers.Server, pids: list[int], measurement: Measurement, options: argparse.Namespace, distinct: int
+) -> None:
     """Warm the started contender up, and measure its memory over never-seen specs."""
     measurement.phases.update(_warm_up(server.port, options.connections))
     _memory(server, pids, distinct, options, measurement)
@@ -143,8 +161,9 @@ def _batch_memory(server: servers.Server, options: argparse.Namespace, measureme
     time to fill (after the first specs.BATCH_STREAM[0]), and again at the end: no difference, or nearly."""
     first, total = specs.BATCH_STREAM
     stream = specs.image_batch_stream(options.image_batches, total)
-    measurement.phases["batch stream"] = load.run(server.port, "/v1/predict", islice(stream, first),
-                                                  options.connections, 600)
+    measurement.phases["batch stream"] = load.run(
+        server.port, "/v1/predict", islice(stream, first), options.connections, 600
+    )
     pids = server.worker_pids()
     before = server.rss_mb(pids)
     later = load.run(server.port, "/v1/predict", stream, options.connections, 1800)
@@ -166,16 +185,29 @@ def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=4, help="concurrent keep-alive client connections")
     parser.add_argument("--seconds", type=float, default=10, help="window of the repeated-spec phase")
-    parser.add_argument("--cap", type=int, default=3000,
-                        help="most requests in the repeated-spec phase (a quarter in the summary phase): with "
-                             "the earlier phases, under gunicorn's max_requests even if one worker serves all")
-    parser.add_argument("--distinct", type=int, default=len(specs.GROWTH_RANGE),
-                        help="distinct specs between the two memory readings")
-    parser.add_argument("--naive-distinct", type=int, default=500,
-                        help="distinct specs for the naive peer, which answers ~10 a second on 2 cores")
+    parser.add_argument(
+        "--cap",
+        type=int,
+        default=3000,
+        help="most requests in the repeated-spec phase (a quarter in the summary phase): with "
+        "the earlier phases, under gunicorn's max_requests even if one worker serves all",
+    )
+    parser.add_argument(
+        "--distinct", type=int, default=len(specs.GROWTH_RANGE), help="distinct specs between the two memory readings"
+    )
+    parser.add_argument(
+        "--naive-distinct",
+        type=int,
+        default=500,
+        help="distinct specs for the naive peer, which answers ~10 a second on 2 cores",
+    )
     parser.add_argument("--growth-seconds", type=float, default=300, help="time limit of the distinct stream")
-    parser.add_argument("--only", choices=[c.name for c in CONTENDERS], action="append",
-                        help="run only these contenders (repeatable); the targets need all three")
+    parser.add_argument(
+        "--only",
+        choices=[c.name for c in CONTENDERS],
+        action="append",
+        help="run only these contenders (repeatable); the targets need all three",
+    )
     parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
     options = parser.parse_args()
     options.image_batches = specs.image_batches(IMAGE_BATCHES)
@@ -197,8 +229,7 @@ def main() -> int:
     with ExitStack() as stack:
         for contender in contenders:
             print(f"-- {contender.name}: start", file=sys.stderr, flush=True)
-            server, startup = stack.enter_context(
-                servers.serve(contender, options.results / f"{contender.name}.log"))
+            server, startup = stack.enter_context(servers.serve(contender, options.results / f"{contender.name}.log"))
             # Every worker booted and idle before the next contender starts: each start-up time is its own.
             first_pids[contender.name] = server.settle(settings["workers"])
             running[contender.name], results[contender.name] = server, Measurement(startup)
@@ -206,15 +237,21 @@ def main() -> int:
             distinct = options.naive_distinct if name == "naive" else options.distinct
             print(f"-- {name}: warm-up, {distinct} distinct specs", file=sys.stderr, flush=True)
             measure(server, first_pids[name], results[name], options, distinct)
-        print(f"-- repeated, summary, new inputs, image batch: {specs.SPEED_ROUNDS} rounds, every contender in "
-              "turn", file=sys.stderr, flush=True)
+        print(
+            f"-- repeated, summary, new inputs, image batch: {specs.SPEED_ROUNDS} rounds, every contender in turn",
+            file=sys.stderr,
+            flush=True,
+        )
         _speed(running, options, results)
-        print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr,
-              flush=True)
+        print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr, flush=True)
         _cold(running, results)
         if "service" in running:
-            print(f"-- the service: {specs.BATCH_STREAM[1]:,} batches of 100 images, memory after "
-                  f"{specs.BATCH_STREAM[0]:,} and at the end", file=sys.stderr, flush=True)
+            print(
+                f"-- the service: {specs.BATCH_STREAM[1]:,} batches of 100 images, memory after "
+                f"{specs.BATCH_STREAM[0]:,} and at the end",
+                file=sys.stderr,
+                flush=True,
+            )
             _batch_memory(running["service"], options, results["service"])
             print("-- ResNet50 summaries: the service cold, then Keras in-process", file=sys.stderr, flush=True)
             results["service"].application_summary = applications.service_seconds(running["service"].port)

@@ -1,4 +1,5 @@
 """Each contender as a gunicorn under the service's own config: start it, wait for /readyz, watch its workers."""
+
 import http.client
 import os
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = "service/gunicorn_conf.py"
+CONFIG = "keras_shape_service/gunicorn_conf.py"
 PEER_CONFIG = "bench/peer_conf.py"  # the service's settings but its executors and gevent worker
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -94,7 +95,9 @@ class Server:
         manager and its executors, which do the Keras work and hold its memory. The HTTP workers (the master's
         children but the manager) are remembered, so that restarts can be counted."""
         children = _children(self.process.pid)
-        self.seen_workers.update(pid for pid in children if b"service.engine.executor" not in _cmdline(pid))
+        self.seen_workers.update(
+            pid for pid in children if b"keras_shape_service.executors.process" not in _cmdline(pid)
+        )
         tree, stack = [], list(children)
         while stack:
             pid = stack.pop()
@@ -134,9 +137,7 @@ class Server:
         raise RuntimeError(f"workers never settled; see {self.log_path}")
 
 
-
-def _ready_seconds(port: int, process: subprocess.Popen, started: float, log_path: Path,
-                   seconds: float = 180) -> float:
+def _ready_seconds(port: int, process: subprocess.Popen, started: float, log_path: Path, seconds: float = 180) -> float:
     """Seconds from `started` to the first 200 on /readyz, polling every 50 ms."""
     while time.perf_counter() - started < seconds:
         if process.poll() is not None:
@@ -161,8 +162,7 @@ def serve(contender: Contender, log_path: Path) -> Iterator[tuple[Server, float]
     environment = dict(os.environ, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1")
     with open(log_path, "w") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(contender.command(), cwd=ROOT, env=environment, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(contender.command(), cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     try:
         ready = _ready_seconds(port, process, started, log_path)
         yield Server(process, port, log_path), ready

@@ -1,8 +1,9 @@
 """The bodies the benchmark sends: the seed model again and again, and a stream of never-seen models."""
+
 import json
 from typing import Iterator
 
-from schemas.examples import SEED_PREDICT as SEED_BODY
+from keras_shape_service.schemas.examples import SEED_PREDICT as SEED_BODY
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # Index ranges of the distinct stream, disjoint so that no phase sees a model an earlier phase sent.
@@ -36,9 +37,11 @@ def distinct_body(index: int) -> dict:
     extra_dense, rest = rest % 2, rest // 2
     activation, rest = ACTIVATIONS[rest % 3], rest // 3
     outputs = rest % 8 + 1
-    layers = [{"type": "Dense", "units": units, "input_shape": [rows, columns]},
-              {"type": "Activation", "activation": activation},
-              {"type": "Flatten"}]
+    layers = [
+        {"type": "Dense", "units": units, "input_shape": [rows, columns]},
+        {"type": "Activation", "activation": activation},
+        {"type": "Flatten"},
+    ]
     if extra_dense:
         layers.append({"type": "Dense", "units": 8, "activation": activation})
     layers.append({"type": "Dense", "units": outputs})
@@ -81,6 +84,9 @@ def image_batch_stream(bodies: list[bytes], count: int) -> Iterator[bytes]:
 def image_batches(count: int) -> list[bytes]:
     """Batches of 100 MNIST-sized images (78,400 numbers, ~0.8 MB of JSON), new numbers in every body."""
     import numpy as np
+
     generator = np.random.default_rng(0)
-    return [encode({"model": IMAGE_MODEL, "inputs": np.round(generator.random((IMAGE_BATCH, 28, 28)), 7).tolist()})
-            for _ in range(count)]
+    return [
+        encode({"model": IMAGE_MODEL, "inputs": np.round(generator.random((IMAGE_BATCH, 28, 28)), 7).tolist()})
+        for _ in range(count)
+    ]

@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: one app per session, since TensorFlow is slow to import, and a
 factory of clients with other settings."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -7,10 +8,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pytest  # noqa: E402
 
 # The engine runs in this process: its runtime must be settled before any test module imports Keras.
-import service.adapter  # noqa: E402,F401
-from service.http.app import create_app  # noqa: E402
-from service.http.context import services  # noqa: E402
-from service.settings import Settings  # noqa: E402
+import keras_shape_service.adapter  # noqa: E402,F401
+from keras_shape_service.http.app import create_app  # noqa: E402
+from keras_shape_service.http.context import services  # noqa: E402
+from keras_shape_service.settings import Settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +28,10 @@ def client(app):
 @pytest.fixture(scope="session")
 def make_client():
     """A test client of a fresh app (its own caches) with these settings over the defaults."""
+
     def make(**settings):
         return create_app(Settings(**settings)).test_client()
+
     return make
 
 

@@ -1,4 +1,5 @@
 """Reading the answer's explanations back: the arithmetic of why.params, checked apart from the service's code."""
+
 import ast
 import re
 
@@ -19,4 +20,9 @@ def evaluate(text: str) -> int:
 
 def shape_text(shape: list) -> str:
     """A row's shape as Keras's summary writes it: [null, 3, 16] -> (None, 3, 16)."""
-    return "(" + ", ".join("None" if axis is None else str(axis) for axis in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if axis is None else str(axis) for axis in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )

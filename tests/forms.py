@@ -1,28 +1,36 @@
 """Example models, and the three spec forms of one model made with real Keras, as a user would make them."""
+
 import json
 
-from schemas.examples import SEED_INPUTS, SEED_LAYERS, SEED_PREDICT
+from keras_shape_service.schemas.examples import SEED_LAYERS, SEED_PREDICT
 
 SEED_BODY = SEED_PREDICT
 SEED_LAYERS_NO_FLATTEN = [layer for layer in SEED_LAYERS if layer["type"] != "Flatten"]
 
-CONV_LAYERS = [{"type": "Conv2D", "filters": 4, "kernel_size": 3, "input_shape": [8, 8, 2]},
-               {"type": "MaxPooling2D", "pool_size": 2},
-               {"type": "BatchNormalization"},
-               {"type": "Flatten"},
-               {"type": "Dense", "units": 3, "activation": "softmax"}]
-RECURRENT_LAYERS = [{"type": "LSTM", "units": 5, "return_sequences": True, "input_shape": [4, 3]},
-                    {"type": "GRU", "units": 2},
-                    {"type": "Dense", "units": 1}]
-EMBEDDING_LAYERS = [{"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [5]},
-                    {"type": "GlobalAveragePooling1D"}]
+CONV_LAYERS = [
+    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "input_shape": [8, 8, 2]},
+    {"type": "MaxPooling2D", "pool_size": 2},
+    {"type": "BatchNormalization"},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 3, "activation": "softmax"},
+]
+RECURRENT_LAYERS = [
+    {"type": "LSTM", "units": 5, "return_sequences": True, "input_shape": [4, 3]},
+    {"type": "GRU", "units": 2},
+    {"type": "Dense", "units": 1},
+]
+EMBEDDING_LAYERS = [
+    {"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [5]},
+    {"type": "GlobalAveragePooling1D"},
+]
 
 
 def keras_model(concise_layers: list[dict], name: str = "sequential"):
     """The model a user would write in Python for these concise layers."""
     import keras
 
-    from service.adapter import private
+    from keras_shape_service.adapter import private
+
     # Keras names the layers as in a fresh Python session; clear_session() would do it too, with a full garbage
     # collection of a heap holding the service's cached models (a quarter of a second each).
     private.reset_layer_names()

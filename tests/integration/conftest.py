@@ -1,4 +1,5 @@
 """The live server, started the way `make serve` starts it: gunicorn with the project's config, a free port."""
+
 import os
 import socket
 import subprocess
@@ -15,8 +16,10 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 # A request that computes for a second or two within every limit: a recurrent layer steps through 90,000
 # time steps one after another, however fast the machine's arithmetic (a big convolution is not slow
 # enough on a CPU with AVX-512).
-SLOW_BODY = {"model": {"layers": [{"type": "SimpleRNN", "units": 1, "input_shape": [90_000, 1]}]},
-             "inputs": [[[0.5]] * 90_000]}
+SLOW_BODY = {
+    "model": {"layers": [{"type": "SimpleRNN", "units": 1, "input_shape": [90_000, 1]}]},
+    "inputs": [[[0.5]] * 90_000],
+}
 # A compute budget for servers that run SLOW_BODY but test something else: far above its time on a loaded
 # machine (on one shared with other work it took past the default 10 s).
 SLOW_BODY_BUDGET_S = "60"
@@ -45,12 +48,12 @@ def _cmdline(pid: int) -> bytes:
 
 def http_workers(master_pid: int) -> list[int]:
     """gunicorn's HTTP workers: the master's children but the executor manager."""
-    return [pid for pid in _children(master_pid) if b"service.engine.executor" not in _cmdline(pid)]
+    return [pid for pid in _children(master_pid) if b"keras_shape_service.executors.process" not in _cmdline(pid)]
 
 
 def executors(master_pid: int) -> list[int]:
     """The executor processes (the manager's children)."""
-    managers = [pid for pid in _children(master_pid) if b"service.engine.executor" in _cmdline(pid)]
+    managers = [pid for pid in _children(master_pid) if b"keras_shape_service.executors.process" in _cmdline(pid)]
     return [pid for manager in managers for pid in _children(manager)]
 
 
@@ -75,11 +78,17 @@ def free_port() -> int:
 def live_server(log_path: Path, **environment: str):
     """Run gunicorn until the block ends; wait for /readyz on every worker's behalf."""
     port = free_port()
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3",
-               **environment)
+    env = dict(
+        os.environ, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3", **environment
+    )
     with open(log_path, "w") as log:
-        process = subprocess.Popen([GUNICORN, "--config", "service/gunicorn_conf.py"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [GUNICORN, "--config", "keras_shape_service/gunicorn_conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log_path)

@@ -4,6 +4,7 @@ budgets, its executor is replaced, and no other client's request fails meanwhile
 No timed assertions: each property is an order of events (the short request was answered while the long
 ones were still running) or an outcome (status, the budget named, the executor replaced).
 """
+
 import os
 import signal
 import threading
@@ -12,7 +13,7 @@ import time
 import pytest
 import requests
 
-from schemas import PredictResponse, Problem
+from keras_shape_service.schemas import PredictResponse, Problem
 from tests.forms import SEED_BODY
 from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb
 
@@ -23,22 +24,35 @@ MEMORY_BUDGET_MB = 1500
 # 2e11 multiply-adds, many seconds of a core, with 10M weights (well within the memory budget): the server
 # below raises the compute limits so that the estimates let it through, as they would let through whatever
 # cost they do not foresee; the budget holds.
-RUNAWAY = {"model": {"layers": [{"type": "Dense", "units": 500, "input_shape": [1]},
-                                {"type": "RepeatVector", "n": 20_000}] + [{"type": "Dense", "units": 500}] * 40},
-           "inputs": [[1.0]]}
+RUNAWAY = {
+    "model": {
+        "layers": [{"type": "Dense", "units": 500, "input_shape": [1]}, {"type": "RepeatVector", "n": 20_000}]
+        + [{"type": "Dense", "units": 500}] * 40
+    },
+    "inputs": [[1.0]],
+}
 # 3.6 GB of weights, allowed by the raised params limit below: only the memory budget stands in the way.
-MEMORY_BOMB = {"model": {"layers": [{"type": "Dense", "units": 30_000, "input_shape": [30_000]}]},
-               "inputs": [[0.0] * 30_000]}
+MEMORY_BOMB = {
+    "model": {"layers": [{"type": "Dense", "units": 30_000, "input_shape": [30_000]}]},
+    "inputs": [[0.0] * 30_000],
+}
 
 
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory):
     """Two executors and one spare at most, small budgets, a params limit the memory bomb passes."""
     log = tmp_path_factory.mktemp("budgets") / "gunicorn.log"
-    with live_server(log, WEB_CONCURRENCY="2", KSS_EXECUTORS="2", KSS_MAX_EXECUTORS="3",
-                     KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S), KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
-                     KSS_MAX_PARAMS="1000000000", KSS_MAX_MULTIPLY_ADDS="100000000000000",
-                     KSS_MAX_ACTIVATION_ELEMENTS="100000000") as (master, url):
+    with live_server(
+        log,
+        WEB_CONCURRENCY="2",
+        KSS_EXECUTORS="2",
+        KSS_MAX_EXECUTORS="3",
+        KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S),
+        KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
+        KSS_MAX_PARAMS="1000000000",
+        KSS_MAX_MULTIPLY_ADDS="100000000000000",
+        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
+    ) as (master, url):
         yield master.pid, url, log
 
 
@@ -90,6 +104,7 @@ def _cpu_ticks(pid: int, window_s: float) -> int:
             return int(fields[11]) + int(fields[12])
         except (FileNotFoundError, ProcessLookupError):
             return 0
+
     before = ticks()
     time.sleep(window_s)
     return ticks() - before
@@ -134,7 +149,8 @@ def test_a_request_past_the_memory_budget_is_refused_and_its_memory_given_back(b
         time.sleep(0.1)
     assert set(executors(master)) - set(before), "the executor that ran out of memory must be replaced"
     assert PredictResponse.model_validate_json(
-        requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60).content).output_shape == [1, 4]
+        requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60).content
+    ).output_shape == [1, 4]
     assert rss_mb(executors(master)) < rss_before + 300
 
 
@@ -151,8 +167,14 @@ def test_an_executor_killed_mid_request_fails_that_request_alone(budgeted):
 
 
 def test_a_busy_pool_answers_503_with_retry_after_at_the_deadline(tmp_path):
-    with live_server(tmp_path / "gunicorn.log", WEB_CONCURRENCY="1", KSS_EXECUTORS="1", KSS_MAX_EXECUTORS="1",
-                     KSS_REQUEST_DEADLINE_MS="300", KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S) as (master, url):
+    with live_server(
+        tmp_path / "gunicorn.log",
+        WEB_CONCURRENCY="1",
+        KSS_EXECUTORS="1",
+        KSS_MAX_EXECUTORS="1",
+        KSS_REQUEST_DEADLINE_MS="300",
+        KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S,
+    ) as (master, url):
         slow = Background(url, [SLOW_BODY])
         _wait_until_busy(master.pid, 1)
         refused = requests.post(f"{url}/v1/predict", json=_distinct(30), timeout=30)

@@ -1,5 +1,6 @@
 """tritonclient's HTTP client against the real gunicorn service, serving a model repository: the seed model
 and a file it refuses. What an Open Inference Protocol v2 harness does, unchanged, with binary_data=False."""
+
 import json
 
 import numpy as np
@@ -8,8 +9,9 @@ import requests
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-from schemas import PredictResponse
-from tests.forms import SEED_INPUTS, SEED_LAYERS
+from keras_shape_service.schemas import PredictResponse
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from tests.forms import SEED_LAYERS
 from tests.integration.conftest import live_server
 
 pytestmark = pytest.mark.integration
@@ -22,8 +24,9 @@ def url(tmp_path_factory):
     (repository / "seed.json").write_text(json.dumps({"layers": SEED_LAYERS}))
     (repository / "bad.json").write_text(json.dumps({"layers": [{"type": "Lambda", "function": "os.system"}]}))
     log = tmp_path_factory.mktemp("oip") / "gunicorn.log"
-    with live_server(log, WEB_CONCURRENCY="1", KSS_EXECUTORS="2", KSS_MAX_EXECUTORS="2",
-                     KSS_MODEL_REPOSITORY=str(repository)) as (process, address):
+    with live_server(
+        log, WEB_CONCURRENCY="1", KSS_EXECUTORS="2", KSS_MAX_EXECUTORS="2", KSS_MODEL_REPOSITORY=str(repository)
+    ) as (process, address):
         yield address
     # by name, once: by the first of the two executors to publish what it read
     assert log.read_text().count("model repository: bad.json refused: ") == 1
@@ -56,8 +59,11 @@ def test_infer_on_the_seed_model_answers_what_v1_predict_answers(triton, url):
     result = triton.infer("seed", [tensor], outputs=[httpclient.InferRequestedOutput("dense_1", binary_data=False)])
     output = result.as_numpy("dense_1")
     assert output.shape == (1, 4)
-    expected = PredictResponse.model_validate_json(requests.post(f"{url}/v1/predict", timeout=30, json={
-        "model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS, "seed": 0}).content)
+    expected = PredictResponse.model_validate_json(
+        requests.post(
+            f"{url}/v1/predict", timeout=30, json={"model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS, "seed": 0}
+        ).content
+    )
     np.testing.assert_array_equal(output, np.array(expected.predictions, dtype=np.float32))
 
 
@@ -91,8 +97,9 @@ def test_a_tensor_that_does_not_fit_and_binary_data_are_refused_with_the_message
     tensor.set_data_from_numpy(np.zeros((1, 2, 3), dtype=np.float32), binary_data=False)
     with pytest.raises(InferenceServerException) as refused:
         triton.infer("seed", [tensor])
-    assert refused.value.message() == ("input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] "
-                                       "(-1: any size)")
+    assert refused.value.message() == (
+        "input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] (-1: any size)"
+    )
     assert refused.value.status() == "400"
     tensor = httpclient.InferInput("input_layer", [1, 3, 2], "FP32")
     tensor.set_data_from_numpy(np.zeros((1, 3, 2), dtype=np.float32))  # binary_data=True, tritonclient's default

@@ -1,5 +1,6 @@
 """A body within every limit that takes seconds of CPU to read (6 MB of one-number arrays) must not hold the
 HTTP worker's event loop: /healthz and the seed request on that same worker are answered meanwhile."""
+
 import json
 import threading
 import time
@@ -13,8 +14,9 @@ from tests.integration.conftest import live_server
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # A refusal the schema makes only after reading all of it: a layer type that does not exist.
-HEAVY = json.dumps({"model": {"layers": [{"type": "NoSuchLayer"}], "input_shape": [900_000, 1]},
-                    "inputs": [[[0.5]] * 900_000]}).encode()
+HEAVY = json.dumps(
+    {"model": {"layers": [{"type": "NoSuchLayer"}], "input_shape": [900_000, 1]}, "inputs": [[[0.5]] * 900_000]}
+).encode()
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +30,19 @@ def test_reading_large_bodies_leaves_health_and_the_seed_answered_within_a_secon
     statuses, worst = [], {"/healthz": 0.0, "/v1/predict": 0.0}
 
     def heavy():
-        response = requests.post(f"{one_worker}/v1/predict", data=HEAVY, timeout=120,
-                                 headers={"Content-Type": "application/json"})
+        response = requests.post(
+            f"{one_worker}/v1/predict", data=HEAVY, timeout=120, headers={"Content-Type": "application/json"}
+        )
         statuses.append(response.status_code)
+
     senders = [threading.Thread(target=heavy) for _ in range(3)]
     for sender in senders:
         sender.start()
     while any(sender.is_alive() for sender in senders):
-        for path, probe in (("/healthz", lambda: requests.get(f"{one_worker}/healthz", timeout=10)),
-                            ("/v1/predict", lambda: requests.post(f"{one_worker}/v1/predict", json=SEED_BODY,
-                                                                  timeout=10))):
+        for path, probe in (
+            ("/healthz", lambda: requests.get(f"{one_worker}/healthz", timeout=10)),
+            ("/v1/predict", lambda: requests.post(f"{one_worker}/v1/predict", json=SEED_BODY, timeout=10)),
+        ):
             started = time.monotonic()
             assert probe().status_code == 200
             worst[path] = max(worst[path], time.monotonic() - started)

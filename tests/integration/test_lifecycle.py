@@ -1,4 +1,5 @@
 """The executor processes live no longer than the gunicorn that started them, however it ends."""
+
 import os
 import socket
 import subprocess
@@ -20,7 +21,7 @@ def _managers_of(master_pid: int) -> list[int]:
                 words = cmdline.read().split(b"\0")
         except OSError:
             continue
-        if b"service.engine.executor" in words and str(master_pid).encode() in words:
+        if b"keras_shape_service.executors.process" in words and str(master_pid).encode() in words:
             found.append(int(entry))
     return found
 
@@ -34,8 +35,13 @@ def test_a_service_that_cannot_bind_its_port_leaves_no_executors_behind(tmp_path
         port = taken.getsockname()[1]
         env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), TF_CPP_MIN_LOG_LEVEL="3")
         with open(tmp_path / "gunicorn.log", "w") as log:
-            master = subprocess.Popen([GUNICORN, "--config", "service/gunicorn_conf.py"], cwd=ROOT, env=env,
-                                      stdout=log, stderr=subprocess.STDOUT)
+            master = subprocess.Popen(
+                [GUNICORN, "--config", "keras_shape_service/gunicorn_conf.py"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 5
         while not _managers_of(master.pid) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -1,10 +1,11 @@
 """Real HTTP against the real gunicorn server."""
+
 import json
 
 import pytest
 import requests
 
-from schemas import PredictResponse, Problem, SummaryResponse
+from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
 from tests.forms import RECURRENT_LAYERS, SEED_BODY, SEED_LAYERS_NO_FLATTEN, document_form
 
 pytestmark = pytest.mark.integration
@@ -22,9 +23,15 @@ def test_the_seed_request_over_http(server, http):
 def test_identical_requests_get_identical_bodies_from_any_worker(server, http):
     # A new connection for each request (a kept-alive one stays with one worker), and another spelling of
     # the body each time, so that no worker answers from its answer cache.
-    bodies = {requests.post(f"{server}/v1/predict", data=json.dumps(SEED_BODY, indent=i), timeout=30,
-                            headers={"Content-Type": "application/json", "Connection": "close"}).content
-              for i in range(8)}
+    bodies = {
+        requests.post(
+            f"{server}/v1/predict",
+            data=json.dumps(SEED_BODY, indent=i),
+            timeout=30,
+            headers={"Content-Type": "application/json", "Connection": "close"},
+        ).content
+        for i in range(8)
+    }
     assert len(bodies) == 1
     body = {"model": {"layers": SEED_LAYERS_NO_FLATTEN}, "inputs": SEED_BODY["inputs"]}
     answer = PredictResponse.model_validate_json(http.post(f"{server}/v1/predict", json=body, timeout=30).content)
@@ -43,11 +50,14 @@ def test_summary_of_a_huge_model_allocates_nothing(server, http):
     assert answer.params.total == 50000 * 50001 and "Total params: 2,500,050,000" in answer.summary
 
 
-@pytest.mark.parametrize("data, content_type, status", [
-    (b"{", "application/json", 400),
-    (b"{}", "text/plain", 415),
-    (b'{"model": {"layers": [{"type": "Lambda"}]}, "inputs": [[1]]}', "application/json", 422),
-])
+@pytest.mark.parametrize(
+    "data, content_type, status",
+    [
+        (b"{", "application/json", 400),
+        (b"{}", "text/plain", 415),
+        (b'{"model": {"layers": [{"type": "Lambda"}]}, "inputs": [[1]]}', "application/json", 422),
+    ],
+)
 def test_bad_requests_are_problems_over_http(server, http, data, content_type, status):
     response = http.post(f"{server}/v1/predict", data=data, headers={"Content-Type": content_type}, timeout=30)
     assert response.status_code == status

@@ -1,5 +1,6 @@
 """Under load with hostile requests mixed in, a worker killed mid-run and then a SIGTERM, good requests keep
 getting good answers: none a 5xx, only the killed worker's in-flight ones lost, a clean exit after SIGTERM."""
+
 import itertools
 import os
 import signal
@@ -11,7 +12,8 @@ from typing import Optional
 import pytest
 import requests
 
-from tests.forms import SEED_INPUTS, SEED_LAYERS
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from tests.forms import SEED_LAYERS
 from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, http_workers, live_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -23,8 +25,9 @@ HOSTILE_BODIES = [
     b'{"model": {"layers": [{"type": "Dense", "units": 2, "kernel_initializer": {"module": "os", '
     b'"class_name": "system", "config": {}}}]}, "inputs": [[1]]}',
     b'{"model": ',
-    b'[' * 100_000,
+    b"[" * 100_000,
 ]
+
 
 @dataclass
 class Outcome:
@@ -49,8 +52,12 @@ def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> No
             if good:
                 response = requests.post(f"{url}/v1/predict", json=_good_body(index), timeout=60)
             else:
-                response = requests.post(f"{url}/v1/predict", data=HOSTILE_BODIES[index % len(HOSTILE_BODIES)],
-                                         headers={"Content-Type": "application/json"}, timeout=60)
+                response = requests.post(
+                    f"{url}/v1/predict",
+                    data=HOSTILE_BODIES[index % len(HOSTILE_BODIES)],
+                    headers={"Content-Type": "application/json"},
+                    timeout=60,
+                )
             outcomes.append(Outcome(good, started, time.monotonic(), response.status_code, None))
         except requests.RequestException as error:
             outcomes.append(Outcome(good, started, time.monotonic(), None, type(error).__name__))
@@ -59,12 +66,12 @@ def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> No
 def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
     log = tmp_path / "gunicorn.log"
     # A generous deadline: this test is about faults, not overload (test_overload.py is).
-    with live_server(log, WEB_CONCURRENCY="2", KSS_REQUEST_DEADLINE_MS="30000",
-                     KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S) as (master, url):
+    with live_server(
+        log, WEB_CONCURRENCY="2", KSS_REQUEST_DEADLINE_MS="30000", KSS_COMPUTE_BUDGET_S=SLOW_BODY_BUDGET_S
+    ) as (master, url):
         outcomes: list[Outcome] = []
         stop, counter = threading.Event(), itertools.count()
-        clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes))
-                   for _ in range(CLIENTS)]
+        clients = [threading.Thread(target=_client_loop, args=(url, stop, counter, outcomes)) for _ in range(CLIENTS)]
         for client in clients:
             client.start()
         time.sleep(3)
@@ -93,6 +100,7 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         def slow_request():
             status = requests.post(f"{url}/v1/predict", json=SLOW_BODY, timeout=60).status_code
             in_flight.append((status, time.monotonic()))
+
         slow = [threading.Thread(target=slow_request) for _ in range(2)]
         for thread in slow:
             thread.start()

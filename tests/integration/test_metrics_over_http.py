@@ -1,4 +1,5 @@
 """Metrics and access lines from the real gunicorn with two workers: counts from both add up in every scrape."""
+
 import json
 import time
 import uuid
@@ -28,8 +29,7 @@ def _wait_for_every_worker(url: str, log_path, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         requests.get(f"{url}/readyz", headers={"X-Request-ID": f"ready-{uuid.uuid4().hex}"}, timeout=10)
-        ready = {line["pid"] for line in access_lines(log_path)
-                 if line["route"] == "/readyz" and line["status"] == 200}
+        ready = {line["pid"] for line in access_lines(log_path) if line["route"] == "/readyz" and line["status"] == 200}
         if len(ready) == WORKERS:
             return
         time.sleep(0.1)
@@ -49,15 +49,17 @@ def healthz_count(url: str) -> tuple[float, str]:
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
             if sample.name == "kss_http_requests_total" and sample.labels == {
-                    "method": "GET", "route": "/healthz", "status": "200"}:
+                "method": "GET",
+                "route": "/healthz",
+                "status": "200",
+            }:
                 return sample.value, rid
     return 0.0, rid
 
 
 def served_by(log_path, prefix: str) -> dict[str, int]:
     """Request id to the pid of the worker that answered it, for ids starting with `prefix`."""
-    return {line["request_id"]: line["pid"] for line in access_lines(log_path)
-            if line["request_id"].startswith(prefix)}
+    return {line["request_id"]: line["pid"] for line in access_lines(log_path) if line["request_id"].startswith(prefix)}
 
 
 def test_counts_from_both_workers_add_up_in_every_scrape(own_server):
@@ -79,8 +81,12 @@ def test_counts_from_both_workers_add_up_in_every_scrape(own_server):
 
 def test_every_request_gets_one_json_access_line(own_server):
     url, log_path = own_server
-    requests.post(f"{url}/v1/predict", data=b'{"secret": "body-marker-51c2"}',
-                  headers={"Content-Type": "application/json", "X-Request-ID": "one-line"}, timeout=10)
+    requests.post(
+        f"{url}/v1/predict",
+        data=b'{"secret": "body-marker-51c2"}',
+        headers={"Content-Type": "application/json", "X-Request-ID": "one-line"},
+        timeout=10,
+    )
     lines = [line for line in access_lines(log_path) if line["request_id"] == "one-line"]
     assert len(lines) == 1 and lines[0]["route"] == "/v1/predict" and lines[0]["status"] == 422
     assert "body-marker-51c2" not in log_path.read_text()

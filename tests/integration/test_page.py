@@ -4,6 +4,7 @@ is never asked), and the page and Swagger UI come from the service's own files.
 
 Set PAGE_SCREENSHOT=docs/page.png to save the screenshot the README shows.
 """
+
 import os
 import shutil
 import tempfile
@@ -11,13 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from schemas.examples import SEED_CODE
+from keras_shape_service.schemas.examples import SEED_CODE
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 WAIT_S = 30
 
 
@@ -27,6 +36,7 @@ def browser():
         pytest.fail("chromium and chromium-driver are missing: run scripts/system-packages.sh (make test does)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     profile = tempfile.mkdtemp(prefix="page-test-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -43,12 +53,14 @@ def browser():
 
 def wait_for(driver, condition, message):
     from selenium.webdriver.support.ui import WebDriverWait
+
     return WebDriverWait(driver, WAIT_S).until(condition, message)
 
 
 def text_in(element_id: str, text: str):
     """A wait condition: the element's visible text holds `text`."""
     from selenium.webdriver.common.by import By
+
     return lambda driver: text in driver.find_element(By.ID, element_id).text
 
 
@@ -61,15 +73,18 @@ def replace_text(driver, element_id: str, text: str):
     """Type into an editor as a user would (select all, type), so that the page's input events fire."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+
     editor = driver.find_element(By.ID, element_id)
     editor.send_keys(Keys.CONTROL, "a")
     editor.send_keys(Keys.DELETE)
-    driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
-                          editor, text)
+    driver.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", editor, text
+    )
 
 
 def test_the_page_opens_on_the_seed_answered(browser, server):
     from selenium.webdriver.common.by import By
+
     open_page(browser, server)
     assert browser.find_element(By.ID, "source").get_attribute("value") == SEED_CODE
     table = browser.find_element(By.ID, "layers").text
@@ -85,6 +100,7 @@ def test_the_page_opens_on_the_seed_answered(browser, server):
 
 def test_removing_the_flatten_line_shows_three_rows_of_four(browser, server):
     from selenium.webdriver.common.by import By
+
     open_page(browser, server)
     replace_text(browser, "source", SEED_CODE.replace("model.add(Flatten())\n", ""))
     wait_for(browser, text_in("verdict", "(1, 3, 4)"), "the edit did not show (1, 3, 4)")
@@ -94,6 +110,7 @@ def test_removing_the_flatten_line_shows_three_rows_of_four(browser, server):
 
 def test_a_code_error_shows_its_line(browser, server):
     from selenium.webdriver.common.by import By
+
     open_page(browser, server)
     replace_text(browser, "source", SEED_CODE.replace("model.add(Flatten())", "for layer in x:\n    pass"))
     wait_for(browser, text_in("source-error", "Line 4, column 1"), "the error did not name its line")
@@ -112,6 +129,7 @@ def test_a_json_spec_error_shows_its_location(browser, server):
 
 def test_compare_mode_marks_the_rows_that_differ(browser, server):
     from selenium.webdriver.common.by import By
+
     open_page(browser, server)
     browser.find_element(By.CSS_SELECTOR, 'input[name="mode"][value="compare"]').click()
     wait_for(browser, text_in("right-verdict", "116 params"), "compare mode did not answer both sides")
@@ -126,6 +144,7 @@ def test_compare_mode_marks_the_rows_that_differ(browser, server):
 def test_the_page_fits_a_phone_and_runs_from_the_keyboard(browser, server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+
     browser.set_window_size(390, 844)
     try:
         open_page(browser, server)
@@ -143,6 +162,7 @@ def test_the_page_fits_a_phone_and_runs_from_the_keyboard(browser, server):
 
 def test_docs_list_every_operation(browser, server, http):
     from selenium.webdriver.common.by import By
+
     browser.get(f"{server}/docs")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"), "Swagger UI showed no operation")
     shown = {element.text for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}

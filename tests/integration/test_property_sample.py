@@ -1,4 +1,5 @@
 """A sample of the property suite through the real gunicorn server, its workers answering in turn."""
+
 import numpy as np
 import pytest
 import requests
@@ -17,6 +18,7 @@ def _service(server: str, post) -> Service:
     def call(path: str, data: bytes):
         response = post(f"{server}{path}", data=data, headers={"Content-Type": "application/json"}, timeout=60)
         return response.status_code, response.headers.get("Content-Type", "").split(";")[0], response.content
+
     return Service(call)
 
 
@@ -39,7 +41,8 @@ def test_shapes_and_params_follow_the_oracles_over_http(live, case):
     answer = live.predict(case.body(), case.may_overflow())
     expected = expected_rows(case.layers, case.input_shape)
     assert [(row.input_shape, row.output_shape, row.params) for row in answer.layers] == [
-        ([None, *rows.input_shape], [None, *rows.output_shape], rows.params.total) for rows in expected]
+        ([None, *rows.input_shape], [None, *rows.output_shape], rows.params.total) for rows in expected
+    ]
     assert answer.output_shape == [case.batch, *expected[-1].output_shape] == list(np.shape(answer.predictions))
     assert answer.params.total == sum(rows.params.total for rows in expected)
 

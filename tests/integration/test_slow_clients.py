@@ -1,13 +1,13 @@
 """Slow, huge and odd ways of sending a request: none holds the service, and every answer is problem+json.
 Through the real gunicorn, over raw sockets where `requests` would not send such a thing."""
+
 import socket
 import threading
-import time
 
 import pytest
 import requests
 
-from schemas import Problem
+from keras_shape_service.schemas import Problem
 from tests.forms import SEED_BODY
 from tests.integration.conftest import live_server
 
@@ -21,8 +21,9 @@ TRICKLERS = 200
 @pytest.fixture(scope="module")
 def front(tmp_path_factory):
     log = tmp_path_factory.mktemp("slow") / "gunicorn.log"
-    with live_server(log, WEB_CONCURRENCY="2", KSS_MAX_BODY_BYTES=str(MAX_BODY),
-                     KSS_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S)) as (_, url):
+    with live_server(
+        log, WEB_CONCURRENCY="2", KSS_MAX_BODY_BYTES=str(MAX_BODY), KSS_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S)
+    ) as (_, url):
         yield url
 
 
@@ -39,8 +40,9 @@ def _raw(url: str, data: bytes) -> bytes:
         while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
             received += chunk
         head, _, body = received.partition(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
-                      if line.startswith(b"content-length:"))
+        length = next(
+            int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+        )
         while len(body) < length and (chunk := sock.recv(65536)):
             body += chunk
     return head + b"\r\n\r\n" + body
@@ -62,8 +64,10 @@ class Tricklers:
         self.sockets = [socket.create_connection(_address(url), timeout=30) for _ in range(count)]
         for index, sock in enumerate(self.sockets):
             if index % 2:  # headers complete, a body that will come a byte at a time
-                sock.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 1000\r\n\r\n{")
+                sock.sendall(
+                    b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 1000\r\n\r\n{"
+                )
             else:
                 sock.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nX-Slow: ")
         self._stop = threading.Event()
@@ -103,10 +107,12 @@ class Tricklers:
 def test_trickling_clients_delay_neither_health_nor_the_seed(front):
     tricklers = Tricklers(front, TRICKLERS)
     try:
-        answers = [requests.get(f"{front}/healthz", timeout=30).status_code,
-                   requests.get(f"{front}/readyz", timeout=30).status_code,
-                   requests.get(f"{front}/metrics", timeout=30).status_code,
-                   requests.post(f"{front}/v1/predict", json=dict(SEED_BODY, seed=11), timeout=30).status_code]
+        answers = [
+            requests.get(f"{front}/healthz", timeout=30).status_code,
+            requests.get(f"{front}/readyz", timeout=30).status_code,
+            requests.get(f"{front}/metrics", timeout=30).status_code,
+            requests.post(f"{front}/v1/predict", json=dict(SEED_BODY, seed=11), timeout=30).status_code,
+        ]
         still_open = tricklers.open_count()
     finally:
         tricklers.close()
@@ -115,8 +121,10 @@ def test_trickling_clients_delay_neither_health_nor_the_seed(front):
 
 
 def test_a_body_slower_than_the_body_timeout_is_408(front):
-    head = (b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{\"model\": ")
+    head = (
+        b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"model": '
+    )
     problem = _problem_of(_raw(front, head), 408)
     assert "body_timeout_s" in problem.detail
 
@@ -125,8 +133,10 @@ def test_a_chunked_body_past_the_limit_is_413(front):
     def chunks():
         for _ in range(MAX_BODY // 10_000 + 2):
             yield b" " * 10_000
-    response = requests.post(f"{front}/v1/predict", data=chunks(), headers={"Content-Type": "application/json"},
-                             timeout=30)
+
+    response = requests.post(
+        f"{front}/v1/predict", data=chunks(), headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 413 and response.headers["Content-Type"] == "application/problem+json"
     problem = Problem.model_validate_json(response.content)
     assert problem.limit == "max_body_bytes" and problem.request_value > MAX_BODY
@@ -134,16 +144,20 @@ def test_a_chunked_body_past_the_limit_is_413(front):
 
 def test_a_huge_body_sent_without_expect_continue_still_reads_its_413(front):
     """requests sends the whole body before it reads: the server must read on after refusing it."""
-    response = requests.post(f"{front}/v1/predict", data=b" " * (50 * MAX_BODY),
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{front}/v1/predict", data=b" " * (50 * MAX_BODY), headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 413
     assert Problem.model_validate_json(response.content).limit == "max_body_bytes"
 
 
-@pytest.mark.parametrize("request_bytes, status", [
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n", 400),
-    (b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
-])
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"POST /v1/predict HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    ],
+)
 def test_what_gunicorn_refuses_itself_is_problem_json_too(front, request_bytes, status):
     _problem_of(_raw(front, request_bytes), status)

@@ -3,12 +3,13 @@
 Every body is noted, so a falsifying example prints the exact request to replay; every answer is checked
 for its status and media type and parsed back through the response models.
 """
+
 import json
 from typing import Callable, Optional
 
 from hypothesis import note, reject
 
-from schemas import PredictResponse, Problem, SummaryResponse
+from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
 
 # (path, JSON body as bytes) -> (status, media type, raw answer)
 Post = Callable[[str, bytes], tuple[int, str, bytes]]

@@ -4,6 +4,7 @@ Layers are concise specs (``{"type": "Dense", "units": 4, ...}``); shapes exclud
 Only the layers tests/property/strategies.py generates are known here, on purpose: an unknown type is a
 KeyError, not a guess.
 """
+
 from math import ceil, prod
 from typing import Any, Callable, NamedTuple
 
@@ -43,6 +44,7 @@ def window_length(size: int, window: int, stride: int, padding: str) -> int:
 
 
 # Shapes ------------------------------------------------------------------------------------------------
+
 
 def _dense(layer: Layer, shape: Shape) -> Shape:
     """Dense acts on the last axis only."""
@@ -102,14 +104,29 @@ def _embedding(layer: Layer, shape: Shape) -> Shape:
 
 
 OUTPUT_SHAPE_RULES: dict[str, Callable[[Layer, Shape], Shape]] = {
-    "Dense": _dense, "Activation": _same, "Dropout": _same, "Rescaling": _same,
-    "BatchNormalization": _same, "LayerNormalization": _same,
-    "Flatten": _flatten, "Reshape": _reshape, "Permute": _permute, "RepeatVector": _repeat_vector,
-    "Conv1D": _conv, "Conv2D": _conv,
-    "MaxPooling1D": _pool, "AveragePooling1D": _pool, "MaxPooling2D": _pool, "AveragePooling2D": _pool,
-    "GlobalAveragePooling1D": _global_pool, "GlobalMaxPooling1D": _global_pool,
-    "GlobalAveragePooling2D": _global_pool, "GlobalMaxPooling2D": _global_pool,
-    "SimpleRNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,
+    "Dense": _dense,
+    "Activation": _same,
+    "Dropout": _same,
+    "Rescaling": _same,
+    "BatchNormalization": _same,
+    "LayerNormalization": _same,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "RepeatVector": _repeat_vector,
+    "Conv1D": _conv,
+    "Conv2D": _conv,
+    "MaxPooling1D": _pool,
+    "AveragePooling1D": _pool,
+    "MaxPooling2D": _pool,
+    "AveragePooling2D": _pool,
+    "GlobalAveragePooling1D": _global_pool,
+    "GlobalMaxPooling1D": _global_pool,
+    "GlobalAveragePooling2D": _global_pool,
+    "GlobalMaxPooling2D": _global_pool,
+    "SimpleRNN": _recurrent,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
     "Embedding": _embedding,
 }
 
@@ -120,6 +137,7 @@ def output_shape(layer: Layer, shape: Shape) -> Shape:
 
 
 # Parameters --------------------------------------------------------------------------------------------
+
 
 def _no_weights(layer: Layer, shape: Shape) -> ParamCount:
     return ParamCount(0)
@@ -150,10 +168,12 @@ def _layer_normalization(layer: Layer, shape: Shape) -> ParamCount:
 
 def _gated(gates: int, biases_per_gate: int) -> Callable[[Layer, Shape], ParamCount]:
     """Recurrent layers: per gate an input kernel (in×u), a recurrent kernel (u×u) and biases."""
+
     def count(layer: Layer, shape: Shape) -> ParamCount:
         units, features = layer["units"], shape[-1]
         per_gate = units * (features + units) + _bias(layer, biases_per_gate * units)
         return ParamCount(gates * per_gate)
+
     return count
 
 
@@ -168,9 +188,15 @@ def _embedding_params(layer: Layer, shape: Shape) -> ParamCount:
 
 PARAM_RULES: dict[str, Callable[[Layer, Shape], ParamCount]] = {
     **{name: _no_weights for name in OUTPUT_SHAPE_RULES},
-    "Dense": _dense_params, "Conv1D": _conv_params, "Conv2D": _conv_params,
-    "BatchNormalization": _batch_normalization, "LayerNormalization": _layer_normalization,
-    "SimpleRNN": _gated(1, 1), "LSTM": _gated(4, 1), "GRU": _gru, "Embedding": _embedding_params,
+    "Dense": _dense_params,
+    "Conv1D": _conv_params,
+    "Conv2D": _conv_params,
+    "BatchNormalization": _batch_normalization,
+    "LayerNormalization": _layer_normalization,
+    "SimpleRNN": _gated(1, 1),
+    "LSTM": _gated(4, 1),
+    "GRU": _gru,
+    "Embedding": _embedding_params,
 }
 
 

@@ -6,6 +6,7 @@ so a failure replays with the same command, and the database is not used. `thoro
 about thirteen times as many, and keeps failures in .hypothesis/ (not committed) to try first next time:
     HYPOTHESIS_PROFILE=thorough .venv/bin/python -m pytest tests/property
 """
+
 import os
 
 from hypothesis import HealthCheck, settings

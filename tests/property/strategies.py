@@ -5,6 +5,7 @@ Each layer builder takes the shape it will meet (batch axis excluded) and draws 
 every generated stack is one Keras must accept. Sizes are small on purpose, for performance: a few numbers
 per axis, at most MAX_ELEMENTS numbers per example at any layer.
 """
+
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,10 +27,38 @@ SEED_LIMIT = 2**31 - 1
 
 # keras.activations by name, all but those the service refuses (REFUSED_ACTIVATIONS): glu, which halves the
 # last axis while Keras's shape inference keeps it, and threshold, which needs arguments a name cannot carry.
-ACTIVATIONS = ("linear", "relu", "sigmoid", "softmax", "softplus", "softsign", "tanh", "selu", "elu", "celu",
-               "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
-               "leaky_relu", "log_sigmoid", "log_softmax", "mish", "relu6", "silu", "soft_shrink", "sparse_plus",
-               "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink")
+ACTIVATIONS = (
+    "linear",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "softsign",
+    "tanh",
+    "selu",
+    "elu",
+    "celu",
+    "exponential",
+    "gelu",
+    "hard_shrink",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "leaky_relu",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu6",
+    "silu",
+    "soft_shrink",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "swish",
+    "tanh_shrink",
+)
 # The only activation here whose float32 output can overflow on the inputs drawn below.
 OVERFLOWING_ACTIVATIONS = frozenset({"exponential"})
 
@@ -37,8 +66,7 @@ axis_sizes = st.integers(1, MAX_AXIS)
 seeds = st.integers(0, SEED_LIMIT)
 activations = st.sampled_from(ACTIVATIONS)
 optional_activations = st.none() | activations
-input_numbers = st.integers(-8, 8) | st.floats(-8, 8, allow_nan=False, allow_infinity=False,
-                                               allow_subnormal=False)
+input_numbers = st.integers(-8, 8) | st.floats(-8, 8, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 paddings_1d = st.sampled_from(("valid", "same", "causal"))
 paddings_2d = st.sampled_from(("valid", "same"))
 
@@ -48,7 +76,7 @@ def nest(flat: list, shape: Shape) -> list:
     if len(shape) == 1:
         return list(flat)
     step = prod(shape[1:])
-    return [nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 @dataclass
@@ -99,6 +127,7 @@ class ModelCase:
 
 
 # Layer builders: each draws one layer that fits `shape`. --------------------------------------------------
+
 
 def _units_for(shape: Shape, upper: int = 8) -> st.SearchStrategy[int]:
     """Sizes for a new last axis that keep the layer's output within MAX_ELEMENTS."""
@@ -204,12 +233,15 @@ def pooling_layers(draw, shape: Shape) -> Layer:
     spatial = shape[:-1]
     padding = draw(paddings_2d)
     kind = draw(st.sampled_from(("MaxPooling", "AveragePooling")))
-    layer = {"type": f"{kind}{len(spatial)}D", "pool_size": _per_axis(draw, [_window(draw, n, padding)
-                                                                               for n in spatial])}
+    layer = {
+        "type": f"{kind}{len(spatial)}D",
+        "pool_size": _per_axis(draw, [_window(draw, n, padding) for n in spatial]),
+    }
     if padding != "valid" or draw(st.booleans()):
         layer["padding"] = padding
-    return _maybe(draw, layer, "strides", st.none() | st.just(_per_axis(draw, [draw(st.integers(1, 3))
-                                                                                 for _ in spatial])))
+    return _maybe(
+        draw, layer, "strides", st.none() | st.just(_per_axis(draw, [draw(st.integers(1, 3)) for _ in spatial]))
+    )
 
 
 @st.composite
@@ -239,13 +271,20 @@ def _anywhere(shape: Shape) -> bool:
 Builder = tuple[Callable[[Shape], bool], Callable[[Shape], st.SearchStrategy[Layer]]]
 # (fits the shape?, builder), simplest first: Hypothesis shrinks towards the first that fits.
 GENERAL_BUILDERS: list[Builder] = [
-    (_anywhere, dense_layers), (_anywhere, activation_layers), (_anywhere, flatten_layers),
-    (_anywhere, reshape_layers), (_anywhere, dropout_layers), (_anywhere, rescaling_layers),
-    (_anywhere, normalization_layers), (_rank(2, 3, 4), permute_layers),
+    (_anywhere, dense_layers),
+    (_anywhere, activation_layers),
+    (_anywhere, flatten_layers),
+    (_anywhere, reshape_layers),
+    (_anywhere, dropout_layers),
+    (_anywhere, rescaling_layers),
+    (_anywhere, normalization_layers),
+    (_rank(2, 3, 4), permute_layers),
 ]
 # Layers for one rank only; drawn half the time when one fits, or they would be rare.
 SHAPED_BUILDERS: list[Builder] = [
-    (_rank(1), repeat_vector_layers), (_rank(2, 3), conv_layers), (_rank(2, 3), pooling_layers),
+    (_rank(1), repeat_vector_layers),
+    (_rank(2, 3), conv_layers),
+    (_rank(2, 3), pooling_layers),
     (_rank(2, 3), global_pooling_layers),
     (lambda shape: len(shape) == 2 and shape[0] <= MAX_RECURRENT_STEPS, recurrent_layers),
 ]
@@ -265,6 +304,7 @@ def layer_stacks(draw, shape: Shape, min_layers: int = 1, max_layers: int = MAX_
 
 
 # Models and inputs ------------------------------------------------------------------------------------------
+
 
 @st.composite
 def input_shapes(draw, min_rank: int = 1, max_rank: int = 4) -> Shape:
@@ -346,6 +386,7 @@ def dense_row_cases(draw, flatten: bool) -> ModelCase:
 
 # Invalid requests, each made by breaking a valid one ------------------------------------------------------
 
+
 @dataclass
 class BrokenRequest:
     """A request the service must refuse with a 4xx, and where in the body the flaw is."""
@@ -378,11 +419,11 @@ def impossible_reshapes(draw, case: ModelCase) -> BrokenRequest:
     index = draw(st.integers(0, len(case.layers)))
     size = prod(case.shapes[index])
     non_divisors = [m for m in range(2, size + 2) if size % m]
-    target = draw(st.sampled_from([[size + draw(st.integers(1, 3))], [-1, draw(st.sampled_from(non_divisors))],
-                                   [size, 2], [0]]))
+    target = draw(
+        st.sampled_from([[size + draw(st.integers(1, 3))], [-1, draw(st.sampled_from(non_divisors))], [size, 2], [0]])
+    )
     layers = _insert(case, index, [{"type": "Reshape", "target_shape": target}])
-    return BrokenRequest("impossible Reshape", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index])
+    return BrokenRequest("impossible Reshape", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index])
 
 
 @st.composite
@@ -391,25 +432,38 @@ def oversized_windows(draw, case: ModelCase) -> BrokenRequest:
     index = draw(st.integers(0, len(case.layers)))
     size = prod(case.shapes[index])
     window = size + draw(st.integers(1, 3))
-    layer = draw(st.sampled_from([
-        {"type": "Conv1D", "filters": 1, "kernel_size": window},
-        {"type": "MaxPooling1D", "pool_size": window},
-        {"type": "AveragePooling1D", "pool_size": window, "padding": "valid"},
-        {"type": "Conv2D", "filters": 2, "kernel_size": [window, 1]},
-    ]))
+    layer = draw(
+        st.sampled_from(
+            [
+                {"type": "Conv1D", "filters": 1, "kernel_size": window},
+                {"type": "MaxPooling1D", "pool_size": window},
+                {"type": "AveragePooling1D", "pool_size": window, "padding": "valid"},
+                {"type": "Conv2D", "filters": 2, "kernel_size": [window, 1]},
+            ]
+        )
+    )
     target = [size, 1] if layer["type"].endswith("1D") else [size, 1, 1]
     layers = _insert(case, index, [{"type": "Reshape", "target_shape": target}, layer])
-    return BrokenRequest("window larger than its input", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index + 1])
+    return BrokenRequest(
+        "window larger than its input", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index + 1]
+    )
 
 
 # Layers that take one rank only, by the rank they take (batch axis excluded).
 RANKED_LAYERS = {
     1: [{"type": "RepeatVector", "n": 2}],
-    2: [{"type": "SimpleRNN", "units": 2}, {"type": "LSTM", "units": 1}, {"type": "Conv1D", "filters": 1,
-        "kernel_size": 1}, {"type": "MaxPooling1D", "pool_size": 1}, {"type": "GlobalAveragePooling1D"}],
-    3: [{"type": "Conv2D", "filters": 1, "kernel_size": 1}, {"type": "GlobalMaxPooling2D"},
-        {"type": "AveragePooling2D", "pool_size": 1}],
+    2: [
+        {"type": "SimpleRNN", "units": 2},
+        {"type": "LSTM", "units": 1},
+        {"type": "Conv1D", "filters": 1, "kernel_size": 1},
+        {"type": "MaxPooling1D", "pool_size": 1},
+        {"type": "GlobalAveragePooling1D"},
+    ],
+    3: [
+        {"type": "Conv2D", "filters": 1, "kernel_size": 1},
+        {"type": "GlobalMaxPooling2D"},
+        {"type": "AveragePooling2D", "pool_size": 1},
+    ],
 }
 
 
@@ -421,18 +475,29 @@ def wrong_rank_layers(draw, case: ModelCase) -> BrokenRequest:
     choices = [layer for taken, layers in RANKED_LAYERS.items() if taken != rank for layer in layers]
     choices.append({"type": "Permute", "dims": list(range(1, rank + 2 if rank < 2 else rank))})
     layers = _insert(case, index, [draw(st.sampled_from(choices))])
-    return BrokenRequest("layer of the wrong rank", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index])
+    return BrokenRequest(
+        "layer of the wrong rank", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index]
+    )
 
 
 # Arguments that are sizes, by layer type.
-SIZE_ARGUMENTS = {"Dense": ["units"], "Conv1D": ["filters", "kernel_size", "strides"],
-                  "Conv2D": ["filters", "kernel_size", "strides"], "RepeatVector": ["n"],
-                  "SimpleRNN": ["units"], "LSTM": ["units"], "GRU": ["units"],
-                  "Embedding": ["input_dim", "output_dim"], "Reshape": ["target_shape"],
-                  "MaxPooling1D": ["pool_size", "strides"], "AveragePooling1D": ["pool_size", "strides"],
-                  "MaxPooling2D": ["pool_size", "strides"], "AveragePooling2D": ["pool_size", "strides"],
-                  "Dropout": ["rate"], "Permute": ["dims"]}
+SIZE_ARGUMENTS = {
+    "Dense": ["units"],
+    "Conv1D": ["filters", "kernel_size", "strides"],
+    "Conv2D": ["filters", "kernel_size", "strides"],
+    "RepeatVector": ["n"],
+    "SimpleRNN": ["units"],
+    "LSTM": ["units"],
+    "GRU": ["units"],
+    "Embedding": ["input_dim", "output_dim"],
+    "Reshape": ["target_shape"],
+    "MaxPooling1D": ["pool_size", "strides"],
+    "AveragePooling1D": ["pool_size", "strides"],
+    "MaxPooling2D": ["pool_size", "strides"],
+    "AveragePooling2D": ["pool_size", "strides"],
+    "Dropout": ["rate"],
+    "Permute": ["dims"],
+}
 non_positive_sizes = st.integers(-5, 0)
 negative_rates = st.floats(-1, -0.01)
 
@@ -446,20 +511,19 @@ def negative_sizes(draw, case: ModelCase) -> BrokenRequest:
         shape = list(case.input_shape)
         shape[draw(st.integers(0, len(shape) - 1))] = draw(non_positive_sizes)
         layers[0]["input_shape"] = shape
-        return BrokenRequest("negative input axis", *_endpoint(draw, case, {"layers": layers}),
-                             ["model", "layers", 0])
+        return BrokenRequest("negative input axis", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", 0])
     index = draw(st.sampled_from(sized))
     key = draw(st.sampled_from(SIZE_ARGUMENTS[layers[index]["type"]]))
     value = draw(negative_rates if key == "rate" else non_positive_sizes)
     if key in ("target_shape", "dims") or isinstance(layers[index].get(key), list):
         value = [value if value != -1 else -2] + list(layers[index].get(key) or [])[1:]
     layers[index][key] = value
-    return BrokenRequest(f"non-positive {key}", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index])
+    return BrokenRequest(f"non-positive {key}", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index])
 
 
-misspelt_arguments = st.sampled_from(("unit", "filter", "kernel", "activaton", "return_sequence", "input_shapes",
-                                      "pool", "no_such_argument"))
+misspelt_arguments = st.sampled_from(
+    ("unit", "filter", "kernel", "activaton", "return_sequence", "input_shapes", "pool", "no_such_argument")
+)
 
 
 @st.composite
@@ -468,8 +532,7 @@ def unknown_arguments(draw, case: ModelCase) -> BrokenRequest:
     layers = [dict(layer) for layer in case.layers]
     index = draw(st.integers(0, len(layers) - 1))
     layers[index][draw(misspelt_arguments)] = draw(st.integers(1, 3) | st.booleans())
-    return BrokenRequest("unknown argument", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index])
+    return BrokenRequest("unknown argument", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index])
 
 
 # Activations a layer may not have: glu and threshold (refused by the service), names Keras does not know.
@@ -489,8 +552,9 @@ def refused_activations(draw, case: ModelCase) -> BrokenRequest:
     else:
         index = draw(st.integers(0, len(case.layers)))
         layers = _insert(case, index, [{"type": "Activation", "activation": activation}])
-    return BrokenRequest(f"activation {activation}", *_endpoint(draw, case, {"layers": layers}),
-                         ["model", "layers", index])
+    return BrokenRequest(
+        f"activation {activation}", *_endpoint(draw, case, {"layers": layers}), ["model", "layers", index]
+    )
 
 
 def _lists_at_depth(node: list, depth: int) -> list[list]:
@@ -511,8 +575,14 @@ def ragged_inputs(draw, case: ModelCase) -> BrokenRequest:
     return BrokenRequest("ragged or wrong-shaped inputs", "/v1/predict", case.body(inputs=inputs), ["inputs"])
 
 
-INPUT_FLAWS = ("extra inner axis", "extra outer axis", "no batch axis", "longer last axis", "a bare number",
-               "a non-number inside")
+INPUT_FLAWS = (
+    "extra inner axis",
+    "extra outer axis",
+    "no batch axis",
+    "longer last axis",
+    "a bare number",
+    "a non-number inside",
+)
 
 
 @st.composite
@@ -550,8 +620,16 @@ def json_copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-BREAKERS = (impossible_reshapes, oversized_windows, wrong_rank_layers, negative_sizes, unknown_arguments,
-            refused_activations, ragged_inputs, misshapen_inputs)
+BREAKERS = (
+    impossible_reshapes,
+    oversized_windows,
+    wrong_rank_layers,
+    negative_sizes,
+    unknown_arguments,
+    refused_activations,
+    ragged_inputs,
+    misshapen_inputs,
+)
 
 
 @st.composite

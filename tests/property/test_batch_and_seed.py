@@ -1,5 +1,6 @@
 """Properties 6 and 7: an example's prediction does not depend on its batch, and the answer depends on
 nothing but the body: the same body gets the same bytes, another seed other weights."""
+
 from typing import Optional
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas import PredictResponse
+from keras_shape_service.schemas import PredictResponse
 from tests.property.oracles import has_random_weights
 from tests.property.profiles import share
 from tests.property.strategies import SEED_LIMIT, ModelCase, model_cases
@@ -22,8 +23,9 @@ def test_a_batch_predicts_what_its_examples_predict_alone(service, case):
     """6. Predicting a batch equals predicting each example alone (up to float32 rounding: kernels may
     differ with the batch size)."""
     whole = service.predict(case.body(), case.may_overflow()).predictions
-    alone = [service.predict(case.body(inputs=[example]), case.may_overflow()).predictions[0]
-             for example in case.inputs]
+    alone = [
+        service.predict(case.body(inputs=[example]), case.may_overflow()).predictions[0] for example in case.inputs
+    ]
     np.testing.assert_allclose(np.array(whole), np.array(alone), rtol=1e-4, atol=1e-5)
 
 

@@ -6,6 +6,7 @@ keyword arguments, tuples or lists, sums for numbers, different imports and alia
 activations. Unnamed layers of a graph are expected to get the names real Keras gives them, made in the same
 order.
 """
+
 import collections
 import string
 import subprocess
@@ -17,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from keras.src.backend.common import global_state  # the same private counters service/keras_core.py resets
 
-from service.engine.code_reader import CodeRejected, read_code
+from keras_shape_service.specs.code.reader import CodeRejected, read_code
 from tests.property.profiles import share
 from tests.unit.test_code_reader import SEED, hang_guard, positional_arguments
 
@@ -29,14 +30,28 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax")
 STYLES = (
     ("", "{}", "Sequential", "Input", "Model"),
     ("import keras", "keras.layers.{}", "keras.Sequential", "keras.Input", "keras.Model"),
-    ("import tensorflow as tf", "tf.keras.layers.{}", "tf.keras.models.Sequential", "tf.keras.Input",
-     "tf.keras.Model"),
-    ("from tensorflow import keras\nfrom tensorflow.keras import layers", "layers.{}", "keras.models.Sequential",
-     "keras.layers.Input", "keras.models.Model"),
-    ("import keras.layers as L\nfrom keras.models import Sequential, Model\nfrom keras import Input", "L.{}",
-     "Sequential", "Input", "Model"),
-    ("from tensorflow.keras.layers import *\nfrom tensorflow.keras.models import *", "{}", "Sequential", "Input",
-     "Model"),
+    ("import tensorflow as tf", "tf.keras.layers.{}", "tf.keras.models.Sequential", "tf.keras.Input", "tf.keras.Model"),
+    (
+        "from tensorflow import keras\nfrom tensorflow.keras import layers",
+        "layers.{}",
+        "keras.models.Sequential",
+        "keras.layers.Input",
+        "keras.models.Model",
+    ),
+    (
+        "import keras.layers as L\nfrom keras.models import Sequential, Model\nfrom keras import Input",
+        "L.{}",
+        "Sequential",
+        "Input",
+        "Model",
+    ),
+    (
+        "from tensorflow.keras.layers import *\nfrom tensorflow.keras.models import *",
+        "{}",
+        "Sequential",
+        "Input",
+        "Model",
+    ),
 )
 ACTIVATION_SPELLINGS = ("{!r}", "tf.nn.{}", "keras.activations.{}", "activations.{}", "tf.keras.activations.{}")
 
@@ -53,9 +68,14 @@ LAYER_ARGUMENTS = {
     "Flatten": ({}, {}),
     "Dropout": ({"rate": st.sampled_from((0.0, 0.1, 0.25)) | st.floats(0, 0.9)}, {"seed": st.integers(0, 99)}),
     "Reshape": ({"target_shape": st.lists(st.integers(1, 8) | st.just(-1), min_size=1, max_size=3)}, {}),
-    "Conv1D": ({"filters": sizes, "kernel_size": st.integers(1, 5)},
-               {"strides": st.integers(1, 3), "padding": st.sampled_from(("valid", "same", "causal")),
-                "activation": activations}),
+    "Conv1D": (
+        {"filters": sizes, "kernel_size": st.integers(1, 5)},
+        {
+            "strides": st.integers(1, 3),
+            "padding": st.sampled_from(("valid", "same", "causal")),
+            "activation": activations,
+        },
+    ),
     "LSTM": ({"units": sizes}, {"activation": activations, "return_sequences": st.booleans()}),
     "GRU": ({"units": sizes}, {"return_sequences": st.booleans()}),
     "Embedding": ({"input_dim": sizes, "output_dim": sizes}, {}),
@@ -88,8 +108,10 @@ def sequential_specs(draw) -> dict:
     for layer in spec["layers"][1:] if draw(st.booleans()) else []:
         layer["name"] = f"layer_{len(layer)}_{draw(st.integers(0, 999))}"
     if draw(st.booleans()):
-        spec["compile"] = {"loss": draw(st.sampled_from(("mse", "mae"))),
-                           "optimizer": draw(st.sampled_from(("SGD", "Adam", "rmsprop")))}
+        spec["compile"] = {
+            "loss": draw(st.sampled_from(("mse", "mae"))),
+            "optimizer": draw(st.sampled_from(("SGD", "Adam", "rmsprop"))),
+        }
     return spec
 
 
@@ -118,10 +140,11 @@ def write_layer(draw, layer: dict, path: str) -> str:
     leading = 0
     while leading < len(parameters) and parameters[leading] in arguments:
         leading += 1
-    positional = parameters[:draw(st.integers(0, leading))]
+    positional = parameters[: draw(st.integers(0, leading))]
     written = [write_argument(draw, key, arguments[key]) for key in positional]
-    written += [f"{key}={write_argument(draw, key, value)}" for key, value in arguments.items()
-                if key not in positional]
+    written += [
+        f"{key}={write_argument(draw, key, value)}" for key, value in arguments.items() if key not in positional
+    ]
     return f"{path.format(layer['type'])}({', '.join(written)})"
 
 
@@ -143,20 +166,11 @@ def sequential_cases(draw) -> tuple[dict, str]:
         lines.append(f"model.build({write_value(draw, [None, *spec['input_shape']])})")
     if "compile" in spec:
         optimizer = spec["compile"]["optimizer"]
-        written = f"keras.optimizers.{optimizer}()" if optimizer != "rmsprop" and draw(st.booleans()) else repr(
-            optimizer)
+        written = (
+            f"keras.optimizers.{optimizer}()" if optimizer != "rmsprop" and draw(st.booleans()) else repr(optimizer)
+        )
         lines.append(f"model.compile(loss={spec['compile']['loss']!r}, optimizer={written})")
     return spec, "\n".join([imports, *lines, "model.summary()"])
-
-
-def keras_names(inputs: list[dict], layers: list[dict]) -> tuple[list[str], list[str]]:
-    """The names real Keras gives these inputs and layers, made in this order in a fresh session."""
-    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
-    input_names = [item.get("name") or keras.layers.InputLayer(shape=item["shape"]).name for item in inputs]
-    layer_names = [layer.get("name") or getattr(keras.layers, layer["type"])(
-        **{key: value for key, value in layer.items() if key not in ("type", "inbound", "calls")}).name
-        for layer in layers]
-    return input_names, layer_names
 
 
 @st.composite
@@ -166,21 +180,34 @@ def graph_cases(draw) -> tuple[list, list, list, str]:
     A source is ("input", index, 0) or ("layer", index, call); names are given in the test, by real Keras.
     """
     imports, path, _, input_, model = draw(styles)
-    inputs = [{"shape": draw(variable_shapes), **({"name": f"in{i}"} if draw(st.booleans()) else {})}
-              for i in range(draw(st.integers(1, 3)))]
+    inputs = [
+        {"shape": draw(variable_shapes), **({"name": f"in{i}"} if draw(st.booleans()) else {})}
+        for i in range(draw(st.integers(1, 3)))
+    ]
     sources = [("input", i, 0) for i in range(len(inputs))]
     variables = [f"x{i}" for i in range(len(inputs))]  # one per source, in the same order
-    layers, lines = [], [imports] + [
-        f"x{i} = {input_}(shape={write_value(draw, item['shape'])}"
-        f"{', name=' + repr(item['name']) if 'name' in item else ''})" for i, item in enumerate(inputs)]
+    layers, lines = (
+        [],
+        [imports]
+        + [
+            f"x{i} = {input_}(shape={write_value(draw, item['shape'])}"
+            f"{', name=' + repr(item['name']) if 'name' in item else ''})"
+            for i, item in enumerate(inputs)
+        ],
+    )
     for index in range(draw(st.integers(1, MAX_LAYERS))):
-        layer = draw(concise_layers(("Dense",))) if draw(st.booleans()) else {
-            "type": draw(st.sampled_from(("Concatenate", "Add")))}
+        layer = (
+            draw(concise_layers(("Dense",)))
+            if draw(st.booleans())
+            else {"type": draw(st.sampled_from(("Concatenate", "Add")))}
+        )
         if draw(st.booleans()):
             layer["name"] = f"n{index}"
         width = 1 if layer["type"] == "Dense" else draw(st.integers(2, 3))
-        calls = [draw(st.lists(st.sampled_from(sources), min_size=width, max_size=width))
-                 for _ in range(2 if layer["type"] == "Dense" and draw(st.booleans()) else 1)]
+        calls = [
+            draw(st.lists(st.sampled_from(sources), min_size=width, max_size=width))
+            for _ in range(2 if layer["type"] == "Dense" and draw(st.booleans()) else 1)
+        ]
         lines.append(f"layer{index} = {write_layer(draw, layer, path)}")
         for number, call in enumerate(calls):
             argument = ", ".join(variables[sources.index(source)] for source in call)
@@ -188,11 +215,14 @@ def graph_cases(draw) -> tuple[list, list, list, str]:
         variables += [f"t{index}_{number}" for number in range(len(calls))]
         sources += [("layer", index, number) for number in range(len(calls))]
         layers.append(dict(layer, calls=calls))
-    outputs = draw(st.lists(st.sampled_from(sources[len(inputs):]), min_size=1, max_size=2, unique=True))
+    outputs = draw(st.lists(st.sampled_from(sources[len(inputs) :]), min_size=1, max_size=2, unique=True))
     input_list = "[" + ", ".join(f"x{i}" for i in range(len(inputs))) + "]"
     output_list = "[" + ", ".join(variables[sources.index(source)] for source in outputs) + "]"
-    lines.append(f"model = {model}(inputs={input_list}, outputs={output_list})" if draw(st.booleans())
-                 else f"model = {model}({input_list}, {output_list})")
+    lines.append(
+        f"model = {model}(inputs={input_list}, outputs={output_list})"
+        if draw(st.booleans())
+        else f"model = {model}({input_list}, {output_list})"
+    )
     return inputs, layers, outputs, "\n".join(lines)
 
 
@@ -200,8 +230,13 @@ def keras_names(inputs: list[dict], layers: list[dict]) -> tuple[list[str], list
     """The names real Keras gives these inputs and layers, made in this order with fresh name counters."""
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     input_names = [item.get("name") or keras.layers.InputLayer(shape=item["shape"]).name for item in inputs]
-    layer_names = [layer.get("name") or getattr(keras.layers, layer["type"])(
-        **{key: value for key, value in layer.items() if key not in ("type", "calls")}).name for layer in layers]
+    layer_names = [
+        layer.get("name")
+        or getattr(keras.layers, layer["type"])(
+            **{key: value for key, value in layer.items() if key not in ("type", "calls")}
+        ).name
+        for layer in layers
+    ]
     return input_names, layer_names
 
 
@@ -215,12 +250,18 @@ def graph_spec(inputs: list[dict], layers: list[dict], outputs: list[tuple]) -> 
 
     def entry(layer: dict, name: str) -> dict:
         sources = [[source_name(source) for source in call] for call in layer["calls"]]
-        return {"type": layer["type"], "name": name, **{k: v for k, v in layer.items() if k not in ("type", "calls")},
-                **({"inbound": sources[0]} if len(sources) == 1 else {"calls": sources})}
+        return {
+            "type": layer["type"],
+            "name": name,
+            **{k: v for k, v in layer.items() if k not in ("type", "calls")},
+            **({"inbound": sources[0]} if len(sources) == 1 else {"calls": sources}),
+        }
 
-    return {"inputs": [dict(item, name=name) for item, name in zip(inputs, input_names)],
-            "layers": [entry(layer, name) for layer, name in zip(layers, layer_names)],
-            "outputs": [source_name(source) for source in outputs]}
+    return {
+        "inputs": [dict(item, name=name) for item, name in zip(inputs, input_names)],
+        "layers": [entry(layer, name) for layer, name in zip(layers, layer_names)],
+        "outputs": [source_name(source) for source in outputs],
+    }
 
 
 @given(sequential_cases())
@@ -238,12 +279,92 @@ def test_a_graph_written_as_code_reads_back_as_itself_with_keras_names(case):
 
 # Hostile text
 
-TOKENS = ("(", ")", "[", "]", "{", "}", " ", "\n", "    ", "\t", ",", ".", ":", ";", "=", "+", "-", "*", "**",
-          "/", "//", "%", "@", "#", "\\", "'", '"', "'''", '"""', "f'", "b'", "0", "1", "1e999", "2**31", "-1",
-          "print", "model", "Sequential", "Dense", "Input", "Model", "keras", "layers", "np", "np.array", "tf",
-          "add", "compile", "predict", "summary", "build", "x", "y", "shape", "import", "from", "as", "os", "lambda",
-          "for", "in", "if", "else", "def", "class", "return", "with", "try", "except", "None", "True", "not",
-          "and", "is", "__import__", "__class__", "eval", "open", "é", "\ud800", "\0", "\r", "\x0c")
+TOKENS = (
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    " ",
+    "\n",
+    "    ",
+    "\t",
+    ",",
+    ".",
+    ":",
+    ";",
+    "=",
+    "+",
+    "-",
+    "*",
+    "**",
+    "/",
+    "//",
+    "%",
+    "@",
+    "#",
+    "\\",
+    "'",
+    '"',
+    "'''",
+    '"""',
+    "f'",
+    "b'",
+    "0",
+    "1",
+    "1e999",
+    "2**31",
+    "-1",
+    "print",
+    "model",
+    "Sequential",
+    "Dense",
+    "Input",
+    "Model",
+    "keras",
+    "layers",
+    "np",
+    "np.array",
+    "tf",
+    "add",
+    "compile",
+    "predict",
+    "summary",
+    "build",
+    "x",
+    "y",
+    "shape",
+    "import",
+    "from",
+    "as",
+    "os",
+    "lambda",
+    "for",
+    "in",
+    "if",
+    "else",
+    "def",
+    "class",
+    "return",
+    "with",
+    "try",
+    "except",
+    "None",
+    "True",
+    "not",
+    "and",
+    "is",
+    "__import__",
+    "__class__",
+    "eval",
+    "open",
+    "é",
+    "\ud800",
+    "\0",
+    "\r",
+    "\x0c",
+)
 token_soups = st.lists(st.sampled_from(TOKENS), max_size=80).map("".join)
 mangled_bytes = st.binary(max_size=300).map(lambda raw: raw.decode("utf-8", "surrogateescape"))
 
@@ -257,7 +378,7 @@ def mutated_seeds(draw) -> str:
         if draw(st.booleans()):
             source = source[:at] + draw(st.text(max_size=4) | st.sampled_from(TOKENS)) + source[at:]
         else:
-            source = source[:at] + source[at + draw(st.integers(1, 8)):]
+            source = source[:at] + source[at + draw(st.integers(1, 8)) :]
     return source
 
 
@@ -270,20 +391,43 @@ def test_hostile_text_is_read_or_refused_with_a_location(source):
         except CodeRejected as error:
             assert error.line >= 1 and error.column >= 1
             assert error.detail.startswith(f"line {error.line}, column {error.column}: ")
-            assert error.errors[0].type in ("code_syntax", "code_limit", "code_forbidden", "code_unknown_name",
-                                            "code_unsupported")
+            assert error.errors[0].type in (
+                "code_syntax",
+                "code_limit",
+                "code_forbidden",
+                "code_unknown_name",
+                "code_unsupported",
+            )
 
 
 # Nothing is run
 
-HARMFUL = ("open({path!r}, 'w').write('x')", "__import__('os').system('touch {path}')", "import os",
-           "os.system('touch {path}')", "exec(\"open({path!r}, 'w')\")", "eval(\"open({path!r}, 'w')\")",
-           "print(open({path!r}, 'w'))", "model.save({path!r})", "np.save({path!r}, x)",
-           "subprocess.run(['touch', {path!r}])", "import subprocess", "getattr(__builtins__, 'open')({path!r}, 'w')",
-           "keras.utils.get_file({path!r}, origin='file://{path}')", "x.tofile({path!r})",
-           "print(f'{{open({path!r}, \"w\")}}')", "model.summary(print_fn=open({path!r}, 'w').write)")
-MODEL_LINES = ("model = Sequential()", "model.add(Dense(4, input_shape=(3,)))", "x = np.array([[1, 2, 3]])",
-               "y = model.predict(x)", "print(y.shape)", "model.compile(loss='mse', optimizer='sgd')")
+HARMFUL = (
+    "open({path!r}, 'w').write('x')",
+    "__import__('os').system('touch {path}')",
+    "import os",
+    "os.system('touch {path}')",
+    "exec(\"open({path!r}, 'w')\")",
+    "eval(\"open({path!r}, 'w')\")",
+    "print(open({path!r}, 'w'))",
+    "model.save({path!r})",
+    "np.save({path!r}, x)",
+    "subprocess.run(['touch', {path!r}])",
+    "import subprocess",
+    "getattr(__builtins__, 'open')({path!r}, 'w')",
+    "keras.utils.get_file({path!r}, origin='file://{path}')",
+    "x.tofile({path!r})",
+    "print(f'{{open({path!r}, \"w\")}}')",
+    "model.summary(print_fn=open({path!r}, 'w').write)",
+)
+MODEL_LINES = (
+    "model = Sequential()",
+    "model.add(Dense(4, input_shape=(3,)))",
+    "x = np.array([[1, 2, 3]])",
+    "y = model.predict(x)",
+    "print(y.shape)",
+    "model.compile(loss='mse', optimizer='sgd')",
+)
 
 
 @share(0.5)

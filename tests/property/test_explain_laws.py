@@ -1,5 +1,6 @@
 """The explanations' laws, for any generated model: the params arithmetic and the weights' shapes come to the
 row's params, the shape sentence names the row's output shape, and the cost is the rows' multiply-adds summed."""
+
 from math import prod
 
 import pytest

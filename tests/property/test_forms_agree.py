@@ -1,4 +1,5 @@
 """Property 8: the three spec forms are one model, and /v1/summary answers what /v1/predict answers."""
+
 import pytest
 from hypothesis import given
 
@@ -24,5 +25,6 @@ def test_the_three_forms_get_the_same_answer_and_summary_agrees_with_predict(ser
         assert answer.summary == concise.summary, form
     for form in ("concise", "document"):
         summary = service.summary(case.forms()[form])
-        assert (summary.layers, summary.params, summary.summary) == (concise.layers, concise.params,
-                                                                     concise.summary), form
+        assert (summary.layers, summary.params, summary.summary) == (concise.layers, concise.params, concise.summary), (
+            form
+        )

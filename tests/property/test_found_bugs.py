@@ -1,11 +1,12 @@
 """Minimal cases of the service bugs the properties (and schemathesis) found, kept as examples so they stay
 fixed. An open one would fail on purpose here (strict xfail) until fixed, naming the detour the strategies
 take meanwhile; none is open now."""
+
 import json
 
 import pytest
 
-from schemas import PredictResponse, Problem
+from keras_shape_service.schemas import PredictResponse, Problem
 
 pytestmark = pytest.mark.property
 
@@ -16,8 +17,9 @@ def _post(client, path, layers, inputs):
 
 
 @pytest.mark.parametrize("path", ["/v1/summary", "/v1/predict"])
-@pytest.mark.parametrize("layer", [{"type": "Dense", "units": 4, "activation": "glu"},
-                                   {"type": "Activation", "activation": "glu"}])
+@pytest.mark.parametrize(
+    "layer", [{"type": "Dense", "units": 4, "activation": "glu"}, {"type": "Activation", "activation": "glu"}]
+)
 def test_a_glu_layer_is_refused_rather_than_misreported(client, path, layer):
     """glu halves the last axis while Keras's shape inference keeps it: the layer table said [null, 4] while
     the predictions were [1, 2] (property 1)."""
@@ -42,8 +44,10 @@ def test_a_layer_of_the_wrong_rank_is_located(client, path):
     assert Problem.model_validate_json(response.data).errors[0].loc == ["model", "layers", 1]
 
 
-@pytest.mark.parametrize("layer", [{"type": "Activation", "activation": "threshold"},
-                                   {"type": "Dense", "units": 3, "activation": "threshold"}])
+@pytest.mark.parametrize(
+    "layer",
+    [{"type": "Activation", "activation": "threshold"}, {"type": "Dense", "units": 3, "activation": "threshold"}],
+)
 def test_summary_refuses_what_predict_refuses(client, layer):
     """An activation that fails only when called (threshold needs arguments) was summarized with a 200 while
     /v1/predict refused the model (properties 8 and 9)."""
@@ -54,6 +58,7 @@ def test_summary_refuses_what_predict_refuses(client, layer):
 
 # Open, each failing until fixed: found by schemathesis 4 (tests/property/test_schemathesis.py), in its
 # answers, or (the dtypes) named in its issue and widened by hand.
+
 
 def _problem(response) -> Problem:
     assert 400 <= response.status_code < 500, f"answered {response.status_code}: {response.get_data(as_text=True)}"
@@ -69,38 +74,54 @@ def test_a_layer_type_that_is_no_string_is_refused_and_located(client, path, lay
     assert _problem(response).errors[0].loc[:3] == ["model", "layers", 0]
 
 
-@pytest.mark.parametrize("path, layer", [
-    # Keras's summary raises "Invalid dtype" (service/adapter/planner.py, _summary_text).
-    ("/v1/summary", {"type": "Dense", "units": 2, "dtype": "complex64"}),
-    ("/v1/summary", {"type": "Dense", "units": 2, "dtype": "string"}),
-    ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "complex128"}),
-    # The initializers refuse the dtype when the weights are allocated (service/adapter/ready.py, materialize).
-    ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "bool"}),
-    ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "uint8"}),
-    # The outputs are no JSON numbers: PredictResponse fails to validate them.
-    ("/v1/predict", {"type": "Activation", "activation": "linear", "dtype": "complex64"}),
-    ("/v1/predict", {"type": "Activation", "activation": "linear", "dtype": "bool"}),
-])
+@pytest.mark.parametrize(
+    "path, layer",
+    [
+        # Keras's summary raises "Invalid dtype" (keras_shape_service/adapter/planner.py, _summary_text).
+        ("/v1/summary", {"type": "Dense", "units": 2, "dtype": "complex64"}),
+        ("/v1/summary", {"type": "Dense", "units": 2, "dtype": "string"}),
+        ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "complex128"}),
+        # The initializers refuse the dtype when the weights are allocated
+        # (keras_shape_service/adapter/ready.py, materialize).
+        ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "bool"}),
+        ("/v1/predict", {"type": "Dense", "units": 2, "dtype": "uint8"}),
+        # The outputs are no JSON numbers: PredictResponse fails to validate them.
+        ("/v1/predict", {"type": "Activation", "activation": "linear", "dtype": "complex64"}),
+        ("/v1/predict", {"type": "Activation", "activation": "linear", "dtype": "bool"}),
+    ],
+)
 def test_a_layer_dtype_keras_cannot_serve_is_refused_and_located(client, path, layer):
     response = _post(client, path, [dict(layer, input_shape=[3])], [[1.0, 2.0, 3.0]])
     assert _problem(response).errors[0].loc[:3] == ["model", "layers", 0]
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2.0, "input_shape": [3]}]}}),
-    ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2}], "input_shape": [3.0]}}),
-    ("/v1/summary", {"model": {"layers": [{"type": "Conv1D", "filters": 2, "kernel_size": 2.0,
-                                           "input_shape": [4, 1]}]}}),
-    ("/v1/predict", {"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]}, "inputs": [[1, 2, 3]],
-                     "seed": 7.0}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2.0, "input_shape": [3]}]}}),
+        ("/v1/summary", {"model": {"layers": [{"type": "Dense", "units": 2}], "input_shape": [3.0]}}),
+        (
+            "/v1/summary",
+            {"model": {"layers": [{"type": "Conv1D", "filters": 2, "kernel_size": 2.0, "input_shape": [4, 1]}]}},
+        ),
+        (
+            "/v1/predict",
+            {
+                "model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
+                "inputs": [[1, 2, 3]],
+                "seed": 7.0,
+            },
+        ),
+    ],
+)
 def test_an_integer_written_with_a_fraction_of_zero_is_accepted(client, path, body):
     """positive_data_acceptance: the minimal body schemathesis shrank to was {"model": {"layers": [{"type":
     "Dense", "units": 1.0}]}} (422 int_type at ["model", "layers", 0, "units"])."""
     response = client.post(path, json=body)
     assert response.status_code == 200, response.get_json()
-    as_integers = json.loads(json.dumps(body), parse_float=lambda text: int(float(text)) if float(text).is_integer()
-                             else float(text))
+    as_integers = json.loads(
+        json.dumps(body), parse_float=lambda text: int(float(text)) if float(text).is_integer() else float(text)
+    )
     assert response.get_json() == client.post(path, json=as_integers).get_json()
 
 
@@ -114,13 +135,19 @@ def _resolves(document, loc) -> bool:
     return not loc or isinstance(document, (dict, list))
 
 
-@pytest.mark.parametrize("layer", [{"type": "Dense", "units": 2, "activation": 5},
-                                   {"type": "Conv1D", "filters": 2, "kernel_size": "x"},
-                                   {"type": "Conv1D", "filters": 2, "kernel_size": 2, "strides": [0]}])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "Dense", "units": 2, "activation": 5},
+        {"type": "Conv1D", "filters": 2, "kernel_size": "x"},
+        {"type": "Conv1D", "filters": 2, "kernel_size": 2, "strides": [0]},
+    ],
+)
 def test_a_refusal_inside_a_union_is_located_in_the_body(client, layer):
     """Seen in the answers to schemathesis's cases: e.g. ["model", "layers", 0, "kernel_size", "constrained-int"],
     where the body has no such key."""
     body = {"model": {"layers": [dict(layer, input_shape=[4, 1])]}}
     problem = _problem(client.post("/v1/summary", json=body))
-    assert problem.errors and all(_resolves(body, item.loc) for item in problem.errors), \
-        [item.loc for item in problem.errors]
+    assert problem.errors and all(_resolves(body, item.loc) for item in problem.errors), [
+        item.loc for item in problem.errors
+    ]

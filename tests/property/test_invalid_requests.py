@@ -1,5 +1,6 @@
 """Property 9: a request made invalid by breaking a valid one is refused with a problem+json 4xx that
 points at the flaw, never a 5xx and never a 200."""
+
 import pytest
 from hypothesis import event, given
 
@@ -20,4 +21,4 @@ def test_broken_requests_get_a_4xx_problem_that_locates_the_flaw(service, broken
     problem = service.problem(broken.path, broken.body)
     assert problem.errors, f"{broken.flaw}: the problem names no location: {problem.detail}"
     where = problem.errors[0].loc
-    assert where[:len(broken.loc)] == broken.loc, f"{broken.flaw} located at {where}, not at {broken.loc}"
+    assert where[: len(broken.loc)] == broken.loc, f"{broken.flaw} located at {where}, not at {broken.loc}"

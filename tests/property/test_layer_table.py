@@ -1,4 +1,5 @@
 """Properties 1-3: the layer table and the output shape follow Keras's documented rules, for any model."""
+
 import re
 
 import numpy as np
@@ -40,7 +41,8 @@ def test_every_layer_shape_agrees_with_the_shape_oracle(service, case):
     expected = expected_rows(case.layers, case.input_shape)
     assert [(row.type, row.input_shape, row.output_shape) for row in answer.layers] == [
         (layer["type"], [None, *rows.input_shape], [None, *rows.output_shape])
-        for layer, rows in zip(case.layers, expected)]
+        for layer, rows in zip(case.layers, expected)
+    ]
 
 
 @given(case=model_cases())

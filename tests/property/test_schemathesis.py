@@ -26,7 +26,7 @@ places, and nowhere else:
   layer's `weights` entry that is not a rectangular array of finite numbers is replaced by one shaped after
   it (`map_case`); negative cases stay as generated, so they stay negative.
 - meaning: a body the document allows can still describe a model Keras refuses, a nested object outside
-  the allow-list of service/guards/safety.py, inputs that do not fit the model, or a request past a
+  the allow-list of keras_shape_service/guards/safety.py, inputs that do not fit the model, or a request past a
   configured limit or budget; the service answers those with the documented 422 (400 for nesting depth, 413
   for size). positive_data_acceptance counts exactly these as accepted (`positive_data_acceptance_but_meaning`);
   every other refusal of a positive case, a validation refusal above all, still fails it.
@@ -38,6 +38,7 @@ replays the same requests:
     .venv/bin/python -m pytest 'tests/property/test_schemathesis.py::test_coverage_cases[POST /v1/predict]'
 HYPOTHESIS_PROFILE=thorough fuzzes with fresh examples, more of them; the coverage cases stay the same.
 """
+
 import math
 import os
 from typing import Any, Optional
@@ -48,24 +49,41 @@ import pytest  # noqa: E402
 import schemathesis  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import (content_type_conformance, negative_data_rejection,  # noqa: E402
-                                 not_a_server_error, positive_data_acceptance, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,  # noqa: E402
+    not_a_server_error,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.errors import FailureGroup  # noqa: E402
 
-from schemas.numbers import FLOAT32_MAX  # noqa: E402
-from service.engine.code_reader import CodeRejected  # noqa: E402
-from service.errors import (BudgetExceeded, InvalidInputs, LimitExceeded, ModelRejected,  # noqa: E402
-                            RefusedObject)
-from service.http.app import create_app  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from keras_shape_service.errors import (
+    BudgetExceeded,
+    InvalidInputs,
+    LimitExceeded,
+    ModelRejected,  # noqa: E402
+    RefusedObject,
+)
+from keras_shape_service.http.app import create_app  # noqa: E402
+from keras_shape_service.schemas.numbers import FLOAT32_MAX  # noqa: E402
+from keras_shape_service.settings import Settings  # noqa: E402
+from keras_shape_service.specs.code.reader import CodeRejected  # noqa: E402
 from tests.property.profiles import share  # noqa: E402
 
 pytestmark = [pytest.mark.property, pytest.mark.slow]
 
 # Small limits keep Keras builds and bodies small; the limits themselves are answered like any other refusal.
-SMALL_LIMITS = Settings(max_body_bytes=100_000, max_layers=8, max_input_elements=1_000, max_batch=8,
-                        max_params=100_000, max_summary_params=1_000_000, max_activation_elements=100_000)
+SMALL_LIMITS = Settings(
+    max_body_bytes=100_000,
+    max_layers=8,
+    max_input_elements=1_000,
+    max_batch=8,
+    max_params=100_000,
+    max_summary_params=1_000_000,
+    max_activation_elements=100_000,
+)
 # One app for the three tests: schemathesis parametrizes at collection, from the document the app serves.
 APP = create_app(SMALL_LIMITS)
 
@@ -120,7 +138,7 @@ def rectangular_numbers(value: Any, min_axes: int = 0) -> Any:
     size = math.prod(axes)
     flat = [numbers[i % len(numbers)] for i in range(size)]
     for side in reversed(axes):
-        flat = [flat[i:i + side] for i in range(0, len(flat), side)]
+        flat = [flat[i : i + side] for i in range(0, len(flat), side)]
     return flat[0]
 
 
@@ -156,8 +174,10 @@ def _make_rectangular(body: dict) -> None:
     elif "inputs" in body:
         body["inputs"] = rectangular_numbers(body["inputs"], min_axes=1)
     if isinstance(body.get("weights"), dict):  # the request's weights, by layer name
-        body["weights"] = {name: [rectangular_numbers(entry) for entry in arrays] if isinstance(arrays, list)
-                           else arrays for name, arrays in body["weights"].items()}
+        body["weights"] = {
+            name: [rectangular_numbers(entry) for entry in arrays] if isinstance(arrays, list) else arrays
+            for name, arrays in body["weights"].items()
+        }
     for layer in _layer_entries(body.get("model")):
         if isinstance(layer.get("weights"), list):
             layer["weights"] = [rectangular_numbers(entry) for entry in layer["weights"]]
@@ -166,15 +186,24 @@ def _make_rectangular(body: dict) -> None:
 # ---- What JSON Schema cannot say, 2 of 2: refusals on meaning ---------------------------------------------
 
 # CodeRejected: `code` is documented as a string; which strings are Keras code the reader reads, no schema says.
-SEMANTIC_REFUSALS = {ModelRejected.title, RefusedObject.title, InvalidInputs.title, LimitExceeded.title,
-                     BudgetExceeded.title, CodeRejected.title}
+SEMANTIC_REFUSALS = {
+    ModelRejected.title,
+    RefusedObject.title,
+    InvalidInputs.title,
+    LimitExceeded.title,
+    BudgetExceeded.title,
+    CodeRejected.title,
+}
 
 
 def positive_data_acceptance_but_meaning(ctx, response, case):
     """positive_data_acceptance, where a refusal on meaning (Keras, the allow-list, inputs vs model, a limit or a
     budget) counts as accepted."""
-    if 400 <= response.status_code < 500 and _media_type(response) == "application/problem+json" \
-            and response.json().get("title") in SEMANTIC_REFUSALS:
+    if (
+        400 <= response.status_code < 500
+        and _media_type(response) == "application/problem+json"
+        and response.json().get("title") in SEMANTIC_REFUSALS
+    ):
         return None
     return positive_data_acceptance(ctx, response, case)
 
@@ -186,8 +215,14 @@ def _media_type(response) -> str:
 
 # -----------------------------------------------------------------------------------------------------------
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection, positive_data_acceptance_but_meaning]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance_but_meaning,
+]
 
 
 def call_and_validate(case) -> None:
@@ -214,19 +249,24 @@ def app_schema(phases: list[str], modes: list[GenerationMode]):
 # predict body, whose cases run on their own paths (its own set, two models built per case, ran past 20
 # minutes); /v1/diagram takes exactly /v1/summary's document and answers through the same engine call, then
 # draws (tests/unit/test_diagram.py, tests/property/test_diagram_properties.py). Both are fuzzed below.
-coverage = app_schema(["coverage"], [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]).exclude(
-    path="/v1/compare").exclude(path="/v1/diagram")
+coverage = (
+    app_schema(["coverage"], [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    .exclude(path="/v1/compare")
+    .exclude(path="/v1/diagram")
+)
 # /v1/compare's positive fuzzing found a gap of PredictRequest's document (input names not bound by
 # propertyNames), since fixed in schemas/messages.py; it stays out for the suite's time (two models a case),
 # its sides being fuzzed on their own paths. Its negative fuzzing runs.
-positive = app_schema(["examples", "fuzzing"], [GenerationMode.POSITIVE]).include(method="POST").exclude(
-    path="/v1/compare")
+positive = (
+    app_schema(["examples", "fuzzing"], [GenerationMode.POSITIVE]).include(method="POST").exclude(path="/v1/compare")
+)
 negative = app_schema(["fuzzing"], [GenerationMode.NEGATIVE]).include(method="POST")
 
 # Keras builds vary in time: no deadline. Bodies are nested and filtered by schemathesis: no health checks
 # about their size or filtering either.
-SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                                          HealthCheck.data_too_large])
+SETTINGS = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+)
 # The profile's examples per operation and fuzzing test: 150 under `ci`.
 FUZZING = settings(SETTINGS, max_examples=share(1.0).max_examples)
 

@@ -1,5 +1,6 @@
 """Properties 4 and 5: the seed question's answers as laws. Dense acts on the last axis only, so rows never
 mix until Flatten; Flatten is Reshape to the product of the axes."""
+
 from math import prod
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The benchmark's naive peer and HTTP floor answer the bodies `make bench` sends as the service does."""
+
 import json
 
 import pytest
@@ -68,7 +69,7 @@ def test_every_body_of_a_run_is_a_model_no_earlier_phase_sent():
 
 
 def test_the_phases_meant_to_miss_the_answer_cache_send_no_body_twice():
-    """"New inputs" and the batch stream measure the model cache and the executors: a body sent again would be
+    """ "New inputs" and the batch stream measure the model cache and the executors: a body sent again would be
     answered from the answer cache (the new-inputs phase once held 997 distinct bodies in 1,500)."""
     seeds = specs.seed_with_new_inputs(3_000)
     assert len(set(seeds)) == len(seeds)

@@ -1,5 +1,6 @@
 """Pasted Keras code read into a spec without running it: the seed snippets, every accepted spelling, Keras's own
 layer names, and a table of refusals each with its type, line, column and reason."""
+
 import ast
 import collections
 import inspect
@@ -13,20 +14,31 @@ from pathlib import Path
 
 import keras
 import pytest
-from keras.src.backend.common import global_state  # the same private counters service/keras_core.py resets
+from keras.src.backend.common import (
+    global_state,  # the same private counters service/keras_core.py resets
+)
 
-from schemas.examples import SEED_CODE
-from schemas.keras_names import ALLOWED_LAYER_TYPES
-from service.engine.code_reader import CodeLimits, CodeRejected, ReadCode, read_code
-from service.engine.naming import keras_default_names, to_snake_case
+from keras_shape_service.schemas.examples import SEED_CODE
+from keras_shape_service.schemas.keras_names import ALLOWED_LAYER_TYPES
+from keras_shape_service.specs.code.reader import (
+    CodeLimits,
+    CodeRejected,
+    ReadCode,
+    read_code,
+)
+from keras_shape_service.specs.naming import keras_default_names, to_snake_case
 
-READER_FILE = Path(__file__).parents[2] / "service" / "engine" / "code_reader.py"
+ROOT = Path(__file__).parents[2]
+READER_FILES = sorted((ROOT / "keras_shape_service" / "specs" / "code").glob("*.py"))
 
 
 def positional_arguments(name: str) -> list[str]:
     """A layer's positional parameters, as the service wires it to the real Keras class."""
-    return [p.name for p in inspect.signature(getattr(keras.layers, name).__init__).parameters.values()
-            if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
+    return [
+        p.name
+        for p in inspect.signature(getattr(keras.layers, name).__init__).parameters.values()
+        if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
 
 
 def read(source: str, **options) -> ReadCode:
@@ -42,8 +54,10 @@ def refusal(source: str, **options) -> CodeRejected:
 @contextmanager
 def hang_guard(seconds: int = 5):
     """Fail instead of hanging: SIGALRM raises in the main thread after `seconds`."""
+
     def hung(signum, frame):
         raise TimeoutError(f"still reading after {seconds} s")
+
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(seconds)
     try:
@@ -54,10 +68,15 @@ def hang_guard(seconds: int = 5):
 
 
 SEED = SEED_CODE  # the seed's code exactly as its asker pasted it, Python 2 print included
-SEED_MODEL = {"layers": [{"type": "Dense", "units": 16, "input_shape": [3, 2]},
-                         {"type": "Activation", "activation": "relu"}, {"type": "Flatten"},
-                         {"type": "Dense", "units": 4}],
-              "compile": {"loss": "mean_squared_error", "optimizer": "SGD"}}
+SEED_MODEL = {
+    "layers": [
+        {"type": "Dense", "units": 16, "input_shape": [3, 2]},
+        {"type": "Activation", "activation": "relu"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 4},
+    ],
+    "compile": {"loss": "mean_squared_error", "optimizer": "SGD"},
+}
 SECOND_ANSWER = """model = tf.keras.models.Sequential()
 model.add(keras.layers.Flatten(input_shape=(28, 28, 3)))
 model.add(layers.experimental.preprocessing.Rescaling(1./255))
@@ -83,17 +102,21 @@ def test_the_seed_without_flatten_loses_only_the_flatten_layer():
 
 def test_the_second_answer_of_the_seed_question():
     answer = read(SECOND_ANSWER)
-    assert answer.model == {"layers": [
-        {"type": "Flatten", "input_shape": [28, 28, 3]},
-        {"type": "Rescaling", "scale": 0.00392156862745098},
-        {"type": "Dense", "units": 128, "activation": "relu"},
-        {"type": "Dense", "units": 2, "activation": "softmax"}]}
-    assert answer.model["layers"][1]["scale"] == 1. / 255
+    assert answer.model == {
+        "layers": [
+            {"type": "Flatten", "input_shape": [28, 28, 3]},
+            {"type": "Rescaling", "scale": 0.00392156862745098},
+            {"type": "Dense", "units": 128, "activation": "relu"},
+            {"type": "Dense", "units": 2, "activation": "softmax"},
+        ]
+    }
+    assert answer.model["layers"][1]["scale"] == 1.0 / 255
     assert answer.inputs is None
     assert answer.calls == ("add", "add", "add", "add", "build", "summary")
 
 
 # Functional models
+
 
 def test_two_heads_concatenated():
     answer = read("""
@@ -109,11 +132,14 @@ model = keras.Model(inputs=inputs, outputs=outputs, name="two_heads")
     assert answer.model == {
         "name": "two_heads",
         "inputs": [{"name": "features", "shape": [8]}],
-        "layers": [{"type": "Dense", "name": "dense", "units": 4, "activation": "relu", "inbound": ["features"]},
-                   {"type": "Dense", "name": "dense_1", "units": 6, "inbound": ["features"]},
-                   {"type": "Concatenate", "name": "concatenate", "inbound": ["dense", "dense_1"]},
-                   {"type": "Dense", "name": "score", "units": 1, "inbound": ["concatenate"]}],
-        "outputs": ["score"]}
+        "layers": [
+            {"type": "Dense", "name": "dense", "units": 4, "activation": "relu", "inbound": ["features"]},
+            {"type": "Dense", "name": "dense_1", "units": 6, "inbound": ["features"]},
+            {"type": "Concatenate", "name": "concatenate", "inbound": ["dense", "dense_1"]},
+            {"type": "Dense", "name": "score", "units": 1, "inbound": ["concatenate"]},
+        ],
+        "outputs": ["score"],
+    }
 
 
 def test_a_residual_add_with_unnamed_input_and_positional_model_arguments():
@@ -125,9 +151,12 @@ model = Model(x_in, y)
 """)
     assert answer.model == {
         "inputs": [{"name": "input_layer", "shape": [16]}],
-        "layers": [{"type": "Dense", "name": "dense", "units": 16, "activation": "relu", "inbound": ["input_layer"]},
-                   {"type": "Add", "name": "add", "inbound": ["input_layer", "dense"]}],
-        "outputs": ["add"]}
+        "layers": [
+            {"type": "Dense", "name": "dense", "units": 16, "activation": "relu", "inbound": ["input_layer"]},
+            {"type": "Add", "name": "add", "inbound": ["input_layer", "dense"]},
+        ],
+        "outputs": ["add"],
+    }
 
 
 def test_several_inputs_and_outputs_with_dtype_batch_size_and_variable_length():
@@ -144,16 +173,20 @@ model = tf.keras.Model(inputs=[words, extra], outputs=[score, kind])
 model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """)
     assert answer.model == {
-        "inputs": [{"name": "words", "shape": [None], "dtype": "int32"},
-                   {"name": "input_layer", "shape": [3], "batch_size": 2}],
+        "inputs": [
+            {"name": "words", "shape": [None], "dtype": "int32"},
+            {"name": "input_layer", "shape": [3], "batch_size": 2},
+        ],
         "layers": [
             {"type": "Embedding", "name": "embedding", "input_dim": 100, "output_dim": 8, "inbound": ["words"]},
             {"type": "GlobalAveragePooling1D", "name": "global_average_pooling1d", "inbound": ["embedding"]},
             {"type": "Concatenate", "name": "both", "inbound": ["global_average_pooling1d", "input_layer"]},
             {"type": "Dense", "name": "score", "units": 1, "activation": "sigmoid", "inbound": ["both"]},
-            {"type": "Dense", "name": "kind", "units": 3, "activation": "softmax", "inbound": ["both"]}],
+            {"type": "Dense", "name": "kind", "units": 3, "activation": "softmax", "inbound": ["both"]},
+        ],
         "outputs": ["score", "kind"],
-        "compile": {"optimizer": "adam", "loss": "binary_crossentropy"}}
+        "compile": {"optimizer": "adam", "loss": "binary_crossentropy"},
+    }
 
 
 def test_a_shared_layer_appears_once_with_its_calls_and_its_second_output_is_numbered():
@@ -168,9 +201,12 @@ model = keras.Model([left, right], [distance, b])
 """)
     assert answer.model == {
         "inputs": [{"name": "left", "shape": [5]}, {"name": "right", "shape": [5]}],
-        "layers": [{"type": "Dense", "name": "shared", "units": 4, "calls": [["left"], ["right"]]},
-                   {"type": "Subtract", "name": "subtract", "inbound": ["shared", "shared#1"]}],
-        "outputs": ["subtract", "shared#1"]}
+        "layers": [
+            {"type": "Dense", "name": "shared", "units": 4, "calls": [["left"], ["right"]]},
+            {"type": "Subtract", "name": "subtract", "inbound": ["shared", "shared#1"]},
+        ],
+        "outputs": ["subtract", "shared#1"],
+    }
 
 
 def test_layers_come_in_the_order_of_their_first_call():
@@ -195,6 +231,7 @@ y = model.predict([np.array([[1, 2]]), np.array([[3]])])
 
 
 # Names
+
 
 def test_two_unnamed_dense_layers_are_dense_and_dense_1():
     answer = read("x = Input(shape=(3,))\nh = Dense(4)(x)\nmodel = Model(x, Dense(2)(h))")
@@ -231,10 +268,20 @@ def test_the_same_name_given_to_two_layers_is_refused():
     assert "given to two layers" in error.detail
 
 
-@pytest.mark.parametrize("class_name, snake", [
-    ("Dense", "dense"), ("Conv2D", "conv2d"), ("MaxPooling2D", "max_pooling2d"),
-    ("BatchNormalization", "batch_normalization"), ("GlobalAveragePooling1D", "global_average_pooling1d"),
-    ("LSTM", "lstm"), ("InputLayer", "input_layer"), ("PReLU", "p_re_lu"), ("Conv2DTranspose", "conv2d_transpose")])
+@pytest.mark.parametrize(
+    "class_name, snake",
+    [
+        ("Dense", "dense"),
+        ("Conv2D", "conv2d"),
+        ("MaxPooling2D", "max_pooling2d"),
+        ("BatchNormalization", "batch_normalization"),
+        ("GlobalAveragePooling1D", "global_average_pooling1d"),
+        ("LSTM", "lstm"),
+        ("InputLayer", "input_layer"),
+        ("PReLU", "p_re_lu"),
+        ("Conv2DTranspose", "conv2d_transpose"),
+    ],
+)
 def test_to_snake_case_is_keras_own(class_name, snake):
     assert to_snake_case(class_name) == snake == keras.src.utils.naming.to_snake_case(class_name)
 
@@ -243,15 +290,25 @@ def test_keras_default_names_agree_with_keras_and_skip_taken_names():
     classes = ["Dense", "Conv2D", "Dense", "MaxPooling2D", "BatchNormalization", "Dense", "LSTM", "InputLayer"]
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     made = [getattr(keras.layers, name)(**_minimal_arguments(name)).name for name in classes]
-    assert keras_default_names(classes) == made == [
-        "dense", "conv2d", "dense_1", "max_pooling2d", "batch_normalization", "dense_2", "lstm", "input_layer"]
+    assert (
+        keras_default_names(classes)
+        == made
+        == ["dense", "conv2d", "dense_1", "max_pooling2d", "batch_normalization", "dense_2", "lstm", "input_layer"]
+    )
     assert keras_default_names(["Dense", "Dense", "Dense"], taken={"dense", "dense_2"}) == [
-        "dense_1", "dense_3", "dense_4"]
+        "dense_1",
+        "dense_3",
+        "dense_4",
+    ]
 
 
 def _minimal_arguments(class_name: str) -> dict:
-    return {"Dense": {"units": 1}, "Conv2D": {"filters": 1, "kernel_size": 1}, "LSTM": {"units": 1},
-            "InputLayer": {"shape": (1,)}}.get(class_name, {})
+    return {
+        "Dense": {"units": 1},
+        "Conv2D": {"filters": 1, "kernel_size": 1},
+        "LSTM": {"units": 1},
+        "InputLayer": {"shape": (1,)},
+    }.get(class_name, {})
 
 
 def test_functional_names_agree_with_keras_for_unnamed_layers():
@@ -266,8 +323,13 @@ model = Model(x, [d, e])
 """)
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     inputs = keras.Input(shape=(8, 8, 1))
-    made = [keras.layers.Conv2D(2, 3), keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(4),
-            keras.layers.Dense(2)]
+    made = [
+        keras.layers.Conv2D(2, 3),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(4),
+        keras.layers.Dense(2),
+    ]
     assert [layer["name"] for layer in answer.model["layers"]] == [layer.name for layer in made]
     assert answer.model["inputs"][0]["name"] == inputs._keras_history.operation.name == "input_layer"
 
@@ -277,113 +339,200 @@ model = Model(x, [d, e])
 DENSE = {"type": "Dense", "units": 4}
 
 
-@pytest.mark.parametrize("preamble, constructor", [
-    ("", "Dense"), ("", "layers.Dense"), ("", "keras.layers.Dense"), ("", "tf.keras.layers.Dense"),
-    ("", "tensorflow.keras.layers.Dense"), ("", "keras.layers.core.Dense"),
-    ("from keras.layers import Dense, Flatten", "Dense"), ("from tensorflow.keras.layers import Dense", "Dense"),
-    ("from tensorflow.keras.layers import *", "Dense"), ("from keras.layers import *", "Dense"),
-    ("import keras.layers as L", "L.Dense"), ("from keras.layers import Dense as D", "D"),
-    ("import keras", "keras.layers.Dense"), ("import tensorflow as tf", "tf.keras.layers.Dense"),
-    ("from tensorflow import keras", "keras.layers.Dense"), ("from keras import layers", "layers.Dense"),
-    ("from tensorflow.keras import layers", "layers.Dense"), ("import tensorflow.keras as K", "K.layers.Dense"),
-    ("from keras.layers import core", "core.Dense"), ("import numpy as np\nimport keras", "keras.layers.Dense"),
-])
+@pytest.mark.parametrize(
+    "preamble, constructor",
+    [
+        ("", "Dense"),
+        ("", "layers.Dense"),
+        ("", "keras.layers.Dense"),
+        ("", "tf.keras.layers.Dense"),
+        ("", "tensorflow.keras.layers.Dense"),
+        ("", "keras.layers.core.Dense"),
+        ("from keras.layers import Dense, Flatten", "Dense"),
+        ("from tensorflow.keras.layers import Dense", "Dense"),
+        ("from tensorflow.keras.layers import *", "Dense"),
+        ("from keras.layers import *", "Dense"),
+        ("import keras.layers as L", "L.Dense"),
+        ("from keras.layers import Dense as D", "D"),
+        ("import keras", "keras.layers.Dense"),
+        ("import tensorflow as tf", "tf.keras.layers.Dense"),
+        ("from tensorflow import keras", "keras.layers.Dense"),
+        ("from keras import layers", "layers.Dense"),
+        ("from tensorflow.keras import layers", "layers.Dense"),
+        ("import tensorflow.keras as K", "K.layers.Dense"),
+        ("from keras.layers import core", "core.Dense"),
+        ("import numpy as np\nimport keras", "keras.layers.Dense"),
+    ],
+)
 def test_every_layer_path_reads_as_the_layer(preamble, constructor):
     answer = read(f"{preamble}\nmodel = Sequential()\nmodel.add({constructor}(4))")
     assert answer.model == {"layers": [DENSE]}
 
 
-@pytest.mark.parametrize("preamble, constructor", [
-    ("", "Sequential"), ("", "keras.Sequential"), ("", "keras.models.Sequential"), ("", "tf.keras.Sequential"),
-    ("", "tf.keras.models.Sequential"), ("from keras.models import Sequential", "Sequential"),
-    ("from tensorflow.keras.models import Sequential", "Sequential"), ("from keras import Sequential", "Sequential"),
-    ("from keras import models", "models.Sequential"), ("from tensorflow import keras", "keras.Sequential"),
-])
+@pytest.mark.parametrize(
+    "preamble, constructor",
+    [
+        ("", "Sequential"),
+        ("", "keras.Sequential"),
+        ("", "keras.models.Sequential"),
+        ("", "tf.keras.Sequential"),
+        ("", "tf.keras.models.Sequential"),
+        ("from keras.models import Sequential", "Sequential"),
+        ("from tensorflow.keras.models import Sequential", "Sequential"),
+        ("from keras import Sequential", "Sequential"),
+        ("from keras import models", "models.Sequential"),
+        ("from tensorflow import keras", "keras.Sequential"),
+    ],
+)
 def test_every_sequential_path_reads_as_sequential(preamble, constructor):
     assert read(f"{preamble}\nmodel = {constructor}([Dense(4)])").model == {"layers": [DENSE]}
 
 
-@pytest.mark.parametrize("constructor", ["Model", "keras.Model", "keras.models.Model", "tf.keras.Model",
-                                         "tf.keras.models.Model"])
+@pytest.mark.parametrize(
+    "constructor", ["Model", "keras.Model", "keras.models.Model", "tf.keras.Model", "tf.keras.models.Model"]
+)
 def test_every_functional_model_path_reads_as_a_graph(constructor):
     answer = read(f"x = keras.Input(shape=(2,), name='x')\nmodel = {constructor}(inputs=x, outputs=Dense(4)(x))")
     assert answer.model["outputs"] == ["dense"]
 
 
-@pytest.mark.parametrize("path", ["layers.experimental.preprocessing.Rescaling",
-                                  "keras.layers.experimental.preprocessing.Rescaling",
-                                  "tf.keras.layers.experimental.preprocessing.Rescaling", "layers.Rescaling"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "layers.experimental.preprocessing.Rescaling",
+        "keras.layers.experimental.preprocessing.Rescaling",
+        "tf.keras.layers.experimental.preprocessing.Rescaling",
+        "layers.Rescaling",
+    ],
+)
 def test_keras_2_preprocessing_paths_read_as_the_keras_3_layer(path):
     assert read(f"model = Sequential([{path}(0.5, offset=1)])").model == {
-        "layers": [{"type": "Rescaling", "scale": 0.5, "offset": 1}]}
+        "layers": [{"type": "Rescaling", "scale": 0.5, "offset": 1}]
+    }
 
 
-@pytest.mark.parametrize("spelling", [
-    "'relu'", "tf.nn.relu", "tf.keras.activations.relu", "keras.activations.relu", "activations.relu",
-    "tensorflow.nn.relu"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "'relu'",
+        "tf.nn.relu",
+        "tf.keras.activations.relu",
+        "keras.activations.relu",
+        "activations.relu",
+        "tensorflow.nn.relu",
+    ],
+)
 def test_activation_spellings_read_as_the_name(spelling):
     assert read(f"model = Sequential([Dense(4, activation={spelling})])").model == {
-        "layers": [dict(DENSE, activation="relu")]}
+        "layers": [dict(DENSE, activation="relu")]
+    }
 
 
 def test_activations_imported_by_name_and_softmax():
-    answer = read("from keras.activations import relu\nfrom tensorflow.nn import softmax\n"
-                  "model = Sequential([Dense(4, activation=relu), Activation(softmax), Activation(None)])")
+    answer = read(
+        "from keras.activations import relu\nfrom tensorflow.nn import softmax\n"
+        "model = Sequential([Dense(4, activation=relu), Activation(softmax), Activation(None)])"
+    )
     assert [layer.get("activation") for layer in answer.model["layers"]] == ["relu", "softmax", None]
 
 
-@pytest.mark.parametrize("argument, expected", [
-    ("kernel_initializer=keras.initializers.GlorotUniform(seed=1)",
-     {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": 1}}}),
-    ("kernel_initializer=initializers.glorot_uniform(seed=1)",
-     {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": 1}}}),
-    ("kernel_initializer=tf.keras.initializers.RandomNormal(0.0, 0.05)",
-     {"kernel_initializer": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.05}}}),
-    ("bias_initializer=keras.initializers.Constant(0.1)",
-     {"bias_initializer": {"class_name": "Constant", "config": {"value": 0.1}}}),
-    ("kernel_initializer='he_normal'", {"kernel_initializer": "he_normal"}),
-    ("kernel_initializer=keras.initializers.he_normal", {"kernel_initializer": "he_normal"}),
-    ("kernel_regularizer=regularizers.l2(0.01)", {"kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}),
-    ("kernel_regularizer=keras.regularizers.L1(l1=0.5)",
-     {"kernel_regularizer": {"class_name": "L1", "config": {"l1": 0.5}}}),
-    ("activity_regularizer=tf.keras.regularizers.l1_l2(0.1, 0.2)",
-     {"activity_regularizer": {"class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2}}}),
-    ("kernel_constraint=keras.constraints.MaxNorm(2)",
-     {"kernel_constraint": {"class_name": "MaxNorm", "config": {"max_value": 2}}}),
-])
+@pytest.mark.parametrize(
+    "argument, expected",
+    [
+        (
+            "kernel_initializer=keras.initializers.GlorotUniform(seed=1)",
+            {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": 1}}},
+        ),
+        (
+            "kernel_initializer=initializers.glorot_uniform(seed=1)",
+            {"kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": 1}}},
+        ),
+        (
+            "kernel_initializer=tf.keras.initializers.RandomNormal(0.0, 0.05)",
+            {"kernel_initializer": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.05}}},
+        ),
+        (
+            "bias_initializer=keras.initializers.Constant(0.1)",
+            {"bias_initializer": {"class_name": "Constant", "config": {"value": 0.1}}},
+        ),
+        ("kernel_initializer='he_normal'", {"kernel_initializer": "he_normal"}),
+        ("kernel_initializer=keras.initializers.he_normal", {"kernel_initializer": "he_normal"}),
+        (
+            "kernel_regularizer=regularizers.l2(0.01)",
+            {"kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}},
+        ),
+        (
+            "kernel_regularizer=keras.regularizers.L1(l1=0.5)",
+            {"kernel_regularizer": {"class_name": "L1", "config": {"l1": 0.5}}},
+        ),
+        (
+            "activity_regularizer=tf.keras.regularizers.l1_l2(0.1, 0.2)",
+            {"activity_regularizer": {"class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2}}},
+        ),
+        (
+            "kernel_constraint=keras.constraints.MaxNorm(2)",
+            {"kernel_constraint": {"class_name": "MaxNorm", "config": {"max_value": 2}}},
+        ),
+    ],
+)
 def test_initializer_regularizer_and_constraint_calls(argument, expected):
     assert read(f"model = Sequential([Dense(4, {argument})])").model == {"layers": [dict(DENSE, **expected)]}
 
 
 def test_a_wrapped_layer_reads_as_its_own_concise_form():
-    answer = read("model = Sequential([Bidirectional(LSTM(8, return_sequences=True), input_shape=(5, 3)),"
-                  " TimeDistributed(Dense(2))])")
-    assert answer.model == {"layers": [
-        {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 8, "return_sequences": True},
-         "input_shape": [5, 3]},
-        {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 2}}]}
+    answer = read(
+        "model = Sequential([Bidirectional(LSTM(8, return_sequences=True), input_shape=(5, 3)),"
+        " TimeDistributed(Dense(2))])"
+    )
+    assert answer.model == {
+        "layers": [
+            {
+                "type": "Bidirectional",
+                "layer": {"type": "LSTM", "units": 8, "return_sequences": True},
+                "input_shape": [5, 3],
+            },
+            {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 2}},
+        ]
+    }
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("model = Sequential([keras.Input(shape=(3, 2)), Dense(4)], name='seed')",
-     {"name": "seed", "input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential()\nmodel.add(keras.Input((3, 2)))\nmodel.add(Dense(4))",
-     {"input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential()\nmodel.add(layers.InputLayer(input_shape=(3, 2)))\nmodel.add(Dense(4))",
-     {"input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential([InputLayer(batch_input_shape=(None, 3, 2)), Dense(4)])",
-     {"input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential([Dense(4)])\nmodel.build((None, 3, 2))", {"input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential([Dense(4)])\nmodel.build(input_shape=[None, 3, 2])",
-     {"input_shape": [3, 2], "layers": [DENSE]}),
-    ("model = Sequential([Dense(4)])\nmodel.build()", {"layers": [DENSE]}),
-    ("model = Sequential([Dense(4)])\nmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), "
-     "loss=keras.losses.MeanSquaredError())", {"layers": [DENSE], "compile": {"optimizer": "SGD",
-                                                                              "loss": "MeanSquaredError"}}),
-    ("model = Sequential([Dense(4)])\nmodel.compile('adam', 'mse', metrics=['mae'])",
-     {"layers": [DENSE], "compile": {"optimizer": "adam", "loss": "mse"}}),
-    ("model = Sequential([Dense(4)])\nopt = tf.keras.optimizers.Adam(0.01) if False else 'sgd'", None),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (
+            "model = Sequential([keras.Input(shape=(3, 2)), Dense(4)], name='seed')",
+            {"name": "seed", "input_shape": [3, 2], "layers": [DENSE]},
+        ),
+        (
+            "model = Sequential()\nmodel.add(keras.Input((3, 2)))\nmodel.add(Dense(4))",
+            {"input_shape": [3, 2], "layers": [DENSE]},
+        ),
+        (
+            "model = Sequential()\nmodel.add(layers.InputLayer(input_shape=(3, 2)))\nmodel.add(Dense(4))",
+            {"input_shape": [3, 2], "layers": [DENSE]},
+        ),
+        (
+            "model = Sequential([InputLayer(batch_input_shape=(None, 3, 2)), Dense(4)])",
+            {"input_shape": [3, 2], "layers": [DENSE]},
+        ),
+        ("model = Sequential([Dense(4)])\nmodel.build((None, 3, 2))", {"input_shape": [3, 2], "layers": [DENSE]}),
+        (
+            "model = Sequential([Dense(4)])\nmodel.build(input_shape=[None, 3, 2])",
+            {"input_shape": [3, 2], "layers": [DENSE]},
+        ),
+        ("model = Sequential([Dense(4)])\nmodel.build()", {"layers": [DENSE]}),
+        (
+            "model = Sequential([Dense(4)])\nmodel.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), "
+            "loss=keras.losses.MeanSquaredError())",
+            {"layers": [DENSE], "compile": {"optimizer": "SGD", "loss": "MeanSquaredError"}},
+        ),
+        (
+            "model = Sequential([Dense(4)])\nmodel.compile('adam', 'mse', metrics=['mae'])",
+            {"layers": [DENSE], "compile": {"optimizer": "adam", "loss": "mse"}},
+        ),
+        ("model = Sequential([Dense(4)])\nopt = tf.keras.optimizers.Adam(0.01) if False else 'sgd'", None),
+    ],
+)
 def test_input_shape_build_name_and_compile_forms(source, expected):
     if expected is None:
         assert "conditional expression" in refusal(source).detail
@@ -393,21 +542,32 @@ def test_input_shape_build_name_and_compile_forms(source, expected):
 
 # Data
 
-@pytest.mark.parametrize("data, expected", [
-    ("np.array([[1, 2.5]])", [[1, 2.5]]), ("numpy.array([[1, 2]], dtype='float32')", [[1, 2]]),
-    ("np.asarray([[1, 2]], dtype=np.float32)", [[1, 2]]), ("[[1, 2]]", [[1, 2]]), ("((1, 2),)", [[1, 2]]),
-    ("np.array([[-1, -2.0]])", [[-1, -2.0]]), ("np.zeros((2, 3))", [[0.0] * 3] * 2), ("np.ones(2)", [1.0, 1.0]),
-    ("np.random.random((1, 3, 2))", [[[0.0, 0.01], [0.02, 0.03], [0.04, 0.05]]]),
-    ("np.random.rand(1, 3, 2)", [[[0.0, 0.01], [0.02, 0.03], [0.04, 0.05]]]),
-])
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ("np.array([[1, 2.5]])", [[1, 2.5]]),
+        ("numpy.array([[1, 2]], dtype='float32')", [[1, 2]]),
+        ("np.asarray([[1, 2]], dtype=np.float32)", [[1, 2]]),
+        ("[[1, 2]]", [[1, 2]]),
+        ("((1, 2),)", [[1, 2]]),
+        ("np.array([[-1, -2.0]])", [[-1, -2.0]]),
+        ("np.zeros((2, 3))", [[0.0] * 3] * 2),
+        ("np.ones(2)", [1.0, 1.0]),
+        ("np.random.random((1, 3, 2))", [[[0.0, 0.01], [0.02, 0.03], [0.04, 0.05]]]),
+        ("np.random.rand(1, 3, 2)", [[[0.0, 0.01], [0.02, 0.03], [0.04, 0.05]]]),
+    ],
+)
 def test_predict_inputs(data, expected):
     answer = read(f"model = Sequential([Dense(4)])\ny = model.predict({data})")
     assert answer.inputs == expected
 
 
 def test_predict_inputs_through_bound_names_model_call_and_keywords():
-    answer = read("batch = [[1, 2], [3, 4]]\nx = np.array(batch)\nmodel = Sequential([Dense(4)])\n"
-                  "a = model(x)\nb = model.predict(x=[[9, 9]], verbose=0, batch_size=2)\nprint(model.predict(x).shape)")
+    answer = read(
+        "batch = [[1, 2], [3, 4]]\nx = np.array(batch)\nmodel = Sequential([Dense(4)])\n"
+        "a = model(x)\nb = model.predict(x=[[9, 9]], verbose=0, batch_size=2)\nprint(model.predict(x).shape)"
+    )
     assert answer.inputs == [[1, 2], [3, 4]]
     assert answer.calls == ("call", "predict", "predict")
 
@@ -417,28 +577,44 @@ def test_names_bound_to_literals_and_tuple_targets():
     assert answer.model == {"layers": [{"type": "Dense", "units": 4, "input_shape": [3, 2]}]}
 
 
-@pytest.mark.parametrize("expression, value", [
-    ("2 * 8 + 1", 17), ("2 ** 4", 16), ("7 // 2", 3), ("7 % 4", 3), ("-(-3)", 3), ("+5", 5), ("1 / 4", 0.25),
-    ("2 ** 30 + (2 ** 30 - 1)", 2**31 - 1), ("2.0 ** 64", 2.0**64), ("10 ** -2", 0.01), ("1./255", 1. / 255)])
+@pytest.mark.parametrize(
+    "expression, value",
+    [
+        ("2 * 8 + 1", 17),
+        ("2 ** 4", 16),
+        ("7 // 2", 3),
+        ("7 % 4", 3),
+        ("-(-3)", 3),
+        ("+5", 5),
+        ("1 / 4", 0.25),
+        ("2 ** 30 + (2 ** 30 - 1)", 2**31 - 1),
+        ("2.0 ** 64", 2.0**64),
+        ("10 ** -2", 0.01),
+        ("1./255", 1.0 / 255),
+    ],
+)
 def test_small_arithmetic(expression, value):
     answer = read(f"model = Sequential([Dropout({expression})])")
     assert answer.model["layers"][0]["rate"] == value
 
 
-@pytest.mark.parametrize("expression, phrase, error_type", [
-    ("2 ** 31", "over the limit max_int=2,147,483,647", "code_limit"),
-    ("(-2) ** 40", "over the limit max_int", "code_limit"),
-    ("3000000000", "the integer 3,000,000,000 is over the limit max_int", "code_limit"),
-    ("2 ** 65", "the exponent 65 is over the limit 64", "code_limit"),
-    ("(2 ** 30) ** 64", "of 1921 bits is over the limit max_int", "code_limit"),
-    ("1e308 * 10", "is not a finite real number", "code_unsupported"),
-    ("(-8) ** 0.5", "is not a finite real number", "code_unsupported"),
-    ("1 / 0", "cannot be computed: division by zero", "code_unsupported"),
-    ("'a' * 3", "arithmetic is only read on numbers", "code_unsupported"),
-    ("True + 1", "arithmetic is only read on numbers", "code_unsupported"),
-    ("1 << 3", "the operation `1 << 3` is not supported", "code_unsupported"),
-    ("~1", "the operation `~1` is not supported", "code_unsupported"),
-])
+@pytest.mark.parametrize(
+    "expression, phrase, error_type",
+    [
+        ("2 ** 31", "over the limit max_int=2,147,483,647", "code_limit"),
+        ("(-2) ** 40", "over the limit max_int", "code_limit"),
+        ("3000000000", "the integer 3,000,000,000 is over the limit max_int", "code_limit"),
+        ("2 ** 65", "the exponent 65 is over the limit 64", "code_limit"),
+        ("(2 ** 30) ** 64", "of 1921 bits is over the limit max_int", "code_limit"),
+        ("1e308 * 10", "is not a finite real number", "code_unsupported"),
+        ("(-8) ** 0.5", "is not a finite real number", "code_unsupported"),
+        ("1 / 0", "cannot be computed: division by zero", "code_unsupported"),
+        ("'a' * 3", "arithmetic is only read on numbers", "code_unsupported"),
+        ("True + 1", "arithmetic is only read on numbers", "code_unsupported"),
+        ("1 << 3", "the operation `1 << 3` is not supported", "code_unsupported"),
+        ("~1", "the operation `~1` is not supported", "code_unsupported"),
+    ],
+)
 def test_arithmetic_bounds(expression, phrase, error_type):
     error = refusal(f"model = Sequential([Dropout({expression})])")
     assert (error.errors[0].type, error.line, error.column) == (error_type, 1, 29)
@@ -451,9 +627,12 @@ def test_max_int_is_a_setting():
 
 # Python 2
 
+
 def test_python_2_prints_are_read_as_calls_on_the_same_lines():
-    answer = read("model = Sequential([Dense(4)])\nx = [[1, 2]]\nprint x  # the data\nprint 'shape:', x, ; y = 1\n"
-                  "print model.predict(x).shape\nprint\nprint(x)\n")
+    answer = read(
+        "model = Sequential([Dense(4)])\nx = [[1, 2]]\nprint x  # the data\nprint 'shape:', x, ; y = 1\n"
+        "print model.predict(x).shape\nprint\nprint(x)\n"
+    )
     assert answer.inputs == [[1, 2]]
     assert answer.calls == ("predict",)
     error = refusal("model = Sequential([Dense(4)])\nprint 'a'\nprint b")
@@ -489,8 +668,13 @@ REFUSALS = [
     ("x = Dense.__class__", "code_forbidden", 1, 5, "`__class__` is refused"),
     ("print(__builtins__)", "code_forbidden", 1, 7, "`__builtins__` is refused"),
     ("f = lambda x: x", "code_unsupported", 1, 5, "a lambda is not supported"),
-    ("model = Sequential()\nfor i in range(3):\n    model.add(Dense(4))", "code_unsupported", 2, 1,
-     "line 2, column 1: a `for` loop is not supported: the model is read, not run"),
+    (
+        "model = Sequential()\nfor i in range(3):\n    model.add(Dense(4))",
+        "code_unsupported",
+        2,
+        1,
+        "line 2, column 1: a `for` loop is not supported: the model is read, not run",
+    ),
     ("while True:\n    pass", "code_unsupported", 1, 1, "a `while` loop is not supported"),
     ("sizes = [n * 2 for n in (1, 2)]", "code_unsupported", 1, 9, "a comprehension is not supported"),
     ("def build():\n    return Sequential()", "code_unsupported", 1, 1, "a function definition is not supported"),
@@ -512,8 +696,13 @@ REFUSALS = [
     ("x = {'a': 1}", "code_unsupported", 1, 5, "a dict literal is not supported"),
     ("x = 1 if True else 2", "code_unsupported", 1, 5, "a conditional expression"),
     ("model = Sequential()\nmodel.trainable = False", "code_unsupported", 2, 1, "assigning to `model.trainable`"),
-    ("model = Sequential([Dense(4)])\ny = model.predict([[1]])\ns = y.shape", "code_unsupported", 3, 5,
-     "`.shape` is only read inside print"),
+    (
+        "model = Sequential([Dense(4)])\ny = model.predict([[1]])\ns = y.shape",
+        "code_unsupported",
+        3,
+        5,
+        "`.shape` is only read inside print",
+    ),
     ("model = Sequential([Dense(4)])\nmodel2 = Sequential()", "code_unsupported", 2, 10, "a second model"),
     ("model = Sequential([Dense(16, units=3)])", "code_unsupported", 1, 31, "got two values for `units`"),
     ("model = Sequential([Flatten('channels_last', 2)])", "code_unsupported", 1, 46, "takes at most 1 positional"),
@@ -523,8 +712,13 @@ REFUSALS = [
     ("model = Sequential()\nmodel.add(Dence(4))", "code_unknown_name", 2, 11, "did you mean `Dense`?"),
     ("model = Sequential()\nmodel.add(layers.Dence(4))", "code_unknown_name", 2, 11, "did you mean `Dense`?"),
     ("model = Sequential([Dense(4, kernel_initializer=my_init)])", "code_unknown_name", 1, 49, "`my_init`"),
-    ("x = Input(shape=(3,))\nmodel = Model(x, Dense(2)(np.zeros((1, 3))))", "code_unsupported", 2, 27,
-     "read only on keras.Input(...) tensors"),
+    (
+        "x = Input(shape=(3,))\nmodel = Model(x, Dense(2)(np.zeros((1, 3))))",
+        "code_unsupported",
+        2,
+        27,
+        "read only on keras.Input(...) tensors",
+    ),
     ("model = Sequential(\n", "code_syntax", 1, 19, "not valid Python: '(' was never closed"),
     ("model = Sequential()\nx = 'abc", "code_syntax", 2, 5, "unterminated string literal"),
     ("x = 1\n  y = 2", "code_syntax", 2, 2, "unexpected indent"),
@@ -539,8 +733,9 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("source, error_type, line, column, phrase", REFUSALS,
-                         ids=[f"{i}:{row[0][:30]}" for i, row in enumerate(REFUSALS)])
+@pytest.mark.parametrize(
+    "source, error_type, line, column, phrase", REFUSALS, ids=[f"{i}:{row[0][:30]}" for i, row in enumerate(REFUSALS)]
+)
 def test_refusals(source, error_type, line, column, phrase):
     error = refusal(source, known_layers=ALLOWED_LAYER_TYPES)
     assert (error.errors[0].type, error.line, error.column) == (error_type, line, column), error.detail
@@ -560,13 +755,20 @@ def test_unknown_names_suggest_from_known_layers_only_when_given():
     assert "did you mean `Conv2D`" in refusal("model = Sequential([Conv2d(4, 3)])", known_layers=["Conv2D"]).detail
 
 
-@pytest.mark.parametrize("setting, value, source, phrase", [
-    ("max_source_bytes", 20, "model = Sequential([Dense(4)])", "the code is at least 30 bytes"),
-    ("max_nesting", 2, "model = Sequential([Dense((1,))])", "the code nests 3 levels deep here"),
-    ("max_nodes", 10, "model = Sequential([Dense(4)])", "more than 10 syntax nodes"),
-    ("max_literal_elements", 5, "model = Sequential([Dense(4)])\nmodel.predict([[1, 2, 3]])",
-     "more than 5 elements"),
-])
+@pytest.mark.parametrize(
+    "setting, value, source, phrase",
+    [
+        ("max_source_bytes", 20, "model = Sequential([Dense(4)])", "the code is at least 30 bytes"),
+        ("max_nesting", 2, "model = Sequential([Dense((1,))])", "the code nests 3 levels deep here"),
+        ("max_nodes", 10, "model = Sequential([Dense(4)])", "more than 10 syntax nodes"),
+        (
+            "max_literal_elements",
+            5,
+            "model = Sequential([Dense(4)])\nmodel.predict([[1, 2, 3]])",
+            "more than 5 elements",
+        ),
+    ],
+)
 def test_each_bound_is_named_in_its_refusal(setting, value, source, phrase):
     error = refusal(source, limits=CodeLimits(**{setting: value}))
     assert error.errors[0].type == "code_limit"
@@ -611,12 +813,21 @@ def test_code_one_byte_over_the_limit_is_refused_before_anything():
 
 # Nothing is run
 
-@pytest.mark.parametrize("template", [
-    "open({path!r}, 'w')", "__import__('os').system('touch {path}')", "import os\nos.system('touch {path}')",
-    "exec(\"open({path!r}, 'w')\")", "eval(\"open({path!r}, 'w')\")", "print(open({path!r}, 'w'))",
-    "model = Sequential([Dense(4)])\nmodel.save({path!r})", "x = np.save({path!r}, [1])",
-    "model = Sequential([Dense(4)])\nprint(model.summary(print_fn=open({path!r}, 'w').write))",
-])
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "open({path!r}, 'w')",
+        "__import__('os').system('touch {path}')",
+        "import os\nos.system('touch {path}')",
+        "exec(\"open({path!r}, 'w')\")",
+        "eval(\"open({path!r}, 'w')\")",
+        "print(open({path!r}, 'w'))",
+        "model = Sequential([Dense(4)])\nmodel.save({path!r})",
+        "x = np.save({path!r}, [1])",
+        "model = Sequential([Dense(4)])\nprint(model.summary(print_fn=open({path!r}, 'w').write))",
+    ],
+)
 def test_code_that_would_write_a_file_is_refused_and_writes_nothing(template, tmp_path):
     target = tmp_path / "pwned_xyz"
     with pytest.raises(CodeRejected):
@@ -625,14 +836,32 @@ def test_code_that_would_write_a_file_is_refused_and_writes_nothing(template, tm
 
 
 def test_the_reader_imports_nothing_but_the_standard_library_service_errors_and_naming():
-    tree = ast.parse(READER_FILE.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] if node.level == 0 else "." * node.level + node.module
-                 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= set(sys.stdlib_module_names) | {"..errors", ".naming"}, imported
+    imported = set()
+    for path in READER_FILES:
+        tree = ast.parse(path.read_text())
+        imported |= {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {
+            node.module.split(".")[0]
+            if node.level == 0 and not node.module.startswith("keras_shape")
+            else "." * node.level + (node.module or "")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
+    ours = {"keras_shape_service.errors", "keras_shape_service.specs.naming"}
+    assert imported - {name for name in imported if name.startswith(".")} <= set(sys.stdlib_module_names) | ours
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, service.engine.code_reader as c; "
-                               "print(sorted({'keras', 'tensorflow', 'numpy'} & set(sys.modules)))"],
-        capture_output=True, text=True, cwd=READER_FILE.parents[2], env=dict(os.environ), check=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, keras_shape_service.specs.code.reader as c; "
+            "print(sorted({'keras', 'tensorflow', 'numpy'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+        check=True,
+    )
     assert loaded.stdout.strip() == "[]"

@@ -1,9 +1,10 @@
 """Code in place of a spec: POST /v1/predict and /v1/summary read pasted Keras code (never running it) and answer
 as for the spec it reads as, which the answer carries as `model`."""
+
 import pytest
 
-from schemas import PredictResponse, Problem, SummaryResponse
-from schemas.examples import SEED_CODE, SEED_INPUTS, SEED_MODEL
+from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
+from keras_shape_service.schemas.examples import SEED_CODE, SEED_INPUTS, SEED_MODEL
 
 SEED_CODE_NO_FLATTEN = SEED_CODE.replace("model.add(Flatten())\n", "")
 FUNCTIONAL_CODE = """import keras
@@ -41,14 +42,14 @@ def test_without_the_flatten_line_dense_keeps_the_three_rows(client):
 
 def test_functional_code_answers_as_keras_builds_it_and_its_spec_answers_the_same(client):
     import keras
+
     features = keras.Input(shape=(8,), name="features")
     trunk = keras.layers.Dense(16, activation="relu")(features)
     both = keras.layers.concatenate([keras.layers.Dense(4)(trunk), keras.layers.Dense(3)(trunk)])
     built = keras.Model(features, both)
     from_code = _post(client, "/v1/summary", {"code": FUNCTIONAL_CODE}).get_json()
     assert from_code["params"]["total"] == built.count_params()
-    assert [row["output_shape"] for row in from_code["layers"]] == [list(layer.output.shape)
-                                                                     for layer in built.layers]
+    assert [row["output_shape"] for row in from_code["layers"]] == [list(layer.output.shape) for layer in built.layers]
     from_spec = _post(client, "/v1/summary", {"model": from_code.pop("model")}).get_json()
     assert from_code == from_spec
 
@@ -66,12 +67,15 @@ def test_code_without_a_predict_array_and_no_inputs_is_refused_on_inputs(client)
     assert _post(client, "/v1/summary", {"code": code}).get_json()["params"]["total"] == 16
 
 
-@pytest.mark.parametrize("code, line, column, words", [
-    ("model = Sequential()\nmodel.add(Dense(16,, input_shape=(3, 2)))\n", 2, 20, "not valid Python"),
-    ("import os\nos.system('ls')\n", 1, 8, "importing `os` is refused"),
-    ("model = Sequential()\nfor i in range(3):\n    model.add(Dense(4))\n", 2, 1, "loop"),
-    ("model = Sequential()\nmodel.add(Dense(4, input_shape=(3,)))\nopen('/etc/passwd')\n", 3, 1, "open"),
-])
+@pytest.mark.parametrize(
+    "code, line, column, words",
+    [
+        ("model = Sequential()\nmodel.add(Dense(16,, input_shape=(3, 2)))\n", 2, 20, "not valid Python"),
+        ("import os\nos.system('ls')\n", 1, 8, "importing `os` is refused"),
+        ("model = Sequential()\nfor i in range(3):\n    model.add(Dense(4))\n", 2, 1, "loop"),
+        ("model = Sequential()\nmodel.add(Dense(4, input_shape=(3,)))\nopen('/etc/passwd')\n", 3, 1, "open"),
+    ],
+)
 def test_code_refusals_are_problems_naming_line_and_column(client, code, line, column, words):
     response = _post(client, "/v1/summary", {"code": code}, 422)
     assert response.mimetype == "application/problem+json"
@@ -88,8 +92,17 @@ def test_a_spec_read_from_code_meets_the_checks_a_json_spec_meets(client):
     assert problem["detail"].startswith("the code reads as a model the service refuses")
 
 
-@pytest.mark.parametrize("body", [{}, {"code": SEED_CODE, "model": SEED_MODEL}, {"model": SEED_MODEL},
-                                  {"code": ""}, {"code": None}, {"model": None, "code": SEED_CODE}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"code": SEED_CODE, "model": SEED_MODEL},
+        {"model": SEED_MODEL},
+        {"code": ""},
+        {"code": None},
+        {"model": None, "code": SEED_CODE},
+    ],
+)
 def test_exactly_one_of_model_and_code_and_inputs_with_a_model(client, body):
     problem = _post(client, "/v1/predict", body, 422).get_json()
     assert problem["title"] == "Invalid request"

@@ -1,6 +1,8 @@
 """POST /v1/compare: two models' answers, their layers aligned, and where they part said with their numbers."""
-from schemas import CompareResponse
-from tests.forms import SEED_INPUTS, SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
+
+from keras_shape_service.schemas import CompareResponse
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from tests.forms import SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
 
 
 def _compare(client, a: dict, b: dict):
@@ -25,17 +27,27 @@ def test_the_seed_with_and_without_flatten(client):
 
 
 def test_with_inputs_the_predictions_shapes_are_compared(client):
-    response = _compare(client, {"model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS},
-                        {"model": {"layers": SEED_LAYERS_NO_FLATTEN}, "inputs": SEED_INPUTS})
+    response = _compare(
+        client,
+        {"model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS},
+        {"model": {"layers": SEED_LAYERS_NO_FLATTEN}, "inputs": SEED_INPUTS},
+    )
     answer = response.get_json()
     assert answer["a"]["output_shape"] == [1, 4] and answer["b"]["output_shape"] == [1, 3, 4]
-    assert answer["differences"][-1] == {"a_layer": None, "b_layer": None,
-                                         "what": "the predictions have shape [1, 4] in a and [1, 3, 4] in b"}
+    assert answer["differences"][-1] == {
+        "a_layer": None,
+        "b_layer": None,
+        "what": "the predictions have shape [1, 4] in a and [1, 3, 4] in b",
+    }
 
 
 def test_the_same_model_twice_has_no_differences(client):
-    assert _compare(client, {"model": {"layers": SEED_LAYERS}},
-                    {"model": {"layers": SEED_LAYERS}}).get_json()["differences"] == []
+    assert (
+        _compare(client, {"model": {"layers": SEED_LAYERS}}, {"model": {"layers": SEED_LAYERS}}).get_json()[
+            "differences"
+        ]
+        == []
+    )
 
 
 def test_layers_of_other_names_pair_by_position(client):
@@ -47,14 +59,26 @@ def test_layers_of_other_names_pair_by_position(client):
 
 
 def test_a_wrong_side_is_a_422_located_in_it(client):
-    invalid = client.post("/v1/compare", json={"a": {"model": {"layers": SEED_LAYERS}},
-                                               "b": {"model": {"layers": [{"type": "Dense", "units": 0}]}}})
+    invalid = client.post(
+        "/v1/compare",
+        json={"a": {"model": {"layers": SEED_LAYERS}}, "b": {"model": {"layers": [{"type": "Dense", "units": 0}]}}},
+    )
     assert invalid.status_code == 422
     assert [error["loc"] for error in invalid.get_json()["errors"]] == [["b", "model", "layers", 0, "units"]]
-    refused = client.post("/v1/compare", json={
-        "a": {"model": {"layers": [{"type": "Dense", "units": 3, "input_shape": [2]},
-                                   {"type": "Reshape", "target_shape": [5]}]}},
-        "b": {"model": {"layers": SEED_LAYERS}}})
+    refused = client.post(
+        "/v1/compare",
+        json={
+            "a": {
+                "model": {
+                    "layers": [
+                        {"type": "Dense", "units": 3, "input_shape": [2]},
+                        {"type": "Reshape", "target_shape": [5]},
+                    ]
+                }
+            },
+            "b": {"model": {"layers": SEED_LAYERS}},
+        },
+    )
     assert refused.status_code == 422 and refused.get_json()["title"] == "Keras rejected the model"
     assert refused.get_json()["errors"][0]["loc"] == ["a", "model", "layers", 1]
     assert refused.get_json()["detail"].startswith("a: Reshape")
@@ -66,4 +90,5 @@ def test_the_route_is_documented(client):
     row = document["components"]["schemas"]["LayerRow"]
     assert {"weights", "macs", "why"} <= set(row["required"])
     assert {"macs", "batch_macs", "params_bytes", "activation_bytes", "total_bytes"} <= set(
-        document["components"]["schemas"]["Cost"]["required"])
+        document["components"]["schemas"]["Cost"]["required"]
+    )

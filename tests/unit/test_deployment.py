@@ -6,6 +6,7 @@ itself: the port gunicorn binds, its graceful timeout, the settings the memory f
 docker-compose.yml: `docker-compose config` (Debian's docker-compose, installed by scripts/system-packages.sh,
 which `make test` runs) must accept it; its parsed form runs the same command as `make serve`.
 """
+
 import ast
 import functools
 import inspect
@@ -19,13 +20,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from schemas.examples import SEED_LAYERS
-from service.engine.pool import Executors
-from service.settings import Settings
+from keras_shape_service.executors.pool import Executors
+from keras_shape_service.schemas.examples import SEED_LAYERS
+from keras_shape_service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVE_COMMAND = ["gunicorn", "--config", "service/gunicorn_conf.py"]
+SERVE_COMMAND = ["gunicorn", "--config", "keras_shape_service/gunicorn_conf.py"]
 HEALTH_PATHS = {"/healthz", "/readyz"}
 # The oldest Kubernetes the manifests are meant for (autoscaling/v2, policy/v1, the PDB's
 # unhealthyPodEvictionPolicy all exist there) and the newest kubernetes-validate ships.
@@ -35,10 +36,11 @@ KUBERNETES_VERSIONS = ["1.30", kubernetes_validate.latest_version()]
 # machine (deploy/README.md, "What a replica costs"). RSS counts the pages that executors share copy-on-write
 # with their manager in each of them, so sums of these overstate what the kernel charges the container.
 MASTER_MB, MANAGER_MB, HTTP_WORKER_MB, EXECUTOR_MB = 45, 500, 60, 240
-MIB = 2 ** 20
+MIB = 2**20
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
 
 def render_kustomization() -> list[dict]:
     """deploy/ as `kubectl apply -k deploy/` applies it, less the hash kustomize appends to a generated
@@ -55,8 +57,14 @@ def render_kustomization() -> list[dict]:
         metadata = {"name": generator["name"]}
         if generator.get("options", {}).get("labels"):
             metadata["labels"] = generator["options"]["labels"]
-        resources.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
-                          "data": {Path(file).name: (DEPLOY / file).read_text() for file in generator["files"]}})
+        resources.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": metadata,
+                "data": {Path(file).name: (DEPLOY / file).read_text() for file in generator["files"]},
+            }
+        )
     return resources
 
 
@@ -85,13 +93,13 @@ def container_env() -> dict[str, str]:
 
 
 def gunicorn_settings(monkeypatch, env: dict[str, str]) -> dict:
-    """service/gunicorn_conf.py as gunicorn reads it in a process with this environment."""
+    """keras_shape_service/gunicorn_conf.py as gunicorn reads it in a process with this environment."""
     for name in ("HOST", "PORT", "WEB_CONCURRENCY", "KSS_GRACEFUL_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     namespace: dict = {}
-    exec((ROOT / "service" / "gunicorn_conf.py").read_text(), namespace)
+    exec((ROOT / "keras_shape_service" / "gunicorn_conf.py").read_text(), namespace)
     return namespace
 
 
@@ -106,8 +114,17 @@ def container_port(port) -> int:
 def mebibytes(quantity: str) -> float:
     """A Kubernetes memory quantity in MiB."""
     number, unit = re.fullmatch(r"([0-9.]+)([KMGT]i?)?", str(quantity)).groups()
-    scale = {None: 1, "Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40,
-             "K": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12}[unit]
+    scale = {
+        None: 1,
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "K": 10**3,
+        "M": 10**6,
+        "G": 10**9,
+        "T": 10**12,
+    }[unit]
     return float(number) * scale / MIB
 
 
@@ -141,15 +158,19 @@ def compose_config() -> dict:
     that a refusal fails each test that reads it rather than erroring)."""
     binary = shutil.which("docker-compose")
     if binary is None:
-        pytest.fail("docker-compose is not installed: `make test` installs it (scripts/system-packages.sh, as "
-                    "root; or `sudo scripts/system-packages.sh`)")
-    done = subprocess.run([binary, "-f", "docker-compose.yml", "config"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+        pytest.fail(
+            "docker-compose is not installed: `make test` installs it (scripts/system-packages.sh, as "
+            "root; or `sudo scripts/system-packages.sh`)"
+        )
+    done = subprocess.run(
+        [binary, "-f", "docker-compose.yml", "config"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, f"docker-compose config refused docker-compose.yml:\n{done.stderr}"
     return yaml.safe_load(done.stdout)
 
 
 # ------------------------------------------------------------------------------------------- Kubernetes
+
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: f"{r['kind']}/{r['metadata']['name']}")
@@ -162,14 +183,21 @@ def test_every_manifest_in_deploy_is_a_kustomization_resource():
     on_disk = {path.name for path in DEPLOY.glob("*.yaml")} - {"kustomization.yaml"}
     assert on_disk == listed, "a manifest outside kustomization.yaml would be neither applied nor validated"
     assert {resource["kind"] for resource in RESOURCES} == {
-        "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap"}
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ConfigMap",
+    }
 
 
 def test_kubectl_renders_the_kustomization_as_these_tests_read_it():
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed (not a Debian package at a usable version); the manifests are "
-                    "still validated as render_kustomization() reads them")
+        pytest.skip(
+            "kubectl is not installed (not a Debian package at a usable version); the manifests are "
+            "still validated as render_kustomization() reads them"
+        )
     done = subprocess.run([kubectl, "kustomize", str(DEPLOY)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rendered = done.stdout
@@ -214,11 +242,15 @@ def test_termination_grace_outlasts_the_graceful_shutdown(monkeypatch):
 
 def test_the_memory_request_holds_a_warm_replica():
     """request >= master + manager + WEB_CONCURRENCY x (HTTP worker + its answer cache)
-                 + KSS_EXECUTORS x (executor + its model cache); cpu: a core per executor."""
+    + KSS_EXECUTORS x (executor + its model cache); cpu: a core per executor."""
     env, requests = container_env(), container()["resources"]["requests"]
     workers, executors = required(env, "WEB_CONCURRENCY"), required(env, "KSS_EXECUTORS")
-    warm = (MASTER_MB + MANAGER_MB + workers * (HTTP_WORKER_MB + setting(env, "response_cache_bytes") / MIB)
-            + executors * (EXECUTOR_MB + setting(env, "model_cache_bytes") / MIB))
+    warm = (
+        MASTER_MB
+        + MANAGER_MB
+        + workers * (HTTP_WORKER_MB + setting(env, "response_cache_bytes") / MIB)
+        + executors * (EXECUTOR_MB + setting(env, "model_cache_bytes") / MIB)
+    )
     assert mebibytes(requests["memory"]) >= warm
     assert float(requests["cpu"]) >= executors
 
@@ -230,16 +262,23 @@ def test_the_memory_limit_holds_every_executor_at_its_budget():
     KSS_MEMORY_BUDGET_MB to it (RLIMIT_AS); a container over its limit is OOM-killed whole."""
     env, limits = container_env(), container()["resources"]["limits"]
     workers, most_executors = required(env, "WEB_CONCURRENCY"), required(env, "KSS_MAX_EXECUTORS")
-    worst = (MASTER_MB + MANAGER_MB + workers * (HTTP_WORKER_MB + setting(env, "response_cache_bytes") / MIB)
-             + most_executors * (EXECUTOR_MB + setting(env, "executor_recycle_mb") + setting(env, "memory_budget_mb")))
+    worst = (
+        MASTER_MB
+        + MANAGER_MB
+        + workers * (HTTP_WORKER_MB + setting(env, "response_cache_bytes") / MIB)
+        + most_executors * (EXECUTOR_MB + setting(env, "executor_recycle_mb") + setting(env, "memory_budget_mb"))
+    )
     assert mebibytes(limits["memory"]) >= worst
     assert most_executors >= required(env, "KSS_EXECUTORS")
 
 
 def test_the_autoscaler_scales_the_deployment_on_cpu():
     deployment, hpa = only("Deployment"), only("HorizontalPodAutoscaler")
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": deployment["apiVersion"], "kind": "Deployment",
-                                             "name": deployment["metadata"]["name"]}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": deployment["apiVersion"],
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
     [metric] = hpa["spec"]["metrics"]
     assert metric["type"] == "Resource" and metric["resource"]["name"] == "cpu"
     assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
@@ -296,6 +335,7 @@ def test_the_pod_runs_unprivileged_on_a_read_only_root():
 
 # ------------------------------------------------------------------------------------------- docker compose
 
+
 def test_compose_config_accepts_the_file_and_runs_the_serve_command():
     service = compose_config()["services"]["keras-shape-service"]
     assert service["command"] == serve_command() == SERVE_COMMAND
@@ -324,8 +364,14 @@ def test_compose_scales_behind_one_published_port():
 def test_compose_replicas_are_sized_and_stopped_like_the_pods(monkeypatch):
     service = compose_config()["services"]["keras-shape-service"]
     env = service["environment"]
-    sizing = {"WEB_CONCURRENCY", "KSS_EXECUTORS", "KSS_MAX_EXECUTORS", "KSS_MEMORY_BUDGET_MB",
-              "KSS_EXECUTOR_RECYCLE_MB", "KSS_MODEL_REPOSITORY"}
+    sizing = {
+        "WEB_CONCURRENCY",
+        "KSS_EXECUTORS",
+        "KSS_MAX_EXECUTORS",
+        "KSS_MEMORY_BUDGET_MB",
+        "KSS_EXECUTOR_RECYCLE_MB",
+        "KSS_MODEL_REPOSITORY",
+    }
     assert {name: env.get(name) for name in sizing} == {name: container_env()[name] for name in sizing}
     graceful_timeout = gunicorn_settings(monkeypatch, env)["graceful_timeout"]
     executors_stop = inspect.signature(Executors.stop).parameters["seconds"].default
@@ -337,6 +383,7 @@ def test_compose_replicas_are_sized_and_stopped_like_the_pods(monkeypatch):
 
 # ---------------------------------------------------------------------------------------------- commands
 
+
 def test_makefile_and_dockerfile_use_the_same_command():
     assert serve_command() == SERVE_COMMAND
     cmd = re.search(r"^CMD (.+)$", (ROOT / "Dockerfile").read_text(), re.M).group(1)
@@ -345,10 +392,12 @@ def test_makefile_and_dockerfile_use_the_same_command():
 
 def test_make_test_installs_the_system_packages_first_and_make_serve_does_not():
     def dry_run(target: str) -> str:
-        done = subprocess.run(["make", "-n", "-B", target, "VENV=/nonexistent-venv"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            ["make", "-n", "-B", target, "VENV=/nonexistent-venv"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
+
     test = dry_run("test")
     assert "scripts/system-packages.sh" in test
     assert test.index("scripts/system-packages.sh") < test.index("-m pytest")
@@ -357,7 +406,9 @@ def test_make_test_installs_the_system_packages_first_and_make_serve_does_not():
 
 def test_gunicorn_config_names_the_wsgi_app():
     namespace: dict = {}
-    exec((ROOT / "service" / "gunicorn_conf.py").read_text(), namespace)
-    assert namespace["wsgi_app"] == "service.wsgi:app"
-    assert namespace["worker_class"] == "service.http.worker.Worker" and namespace["bind"] == "127.0.0.1:8000"
+    exec((ROOT / "keras_shape_service" / "gunicorn_conf.py").read_text(), namespace)
+    assert namespace["wsgi_app"] == "keras_shape_service.wsgi:app"
+    assert (
+        namespace["worker_class"] == "keras_shape_service.http.worker.Worker" and namespace["bind"] == "127.0.0.1:8000"
+    )
     assert callable(namespace["on_starting"]) and callable(namespace["on_exit"])  # they start and stop the executors

@@ -1,8 +1,10 @@
 """Every class of bad request gets an RFC 9457 problem+json 4xx that says what is wrong and where."""
+
 import pytest
 
-from schemas import Problem
-from tests.forms import SEED_BODY, SEED_INPUTS, SEED_LAYERS
+from keras_shape_service.schemas import Problem
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from tests.forms import SEED_BODY, SEED_LAYERS
 
 
 def _problem(response, status):
@@ -48,12 +50,15 @@ def test_invalid_field_names_its_json_location(client):
     assert "greater than 0" in problem.errors[0].msg
 
 
-@pytest.mark.parametrize("inputs, loc, words", [
-    ([[[1, 2], [3, 4], [5]]], ["inputs", 0, 2], "ragged"),
-    ([[[1, 2], [3, True], [5, 6]]], ["inputs", 0, 1, 1], "number"),
-    ([[[1, 2], [3, "4"], [5, 6]]], ["inputs", 0, 1, 1], "number"),
-    ([], ["inputs"], "at least 1"),
-])
+@pytest.mark.parametrize(
+    "inputs, loc, words",
+    [
+        ([[[1, 2], [3, 4], [5]]], ["inputs", 0, 2], "ragged"),
+        ([[[1, 2], [3, True], [5, 6]]], ["inputs", 0, 1, 1], "number"),
+        ([[[1, 2], [3, "4"], [5, 6]]], ["inputs", 0, 1, 1], "number"),
+        ([], ["inputs"], "at least 1"),
+    ],
+)
 def test_bad_inputs_are_422_at_their_location(client, inputs, loc, words):
     problem = _problem(client.post("/v1/predict", json=_body(SEED_LAYERS, inputs)), 422)
     assert problem.errors[0].loc == loc
@@ -131,11 +136,13 @@ def test_activations_keras_cannot_shape_or_run_by_name_are_refused_by_both_endpo
 def test_an_answer_that_fails_its_own_model_is_a_logged_500_never_a_4xx(make_client, caplog):
     """Only a request's body failing its model is the client's fault: a route whose answer fails
     PredictResponse (here a real pydantic error, through the app's one error mapping) is ours."""
-    from schemas import PredictResponse
+    from keras_shape_service.schemas import PredictResponse
+
     client = make_client()
 
     def broken_answer():
         return PredictResponse.model_validate({"output_shape": [1], "predictions": [1 + 2j]}).model_dump_json()
+
     client.application.add_url_rule("/broken", "broken", broken_answer)
     with caplog.at_level("ERROR"):
         response = client.get("/broken")

@@ -3,16 +3,17 @@ form where one is written), answered with Keras's own rows, totals and, with the
 predictions.
 
 Keras's side is read through its public API only: layer.input / layer.output / count_params(), and the inbound
-nodes of model.get_config(), so the service's reading of the graph (service/adapter/facts.py) is checked
+nodes of model.get_config(), so the service's reading of the graph (keras_shape_service/adapter/facts.py) is checked
 against an independent one.
 """
+
 import json
 
 import keras
 import numpy as np
 import pytest
 
-from schemas import PredictResponse, Problem, SummaryResponse
+from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
 
 
 def _shape_list(tensors):
@@ -25,7 +26,7 @@ def _keras_inbound(model) -> dict[str, list[str]]:
     config = json.loads(model.to_json())["config"]
     if "input_layers" not in config:  # Sequential: each layer fed by the one before
         names = [layer.name for layer in model.layers]
-        return {name: names[index - 1:index] if index else [] for index, name in enumerate(names)}
+        return {name: names[index - 1 : index] if index else [] for index, name in enumerate(names)}
     feeders = {}
     for layer in config["layers"]:
         found = []
@@ -49,14 +50,31 @@ def keras_rows(model) -> list[dict]:
     for layer in model.layers:
         output = _shape_list(layer.output)
         given = layer.input if type(layer).__name__ != "InputLayer" else layer.output
-        rows.append({"name": layer.name, "type": type(layer).__name__, "input_shape": _shape_list(given),
-                     "output_shape": output, "params": layer.count_params(), "inbound": inbound[layer.name]})
+        rows.append(
+            {
+                "name": layer.name,
+                "type": type(layer).__name__,
+                "input_shape": _shape_list(given),
+                "output_shape": output,
+                "params": layer.count_params(),
+                "inbound": inbound[layer.name],
+            }
+        )
     return rows
 
 
 def service_rows(answer: SummaryResponse) -> list[dict]:
-    return [{"name": r.name, "type": r.type, "input_shape": r.input_shape, "output_shape": r.output_shape,
-             "params": r.params, "inbound": r.inbound} for r in answer.layers]
+    return [
+        {
+            "name": r.name,
+            "type": r.type,
+            "input_shape": r.input_shape,
+            "output_shape": r.output_shape,
+            "params": r.params,
+            "inbound": r.inbound,
+        }
+        for r in answer.layers
+    ]
 
 
 def _summary(client, model_json: dict) -> SummaryResponse:
@@ -121,11 +139,16 @@ def test_two_heads_concatenated_in_both_forms(client):
     left = keras.layers.Dense(4, name="left")(trunk)
     right = keras.layers.Dense(3, name="right")(trunk)
     model = keras.Model(features, keras.layers.Concatenate(name="concatenate")([left, right]), name="heads")
-    concise = {"inputs": [{"name": "features", "shape": [8]}], "name": "heads",
-               "layers": [{"type": "Dense", "units": 16, "name": "trunk"},
-                          {"type": "Dense", "units": 4, "name": "left", "inbound": ["trunk"]},
-                          {"type": "Dense", "units": 3, "name": "right", "inbound": ["trunk"]},
-                          {"type": "Concatenate", "inbound": ["left", "right"]}]}
+    concise = {
+        "inputs": [{"name": "features", "shape": [8]}],
+        "name": "heads",
+        "layers": [
+            {"type": "Dense", "units": 16, "name": "trunk"},
+            {"type": "Dense", "units": 4, "name": "left", "inbound": ["trunk"]},
+            {"type": "Dense", "units": 3, "name": "right", "inbound": ["trunk"]},
+            {"type": "Concatenate", "inbound": ["left", "right"]},
+        ],
+    }
     answer = assert_answers_like_keras(client, model, concise)
     assert answer.output_shape == [2, 7] and "Connected to" in answer.summary
 
@@ -155,15 +178,20 @@ def test_a_shared_layer_called_on_two_inputs(client):
     shared = keras.layers.Dense(4, name="shared")
     distance = keras.layers.Subtract()([shared(left), shared(right)])
     model = keras.Model([left, right], distance)
-    concise = {"inputs": [{"name": "left", "shape": [5]}, {"name": "right", "shape": [5]}],
-               "layers": [{"type": "Dense", "units": 4, "name": "shared", "calls": [["left"], ["right"]]},
-                          {"type": "Subtract", "inbound": ["shared", "shared#1"]}]}
+    concise = {
+        "inputs": [{"name": "left", "shape": [5]}, {"name": "right", "shape": [5]}],
+        "layers": [
+            {"type": "Dense", "units": 4, "name": "shared", "calls": [["left"], ["right"]]},
+            {"type": "Subtract", "inbound": ["shared", "shared#1"]},
+        ],
+    }
     answer = assert_answers_like_keras(client, model, concise)
     assert next(r for r in answer.layers if r.name == "shared").inbound == ["left", "right"]
 
 
-@pytest.mark.parametrize("merge", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-                                   "Dot"])
+@pytest.mark.parametrize(
+    "merge", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
+)
 def test_every_merge_layer(client, merge):
     a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
     layer = keras.layers.Dot(axes=1) if merge == "Dot" else getattr(keras.layers, merge)()
@@ -186,8 +214,7 @@ def test_models_nested_as_layers_at_any_depth(client):
     innermost = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)], name="innermost")
     x = keras.Input((4,))
     middle = keras.Model(x, innermost(keras.layers.Dense(4)(x)), name="middle")
-    outer = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), middle, keras.layers.Dense(2)],
-                             name="outer")
+    outer = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), middle, keras.layers.Dense(2)], name="outer")
     answer = assert_answers_like_keras(client, outer)
     nested = next(row for row in answer.layers if row.name == "middle")
     assert nested.type == "Functional" and [r.name for r in nested.layers][-1] == "innermost"
@@ -203,19 +230,32 @@ def test_a_variable_length_text_model_shows_none_and_predicts_any_length(client)
     assert service_rows(answer) == keras_rows(model)
     assert answer.layers[1].output_shape == [None, None, 8]
     for length in (3, 11):
-        body = {"model": json.loads(model.to_json()), "inputs": [[1] * length, [2] * length],
-                "weights": _weights(model)}
+        body = {
+            "model": json.loads(model.to_json()),
+            "inputs": [[1] * length, [2] * length],
+            "weights": _weights(model),
+        }
         predicted = _predict(client, body)
         assert predicted.layers[1].output_shape == [None, length, 8]
         np.testing.assert_allclose(predicted.predictions, model(np.array([[1] * length, [2] * length])), atol=1e-5)
 
 
 def test_concise_wrappers_take_their_layer_in_the_concise_form(client):
-    model = keras.Sequential([keras.Input((5, 3)), keras.layers.Bidirectional(keras.layers.LSTM(4, name="lstm")),
-                              keras.layers.RepeatVector(2), keras.layers.TimeDistributed(keras.layers.Dense(3))])
-    concise = {"layers": [{"type": "Bidirectional", "layer": {"type": "LSTM", "units": 4}, "input_shape": [5, 3]},
-                          {"type": "RepeatVector", "n": 2},
-                          {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 3}}]}
+    model = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, name="lstm")),
+            keras.layers.RepeatVector(2),
+            keras.layers.TimeDistributed(keras.layers.Dense(3)),
+        ]
+    )
+    concise = {
+        "layers": [
+            {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 4}, "input_shape": [5, 3]},
+            {"type": "RepeatVector", "n": 2},
+            {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 3}},
+        ]
+    }
     assert service_rows(_summary(client, concise)) == keras_rows(model)
 
 
@@ -227,17 +267,42 @@ def test_refusals_name_the_layer_as_the_answer_would(client):
     assert problem.errors[0].loc == ["model", "layers", 1]
 
 
-@pytest.mark.parametrize("body, loc, words", [
-    ({"inputs": [{"name": "x", "shape": [3]}], "layers": [{"type": "Dense", "units": 2, "inbound": ["y"]}]},
-     ["model", "layers", 0, "inbound"], "names no input or layer"),
-    ({"inputs": [{"name": "x", "shape": [3]}], "layers": [{"type": "Dense", "units": 2, "name": "a", "inbound": ["b"]},
-                                                        {"type": "Dense", "units": 2, "name": "b", "inbound": ["a"]}]},
-     ["model", "layers", 0, "inbound"], "cycle"),
-    ({"inputs": [{"name": "x", "shape": [3]}], "layers": [{"type": "Dense", "units": 2, "name": "x"}]},
-     ["model", "layers", 0], "unique"),
-    ({"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}, {"type": "Dense", "units": 2, "inbound": ["dense"]}]},
-     ["model", "layers", 1], "graph model"),
-])
+@pytest.mark.parametrize(
+    "body, loc, words",
+    [
+        (
+            {"inputs": [{"name": "x", "shape": [3]}], "layers": [{"type": "Dense", "units": 2, "inbound": ["y"]}]},
+            ["model", "layers", 0, "inbound"],
+            "names no input or layer",
+        ),
+        (
+            {
+                "inputs": [{"name": "x", "shape": [3]}],
+                "layers": [
+                    {"type": "Dense", "units": 2, "name": "a", "inbound": ["b"]},
+                    {"type": "Dense", "units": 2, "name": "b", "inbound": ["a"]},
+                ],
+            },
+            ["model", "layers", 0, "inbound"],
+            "cycle",
+        ),
+        (
+            {"inputs": [{"name": "x", "shape": [3]}], "layers": [{"type": "Dense", "units": 2, "name": "x"}]},
+            ["model", "layers", 0],
+            "unique",
+        ),
+        (
+            {
+                "layers": [
+                    {"type": "Dense", "units": 2, "input_shape": [3]},
+                    {"type": "Dense", "units": 2, "inbound": ["dense"]},
+                ]
+            },
+            ["model", "layers", 1],
+            "graph model",
+        ),
+    ],
+)
 def test_a_graph_that_cannot_be_built_is_refused_where_and_why(client, body, loc, words):
     problem = Problem.model_validate_json(client.post("/v1/summary", json={"model": body}).data)
     assert problem.errors[0].loc == loc and words in problem.detail, problem
@@ -256,12 +321,16 @@ def test_weights_by_layer_name_are_checked_against_the_layer(client):
 
 
 def test_inputs_of_a_graph_are_keyed_by_name(client):
-    concise = {"inputs": [{"name": "a", "shape": [2]}, {"name": "b", "shape": [2]}], "layers": [
-        {"type": "Add", "inbound": ["a", "b"]}]}
+    concise = {
+        "inputs": [{"name": "a", "shape": [2]}, {"name": "b", "shape": [2]}],
+        "layers": [{"type": "Add", "inbound": ["a", "b"]}],
+    }
     answer = _predict(client, {"model": concise, "inputs": {"a": [[1, 2]], "b": [[10, 20]]}})
     assert answer.predictions == [[11.0, 22.0]]
     for inputs, words in (([[1, 2]], "keyed by those names"), ({"a": [[1, 2]], "c": [[1, 2]]}, "named")):
-        problem = Problem.model_validate_json(client.post("/v1/predict", json={"model": concise, "inputs": inputs}).data)
+        problem = Problem.model_validate_json(
+            client.post("/v1/predict", json={"model": concise, "inputs": inputs}).data
+        )
         assert words in problem.detail and problem.errors[0].loc == ["inputs"]
 
 
@@ -277,15 +346,20 @@ def test_keras_applications_by_name_are_keras_own_networks(client, name):
 
 
 def test_an_application_predicts_on_one_image(client):
-    body = {"model": {"application": "MobileNetV2", "alpha": 0.35, "input_shape": [96, 96, 3], "classes": 7},
-            "inputs": np.full((1, 96, 96, 3), 0.5).tolist()}
+    body = {
+        "model": {"application": "MobileNetV2", "alpha": 0.35, "input_shape": [96, 96, 3], "classes": 7},
+        "inputs": np.full((1, 96, 96, 3), 0.5).tolist(),
+    }
     answer = _predict(client, body)
     assert answer.output_shape == [1, 7] and abs(sum(answer.predictions[0]) - 1) < 1e-4  # a softmax
 
 
-@pytest.mark.parametrize("arguments, loc", [({"weights": "imagenet"}, ["model", "weights"]),
-                                            ({"no_such_argument": 1}, ["model", "no_such_argument"])])
+@pytest.mark.parametrize(
+    "arguments, loc",
+    [({"weights": "imagenet"}, ["model", "weights"]), ({"no_such_argument": 1}, ["model", "no_such_argument"])],
+)
 def test_an_application_refuses_downloads_and_unknown_arguments(client, arguments, loc):
     problem = Problem.model_validate_json(
-        client.post("/v1/summary", json={"model": dict({"application": "MobileNetV2"}, **arguments)}).data)
+        client.post("/v1/summary", json={"model": dict({"application": "MobileNetV2"}, **arguments)}).data
+    )
     assert problem.errors[0].loc == loc

@@ -1,14 +1,28 @@
 """The names schemas/keras_names.py lists (so that schemas and guards need no TensorFlow) are Keras's own."""
+
 import keras
 import pytest
 
-from schemas.keras_names import (ACTIVATIONS, ALLOWED_LAYER_TYPES, APPLICATION_LAYERS, CONSTRAINTS, INITIALIZERS,
-                                 NESTED_ONLY_LAYER_TYPES, REGULARIZERS)
+from keras_shape_service.schemas.keras_names import (
+    ACTIVATIONS,
+    ALLOWED_LAYER_TYPES,
+    APPLICATION_LAYERS,
+    CONSTRAINTS,
+    INITIALIZERS,
+    NESTED_ONLY_LAYER_TYPES,
+    REGULARIZERS,
+)
 
 
 def _public_classes(module, base) -> set[str]:
-    return {name for name in dir(module) if not name.startswith("_") and isinstance(getattr(module, name), type)
-            and issubclass(getattr(module, name), base) and getattr(module, name) is not base}
+    return {
+        name
+        for name in dir(module)
+        if not name.startswith("_")
+        and isinstance(getattr(module, name), type)
+        and issubclass(getattr(module, name), base)
+        and getattr(module, name) is not base
+    }
 
 
 def test_every_allowed_layer_name_is_a_keras_layer():
@@ -24,8 +38,11 @@ def test_nested_object_names_are_exactly_kerass_public_classes():
 
 
 def test_activation_names_are_exactly_kerass_activation_functions():
-    functions = {name for name in dir(keras.activations) if not name.startswith("_")
-                 and name not in ("get", "serialize", "deserialize")}
+    functions = {
+        name
+        for name in dir(keras.activations)
+        if not name.startswith("_") and name not in ("get", "serialize", "deserialize")
+    }
     assert set(ACTIVATIONS) == functions
 
 

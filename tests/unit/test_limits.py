@@ -1,11 +1,12 @@
 """Every limit: a request exactly at its bound is answered, one step past it is refused, nothing is allocated."""
+
 import json
 
 import pytest
 from pydantic import ValidationError
 
-from schemas import PredictResponse, Problem
-from service.settings import Settings
+from keras_shape_service.schemas import PredictResponse, Problem
+from keras_shape_service.settings import Settings
 from tests.forms import SEED_BODY, SEED_LAYERS
 
 SEED_SUMMARY_BODY = {"model": SEED_BODY["model"]}
@@ -45,14 +46,27 @@ def _rss_kib() -> int:
 
 
 HUGE = {
-    "2.5e9 params": ({"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]}, [[0.0] * 50000],
-                     "max_params"),
-    "1e8 repeats": ({"layers": [{"type": "Dense", "units": 4, "input_shape": [2]}, {"type": "RepeatVector", "n": 10**8}]},
-                    [[1.0, 2.0]], "max_activation_elements"),
+    "2.5e9 params": (
+        {"layers": [{"type": "Dense", "units": 50000, "input_shape": [50000]}]},
+        [[0.0] * 50000],
+        "max_params",
+    ),
+    "1e8 repeats": (
+        {"layers": [{"type": "Dense", "units": 4, "input_shape": [2]}, {"type": "RepeatVector", "n": 10**8}]},
+        [[1.0, 2.0]],
+        "max_activation_elements",
+    ),
     # 15·15·128·256 weights at 64·64 positions: 3.0e10 multiply-adds, within every other limit.
-    "huge conv compute": ({"layers": [{"type": "UpSampling2D", "size": 8, "input_shape": [8, 8, 128]},
-                                      {"type": "Conv2D", "filters": 256, "kernel_size": 15, "padding": "same"}]},
-                          None, "max_multiply_adds"),
+    "huge conv compute": (
+        {
+            "layers": [
+                {"type": "UpSampling2D", "size": 8, "input_shape": [8, 8, 128]},
+                {"type": "Conv2D", "filters": 256, "kernel_size": 15, "padding": "same"},
+            ]
+        },
+        None,
+        "max_multiply_adds",
+    ),
 }
 
 
@@ -73,8 +87,10 @@ def test_huge_requests_are_refused_without_allocating(client, case):
 
 def test_pooling_windows_count_toward_the_compute_limit(client):
     # 701·701 outputs, each the max of a 300·300 window: 4.4e10 reads, with no weights at all.
-    layers = [{"type": "UpSampling2D", "size": [100, 100], "input_shape": [10, 10, 1]},
-              {"type": "MaxPooling2D", "pool_size": [300, 300], "strides": 1}]
+    layers = [
+        {"type": "UpSampling2D", "size": [100, 100], "input_shape": [10, 10, 1]},
+        {"type": "MaxPooling2D", "pool_size": [300, 300], "strides": 1},
+    ]
     body = {"model": {"layers": layers}, "inputs": [[[[0.5]] * 10] * 10]}
     problem = Problem.model_validate_json(client.post("/v1/predict", json=body).data)
     assert problem.limit == "max_multiply_adds" and problem.request_value > 2e10
@@ -103,7 +119,9 @@ def test_a_cached_model_asked_with_a_larger_batch_is_checked_again(make_client):
     assert Problem.model_validate_json(larger.data).limit == "max_activation_elements"
     compute = make_client(max_multiply_adds=586)
     assert compute.post("/v1/predict", json=SEED_BODY).status_code == 200
-    problem = Problem.model_validate_json(compute.post("/v1/predict", json=dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2)).data)
+    problem = Problem.model_validate_json(
+        compute.post("/v1/predict", json=dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2)).data
+    )
     assert problem.limit == "max_multiply_adds"
 
 

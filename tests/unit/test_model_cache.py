@@ -1,10 +1,11 @@
 """The cache can make answers faster, never different; and it stays within its bounds."""
+
 import json
 
 import pytest
 from prometheus_client import REGISTRY
 
-from service.engine.caches import LruCache
+from keras_shape_service.engine.caches import LruCache
 from tests.conftest import answers_of, engine_of
 from tests.forms import CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_BODY, SEED_LAYERS_NO_FLATTEN
 from tests.unit.test_spec_forms import MODELS
@@ -89,8 +90,10 @@ def test_a_summary_is_built_once_however_its_body_is_spelled(make_client):
     client = make_client()
     body = {"model": {"layers": CONV_LAYERS, "name": "spelled"}}
     before = _builds("summary")
-    answers = {client.post("/v1/summary", data=json.dumps(body, indent=indent),
-                           content_type="application/json").data for indent in (None, 1, 2, 3)}
+    answers = {
+        client.post("/v1/summary", data=json.dumps(body, indent=indent), content_type="application/json").data
+        for indent in (None, 1, 2, 3)
+    }
     assert len(answers) == 1 and _builds("summary") == before + 1, "the summary cache must answer the others"
 
 
@@ -103,11 +106,19 @@ def test_a_model_seen_again_is_answered_by_its_traced_function(make_client):
     assert answers[0] == client.post("/v1/predict", json=dict(bodies[0], seed=0)).get_json()["predictions"]
 
 
-@pytest.mark.parametrize("layers, shapes", [
-    ([{"type": "Dense", "units": 2}], [(1, 3), (1, 5), (2, 3)]),  # no input shape: the inputs make the kernel
-    ([{"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [None]},
-      {"type": "GlobalAveragePooling1D"}], [(1, 4), (1, 7), (3, 4)]),  # a variable-length axis
-])
+@pytest.mark.parametrize(
+    "layers, shapes",
+    [
+        ([{"type": "Dense", "units": 2}], [(1, 3), (1, 5), (2, 3)]),  # no input shape: the inputs make the kernel
+        (
+            [
+                {"type": "Embedding", "input_dim": 10, "output_dim": 3, "input_shape": [None]},
+                {"type": "GlobalAveragePooling1D"},
+            ],
+            [(1, 4), (1, 7), (3, 4)],
+        ),  # a variable-length axis
+    ],
+)
 def test_one_model_sent_with_inputs_of_other_shapes_answers_each_as_sent(make_client, layers, shapes):
     """A request's spec and model key are remembered by the model sent and its inputs' shapes: the same model
     text with inputs of another shape is another model, and the uncached engine's answer."""

@@ -1,31 +1,41 @@
 """The model repository and the Open Inference Protocol v2, through the Flask test client: the protocol's JSON
 shapes, tensors nested or flat, refusals as {"error"} with the message, bad files named and the others served."""
+
 import json
 
 import numpy as np
 import pytest
 
-from schemas import Health, PredictResponse, SummaryResponse
-from schemas.inference import InferenceResponse, ModelMetadata
-from tests.forms import SEED_INPUTS, SEED_LAYERS
+from keras_shape_service.schemas import Health, PredictResponse, SummaryResponse
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from keras_shape_service.schemas.inference import InferenceResponse, ModelMetadata
+from tests.forms import SEED_LAYERS
 
 DENSE_WEIGHTS = [[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.5, -0.5]]
-GRAPH = {"inputs": [{"name": "features", "shape": [4]}, {"name": "tokens", "shape": [None], "dtype": "int32"}],
-         "layers": [{"type": "Dense", "units": 3, "name": "score", "inbound": ["features"]},
-                    {"type": "Embedding", "input_dim": 10, "output_dim": 2, "name": "embedded", "inbound": ["tokens"]},
-                    {"type": "GlobalAveragePooling1D", "name": "pooled", "inbound": ["embedded"]}],
-         "outputs": ["score", "pooled"]}
+GRAPH = {
+    "inputs": [{"name": "features", "shape": [4]}, {"name": "tokens", "shape": [None], "dtype": "int32"}],
+    "layers": [
+        {"type": "Dense", "units": 3, "name": "score", "inbound": ["features"]},
+        {"type": "Embedding", "input_dim": 10, "output_dim": 2, "name": "embedded", "inbound": ["tokens"]},
+        {"type": "GlobalAveragePooling1D", "name": "pooled", "inbound": ["embedded"]},
+    ],
+    "outputs": ["score", "pooled"],
+}
 FILES = {
     "seed.json": {"layers": SEED_LAYERS},
     "seeded.json": {"model": {"layers": SEED_LAYERS}, "seed": 7},
-    "dense.json": {"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
-                   "weights": {"dense": DENSE_WEIGHTS}},
+    "dense.json": {
+        "model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
+        "weights": {"dense": DENSE_WEIGHTS},
+    },
     "graph.json": GRAPH,
     "lambda.json": {"layers": [{"type": "Lambda", "function": "os.system"}], "input_shape": [2]},
     "huge.json": {"layers": [{"type": "Dense", "units": 50_000, "input_shape": [50_000]}]},
     "unsized.json": {"layers": [{"type": "Dense", "units": 2}]},
-    "wrong_weights.json": {"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
-                           "weights": {"dense": [[[1.0, 0.0]], [0.5, -0.5]]}},
+    "wrong_weights.json": {
+        "model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
+        "weights": {"dense": [[[1.0, 0.0]], [0.5, -0.5]]},
+    },
 }
 SEED_TENSOR = {"name": "input_layer", "shape": [1, 3, 2], "datatype": "FP32", "data": SEED_INPUTS}
 
@@ -65,11 +75,17 @@ def test_readyz_lists_the_models_served_and_each_refused_file_with_why(client):
     health = Health.model_validate_json(response.data)
     assert health.models == ["dense", "graph", "seed", "seeded"]
     refused = {item.file: item.error for item in health.refused}
-    assert set(refused) == {"broken.json", "huge.json", "lambda.json", "unsized.json", "white space.json",
-                            "wrong_weights.json"}
+    assert set(refused) == {
+        "broken.json",
+        "huge.json",
+        "lambda.json",
+        "unsized.json",
+        "white space.json",
+        "wrong_weights.json",
+    }
     assert "not valid JSON" in refused["broken.json"]
     assert "Lambda" in refused["lambda.json"]
-    assert refused["huge.json"] .endswith("is 2,500,050,000, over the limit max_params=64,000,000")
+    assert refused["huge.json"].endswith("is 2,500,050,000, over the limit max_params=64,000,000")
     assert "input shape is unknown" in refused["unsized.json"]
     assert "expects weights of shapes [[3, 2], [2]]" in refused["wrong_weights.json"]
     assert "file name" in refused["white space.json"]
@@ -82,8 +98,10 @@ def test_model_metadata_names_datatypes_and_shapes_with_minus_one_for_free_axes(
     assert [(t.name, t.datatype, t.shape) for t in seed.inputs] == [("input_layer", "FP32", [-1, 3, 2])]
     assert [(t.name, t.datatype, t.shape) for t in seed.outputs] == [("dense_1", "FP32", [-1, 4])]
     graph = ModelMetadata.model_validate_json(client.get("/v2/models/graph").data)
-    assert [(t.name, t.datatype, t.shape) for t in graph.inputs] == [("features", "FP32", [-1, 4]),
-                                                                     ("tokens", "INT32", [-1, -1])]
+    assert [(t.name, t.datatype, t.shape) for t in graph.inputs] == [
+        ("features", "FP32", [-1, 4]),
+        ("tokens", "INT32", [-1, -1]),
+    ]
     assert [(t.name, t.shape) for t in graph.outputs] == [("score", [-1, 3]), ("pooled", [-1, 2])]
 
 
@@ -96,8 +114,11 @@ def test_server_metadata_health_and_model_ready(client):
 
 def test_inference_nested_or_flat_gives_what_v1_predict_gives_with_the_same_seed(client):
     for model, seed in (("seed", 0), ("seeded", 7)):
-        expected = PredictResponse.model_validate_json(client.post("/v1/predict", json={
-            "model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS, "seed": seed}).data)
+        expected = PredictResponse.model_validate_json(
+            client.post(
+                "/v1/predict", json={"model": {"layers": SEED_LAYERS}, "inputs": SEED_INPUTS, "seed": seed}
+            ).data
+        )
         for data in (SEED_INPUTS, [1, 2, 3, 4, 5, 6]):
             response = infer(client, model, dict(SEED_TENSOR, data=data), id="request-1")
             assert response.status_code == 200, response.data
@@ -110,53 +131,73 @@ def test_inference_nested_or_flat_gives_what_v1_predict_gives_with_the_same_seed
 
 def test_a_files_weights_are_the_models_weights_as_keras_computes_them(client):
     import keras
+
     model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
     model.set_weights([np.array(w, dtype=np.float32) for w in DENSE_WEIGHTS])
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]], dtype=np.float32)
-    response = infer(client, "dense", {"name": "input_layer", "shape": [2, 3], "datatype": "FP32",
-                                       "data": x.ravel().tolist()})
+    response = infer(
+        client, "dense", {"name": "input_layer", "shape": [2, 3], "datatype": "FP32", "data": x.ravel().tolist()}
+    )
     [output] = InferenceResponse.model_validate_json(response.data).outputs
     assert output.shape == [2, 2]
     np.testing.assert_allclose(np.reshape(output.data, (2, 2)), model.predict(x, verbose=0), rtol=1e-6)
 
 
 def test_several_inputs_by_name_and_only_the_outputs_asked_for(client):
-    tensors = [{"name": "tokens", "shape": [2, 3], "datatype": "INT32", "data": [1, 2, 3, 4, 5, 6]},
-               {"name": "features", "shape": [2, 4], "datatype": "FP32", "data": [[0, 1, 2, 3], [4, 5, 6, 7]]}]
+    tensors = [
+        {"name": "tokens", "shape": [2, 3], "datatype": "INT32", "data": [1, 2, 3, 4, 5, 6]},
+        {"name": "features", "shape": [2, 4], "datatype": "FP32", "data": [[0, 1, 2, 3], [4, 5, 6, 7]]},
+    ]
     both = InferenceResponse.model_validate_json(infer(client, "graph", *tensors).data)
     assert [(o.name, o.shape) for o in both.outputs] == [("score", [2, 3]), ("pooled", [2, 2])]
     one = InferenceResponse.model_validate_json(infer(client, "graph", *tensors, outputs=[{"name": "pooled"}]).data)
     assert [(o.name, o.data) for o in one.outputs] == [("pooled", both.outputs[1].data)]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"datatype": "FP64"}, "input 'input_layer' has datatype FP64; the model takes FP32"),
-    ({"shape": [1, 2, 3]}, "input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] (-1: any size)"),
-    ({"shape": [1, 3]}, "input 'input_layer' has shape [1, 3]; the model takes [-1, 3, 2]"),
-    ({"data": [1, 2, 3, 4, 5]}, "input 'input_layer': data of shape [5] (5 values) fits neither shape [1, 3, 2] "
-                                "nor 6 values flat"),
-    ({"data": [[1, 2, 3], [4, 5, 6]]}, "data of shape [2, 3] (6 values) fits neither shape [1, 3, 2]"),
-    ({"name": "x"}, "input 'x' is no input of the model; the model's inputs are ['input_layer']"),
-    ({"data": [1, 2, "3", 4, 5, 6]}, "expected a number or an array, got str"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"datatype": "FP64"}, "input 'input_layer' has datatype FP64; the model takes FP32"),
+        ({"shape": [1, 2, 3]}, "input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] (-1: any size)"),
+        ({"shape": [1, 3]}, "input 'input_layer' has shape [1, 3]; the model takes [-1, 3, 2]"),
+        (
+            {"data": [1, 2, 3, 4, 5]},
+            "input 'input_layer': data of shape [5] (5 values) fits neither shape [1, 3, 2] nor 6 values flat",
+        ),
+        ({"data": [[1, 2, 3], [4, 5, 6]]}, "data of shape [2, 3] (6 values) fits neither shape [1, 3, 2]"),
+        ({"name": "x"}, "input 'x' is no input of the model; the model's inputs are ['input_layer']"),
+        ({"data": [1, 2, "3", 4, 5, 6]}, "expected a number or an array, got str"),
+    ],
+)
 def test_a_tensor_that_does_not_fit_is_a_400_saying_why(client, change, message):
     assert message in error_of(infer(client, "seed", dict(SEED_TENSOR, **change)), 400)
 
 
 def test_other_refusals_of_an_inference(client):
     assert "inputs ['features'] are missing" in error_of(
-        infer(client, "graph", {"name": "tokens", "shape": [1, 1], "datatype": "INT32", "data": [1]}), 400)
-    assert "INT32: its data must be whole numbers" in error_of(infer(
-        client, "graph", {"name": "tokens", "shape": [1, 1], "datatype": "INT32", "data": [1.5]},
-        {"name": "features", "shape": [1, 4], "datatype": "FP32", "data": [0, 0, 0, 0]}), 400)
+        infer(client, "graph", {"name": "tokens", "shape": [1, 1], "datatype": "INT32", "data": [1]}), 400
+    )
+    assert "INT32: its data must be whole numbers" in error_of(
+        infer(
+            client,
+            "graph",
+            {"name": "tokens", "shape": [1, 1], "datatype": "INT32", "data": [1.5]},
+            {"name": "features", "shape": [1, 4], "datatype": "FP32", "data": [0, 0, 0, 0]},
+        ),
+        400,
+    )
     assert "output 'nope' is no output of the model; its outputs are ['dense_1']" in error_of(
-        infer(client, "seed", SEED_TENSOR, outputs=[{"name": "nope"}]), 400)
+        infer(client, "seed", SEED_TENSOR, outputs=[{"name": "nope"}]), 400
+    )
     assert "not valid JSON" in error_of(
-        client.post("/v2/models/seed/infer", data="{", content_type="application/json"), 400)
-    assert "binary tensor data is not supported" in error_of(client.post(
-        "/v2/models/seed/infer", data=b"{}", headers={"Inference-Header-Content-Length": "2"}), 400)
+        client.post("/v2/models/seed/infer", data="{", content_type="application/json"), 400
+    )
+    assert "binary tensor data is not supported" in error_of(
+        client.post("/v2/models/seed/infer", data=b"{}", headers={"Inference-Header-Content-Length": "2"}), 400
+    )
     assert "application/json" in error_of(
-        client.post("/v2/models/seed/infer", data="{}", content_type="text/plain"), 415)
+        client.post("/v2/models/seed/infer", data="{}", content_type="text/plain"), 415
+    )
 
 
 def test_a_body_without_content_type_is_read_as_json_as_tritonclient_sends_it(client):
@@ -166,7 +207,8 @@ def test_a_body_without_content_type_is_read_as_json_as_tritonclient_sends_it(cl
 
 def test_an_unknown_or_refused_model_is_a_404_saying_why(client):
     assert error_of(client.get("/v2/models/nope"), 404) == (
-        "no model 'nope' in the model repository; it serves ['dense', 'graph', 'seed', 'seeded']")
+        "no model 'nope' in the model repository; it serves ['dense', 'graph', 'seed', 'seeded']"
+    )
     assert "model 'lambda' is not served: lambda.json was refused:" in error_of(client.get("/v2/models/lambda"), 404)
     error_of(client.get("/v2/models/nope/ready"), 404)
     error_of(infer(client, "nope", SEED_TENSOR), 404)
@@ -203,6 +245,7 @@ def test_openapi_documents_the_protocols_paths_parameters_and_error_shape(client
 def test_deploy_models_are_all_served_as_the_kubelet_mounts_them(make_client, tmp_path):
     """deploy/models/ as a ConfigMap volume lays it out: each file a link into a hidden ..data folder."""
     from tests.unit.test_deployment import DEPLOY
+
     data = tmp_path / "..2026_12_02_data"
     data.mkdir()
     for model in (DEPLOY / "models").glob("*.json"):

@@ -1,4 +1,5 @@
 """Request ids, the access log line and /metrics, through the Flask test client (one process, no multiprocess dir)."""
+
 import json
 import logging
 import os
@@ -49,9 +50,15 @@ def test_one_access_line_per_request_with_its_fields_and_never_the_body(client, 
     assert response.status_code == 200
     [line] = access_lines(caplog)
     assert set(line) == ACCESS_FIELDS
-    assert line | {"duration_ms": 0} == {"method": "POST", "path": "/v1/predict", "route": "/v1/predict",
-                                          "status": 200, "duration_ms": 0, "request_id": "req-1",
-                                          "pid": os.getpid()}
+    assert line | {"duration_ms": 0} == {
+        "method": "POST",
+        "path": "/v1/predict",
+        "route": "/v1/predict",
+        "status": 200,
+        "duration_ms": 0,
+        "request_id": "req-1",
+        "pid": os.getpid(),
+    }
     assert line["duration_ms"] > 0
     assert all(BODY_MARKER not in record.getMessage() for record in caplog.records)
 
@@ -83,8 +90,10 @@ def test_unknown_paths_and_methods_share_bounded_labels(client):
 
 def test_a_refusal_is_counted_by_reason(client):
     keras_refusal = {"model": {"layers": [{"type": "Reshape", "target_shape": [7]}]}, "inputs": [[1, 2]]}
-    before = {reason: metric(client, "kss_refusals_total", reason=reason)
-              for reason in ("ValidationError", "ModelRejected", "UnsupportedMediaType")}
+    before = {
+        reason: metric(client, "kss_refusals_total", reason=reason)
+        for reason in ("ValidationError", "ModelRejected", "UnsupportedMediaType")
+    }
     assert client.post("/v1/predict", json={"model": {}, "inputs": [[1]]}).status_code == 422
     assert client.post("/v1/predict", json=keras_refusal).status_code == 422
     assert client.post("/v1/predict", data=b"{}", content_type="text/plain").status_code == 415
@@ -104,8 +113,10 @@ def test_metrics_are_prometheus_text_and_documented(client):
     response = client.get("/metrics")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert "# TYPE kss_http_request_duration_seconds histogram" in response.get_data(as_text=True)
-    assert "text/plain" in client.get("/openapi.json").get_json()["paths"]["/metrics"]["get"]["responses"]["200"][
-        "content"]
+    assert (
+        "text/plain"
+        in client.get("/openapi.json").get_json()["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    )
 
 
 @pytest.fixture
@@ -114,7 +125,7 @@ def gunicorn_hooks(monkeypatch):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "placeholder")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     namespace: dict = {}
-    exec((ROOT / "service" / "gunicorn_conf.py").read_text(), namespace)
+    exec((ROOT / "keras_shape_service" / "gunicorn_conf.py").read_text(), namespace)
     return namespace
 
 

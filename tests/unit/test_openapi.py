@@ -1,8 +1,9 @@
 """/openapi.json is generated from the route table and covers every operation, its request and its errors."""
+
 import re
 
-from schemas import Health
-from schemas.api import OPERATIONS
+from keras_shape_service.schemas import Health
+from keras_shape_service.schemas.api import OPERATIONS
 
 
 def test_openapi_lists_every_operation_with_request_answer_and_errors(client):
@@ -25,8 +26,12 @@ def test_the_documents_operations_are_exactly_the_apps_routes(app, client):
     page's and Swagger UI's, are no operations)."""
     document = client.get("/openapi.json").get_json()
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
-    served = {(re.sub(r"<(\w+)>", r"{\1}", rule.rule), method) for rule in app.url_map.iter_rules()
-              if rule.endpoint.split(".")[-1] != "static" for method in rule.methods - {"HEAD"}}
+    served = {
+        (re.sub(r"<(\w+)>", r"{\1}", rule.rule), method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[-1] != "static"
+        for method in rule.methods - {"HEAD"}
+    }
     assert documented == served
     assert len(documented) == len(OPERATIONS)
 

@@ -1,13 +1,21 @@
 """The page and the docs are the service's own files: served by the app, asking nothing of the network."""
+
 import re
 
 import pytest
 
 
-@pytest.mark.parametrize("path, media", [("/", "text/html"), ("/docs", "text/html"),
-                                         ("/page/page.js", "text/javascript"), ("/page/page.css", "text/css"),
-                                         ("/docs/assets/swagger-ui-bundle.js", "text/javascript"),
-                                         ("/docs/assets/swagger-ui.css", "text/css")])
+@pytest.mark.parametrize(
+    "path, media",
+    [
+        ("/", "text/html"),
+        ("/docs", "text/html"),
+        ("/page/page.js", "text/javascript"),
+        ("/page/page.css", "text/css"),
+        ("/docs/assets/swagger-ui-bundle.js", "text/javascript"),
+        ("/docs/assets/swagger-ui.css", "text/css"),
+    ],
+)
 def test_the_page_and_the_docs_are_served(client, path, media):
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == media

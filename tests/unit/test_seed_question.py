@@ -1,11 +1,13 @@
 """The question this service grew from: Dense acts on the last axis, Flatten multiplies the rest out."""
+
 import json
 from pathlib import Path
 
 import numpy as np
 
-from schemas import PredictResponse, SummaryResponse
-from tests.forms import SEED_BODY, SEED_INPUTS, SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
+from keras_shape_service.schemas import PredictResponse, SummaryResponse
+from keras_shape_service.schemas.examples import SEED_INPUTS
+from tests.forms import SEED_BODY, SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
 
 
 def _predict(client, layers, **extra):
@@ -22,10 +24,12 @@ def test_with_flatten_the_output_is_one_vector_per_example(client):
     answer = _predict(client, SEED_LAYERS)
     assert answer.output_shape == [1, 4]
     assert np.shape(answer.predictions) == (1, 4)
-    assert _rows(answer) == [("dense", "Dense", [None, 3, 2], [None, 3, 16], 48),
-                             ("activation", "Activation", [None, 3, 16], [None, 3, 16], 0),
-                             ("flatten", "Flatten", [None, 3, 16], [None, 48], 0),
-                             ("dense_1", "Dense", [None, 48], [None, 4], 196)]
+    assert _rows(answer) == [
+        ("dense", "Dense", [None, 3, 2], [None, 3, 16], 48),
+        ("activation", "Activation", [None, 3, 16], [None, 3, 16], 0),
+        ("flatten", "Flatten", [None, 3, 16], [None, 48], 0),
+        ("dense_1", "Dense", [None, 48], [None, 4], 196),
+    ]
     assert (answer.params.total, answer.params.trainable, answer.params.non_trainable) == (244, 244, 0)
     assert "Total params: 244" in answer.summary
     assert "Trainable params: 244" in answer.summary and "Non-trainable params: 0" in answer.summary
@@ -56,8 +60,12 @@ def test_predictions_are_the_layers_math(client):
     b1 = np.linspace(-1, 1, 16)
     w2 = np.linspace(-0.5, 0.5, 48 * 4).reshape(48, 4)
     b2 = np.array([0.1, -0.2, 0.3, -0.4])
-    layers = [dict(SEED_LAYERS[0], weights=[w1.tolist(), b1.tolist()]), SEED_LAYERS[1], SEED_LAYERS[2],
-              dict(SEED_LAYERS[3], weights=[w2.tolist(), b2.tolist()])]
+    layers = [
+        dict(SEED_LAYERS[0], weights=[w1.tolist(), b1.tolist()]),
+        SEED_LAYERS[1],
+        SEED_LAYERS[2],
+        dict(SEED_LAYERS[3], weights=[w2.tolist(), b2.tolist()]),
+    ]
     x = np.array(SEED_INPUTS, dtype=float)
     expected = np.maximum(x @ w1 + b1, 0).reshape(1, 48) @ w2 + b2
     np.testing.assert_allclose(_predict(client, layers).predictions, expected, rtol=1e-5)
@@ -84,8 +92,12 @@ def test_input_shape_may_come_from_the_inputs(client):
 
 
 def test_names_the_user_gave_are_kept(client):
-    layers = [dict(SEED_LAYERS[0], name="D16"), dict(SEED_LAYERS[1], name="A"), dict(SEED_LAYERS[2], name="F"),
-              dict(SEED_LAYERS[3], name="D4")]
+    layers = [
+        dict(SEED_LAYERS[0], name="D16"),
+        dict(SEED_LAYERS[1], name="A"),
+        dict(SEED_LAYERS[2], name="F"),
+        dict(SEED_LAYERS[3], name="D4"),
+    ]
     answer = _predict(client, layers)
     assert [r.name for r in answer.layers] == ["D16", "A", "F", "D4"]
     assert "D16 (Dense)" in answer.summary

@@ -1,11 +1,19 @@
 """The three spec forms of one model get the same answer."""
+
 import json
 
 import pytest
 
-from schemas import PredictResponse, Problem
-from tests.forms import (CONV_LAYERS, EMBEDDING_LAYERS, RECURRENT_LAYERS, SEED_LAYERS, document_form, keras_model,
-                         native_form)
+from keras_shape_service.schemas import PredictResponse, Problem
+from tests.forms import (
+    CONV_LAYERS,
+    EMBEDDING_LAYERS,
+    RECURRENT_LAYERS,
+    SEED_LAYERS,
+    document_form,
+    keras_model,
+    native_form,
+)
 
 MODELS = {
     "seed": (SEED_LAYERS, [[[1, 2], [3, 4], [5, 6]]]),
@@ -35,8 +43,13 @@ def test_concise_native_and_document_forms_agree(client, name):
 
 def test_expected_shapes_of_the_conv_and_recurrent_models(client):
     conv = _answer(client, {"layers": CONV_LAYERS}, MODELS["conv"][1])
-    assert [r.output_shape for r in conv.layers] == [[None, 6, 6, 4], [None, 3, 3, 4], [None, 3, 3, 4],
-                                                      [None, 36], [None, 3]]
+    assert [r.output_shape for r in conv.layers] == [
+        [None, 6, 6, 4],
+        [None, 3, 3, 4],
+        [None, 3, 3, 4],
+        [None, 36],
+        [None, 3],
+    ]
     assert [r.params for r in conv.layers] == [(3 * 3 * 2 + 1) * 4, 0, 16, 0, 37 * 3]
     assert conv.params.non_trainable == 8
     recurrent = _answer(client, {"layers": RECURRENT_LAYERS}, MODELS["recurrent"][1])
@@ -53,7 +66,6 @@ def test_a_model_may_mix_concise_and_native_layers(client):
 
 def test_a_documents_compile_config_is_compiled(client):
     """to_json's compile_config names the loss and optimizer; an unknown one is refused where it was given."""
-    import keras
     model = keras_model(SEED_LAYERS)
     model.compile(loss="mean_squared_error", optimizer="SGD")
     document = json.loads(model.to_json())

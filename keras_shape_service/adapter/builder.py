@@ -1,0 +1,162 @@
+"""A canonical spec built into a Keras model: Sequential, a Functional graph (shared layers, several inputs and
+outputs, models nested as layers at any depth), or a keras.applications network by name.
+
+Runs inside plan()'s StatelessScope: layers build, variables get shapes but no memory. Every layer is made
+and called by the service, one at a time, so that a refusal names the layer (and the call) that refused.
+"""
+
+import inspect
+from typing import Any
+
+import keras
+
+from keras_shape_service.errors import ModelRejected
+from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
+
+from .layers import make_layer, received, rejected
+
+
+def build(spec: CanonicalSpec) -> Any:
+    """The Keras model of a canonical spec."""
+    if spec.kind == "application":
+        return _application(spec)
+    if spec.kind == "sequential":
+        return _sequential(spec)
+    return _functional(spec)
+
+
+def _layer(layer: CanonicalLayer) -> Any:
+    """A layer object; a nested model is built whole, under the name its parent knows it by (its own
+    refusals name its own layers)."""
+    if layer.model is not None:
+        return build(layer.model.replace(name=layer.name))
+    return make_layer(layer)
+
+
+def _input_layer(model_input: CanonicalInput, tensor: bool) -> Any:
+    shape = model_input.shape if model_input.shape is not None else ()
+    if tensor:
+        return keras.Input(
+            shape=shape, name=model_input.name, dtype=model_input.dtype, batch_size=model_input.batch_size
+        )
+    return keras.layers.InputLayer(shape=shape, name=model_input.name, dtype=model_input.dtype)
+
+
+def _sequential(spec: CanonicalSpec) -> Any:
+    """keras.Sequential of the layers; where Keras refuses, fresh layers called one by one say which."""
+    layers = [_layer(layer) for layer in spec.layers]
+    model_input = spec.inputs[0]
+    head = [_input_layer(model_input, tensor=False)] if model_input.shape is not None else []
+    try:
+        return keras.Sequential(head + layers, name=spec.name)
+    except Exception as error:
+        if model_input.shape is not None:
+            _locate(spec, keras.KerasTensor((None,) + tuple(model_input.shape)))
+        raise rejected(error, list(spec.loc), "keras_model") from None
+
+
+def _locate(spec: CanonicalSpec, tensor: Any) -> None:
+    """Call fresh layers one after another on a symbolic tensor: the first to refuse raises at its location."""
+    for layer in spec.layers:
+        made = _layer(layer)
+        try:
+            tensor = made(tensor)
+        except Exception as error:
+            raise rejected(error, list(layer.loc), "keras_model", received(made, tensor, error)) from None
+
+
+def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
+    """Call arguments with each reference replaced by its tensor."""
+    if isinstance(value, TensorRef):
+        return tensors[value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolve(item, tensors) for item in value)
+    if isinstance(value, dict):
+        return {key: _resolve(item, tensors) for key, item in value.items()}
+    return value
+
+
+def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:
+    """One call of a layer on its inputs; its outputs become references (layer, call, position)."""
+    args = _resolve(call.args, tensors)
+    try:
+        outputs = made(*args, **_resolve(call.kwargs, tensors))
+    except Exception as error:
+        raise rejected(error, list(call.loc or layer.loc), "keras_model", received(made, args, error)) from None
+    flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    for position, tensor in enumerate(flat):
+        tensors[TensorRef(layer.name, number, position)] = tensor
+
+
+def _functional(spec: CanonicalSpec) -> Any:
+    """keras.Model(inputs, outputs): each layer made, then its calls run as soon as their inputs exist."""
+    tensors = {TensorRef(i.name): _input_layer(i, tensor=True) for i in spec.inputs}
+    made = {layer.name: _layer(layer) for layer in spec.layers}
+    pending = [(layer, number, call) for layer in spec.layers for number, call in enumerate(layer.calls)]
+    while pending:
+        ready = [item for item in pending if all(ref in tensors for ref in item[2].refs())]
+        if not ready:
+            raise _unresolved(spec, pending, tensors)
+        for layer, number, call in ready:
+            _call(layer, made[layer.name], number, call, tensors)
+        pending = [item for item in pending if item not in ready]
+    missing = [ref for ref in spec.outputs if ref not in tensors]
+    if missing:
+        raise ModelRejected(
+            f"the output {_named(missing[0])} is no output of any call in the model",
+            loc=list(spec.loc),
+            error_type="inbound",
+        )
+    outputs = [tensors[ref] for ref in spec.outputs]
+    inputs = [tensors[TensorRef(i.name)] for i in spec.inputs]
+    try:
+        return keras.Model(
+            inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0], name=spec.name
+        )
+    except Exception as error:
+        raise rejected(error, list(spec.loc), "keras_model") from None
+
+
+def _named(ref: TensorRef) -> str:
+    return repr(ref.layer + (f"#{ref.node}" if ref.node else "") + (f" (output {ref.tensor})" if ref.tensor else ""))
+
+
+def _unresolved(spec: CanonicalSpec, pending: list, tensors: dict[TensorRef, Any]) -> ModelRejected:
+    """Why the calls left cannot run: a source that names nothing, or calls that wait on each other."""
+    names = {i.name for i in spec.inputs} | {layer.name for layer in spec.layers}
+    for layer, _, call in pending:
+        for ref in call.refs():
+            if ref.layer not in names:
+                return ModelRejected(
+                    f"layer '{layer.name}' is fed by {_named(ref)}, which names no input or layer of the model",
+                    loc=list(call.loc or layer.loc),
+                    error_type="inbound",
+                )
+    layer, _, call = pending[0]
+    waits = [_named(ref) for ref in call.refs() if ref not in tensors]
+    return ModelRejected(
+        f"layer '{layer.name}' is fed by {', '.join(waits)}, which no call before it makes (a "
+        "cycle, or a call of a shared layer that does not exist)",
+        loc=list(call.loc or layer.loc),
+        error_type="inbound",
+    )
+
+
+def _application(spec: CanonicalSpec) -> Any:
+    """keras.applications.<name>(weights=None, ...): never downloads anything."""
+    constructor = getattr(keras.applications, spec.application.name)
+    arguments = dict(spec.application.arguments)
+    if spec.inputs[0].shape is not None:
+        arguments["input_shape"] = tuple(spec.inputs[0].shape)
+    unknown = sorted(set(arguments) - set(inspect.signature(constructor).parameters))
+    if unknown:
+        raise ModelRejected(
+            f"{spec.application.name} takes no argument {unknown[0]!r}; it takes "
+            f"{sorted(set(inspect.signature(constructor).parameters) - {'weights', 'input_tensor'})}",
+            loc=list(spec.loc) + [unknown[0]],
+            error_type="keras_application",
+        )
+    try:
+        return constructor(weights=None, **arguments)
+    except Exception as error:
+        raise rejected(error, list(spec.loc), "keras_application") from None

@@ -1,0 +1,116 @@
+"""A built model's facts (keras_shape_service/facts.py): what the guards, the explanations and the layer table need,
+read off Keras once, as plain data."""
+
+import dataclasses
+from typing import Any
+
+import keras
+
+from keras_shape_service.facts import LayerFacts, Shape, WeightFacts
+from keras_shape_service.schemas.keras_names import MODEL_CLASSES
+
+from . import private
+
+
+def _shapes(tensors: Any) -> tuple[Shape, ...]:
+    return tuple(tuple(t.shape) for t in tensors)
+
+
+def _dtypes(tensors: Any) -> tuple[str, ...]:
+    return tuple(str(t.dtype) for t in tensors)
+
+
+def _listed(tensors: Any) -> list:
+    return list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+
+
+def _first_shape(shape: Any) -> Shape:
+    """compute_output_shape's answer, the first one where a layer returns several (states)."""
+    if shape and isinstance(shape[0], (list, tuple)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _inner(layer: Any, input_shape: Shape, output_shape: Shape) -> tuple[LayerFacts, ...]:
+    """The layers a wrapper holds, each with the shapes it sees; a nested model's own layers."""
+    name = type(layer).__name__
+    if name in MODEL_CLASSES:
+        return model_facts(layer)
+    if name == "TimeDistributed":
+        return (layer_facts(layer.layer, ((None,) + input_shape[2:],), ((None,) + output_shape[2:],)),)
+    if name == "Bidirectional":
+        inner_output = _first_shape(layer.forward_layer.compute_output_shape(input_shape))
+        return tuple(
+            layer_facts(part, (input_shape,), (inner_output,)) for part in (layer.forward_layer, layer.backward_layer)
+        )
+    return ()
+
+
+def _config(layer: Any) -> dict[str, Any]:
+    """A layer's config; a model's is its layers (their facts are its `inner`)."""
+    return {"name": layer.name} if type(layer).__name__ in MODEL_CLASSES else layer.get_config()
+
+
+def layer_facts(
+    layer: Any,
+    input_shapes: tuple[Shape, ...],
+    output_shapes: tuple[Shape, ...],
+    inbound: tuple[str, ...] = (),
+    output_dtypes: tuple[str, ...] = (),
+) -> LayerFacts:
+    weights = tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable), str(v.dtype)) for v in layer.weights)
+    return LayerFacts(
+        name=layer.name,
+        class_name=type(layer).__name__,
+        config=_config(layer),
+        input_shapes=input_shapes,
+        output_shapes=output_shapes,
+        weights=weights,
+        inner=_inner(layer, input_shapes[0], output_shapes[0]),
+        inbound=inbound,
+        output_dtypes=output_dtypes,
+    )
+
+
+def _unique(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _node_shapes(node: Any) -> tuple[tuple[Shape, ...], tuple[Shape, ...]]:
+    outputs = _shapes(node.output_tensors)
+    return _shapes(node.input_tensors) or outputs, outputs  # an InputLayer's input is its output
+
+
+def _other_call(layer: Any, node: Any, first: LayerFacts) -> LayerFacts:
+    """A shared layer's later call, with the shapes it sees; a nested model's layers are those of its first."""
+    inputs, outputs = _node_shapes(node)
+    if first.class_name in MODEL_CLASSES:
+        return dataclasses.replace(first, input_shapes=inputs, output_shapes=outputs, inbound=())
+    return layer_facts(layer, inputs, outputs)
+
+
+def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
+    """A graph's layers: shapes of each layer's first call in this model, every layer that feeds it, and (for
+    the estimates) each later call with its own shapes."""
+    ours, facts = private.model_nodes(model), []
+    for layer in model.layers:
+        nodes = [node for node in private.layer_nodes(layer) if node in ours]
+        feeders = [private.tensor_source(t) for node in nodes for t in node.input_tensors]
+        first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders), _dtypes(nodes[0].output_tensors))
+        facts.append(dataclasses.replace(first, calls=tuple(_other_call(layer, node, first) for node in nodes[1:])))
+    return tuple(facts)
+
+
+def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
+    """A Sequential model's layers, each fed by the one before (the first by the model's input)."""
+    facts, previous = [], ()
+    for layer in model.layers:
+        outputs = _listed(layer.output)
+        facts.append(layer_facts(layer, _shapes(_listed(layer.input)), _shapes(outputs), previous, _dtypes(outputs)))
+        previous = (layer.name,)
+    return tuple(facts)
+
+
+def model_facts(model: Any) -> tuple[LayerFacts, ...]:
+    """Every layer of the model, in model.layers order (a Functional model's InputLayers included)."""
+    return _sequential_facts(model) if isinstance(model, keras.Sequential) else _graph_facts(model)

@@ -1,0 +1,183 @@
+"""The Keras adapter's first half: a canonical spec in; a planned model, its facts and summary out.
+
+Building happens in two steps so that limits can be checked from shapes first: `plan` builds the model inside
+keras.StatelessScope, where variables get shapes but no memory, and ready.materialize allocates and
+initializes the weights of a planned model.
+"""
+
+import contextvars
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import keras
+
+from keras_shape_service.errors import LimitExceeded, ModelRejected
+from keras_shape_service.facts import LayerFacts, shape_text
+from keras_shape_service.schemas import ParamCounts
+from keras_shape_service.schemas.numbers import shape_of
+from keras_shape_service.specs.canonical import CanonicalSpec
+
+from . import builder, private
+from .facts import model_facts
+from .layers import rejected, strip_escapes
+
+_BUILD_LIMIT: "contextvars.ContextVar[Optional[int]]" = contextvars.ContextVar("kss_build_limit", default=None)
+APPLICATION_NOTE = (
+    "weights=None: a keras.applications network is built with initial weights drawn from the "
+    "request's seed, never with downloaded (ImageNet) weights"
+)
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """What Keras says of the whole model: its parameter counts, its summary text, and notes for the answer.
+    The layer table and the cost are the engine's, from the facts."""
+
+    params: ParamCounts
+    summary: str
+    notes: list[str]
+
+
+@dataclass
+class PlannedModel:
+    """A model whose shapes are known and whose weights are not yet allocated."""
+
+    model: Any
+    spec: CanonicalSpec
+    report: ModelReport
+    facts: tuple[LayerFacts, ...]
+    pending_variables: list = field(default_factory=list)
+
+
+def _too_large(layer: Any, size: Optional[int]) -> Exception:
+    if size is None:
+        return ModelRejected(
+            f"layer '{layer.name}' ({type(layer).__name__}) allocates its input's size when built, "
+            "and that size is not known in whole numbers",
+            loc=["model"],
+            error_type="unknown_shape",
+        )
+    return LimitExceeded(
+        "max_activation_elements",
+        _BUILD_LIMIT.get(),
+        size,
+        f"input of {type(layer).__name__} '{layer.name}', which allocates its size when built",
+    )
+
+
+private.bound_normalization_builds(_BUILD_LIMIT, _too_large)
+
+
+def _check_axes(facts: tuple[LayerFacts, ...], spec: CanonicalSpec) -> None:
+    """Every axis Keras infers must be a whole number; one it cannot size (None) only where an input's own
+    axis is variable. A float, or None from known inputs, means an argument holds something that is no size."""
+    variable = any(i.shape is None or None in i.shape for i in spec.inputs)
+    locs = spec.layer_locs()
+    for layer in facts:
+        for shape in layer.output_shapes:
+            if any(
+                not (isinstance(axis, int) and not isinstance(axis, bool) and axis >= 0)
+                and not (axis is None and variable)
+                for axis in shape[1:]
+            ):
+                raise ModelRejected(
+                    f"layer '{layer.name}' outputs {shape_text(shape)}, an axis Keras cannot size "
+                    "in whole numbers: check the sizes in its arguments",
+                    loc=list(locs.get(layer.name, spec.loc)),
+                    error_type="shape_axis",
+                )
+
+
+def _param_counts(model: Any) -> ParamCounts:
+    # math.prod, not np.prod: huge kernels must not wrap around in int64 and slip past the params limit.
+    total = sum(math.prod(v.shape) for v in model.weights)
+    trainable = sum(math.prod(v.shape) for v in model.trainable_weights)
+    return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
+
+
+def _summary_text(model: Any) -> str:
+    """model.summary() as plain text, at Keras's own widths (88 columns, 108 for a graph's "Connected to")."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda text, line_break=True: lines.append(text))
+    return strip_escapes("".join(lines))
+
+
+@functools.lru_cache(maxsize=32)
+def _shared_optimizer(name: str) -> Any:
+    """One optimizer per name per process, shared by the models compiled with it.
+
+    An optimizer holds per-model state only once it trains (it builds its slots then), and nothing here
+    trains; creating one costs TensorFlow variable ops, so models share it.
+    """
+    return keras.optimizers.get(name)
+
+
+def _compile_objects(spec: CanonicalSpec) -> Optional[tuple[Any, Any]]:
+    """Loss and optimizer by Keras's own lookup, or a 422 for a name Keras does not know."""
+    if spec.loss is None and spec.optimizer is None:
+        return None
+    objects = []
+    for name, lookup, key in (
+        (spec.loss or "mean_squared_error", keras.losses.get, "loss"),
+        (spec.optimizer or "SGD", _shared_optimizer, "optimizer"),
+    ):
+        try:
+            objects.append(lookup(name))
+        except Exception as error:
+            raise rejected(error, list(spec.compile_loc) + [key], "keras_compile") from None
+    return objects[0], objects[1]
+
+
+def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
+    """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
+    layers = {layer.name: layer for layer in model.layers}
+    for name, given in spec.weights.items():
+        if name not in layers:
+            raise ModelRejected(
+                f"weights are given for '{name}', which is no layer of the model; its layers are {sorted(layers)}"[
+                    :600
+                ],
+                loc=list(given.loc),
+                error_type="weights_name",
+            )
+        expected = [list(v.shape) for v in layers[name].weights]
+        shapes = [list(shape_of(w)) for w in given.arrays]
+        if shapes != expected:
+            layer = layers[name]
+            raise ModelRejected(
+                f"layer '{name}' ({type(layer).__name__}) expects weights of shapes {expected}, got {shapes}",
+                loc=list(given.loc),
+                error_type="weights_shape",
+            )
+
+
+def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedModel:
+    """Build and compile the model, its shapes known but no weights allocated; layer names start afresh.
+
+    `max_build_elements` bounds what a layer may allocate while it is built (Normalization).
+    """
+    private.reset_layer_names()
+    keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
+    compile_objects = _compile_objects(spec)
+    bound = _BUILD_LIMIT.set(max_build_elements)
+    try:
+        with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
+            model = builder.build(spec)
+            facts = model_facts(model)
+            _check_axes(facts, spec)
+            report = ModelReport(
+                params=_param_counts(model),
+                summary=_summary_text(model),
+                notes=[APPLICATION_NOTE] if spec.kind == "application" else [],
+            )
+            _check_weight_shapes(model, spec)
+            if compile_objects:
+                # In the scope, so that the loss tracker's variables stay deferred and are never initialized:
+                # nothing trains or evaluates, so nothing reads them.
+                model.compile(loss=compile_objects[0], optimizer=compile_objects[1])
+    finally:
+        _BUILD_LIMIT.reset(bound)
+        pending = private.take_deferred_variables()
+    return PlannedModel(model, spec, report, facts, pending)

@@ -1,0 +1,125 @@
+"""Every private Keras and TensorFlow name the service uses, each with its reason; checked on import.
+
+Keras and TensorFlow are pinned to a minor version in pyproject.toml for these. A newer release that renames
+one fails here, on import, with the name and the versions, rather than deep inside a request.
+"""
+
+import collections
+import contextvars
+import math
+from typing import Any, Callable, Optional
+
+import keras
+import tensorflow as tf
+from keras.src.backend.common import global_state
+from tensorflow.python import pywrap_tfe
+from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
+
+PINNED = "keras==3.15.* and tensorflow-cpu==2.21.* (see pyproject.toml)"
+
+
+def _require(owner: Any, name: str) -> None:
+    if not hasattr(owner, name):
+        raise ImportError(
+            f"keras-shape-service needs {PINNED}: {getattr(owner, '__name__', owner)}.{name} is "
+            f"missing in keras {keras.__version__} / tensorflow {tf.__version__}"
+        )
+
+
+for _owner, _name in (
+    (global_state, "set_global_attribute"),
+    (global_state, "get_global_attribute"),
+    (keras.Variable, "_deferred_initialize"),
+    (keras.layers.Layer, "_flatten_layers"),
+    (pywrap_tfe, "TFE_ContextOptionsSetRunEagerOpAsFunction"),
+    (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean"),
+    (ConcreteFunction, "_call_flat"),
+):
+    _require(_owner, _name)
+
+
+def reset_layer_names() -> None:
+    """Keras names layers from a process-wide counter; each model starts it afresh ("dense", "dense_1")."""
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
+
+
+def take_deferred_variables() -> list:
+    """The variables a StatelessScope created without memory, handed over once (Keras keeps a global list)."""
+    pending = global_state.get_global_attribute("uninitialized_variables") or []
+    global_state.set_global_attribute("uninitialized_variables", [])
+    return list(pending)
+
+
+def initialize_deferred(variable: Any) -> None:
+    """Allocate and initialize a variable created in a StatelessScope (Keras's public path initializes all)."""
+    variable._deferred_initialize()
+
+
+def flat_call(function: Any) -> Callable[..., Any]:
+    """A traced function's call with its input checks and argument binding left out: the caller passes exactly
+    the tensors of its input signature, in order. tf.function's public call binds and canonicalizes its
+    arguments in Python, which costs more than running a small model's graph (bench/README.md, "What a cached
+    request costs")."""
+    concrete = function.get_concrete_function()
+    captured = list(concrete.captured_inputs)  # the model's variables: the same objects for the model's life
+
+    def call(*tensors: Any) -> Any:
+        return concrete._call_flat(list(tensors), captured)
+
+    return call
+
+
+def sublayers(layer: Any) -> list:
+    """The layer and every layer inside it (wrappers, RNN cells, nested models), as Keras tracks them."""
+    return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+def run_eager_ops_as_kernels() -> None:
+    """TensorFlow's Python hard-codes "run eager ops as one-op functions" when it creates its context (see
+    runtime.py for why not); the setter it calls is wrapped to ask for kernels instead."""
+    set_option = pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction
+
+    def as_kernels(options: Any, _requested: bool) -> None:
+        set_option(options, False)
+
+    pywrap_tfe.TFE_ContextOptionsSetRunEagerOpAsFunction = as_kernels
+
+
+def bound_normalization_builds(
+    limit: "contextvars.ContextVar[Optional[int]]", refuse: Callable[[Any, Optional[int]], Exception]
+) -> None:
+    """Normalization, given a mean and variance, broadcasts them to its input's kept axes when it is built: a
+    real allocation, even in a StatelessScope. Bound it where it happens, at any depth of any model (wrappers,
+    nested models, graphs): past `limit` (or on an axis of unknown size) `refuse(layer, size)` is raised."""
+    original = keras.layers.Normalization.build
+
+    def bounded(self: Any, input_shape: Any) -> Any:
+        bound = limit.get()
+        if bound is not None and input_shape is not None and self.input_mean is not None:
+            ndim = len(input_shape)
+            sizes = [input_shape[axis % ndim] for axis in self.axis if -ndim <= axis < ndim]
+            if not all(isinstance(size, int) for size in sizes):
+                raise refuse(self, None)
+            if math.prod(sizes) > bound:
+                raise refuse(self, math.prod(sizes))
+        return original(self, input_shape)
+
+    keras.layers.Normalization.build = bounded
+
+
+def model_nodes(model: Any) -> set:
+    """The calls (nodes) that make up this model's graph: a layer also keeps those of other graphs it was
+    called in (a nested model's own), which are not this model's. (_nodes_by_depth and _inbound_nodes are
+    attributes Keras sets on instances as it builds a graph, so they are not checked on import; the pinned
+    Keras has them, and tests/unit/test_graphs.py reads every graph through them.)"""
+    return {node for nodes in model._nodes_by_depth.values() for node in nodes}
+
+
+def layer_nodes(layer: Any) -> list:
+    """Every call of a layer, in the order it was called."""
+    return list(layer._inbound_nodes)
+
+
+def tensor_source(tensor: Any) -> str:
+    """The name of the layer whose output the tensor is."""
+    return tensor._keras_history.operation.name

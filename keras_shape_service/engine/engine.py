@@ -1,0 +1,420 @@
+"""The transport-free answers: a validated request in, the answer's JSON bytes out.
+
+One Engine holds one process's Keras state and its caches; it runs wherever Keras may run (an executor
+process under gunicorn, or the test process). It knows nothing of HTTP.
+"""
+
+import hashlib
+import logging
+import pickle
+from math import prod
+from typing import Any, Callable, Optional
+
+import numpy as np
+from pydantic import BaseModel
+
+from keras_shape_service import adapter
+from keras_shape_service.advice import advise_body, advise_model
+from keras_shape_service.errors import (
+    InputsMisfit,
+    InvalidInputs,
+    InvalidRequest,
+    ModelNotFound,
+    ModelRejected,
+    ServiceError,
+)
+from keras_shape_service.explain import diagram
+from keras_shape_service.explain import rows as explain
+from keras_shape_service.explain.compare import differences
+from keras_shape_service.facts import sized_for_estimates, walk
+from keras_shape_service.guards import limits, safety
+from keras_shape_service.metrics import count_build
+from keras_shape_service.schemas import (
+    CompareRequest,
+    CompareResponse,
+    Cost,
+    LayerRow,
+    PredictRequest,
+    PredictResponse,
+    SummaryRequest,
+    SummaryResponse,
+)
+from keras_shape_service.schemas.examples import SEED_PREDICT
+from keras_shape_service.schemas.inference import (
+    InferenceResponse,
+    ModelInference,
+    ModelMetadata,
+    RepositoryModel,
+    ServedModel,
+)
+from keras_shape_service.schemas.keras_names import APPLICATION_LAYERS
+from keras_shape_service.schemas.spec import MAX_AXIS
+from keras_shape_service.settings import Settings
+from keras_shape_service.specs.canonical import CanonicalInput, CanonicalSpec
+from keras_shape_service.specs.forms import canonical_spec, with_request_weights
+from keras_shape_service.specs.from_code import spec_request
+
+from . import protocol_v2 as inference
+from . import repository
+from .caches import LruCache, spec_key
+
+log = logging.getLogger(__name__)
+_TEACHES = ("predict", "summary", "diagram")  # the operations whose refusals get advice on one model
+# Operations answered in another form than the JSON of their response model.
+_RENDERERS: dict[str, Callable[[Any], bytes]] = {"diagram": lambda summary: diagram.svg(summary).encode()}
+Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
+
+
+class Engine:
+    """Answers for one process, with its caches of built models and of shape-only summaries."""
+
+    def __init__(self, settings: Settings, phase: Callable[[str], None] = lambda text: None):
+        self.settings = settings
+        self.phase = phase  # told what the engine is doing now, for a refusal should a budget run out
+        self.models: LruCache[adapter.ReadyModel] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes
+        )
+        # Summaries hold no weights: a few kB of text each, bounded by count alone.
+        self.summaries: LruCache[SummaryResponse] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda summary: 0
+        )
+        # A built model's explained rows, which do not depend on the batch (its cost does, and is cheap).
+        self.rows: LruCache[list[LayerRow]] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda rows: 0
+        )
+        # A request's spec and model key, by the request's model and the shapes of its inputs: reading a spec
+        # and hashing it cost more than running a small model.
+        self.readings: LruCache[tuple[CanonicalSpec, str]] = LruCache(
+            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: 0
+        )
+        # By model key and batch size: the batch was checked against the limits, and what it costs.
+        self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
+        adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
+        self.repository = repository.Repository()
+        adapter.allow_chains_of(settings.max_layers)
+        self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
+            "predict": self.predict,
+            "summary": self.summarize,
+            "diagram": self.summarize,
+            "infer": self.infer,
+            "compare": self.compare,
+            "check": self.check,
+        }
+
+    def answer(self, operation_id: str, request: BaseModel) -> bytes:
+        """The answer of one operation, as its bytes; a refusal is advised here, once, after it is made."""
+        try:
+            return self._answer(operation_id, request)
+        except InvalidRequest as refusal:  # code read as a spec the schema refuses: hints, no patch of the code
+            advise_body(refusal)
+            raise
+        except ServiceError as error:
+            if operation_id in _TEACHES and getattr(request, "code", None) is None:  # a fix patches the body sent
+                self._advise(error, request)
+            raise
+
+    def _answer(self, operation_id: str, request: BaseModel) -> bytes:
+        read_model = None
+        if getattr(request, "code", None) is not None:
+            request, read_model = spec_request(request, adapter.positional_arguments)
+        answer = self._operations[operation_id](request)
+        if read_model is not None:
+            answer = answer.model_copy(update={"model": read_model})
+        render = _RENDERERS.get(operation_id)
+        return render(answer) if render else answer.model_dump_json(exclude_none=True).encode()
+
+    def _advise(self, error: ServiceError, request: BaseModel) -> None:
+        """Advice on a refusal; should working it out fail, the refusal is answered as it is (and logged)."""
+        try:
+            advise_model(error, request, self.plans)
+        except Exception:
+            log.exception("no advice on a %s refusal", type(error).__name__)
+
+    def plans(self, request: BaseModel) -> bool:
+        """Whether a request's model plans as its operation would plan it, limits included."""
+        try:
+            self.check(request)
+        except ServiceError:
+            return False
+        return True
+
+    def check(self, request: BaseModel) -> SummaryResponse:
+        """Plan a request's model as predict or summary would, allocating no weights (a fix is checked so)."""
+        if isinstance(request, PredictRequest):
+            spec, arrays, _ = self._predict_spec(request)
+            batch = next(iter(arrays.values())).shape[0]
+            planned = self._plan(spec, request.seed, batch, "max_params")
+            self._check_batch(planned.facts, spec, batch)
+            return _summary(planned)
+        return _summary(self._plan(self._summary_spec(request), 0, 1, "max_summary_params"))
+
+    def warm_up(self) -> None:
+        """Build and run the seed model once, outside the limits and caches (the limits are the clients'),
+        so that TensorFlow's kernels are loaded before the first client."""
+        request = PredictRequest.model_validate(SEED_PREDICT)
+        arrays = _arrays(canonical_spec(request.model), request)
+        spec = _with_input_shapes(canonical_spec(request.model), arrays)
+        ready = adapter.materialize(adapter.plan(spec, request.seed, max_build_elements=2**31))
+        ready.predict(ready.arrays(arrays))
+
+    def load_repository(self, files: repository.Files) -> None:
+        """The model repository's files, each checked as /v1/summary and /v1/predict check a model."""
+        self.repository = repository.load(files, self._serve)
+
+    def _serve(self, name: str, model: RepositoryModel) -> ServedModel:
+        """A repository model's summary and metadata, or the refusal a request sending it would get."""
+        summary = self.summarize(model)
+        planned = adapter.plan(
+            with_request_weights(self._spec(model), model), model.seed, self.settings.max_activation_elements
+        )
+        limits.check_params(planned.report.params.total, "max_params", self.settings)
+        inputs, outputs = adapter.signature(planned)
+        metadata = ModelMetadata(
+            name=name,
+            inputs=[inference.tensor_metadata(tensor) for tensor in inputs],
+            outputs=[inference.tensor_metadata(tensor) for tensor in outputs],
+        )
+        return ServedModel(metadata=metadata, summary=summary)
+
+    def infer(self, call: ModelInference) -> InferenceResponse:
+        """A repository model's prediction on the protocol's tensors, as /v1/predict computes it."""
+        name = call.model_name
+        model, served = self.repository.models.get(name), self.repository.index.models.get(name)
+        if model is None or served is None:
+            raise ModelNotFound(f"no model '{name}' in the model repository")
+        inputs = inference.request_inputs(served.metadata, call.request)
+        answer = self.predict(
+            PredictRequest.model_construct(model=model.model, inputs=inputs, seed=model.seed, weights=model.weights)
+        )
+        return inference.response(served.metadata, call.request, answer)
+
+    def _spec(self, request: SummaryRequest) -> CanonicalSpec:
+        spec = canonical_spec(request.model)
+        limits.check_layer_count(_layers_before_building(spec), self.settings)
+        limits.check_graph_size(spec.graph_size(), self.settings)
+        safety.check_spec(spec)
+        for model_input in spec.inputs:
+            _check_input_shape(model_input)
+        return spec
+
+    def _summary_spec(self, request: SummaryRequest) -> CanonicalSpec:
+        spec = self._spec(request)
+        if spec.kind == "sequential" and spec.inputs[0].shape is None:
+            raise ModelRejected(
+                "the model's input shape is unknown: give model.input_shape or the first layer's input_shape",
+                loc=["model", "input_shape"],
+                error_type="input_shape",
+            )
+        return spec
+
+    def _predict_spec(
+        self, request: PredictRequest, reading: Optional[str] = None
+    ) -> tuple[CanonicalSpec, Arrays, str]:
+        """The spec with its input shapes taken from the inputs, the inputs, checked against each other, and the
+        key of the model they make; a model answered before with inputs of the same shapes (`reading`, its
+        reading's key) is read from memory."""
+        read = self.readings.get(reading) if reading else None
+        if read is not None:
+            spec, key = read
+            arrays = _arrays(spec, request)
+            limits.check_inputs([array.shape for array in arrays.values()], self.settings)
+            return spec, arrays, key
+        spec = with_request_weights(self._spec(request), request)
+        arrays = _arrays(spec, request)
+        limits.check_inputs([array.shape for array in arrays.values()], self.settings)
+        spec = _with_input_shapes(spec, arrays)
+        return spec, arrays, spec_key(spec, request.seed)
+
+    def _plan(self, spec: CanonicalSpec, seed: int, batch: int, params_limit: str) -> adapter.PlannedModel:
+        """The model's shapes planned, and checked against the limits that need them."""
+        self.phase(f"planning the shapes of {_model_name(spec)}")
+        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch)
+        limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
+        limits.check_params(planned.report.params.total, params_limit, self.settings)
+        return planned
+
+    def summarize(self, request: SummaryRequest) -> SummaryResponse:
+        """Shapes, params and summary of a model, with no weights allocated."""
+        spec = self._summary_spec(request)
+        key = spec_key(spec, seed=None)
+        summary = self.summaries.get(key)
+        if summary is None:
+            summary = _summary(self._plan(spec, 0, 1, "max_summary_params"))
+            count_build("summary")
+            self.summaries.put(key, summary)
+        return summary
+
+    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> tuple[adapter.ReadyModel, Cost]:
+        """The built model from the cache, or planned, checked against the limits and built now; and what this
+        batch costs it."""
+        ready = self.models.get(key)
+        if ready is None:
+            planned = self._plan(spec, seed, batch, "max_params")
+            count_build("predict")
+        # For a cached model too: the same model with another batch size may be too large.
+        cost = self.batch_costs.get(f"{key} {batch}")
+        if cost is None:
+            facts = ready.facts if ready is not None else planned.facts
+            self._check_batch(facts, spec, batch)
+            cost = explain.cost(facts, batch)
+            self.batch_costs.put(f"{key} {batch}", cost)
+        if ready is None:
+            self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
+            ready = adapter.materialize(planned)
+            self.models.put(key, ready)
+        return ready, cost
+
+    def _check_batch(self, facts: tuple, spec: CanonicalSpec, batch: int) -> None:
+        """The activation and compute limits for this batch, a nested model's open axes sized by the inputs."""
+        facts = sized_for_estimates(facts, _largest_input(spec))
+        limits.check_activations(facts, batch, self.settings)
+        limits.check_work(facts, batch, self.settings)
+
+    def predict(self, request: PredictRequest) -> PredictResponse:
+        """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
+        reading = _reading_key(request)
+        spec, arrays, key = self._predict_spec(request, reading)
+        ready, cost = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
+        if reading and not spec.weights:  # weights given in the request are kept by no cache
+            self.readings.put(reading, (spec, key))
+        inputs = ready.arrays(arrays)
+        self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
+        outputs = ready.predict(inputs)
+        one = len(outputs) == 1
+        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]), cost)
+        # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
+        # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
+        return PredictResponse.model_construct(
+            output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
+            predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
+            **fields,
+        )
+
+    def _rows(self, key: str, ready: adapter.ReadyModel) -> list[LayerRow]:
+        """The model's explained rows, made once per built model (the same key as the model cache's)."""
+        rows = self.rows.get(key)
+        if rows is None:
+            rows = explain.layer_rows(ready.facts)
+            self.rows.put(key, rows)
+        return rows
+
+    def compare(self, request: CompareRequest) -> CompareResponse:
+        """Both answers, and where the two models part, layer by layer."""
+        a, b = (self._side(name, body) for name, body in (("a", request.a), ("b", request.b)))
+        return CompareResponse(a=a, b=b, differences=differences(a, b))
+
+    def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
+        """One side's answer; a refusal is located in that side of the body."""
+        try:
+            return self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+        except ServiceError as error:
+            raise error.within(name) from error
+
+
+def _reading_key(request: PredictRequest) -> Optional[str]:
+    """What makes a request's spec and model key: its model and seed as sent, hashed (not canonical: the same
+    model sent with its keys in another order is read again), and its inputs' shapes. None for a request that
+    gives weights."""
+    if request.weights is not None:
+        return None
+    sent = pickle.dumps((request.model, request.seed), protocol=pickle.HIGHEST_PROTOCOL)
+    return f"{hashlib.sha256(sent).hexdigest()} {request.inputs_shapes}"
+
+
+def _summary(planned: adapter.PlannedModel) -> SummaryResponse:
+    """A planned model's answer to /v1/summary: its explained rows and their cost for a batch of one."""
+    return SummaryResponse(
+        **explain.answer_fields(planned.facts, explain.layer_rows(planned.facts), planned.report, batch=1)
+    )
+
+
+def _layers_before_building(spec: CanonicalSpec) -> int:
+    """Layers a spec will have, known before it is built: a named network's from the table (its top, which
+    the arguments change, not counted), any other's from the spec itself."""
+    if spec.application is not None:
+        return APPLICATION_LAYERS[spec.application.name] - 2
+    return spec.layer_count()
+
+
+def _largest_input(spec: CanonicalSpec) -> int:
+    """Numbers per example of the largest input: what an axis a nested model leaves unknown is sized at."""
+    return max(prod(model_input.shape or ()) for model_input in spec.inputs)
+
+
+def _model_name(spec: CanonicalSpec) -> str:
+    return f"the model '{spec.name}'" + (f" ({spec.layer_count()} layers)" if spec.layers else "")
+
+
+def _check_input_shape(model_input: CanonicalInput) -> None:
+    """An input's axes: whole numbers from 1 to MAX_AXIS, or None for a variable one."""
+    shape = model_input.shape
+    if shape is not None and not all(
+        axis is None or (isinstance(axis, int) and not isinstance(axis, bool) and 0 < axis <= MAX_AXIS)
+        for axis in shape
+    ):
+        raise ModelRejected(
+            f"every input axis must be a whole number from 1 to {MAX_AXIS:,} or null, got {list(shape)}"[:300],
+            loc=list(model_input.loc) + ["input_shape"],
+            error_type="input_shape",
+        )
+
+
+def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
+    """The request's inputs matched to the model's, by name: one array for one input, an object for several."""
+    names, named = [i.name for i in spec.inputs], request.inputs_by_name
+    if named is None:
+        if len(names) > 1:
+            raise InvalidInputs(
+                f"the model has {len(names)} inputs, {names}: give inputs as an object keyed by those names",
+                loc=["inputs"],
+                error_type="input_names",
+            )
+        arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
+    elif set(named) != set(names):
+        raise InvalidInputs(
+            f"inputs are named {sorted(named)}"[:300] + f"; the model's inputs are {names}"[:300],
+            loc=["inputs"],
+            error_type="input_names",
+        )
+    else:
+        arrays = {name: np.asarray(named[name], dtype=np.float64) for name in names}
+    batches = {array.shape[0] if array.ndim else None for array in arrays.values()}
+    if None in batches or len(batches) > 1:
+        raise InvalidInputs(
+            "inputs must be batch first, every input with the same number of examples",
+            loc=["inputs"],
+            error_type="input_shape",
+        )
+    return arrays
+
+
+def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
+    """The spec with every input's shape taken from its array where the model leaves it open (null axes, or no
+    shape at all); an array that contradicts a known axis is refused."""
+    inputs = []
+    for model_input in spec.inputs:
+        array = arrays[model_input.name] if model_input.name in arrays else arrays[None]
+        given, known = tuple(array.shape[1:]), model_input.shape
+        if known is not None and (
+            len(known) != len(given) or any(k is not None and k != g for k, g in zip(known, given))
+        ):
+            shown = ", ".join("None" if axis is None else str(axis) for axis in known)
+            raise InvalidInputs(
+                f"inputs have shape {list(array.shape)}; the model takes [batch, {shown}]"
+                + ("" if model_input.name == "input_layer" else f" for input '{model_input.name}'"),
+                loc=["inputs"],
+                error_type="input_shape",
+                cause=_misfit(array, known, model_input.name in arrays),
+            )
+        inputs.append(
+            CanonicalInput(model_input.name, given, model_input.dtype, model_input.batch_size, model_input.loc)
+        )
+    return spec.replace(inputs=tuple(inputs))
+
+
+def _misfit(array: np.ndarray, known: tuple, named: bool) -> InputsMisfit:
+    """Inputs whose examples do not have the model's input shape; where the array is shaped like one example,
+    the batch of one it may have meant."""
+    given = tuple(array.shape)
+    one_example = not named and len(given) == len(known) and all(k is None or k == g for k, g in zip(known, given))
+    return InputsMisfit(given, tuple(known), named, [array.tolist()] if one_example else None)

@@ -1,0 +1,270 @@
+"""The service's refusals, as plain data: each carries its HTTP status and title, where in the request it is,
+and what was seen (its `cause`), and becomes one RFC 9457 problem.
+
+Every layer raises these; only keras_shape_service/http/problems.py turns them into HTTP answers, and only
+keras_shape_service/advice reads a cause as advice (one step, after the refusal). They know nothing of Flask,
+so the engine and the executors raise the same errors the HTTP layer answers.
+"""
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from pydantic import ValidationError
+
+from .schemas import Problem, ProblemItem
+
+# A refused body lists at most this many of its errors, and advice is worked out for these alone: a body of a
+# million wrong entries costs a bounded answer (the detail says how many there were).
+MAX_LISTED_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class Received:
+    """A layer that refused its input: its name and class, the shape it got, the rank its input spec asks."""
+
+    layer: str
+    class_name: str
+    got: tuple[Optional[int], ...]
+    rank: Optional[int]  # the rank it reads (exactly, or at least where `exact` is false); None if it says none
+    exact: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Misnamed:
+    """A name Keras does not know where it takes one of `choices`: an argument, or a value (an activation...)."""
+
+    what: str  # "argument", "activation", "initializer", ..., or "required" (`name` missing, `choices` unknown)
+    name: str
+    key: str  # the config key: the unknown argument itself, or the one holding the unknown value
+    value: Any
+    class_name: str
+    config_loc: tuple[Any, ...]
+    choices: tuple[str, ...]
+    values: dict[str, Any] = field(default_factory=dict)  # for "required": the unknown keys' values
+
+
+@dataclass(frozen=True)
+class InputsMisfit:
+    """An input array whose examples do not have the shape the model's input takes."""
+
+    given: tuple[int, ...]  # the array's shape, batch first
+    known: tuple[Optional[int], ...]  # the model input's shape, without the batch axis
+    named: bool  # the array was given by the input's name
+    as_batch: Any = None  # the array as a batch of one (a list), where the array looks like one example
+
+
+@dataclass(frozen=True)
+class NotIndices:
+    """An input that feeds a lookup table (an Embedding) but holds no whole numbers within the table."""
+
+    class_name: str
+    layer: str
+    input_dim: int
+    shape: tuple[Optional[int], ...]
+
+
+class ServiceError(Exception):
+    """A refusal with its HTTP status and title; `errors` locates it in the request body; `cause` is what was
+    seen, for the advice to read (a Received, a Misnamed, ...), or None."""
+
+    status = 422
+    title = "Unprocessable request"
+
+    def __init__(
+        self, detail: str, loc: Optional[list[Any]] = None, error_type: str = "invalid", cause: Any = None, **extra: Any
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = [ProblemItem(loc=loc, msg=detail, type=error_type)] if loc is not None else None
+        self.extra = extra
+        self.headers: Optional[dict[str, str]] = None
+        self.cause = cause
+
+    @property
+    def reason(self) -> str:
+        """The label metrics count this refusal under: its class."""
+        return type(self).__name__
+
+    def problem(self) -> Problem:
+        return Problem(title=self.title, status=self.status, detail=self.detail, errors=self.errors, **self.extra)
+
+    def within(self, part: str) -> "ServiceError":
+        """The same refusal made of one part of a larger request (a side of a comparison): located under `part`."""
+        located = copy.copy(self)
+        located.detail = f"{part}: {self.detail}"
+        located.errors = [
+            item.model_copy(update={"loc": [part, *item.loc], "msg": f"{part}: {item.msg}"})
+            for item in self.errors or []
+        ] or None
+        located.args = (located.detail,)
+        return located
+
+
+class InvalidRequest(ServiceError):
+    """The body does not match the request's schema; its errors are listed with their JSON locations (the
+    first MAX_LISTED_ERRORS of them), and `raw` keeps pydantic's own, for the advice."""
+
+    title = "Invalid request"
+
+    def __init__(self, error: ValidationError, document: Any = None, preface: str = ""):
+        self.document = document
+        self.count = error.error_count()
+        self.raw = error.errors(include_url=False, include_input=False)[:MAX_LISTED_ERRORS]
+        items = [
+            ProblemItem(
+                loc=_json_loc(e["loc"], e.get("ctx"), document, e["type"] == "missing"), msg=e["msg"], type=e["type"]
+            )
+            for e in self.raw
+        ]
+        listed = "" if self.count <= len(items) else f" (the first {len(items)} are listed)"
+        detail = f"{self.count} invalid field(s){listed}; first at {json.dumps(items[0].loc)}: {items[0].msg}"
+        super().__init__(f"{preface}: {detail}" if preface else detail)
+        self.errors = items
+
+    @property
+    def reason(self) -> str:
+        return "ValidationError"
+
+
+def _json_loc(loc: tuple, ctx: Optional[dict], document: Any, missing: bool = False) -> list[Any]:
+    """A pydantic location as the client's JSON path: the parts that step into the body, and the inner path
+    of an array error. Union members name themselves in pydantic's locations ("constrained-int", "str",
+    our "<Dense>" tags, inputs' "dict[...]"); they are no step into the body, so they are dropped: a key the
+    body lacks is one only as the last part of a missing field's location."""
+    path, node = [], document
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (missing and index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str)):
+            continue  # a union member's name, or a step into a value that is no container
+        else:
+            node = None  # the missing field
+        path.append(part)
+    return path + list((ctx or {}).get("path", []))
+
+
+class ModelRejected(ServiceError):
+    """Keras refused to build or run the model; detail carries Keras's own message."""
+
+    title = "Keras rejected the model"
+
+
+class ModelNotFound(ServiceError):
+    """No model of that name in the model repository (or its file was refused)."""
+
+    status = 404
+    title = "Not Found"
+
+
+class RefusedObject(ServiceError):
+    """A config names something outside Keras's built-in layers and their parts."""
+
+    title = "Refused: not a built-in Keras object"
+
+
+class InvalidInputs(ServiceError):
+    """The inputs do not fit the model."""
+
+    title = "Inputs do not fit the model"
+
+
+class LimitExceeded(ServiceError):
+    """A request asks for more than a configured bound."""
+
+    title = "Request exceeds a limit"
+
+    def __init__(self, limit: str, limit_value: float, request_value: float, what: str, status: int = 422):
+        super().__init__(
+            f"{what} is {request_value:,}, over the limit {limit}={limit_value:,}",
+            error_type="limit",
+            limit=limit,
+            limit_value=limit_value,
+            request_value=request_value,
+        )
+        self.status = status
+
+
+class BudgetExceeded(ServiceError):
+    """A request used more time or memory than its budget; the operating system stopped it."""
+
+    title = "Request exceeds a budget"
+
+    def __init__(self, detail: str, budget: str, budget_value: float, used: Optional[float], running: str):
+        super().__init__(
+            detail, error_type="budget", limit=budget, limit_value=budget_value, request_value=used, running=running
+        )
+
+    @classmethod
+    def compute(cls, budget_s: float, used_s: float, running: str) -> "BudgetExceeded":
+        return cls(
+            f"this request kept its executor busy for {used_s:.1f} s while {running}, over its compute "
+            f"budget compute_budget_s={budget_s:g}; the executor was stopped and replaced",
+            "compute_budget_s",
+            budget_s,
+            round(used_s, 3),
+            running,
+        )
+
+    @classmethod
+    def memory(cls, budget_mb: int, running: str) -> "BudgetExceeded":
+        return cls(
+            f"this request needed more memory than its budget memory_budget_mb={budget_mb} while "
+            f"{running}; the executor was replaced",
+            "memory_budget_mb",
+            budget_mb,
+            None,
+            running,
+        )
+
+
+class ExecutorLost(ServiceError):
+    """The executor running a request ended without answering (a crash in Keras or TensorFlow)."""
+
+    status = 500
+    title = "Internal Server Error"
+
+
+class Relayed(ServiceError):
+    """A refusal made in another process (an executor), answered as it was made there."""
+
+    def __init__(self, problem: Problem, reason: str, headers: Optional[dict[str, str]]):
+        super().__init__(problem.detail)
+        self._problem, self._reason, self.headers = problem, reason, headers
+        self.status, self.title = problem.status, problem.title
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    def problem(self) -> Problem:
+        return self._problem
+
+
+class BodyTimeout(ServiceError):
+    """The client did not send its whole body in time."""
+
+    status = 408
+    title = "Request Timeout"
+
+
+class MalformedBody(ServiceError):
+    """The body is not the JSON this endpoint reads."""
+
+    status = 400
+    title = "Malformed request body"
+
+
+class Overloaded(ServiceError):
+    """No capacity to run the request within its deadline."""
+
+    status = 503
+    title = "Service overloaded"
+
+    def __init__(self, detail: str, retry_after_s: int = 1):
+        super().__init__(f"{detail}; retry in {retry_after_s} s", error_type="overloaded")
+        self.headers = {"Retry-After": str(retry_after_s)}

@@ -1,0 +1,194 @@
+"""The HTTP workers' side of the executors: send a request, wait for its answer within its budgets.
+
+Nothing here imports Keras: the HTTP workers stay light, and no request can hold one of them. A request goes
+to whichever executor is idle (they all accept on one socket); it waits for one at most the request deadline
+(else 503), and for its answer at most the compute budget, after which its executor is killed (SIGKILL) and
+the request refused (422). The manager replaces the executor from its warm zygote.
+"""
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel
+
+from keras_shape_service.errors import BudgetExceeded, ExecutorLost, Overloaded, Relayed
+from keras_shape_service.schemas import Problem
+from keras_shape_service.schemas.inference import RepositoryIndex
+from keras_shape_service.settings import Settings
+
+from . import Answerer, wire
+
+log = logging.getLogger("kss.pool")
+ROOT = Path(__file__).resolve().parents[2]
+_NOTE_WAIT_S = 1.0  # how long a worker waits for the manager to note why an executor ended
+
+
+class ExecutorPool(Answerer):
+    """The executors behind one socket, as the HTTP workers use them."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.run_dir = wire.RunDir(settings.executor_socket)
+        self._repository: Optional[RepositoryIndex] = None
+
+    def ready(self) -> bool:
+        """At least one executor has warmed up and is alive."""
+        return self.run_dir.any_ready()
+
+    def repository(self) -> Optional[RepositoryIndex]:
+        """The model repository as the executors read it at start; None until the first has warmed up."""
+        if self._repository is None:
+            index = self.run_dir.repository_index()
+            self._repository = None if index is None else RepositoryIndex.model_validate_json(index)
+        return self._repository
+
+    def answer(self, operation_id: str, request: BaseModel) -> bytes:
+        """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of."""
+        deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
+        job = wire.frame(wire.JOB, (operation_id, request))
+        while True:
+            conn, pid = self._claim(job, deadline)
+            try:
+                return self._await(conn, pid)
+            except (BrokenPipeError, ConnectionResetError):  # it ended as it took the request: another will
+                if time.monotonic() >= deadline:
+                    raise Overloaded("no executor could take the request within its deadline") from None
+            finally:
+                conn.close()
+
+    def _claim(self, job: bytes, deadline: float) -> tuple[socket.socket, int]:
+        """A connection to an executor that has taken this request, and its pid; 503 past the deadline.
+
+        The request goes out as soon as the connection is made: the kernel holds it until an executor accepts,
+        which then finds it waiting (rather than sending its hello and waiting for it)."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Overloaded(f"every executor stayed busy for {self.settings.request_deadline_ms} ms")
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.settimeout(left)
+            try:
+                conn.connect(self.run_dir.socket)
+                conn.sendall(job)
+                hello = wire.receive(conn)
+            except (FileNotFoundError, ConnectionRefusedError):
+                conn.close()
+                raise Overloaded("the executors are not running (starting, or being replaced)") from None
+            except (socket.timeout, BlockingIOError):
+                conn.close()
+                raise Overloaded(f"every executor stayed busy for {self.settings.request_deadline_ms} ms") from None
+            except (BrokenPipeError, ConnectionResetError):  # an executor ended just as it took us: ask again
+                hello = None
+            if hello is not None:
+                return conn, hello[1]
+            conn.close()  # an executor ended just as it took us: ask again
+
+    def _await(self, conn: socket.socket, pid: int) -> bytes:
+        """The executor's answer, within the compute budget; past it the executor is killed."""
+        budget = self.settings.compute_budget_s
+        started = time.monotonic()
+        conn.settimeout(budget)
+        try:
+            frame = wire.receive(conn)
+        except socket.timeout:
+            running = self.run_dir.phase(pid)
+            _kill(pid)
+            raise BudgetExceeded.compute(budget, time.monotonic() - started, running) from None
+        if frame is None:
+            raise self._lost(pid, time.monotonic() - started)
+        kind, payload = frame
+        if kind == wire.ANSWER:
+            return payload
+        if payload is None:  # the executor failed in a way it could not describe; it logged why
+            raise ExecutorLost("the executor running this request failed; it was replaced")
+        problem, reason, headers = payload
+        raise Relayed(Problem.model_validate(problem), reason, headers)
+
+    def _lost(self, pid: int, used_s: float) -> Exception:
+        """The error for an executor that ended mid-request, from the manager's note of why."""
+        running = self.run_dir.phase(pid)
+        why = None
+        waited = time.monotonic() + _NOTE_WAIT_S
+        while why is None and time.monotonic() < waited:
+            why = self.run_dir.exit_note(pid)
+            if why is None:
+                time.sleep(0.02)
+        if why is not None and "SIGXCPU" in why:
+            return BudgetExceeded.compute(self.settings.compute_budget_s, used_s, running)
+        log.error("executor %d %s while %s", pid, why or "ended", running)
+        return ExecutorLost(
+            f"the executor running this request {why or 'ended'} while {running}; it was "
+            "replaced and the service is unaffected"
+        )
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class Executors:
+    """The executor manager process, started and kept alive from gunicorn's master (or a test)."""
+
+    def __init__(self, socket_path: str, environment: Optional[dict[str, str]] = None):
+        self.socket_path = socket_path
+        # Two malloc arenas: glibc reserves address space for an arena per thread, which the memory budget
+        # (RLIMIT_AS) would charge to requests without their using it.
+        self.environment = dict(
+            os.environ if environment is None else environment, KSS_EXECUTOR_SOCKET=socket_path, MALLOC_ARENA_MAX="2"
+        )
+        self.process: Optional[subprocess.Popen] = None
+        self._stopping = threading.Event()
+        self._started = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, name="kss-executors", daemon=True)
+
+    def start(self) -> "Executors":
+        self._supervisor.start()
+        self._started.wait()
+        return self
+
+    def _supervise(self) -> None:
+        """Run the manager; should it ever end unasked, start another (its executors end with it)."""
+        while not self._stopping.is_set():
+            # Its own session: a terminal's Ctrl-C goes to gunicorn, which stops the executors in order.
+            # Our pid goes along: should we be gone before it has imported TensorFlow, its parent is init.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "keras_shape_service.executors.process", str(os.getpid())],
+                cwd=ROOT,
+                env=self.environment,
+                start_new_session=True,
+            )
+            self._started.set()
+            status = self.process.wait()
+            if not self._stopping.is_set():
+                log.error("the executor manager ended (status %s); starting another", status)
+                time.sleep(1)
+
+    def wait_ready(self, seconds: float = 120) -> None:
+        """Until an executor has warmed up (for tests and tools; gunicorn's /readyz says the same)."""
+        run_dir, deadline = wire.RunDir(self.socket_path), time.monotonic() + seconds
+        while not run_dir.any_ready():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no executor ready after {seconds} s")
+            time.sleep(0.05)
+
+    def stop(self, seconds: float = 30) -> None:
+        """SIGTERM the manager (executors finish their request in hand), SIGKILL it past `seconds`."""
+        self._stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,359 @@
+"""The executor processes, where Keras runs, and the manager that keeps them:
+python -m keras_shape_service.executors.process.
+
+The manager imports TensorFlow and Keras once without starting them (TensorFlow's thread pools do not survive
+fork), then forks executors from itself; each starts TensorFlow, warms up on the seed model and takes
+requests one at a time from the one Unix socket they all accept on, so the kernel hands a request to an idle
+executor and queues the rest. While a request runs, the operating system bounds it (guards/budgets.py), and
+the HTTP worker that sent it kills the executor when its compute budget is up (pool.py).
+
+The manager replaces every executor that ends, forks one idle spare once all have been busy for a while (up
+to max_executors, so that a short request never waits long behind long ones), and notes why each ended in the run
+directory (wire.RunDir), where the HTTP workers read it.
+"""
+
+import ctypes
+import gc
+import logging
+import mmap
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from keras_shape_service import adapter
+from keras_shape_service.engine import repository
+from keras_shape_service.engine.engine import Engine
+from keras_shape_service.errors import BudgetExceeded, ServiceError
+from keras_shape_service.guards.budgets import Budgets, resident_mb
+from keras_shape_service.metrics import EXECUTOR_EXITS
+from keras_shape_service.settings import Settings
+
+from . import wire
+
+log = logging.getLogger("kss.executor")
+
+RECYCLED = 75  # exit status of an executor that let itself be replaced (memory grew, or a request ran out of it)
+SPARE_IDLE_S = 30.0  # a spare beyond `executors` ends after this long without a request
+# A spare is forked once every executor has been busy this long: long requests, not a moment's full house
+# (forking one at every instant all are busy churned warm-ups and cold caches under steady load).
+SPARE_AFTER_S = 0.5
+_STATE = struct.Struct("!ci")  # (b"B" busy / b"I" idle, pid), written to the manager's pipe
+_POLL_S = 0.05  # the manager reaps, reads states and forks this often
+
+
+class Executor:
+    """One executor process: an engine, a socket to take requests from, and the budgets it holds them to."""
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        state_fd: int,
+        run_dir: wire.RunDir,
+        settings: Settings,
+        spare: bool,
+        models: repository.Files,
+    ):
+        self.listener, self.state_fd, self.run_dir, self.settings, self.spare, self.models = (
+            listener,
+            state_fd,
+            run_dir,
+            settings,
+            spare,
+            models,
+        )
+        self.budgets = Budgets(settings.compute_budget_s, settings.memory_budget_mb)
+        self.in_request = self.stopping = False
+        self.phase_board = _phase_board(run_dir.phases / str(os.getpid()))
+        self.phase_text = "starting"
+        self.engine = Engine(settings, phase=self.show_phase)
+
+    def show_phase(self, text: str) -> None:
+        """What this executor is doing now, where the HTTP worker reads it if the budget runs out."""
+        self.phase_text = text
+        data = text.encode()[: wire.RunDir.PHASE_BYTES - 1] + b"\0"
+        self.phase_board[: len(data)] = data
+
+    def run(self) -> int:
+        """Warm up, then answer requests until told to stop, idle too long (spares) or due for replacement."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        self.show_phase("starting")
+        self.engine.warm_up()
+        self._load_repository()
+        gc.collect()
+        gc.freeze()  # what exists now lives as long as the process: keep it out of the collector's scans
+        baseline_mb = resident_mb()
+        (self.run_dir.ready / str(os.getpid())).touch()
+        while not self.stopping:
+            conn = self._next_connection()
+            if conn is None:
+                return 0
+            self._tell(b"B")
+            try:
+                keep = self._answer(conn)
+            finally:
+                conn.close()
+                self._tell(b"I")
+            if not keep or resident_mb() - baseline_mb > self.settings.executor_recycle_mb:
+                return RECYCLED
+        return 0
+
+    def _load_repository(self) -> None:
+        """Check the repository's models (read by the manager, so every executor serves the same), and publish
+        what it holds for the HTTP workers; the first executor to do so logs it."""
+        self.show_phase("checking the model repository")
+        self.engine.load_repository(self.models)
+        index = self.engine.repository.index
+        if self.run_dir.publish_repository(index.model_dump_json().encode()) and self.settings.model_repository:
+            repository.log_index(index)
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        """Stop after the request in hand, or now if there is none."""
+        self.stopping = True
+        if not self.in_request:
+            raise SystemExit(0)
+
+    def _next_connection(self) -> Optional[socket.socket]:
+        """The next request's connection; a spare gives up after SPARE_IDLE_S without one."""
+        if self.spare and not select.select([self.listener], [], [], SPARE_IDLE_S)[0]:
+            return None
+        conn, _ = self.listener.accept()
+        self.in_request = True
+        return conn
+
+    def _tell(self, state: bytes) -> None:
+        os.write(self.state_fd, _STATE.pack(state, os.getpid()))
+        self.in_request = state == b"B"
+
+    def _answer(self, conn: socket.socket) -> bool:
+        """Take one request, answer it within the budgets; False if this process should be replaced after."""
+        conn.settimeout(5)  # the HTTP worker sent its request with its connection: it is here, or on its way
+        try:
+            wire.send(conn, wire.HELLO, os.getpid())  # a worker past its deadline (a 503) left: a broken pipe
+            frame = wire.receive(conn)
+        except OSError:
+            return True
+        if frame is None:  # the worker gave up waiting before we took its request
+            return True
+        operation_id, request = frame[1]
+        reply, keep = self._compute(operation_id, request)
+        try:
+            wire.send(conn, *reply)
+        except OSError:  # the worker is gone (its client left); nothing to tell
+            pass
+        return keep
+
+    def _compute(self, operation_id: str, request: object) -> tuple[tuple[bytes, object], bool]:
+        """The answer frame, or a refusal frame, and whether this process stays."""
+        self.show_phase(f"reading the {operation_id} request")
+        self.budgets.impose()
+        try:
+            return (wire.ANSWER, self.engine.answer(operation_id, request)), True
+        except ServiceError as error:
+            return (wire.REFUSAL, _refusal(error)), True
+        except adapter.OUT_OF_MEMORY:
+            error = BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)
+            return (wire.REFUSAL, _refusal(error)), False
+        except Exception:
+            log.exception("executor %d failed on a %s request", os.getpid(), operation_id)
+            return (wire.REFUSAL, None), False
+        finally:
+            self.budgets.lift()
+
+
+def _refusal(error: ServiceError) -> tuple[dict, str, Optional[dict[str, str]]]:
+    return error.problem().model_dump(exclude_none=True), error.reason, error.headers
+
+
+def _phase_board(path: Path) -> mmap.mmap:
+    """A page the HTTP worker can read without asking this (busy) process: a memory write per phase."""
+    with open(path, "wb+") as board:
+        board.write(b"\0" * wire.RunDir.PHASE_BYTES)
+        board.flush()
+        return mmap.mmap(board.fileno(), wire.RunDir.PHASE_BYTES)
+
+
+def _die_with_parent() -> None:
+    """An executor must not outlive its manager (Linux's PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the manager's exit still ends them (SIGTERM below)
+        pass
+
+
+class Manager:
+    """Keeps `executors` executors running, a spare once all have been busy a while, and notes why each ended."""
+
+    def __init__(self, settings: Settings, parent: int):
+        self.settings = settings
+        self.run_dir = wire.RunDir(settings.executor_socket)
+        self.run_dir.make()
+        self.listener = _listen(settings.executor_socket)
+        self.state_read, self.state_write = os.pipe()
+        os.set_blocking(self.state_read, False)
+        self.busy: dict[int, Optional[float]] = {}  # executor pid -> busy since (monotonic), None while idle
+        self.spares: set[int] = set()
+        self.stopping = False
+        self.parent = parent
+        # Read once, here: every executor, replacements included, serves the files as they were at start.
+        self.models = repository.read_files(settings.model_repository, settings.max_body_bytes)
+
+    def run(self) -> None:
+        """Fork, reap and replace executors until SIGTERM or until the parent (gunicorn's master) is gone."""
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        gc.collect()
+        gc.freeze()  # shared copy-on-write with every executor: keep the collector from touching it
+        while not self.stopping and os.getppid() == self.parent:
+            self._reap()
+            self._read_states()
+            self._fill()
+            # A sleep, not a wait on the pipe: executors write to it twice a request, and waking for each write
+            # cost the manager CPU on every request (bench/README.md); what was written meanwhile is read at once.
+            time.sleep(_POLL_S)
+        self._shut_down()
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _fill(self) -> None:
+        """Executors up to the floor; then one idle spare once every executor has been busy for SPARE_AFTER_S, up
+        to the ceiling."""
+        while len(self.busy) < self.settings.executors:
+            self._fork(spare=False)
+        since = list(self.busy.values())
+        if (
+            None not in since
+            and len(self.busy) < self.settings.max_executors
+            and time.monotonic() - max(since) >= SPARE_AFTER_S
+        ):
+            self._fork(spare=True)
+
+    def _fork(self, spare: bool) -> None:
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                _die_with_parent()
+                os.close(self.state_read)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                status = Executor(
+                    self.listener, self.state_write, self.run_dir, self.settings, spare, self.models
+                ).run()
+            except SystemExit as stop:
+                status = stop.code if isinstance(stop.code, int) else 0
+            except BaseException:
+                log.exception("executor %d failed", os.getpid())
+            finally:
+                logging.shutdown()
+                os._exit(status)
+        self.busy[pid] = None
+        if spare:
+            self.spares.add(pid)
+
+    def _read_states(self) -> None:
+        data = b""
+        while True:
+            try:
+                chunk = os.read(self.state_read, 4096 * _STATE.size)
+            except BlockingIOError:
+                break
+            data += chunk
+            if len(chunk) < 4096 * _STATE.size:
+                break
+        for offset in range(0, len(data) - len(data) % _STATE.size, _STATE.size):
+            state, pid = _STATE.unpack_from(data, offset)
+            if pid in self.busy:
+                self.busy[pid] = time.monotonic() if state == b"B" else None
+
+    def _reap(self) -> None:
+        while self.busy:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self._note_exit(pid, status)
+
+    def _note_exit(self, pid: int, status: int) -> None:
+        """Forget the executor and write down why it ended, for the HTTP worker whose request it held."""
+        self.busy.pop(pid, None)
+        self.spares.discard(pid)
+        for folder in (self.run_dir.ready, self.run_dir.phases):
+            (folder / str(pid)).unlink(missing_ok=True)
+        why, reason = _exit_reason(status)
+        EXECUTOR_EXITS.labels(reason).inc()
+        if reason in ("killed", "cpu_backstop", "crashed"):
+            log.warning("executor %d %s; replacing it", pid, why)
+        (self.run_dir.exits / str(pid)).write_text(why)
+        self._forget_old_notes()
+
+    def _forget_old_notes(self) -> None:
+        cutoff = time.time() - 60
+        for note in self.run_dir.exits.iterdir():
+            if note.stat().st_mtime < cutoff:
+                note.unlink(missing_ok=True)
+
+    def _shut_down(self) -> None:
+        """SIGTERM every executor (they finish the request in hand), then SIGKILL what is left."""
+        for pid in list(self.busy):
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.compute_budget_s + 2
+        while self.busy and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.05)
+        for pid in list(self.busy):
+            _signal(pid, signal.SIGKILL)
+        self.listener.close()
+        Path(self.settings.executor_socket).unlink(missing_ok=True)
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _exit_reason(status: int) -> tuple[str, str]:
+    """A sentence and a metrics label for a wait status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        label = {signal.SIGKILL: "killed", signal.SIGXCPU: "cpu_backstop"}.get(number, "crashed")
+        return f"was ended by signal {name}", label
+    code = os.WEXITSTATUS(status)
+    if code == RECYCLED:
+        return "let itself be replaced to give its memory back", "recycled"
+    return (f"exited with status {code}", "retired" if code == 0 else "crashed")
+
+
+def _listen(path: str) -> socket.socket:
+    """The socket every executor accepts on; only this user may connect (the run directory is private)."""
+    Path(path).unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(socket.SOMAXCONN)
+    return listener
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="[executors %(process)d] %(levelname)s %(message)s", stream=sys.stderr
+    )
+    settings = Settings()
+    if not settings.executor_socket:
+        sys.exit("KSS_EXECUTOR_SOCKET names the socket to serve on (keras_shape_service/gunicorn_conf.py sets it)")
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()  # the process that started us
+    Manager(settings, parent).run()
+
+
+if __name__ == "__main__":
+    main()

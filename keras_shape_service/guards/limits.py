@@ -1,0 +1,107 @@
+"""Resource bounds, checked from sizes and shapes before anything large is allocated."""
+
+import re
+from math import prod
+
+import numpy as np
+
+from keras_shape_service.errors import LimitExceeded
+from keras_shape_service.facts import LayerFacts, every_call
+from keras_shape_service.settings import Settings
+
+from . import cost
+
+_ESCAPE, _STRING = re.compile(rb"\\."), re.compile(rb'"[^"]*"')
+_NOT_OUTLINE = bytes(set(range(256)) - set(b'[]{}",:'))
+_NOT_A_BRACKET = bytes(set(range(256)) - set(b"[]{}"))
+_ARRAY_STRING = re.compile(rb'(?<!:)""(?!:)')  # neither a key (before ':') nor a value (after ':')
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
+
+
+def outline(raw: bytes) -> bytes:
+    """A valid JSON text's structure, read in bulk (numbers, most of a large body, are never visited one by
+    one): its brackets, commas and colons, and each string as "" (escapes dropped first, where there are any)."""
+    if b"\\" in raw:
+        raw = _ESCAPE.sub(b"", raw)
+    return _STRING.sub(b'""', raw.translate(None, _NOT_OUTLINE))
+
+
+def json_depth(structure: bytes) -> int:
+    """Nesting depth of a JSON text, from its outline (or the text itself, if it holds no strings)."""
+    brackets = structure.translate(None, _NOT_A_BRACKET)
+    if not brackets:
+        return 0
+    return int(np.cumsum(_STEP[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())
+
+
+def strings_in_arrays(structure: bytes) -> bool:
+    """Whether an array of the JSON text holds a string, from its outline (a top-level string counts too)."""
+    return _ARRAY_STRING.search(structure) is not None
+
+
+def check_depth(structure: bytes, settings: Settings) -> None:
+    """400 for a JSON text, given by its outline, nested deeper than the limit."""
+    depth = json_depth(structure)
+    if depth > settings.max_json_depth:
+        raise LimitExceeded("max_json_depth", settings.max_json_depth, depth, "JSON nesting depth", status=400)
+
+
+def check_layer_count(count: int, settings: Settings) -> None:
+    if count > settings.max_layers:
+        raise LimitExceeded("max_layers", settings.max_layers, count, "number of layers")
+
+
+def check_graph_size(size: int, settings: Settings) -> None:
+    if size > settings.max_graph_size:
+        raise LimitExceeded(
+            "max_graph_size",
+            settings.max_graph_size,
+            size,
+            "inputs, outputs, layer calls and the tensors they read (a nested model's once per call of it)",
+        )
+
+
+def check_inputs(shapes: list[tuple[int, ...]], settings: Settings) -> None:
+    """Bound the batch and the number of input elements, over every input."""
+    batch, elements = shapes[0][0], sum(prod(shape) for shape in shapes)
+    if batch > settings.max_batch:
+        raise LimitExceeded("max_batch", settings.max_batch, batch, "batch size")
+    if elements > settings.max_input_elements:
+        raise LimitExceeded("max_input_elements", settings.max_input_elements, elements, "number of inputs")
+
+
+def check_params(total: int, limit_name: str, settings: Settings) -> None:
+    limit = getattr(settings, limit_name)
+    if total > limit:
+        raise LimitExceeded(limit_name, limit, total, "number of parameters")
+
+
+def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
+    """The largest output any call of any layer would produce for this batch."""
+    largest = max(cost.elements(shape) for f in every_call(layers) for shape in f.output_shapes) * batch
+    if largest > settings.max_activation_elements:
+        raise LimitExceeded(
+            "max_activation_elements",
+            settings.max_activation_elements,
+            largest,
+            "largest layer output (elements for the batch)",
+        )
+
+
+def check_work(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
+    """Refuse what the compute limit or the compute budget would certainly stop, before it starts."""
+    work = cost.prediction_work(layers, batch)
+    if work > settings.max_multiply_adds:
+        raise LimitExceeded(
+            "max_multiply_adds", settings.max_multiply_adds, work, "estimated multiply-adds of this prediction"
+        )
+    seconds = cost.prediction_seconds(layers)
+    if seconds > settings.compute_budget_s:
+        raise LimitExceeded(
+            "compute_budget_s",
+            settings.compute_budget_s,
+            round(seconds, 3),
+            "estimated seconds of steps this model takes one after another (recurrent time steps, "
+            "TimeDistributed's loop, unrolled layers)",
+        )

@@ -1,0 +1,63 @@
+"""The one gunicorn configuration, used by `make serve`, docker-compose and the integration tests.
+
+Two kinds of process serve: gunicorn's HTTP workers (gevent, no Keras) read and validate requests and
+answer what they can; executor processes run Keras, one request at a time each, bounded by the operating
+system. The master starts the executors' manager before forking the HTTP workers and stops it last.
+"""
+
+import glob
+import os
+import shutil
+import tempfile
+
+wsgi_app = "keras_shape_service.wsgi:app"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+worker_class = "keras_shape_service.http.worker.Worker"
+workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
+worker_connections = int(os.environ.get("KSS_WORKER_CONNECTIONS", "1000"))  # concurrent clients per worker
+# Seconds a kept-alive connection may idle, and a client may take to send a request's headers.
+keepalive = 5
+timeout = int(os.environ.get("KSS_WORKER_TIMEOUT", "30"))  # a worker whose event loop stalls this long is replaced
+# In-flight requests finish on SIGTERM: at most the body timeout plus the compute budget.
+graceful_timeout = int(os.environ.get("KSS_GRACEFUL_TIMEOUT", "45"))
+# Recycle HTTP workers now and then so that any slow growth is shed; jitter keeps them from restarting together.
+max_requests = int(os.environ.get("KSS_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("KSS_MAX_REQUESTS_JITTER", "10000"))
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
+
+_METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_made = {"metrics": None, "run": None}
+_executors = []
+
+
+def _metrics_directory():
+    """Prometheus-client's multiprocess mode, so that a scrape answered by any worker counts every process.
+    The directory must be known before any process imports prometheus-client and must start empty."""
+    directory = os.environ.get(_METRICS_DIR_VARIABLE)
+    if directory:  # the operator's: keep it, but drop the last run's samples
+        os.makedirs(directory, exist_ok=True)
+        for stale in glob.glob(os.path.join(directory, "*.db")):
+            os.remove(stale)
+    else:
+        _made["metrics"] = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
+
+
+def on_starting(server):
+    """In the master, before any worker forks: the metrics directory, then the executors on a private socket."""
+    from keras_shape_service.executors.pool import Executors
+
+    _metrics_directory()
+    _made["run"] = tempfile.mkdtemp(prefix="kss-run-")  # mode 0700: only this user reaches the socket
+    socket_path = os.environ["KSS_EXECUTOR_SOCKET"] = os.path.join(_made["run"], "executors.sock")
+    _executors.append(Executors(socket_path).start())
+
+
+def on_exit(server):
+    """After the HTTP workers have finished: stop the executors, remove what on_starting made."""
+    for executors in _executors:
+        executors.stop()
+    for directory in _made.values():
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,133 @@
+"""Thin endpoints: read and validate the body, delegate to the engine, answer its bytes.
+
+Every route comes from the one route table, keras_shape_service.schemas.api.OPERATIONS, which the OpenAPI
+document is made of too.
+"""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import flask_swagger_ui
+from flask import Blueprint, Flask, Response
+from werkzeug.exceptions import ServiceUnavailable
+
+from keras_shape_service.schemas import Health
+from keras_shape_service.schemas.api import JSON, OPERATIONS, operation
+from keras_shape_service.schemas.openapi import openapi_document
+
+from . import body, inference, observability
+from .context import services
+
+# The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
+# package's copy (/docs/assets/...), so that /docs needs no network. Static files are no operations.
+PAGE_FOLDER = Path(__file__).parent / "page"
+SWAGGER_UI_FOLDER = Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+def _answer(operation_id: str) -> Response:
+    """Validate the body and answer it; answers are deterministic, so bytes already answered are answered
+    again from memory, without parsing, validating or computing."""
+    found = services()
+    raw = body.raw_body(found.settings)
+    key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
+    answer = found.answers.get(key)
+    if answer is None:
+        typed = body.read(operation(operation_id).request, raw, found.settings, plans=found.engine.plans)
+        answer = found.engine.answer(operation_id, typed)
+        found.answers.put(key, answer)
+    return Response(answer, mimetype=operation(operation_id).answer_media)
+
+
+def predict() -> Response:
+    """Predictions, per-layer shapes, params and summary."""
+    return _answer("predict")
+
+
+def summary() -> Response:
+    """Per-layer shapes, params and summary, without allocating weights."""
+    return _answer("summary")
+
+
+def diagram() -> Response:
+    """The model as an SVG picture, drawn from its layer table."""
+    return _answer("diagram")
+
+
+def compare() -> Response:
+    """Two models' answers and where they part."""
+    return _answer("compare")
+
+
+def healthz() -> Response:
+    """Alive: the process answers."""
+    return Response(Health(status="ok").model_dump_json(exclude_none=True), mimetype=JSON)
+
+
+def readyz() -> Response:
+    """Ready: the engine can answer; with a model repository, its models served and its files refused (a
+    refused file leaves the service ready: the other models are served)."""
+    found = services()
+    if not found.engine.ready():
+        raise ServiceUnavailable("warming up")
+    if not found.settings.model_repository:
+        return Response(Health(status="ok").model_dump_json(exclude_none=True), mimetype=JSON)
+    index = inference.repository_index()
+    health = Health(status="ok", models=sorted(index.models), refused=index.refused)
+    return Response(health.model_dump_json(exclude_none=True), mimetype=JSON)
+
+
+def openapi() -> Response:
+    """The OpenAPI document generated from the route table and the schemas."""
+    return Response(json.dumps(openapi_document()), mimetype=JSON)
+
+
+def _html(name: str) -> Response:
+    """One of the page folder's HTML files, read whole: a few kB, and no file left open for the WSGI server
+    to close (send_static_file hands it a file that a client which never reads the body leaves open)."""
+    return Response((PAGE_FOLDER / name).read_bytes(), mimetype="text/html")
+
+
+def page() -> Response:
+    """The page: one HTML file, its script and style beside it."""
+    return _html("index.html")
+
+
+def docs() -> Response:
+    """Swagger UI over /openapi.json."""
+    return _html("docs.html")
+
+
+VIEWS = {
+    "predict": predict,
+    "summary": summary,
+    "diagram": diagram,
+    "compare": compare,
+    "healthz": healthz,
+    "readyz": readyz,
+    "openapi": openapi,
+    "metrics": observability.metrics,
+    "page": page,
+    "docs": docs,
+    **inference.VIEWS,
+}
+
+
+def flask_rule(path: str) -> str:
+    """The route table's path, {name} parameters as Flask's <name>."""
+    return re.sub(r"{(\w+)}", r"<\1>", path)
+
+
+def init_app(app: Flask) -> None:
+    """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
+    empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
+    app.register_blueprint(Blueprint("docs", __name__, static_folder=SWAGGER_UI_FOLDER, static_url_path="/docs/assets"))
+    for op in OPERATIONS:
+        app.add_url_rule(
+            flask_rule(op.path),
+            op.operation_id,
+            VIEWS[op.operation_id],
+            methods=[op.method],
+            provide_automatic_options=False,
+        )

@@ -1,0 +1,60 @@
+"""The gunicorn worker of the HTTP front: gevent, so that a slow client costs a greenlet, never a thread.
+
+Keras runs in executor processes (keras_shape_service/executors/pool.py), so an HTTP worker only reads, validates and
+waits: with gevent, 200 clients trickling their headers or bodies are 200 idle greenlets, and /healthz,
+/readyz and /metrics are answered in between (gunicorn's docs name async workers for slow clients). Headers
+must arrive within `keepalive` seconds (gunicorn's gevent worker times the read of each request's head), a
+body within KSS_BODY_TIMEOUT_S (keras_shape_service/http/body.py). The errors gunicorn answers before the app sees the
+request (a malformed request line, a bad Content-Length, headers too large) are problem+json too.
+"""
+
+import ssl
+
+from gunicorn import util
+from gunicorn.http import errors
+from gunicorn.workers.ggevent import GeventWorker
+
+from keras_shape_service.schemas import Problem
+from keras_shape_service.schemas.api import PROBLEM
+
+_STATUS = {
+    errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
+    errors.UnsupportedTransferCoding: (501, "Not Implemented"),
+    errors.ForbiddenProxyRequest: (403, "Forbidden"),
+    errors.ConfigurationProblem: (500, "Internal Server Error"),
+}
+
+
+def _status(error: BaseException) -> tuple[int, str]:
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    if isinstance(error, (errors.ParseException, ssl.SSLError)):
+        return 400, "Bad Request"
+    return 500, "Internal Server Error"
+
+
+def problem_bytes(error: BaseException) -> bytes:
+    """The whole HTTP response for an error gunicorn met before the app: problem+json, then close."""
+    status, title = _status(error)
+    detail = f"the request could not be read: {error}" if status < 500 else "the server failed to read the request"
+    body = Problem(title=title, status=status, detail=detail[:500]).model_dump_json(exclude_none=True).encode()
+    head = (
+        f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: {PROBLEM}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class Worker(GeventWorker):
+    """gunicorn's gevent worker, answering its own errors as problem+json."""
+
+    def handle_error(self, req, client, addr, exc):
+        if _status(exc)[0] >= 500:
+            self.log.exception("Error handling request")
+        else:
+            self.log.warning("Invalid request from %s: %s", (addr or ("",))[0], exc)
+        try:
+            util.write_nonblock(client, problem_bytes(exc))
+        except Exception:  # the client is gone
+            self.log.debug("Failed to send error message.")

@@ -1,0 +1,78 @@
+"""The OpenAPI 3.1 document, generated from the route table and the Pydantic models."""
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .api import ERRORS, INFERENCE_ERRORS, JSON, OPERATIONS, PROBLEM, Operation
+from .inference import InferenceError
+from .messages import Problem
+
+_REF = "#/components/schemas/{model}"
+
+
+def _content(model: type[BaseModel], media_type: str = JSON, **extra: Any) -> dict[str, Any]:
+    return {media_type: {"schema": {"$ref": _REF.format(model=model.__name__)}, **extra}}
+
+
+def _answer_content(op: Operation) -> dict[str, Any]:
+    if op.answer is not None:
+        return _content(op.answer, op.answer_media)
+    schema = {"type": "object"} if op.answer_media == JSON else {"type": "string"}
+    return {op.answer_media: {"schema": schema}}
+
+
+def _errors(op: Operation) -> dict[str, Any]:
+    """Each error status the operation may answer: problem+json, or under /v2 the protocol's {"error"}."""
+    if op.inference_protocol:
+        return {
+            code: {"description": INFERENCE_ERRORS[code], "content": _content(InferenceError)} for code in op.errors
+        }
+    return {code: {"description": ERRORS[code], "content": _content(Problem, PROBLEM)} for code in op.errors}
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "responses": {"200": {"description": "The answer", "content": _answer_content(op)}, **_errors(op)},
+    }
+    if _path_parameters(op.path):
+        document["parameters"] = _path_parameters(op.path)
+    if op.request is not None:
+        examples = {"examples": {name: {"value": value} for name, value in op.examples.items()}} if op.examples else {}
+        document["requestBody"] = {"required": True, "content": _content(op.request, **examples)}
+    return document
+
+
+def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
+    """Every operation, its request and its answers, errors included."""
+    models = {model for op in OPERATIONS for model in (op.request, op.answer) if model is not None} | {
+        Problem,
+        InferenceError,
+    }
+    ordered = sorted(models, key=lambda model: model.__name__)
+    _, definitions = models_json_schema([(model, "validation") for model in ordered], ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "keras-shape-service",
+            "version": version,
+            "description": "What a Keras model does to the shape of your data: predictions, per-layer "
+            "shapes, parameter counts and the Keras summary.",
+        },
+        "paths": paths,
+        "components": {"schemas": definitions["$defs"]},
+    }

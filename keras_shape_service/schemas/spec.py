@@ -1,0 +1,477 @@
+"""The model spec a client sends, in its accepted forms.
+
+1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``: a
+   Sequential model as ``{"layers": [...]}``, or a graph (Functional) model as ``{"inputs": [{"name": ...,
+   "shape": [...]}], "layers": [... each with "inbound": [sources] ...], "outputs": [sources]}``.
+2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``,
+   mixed freely with concise ones.
+3. A whole ``json.loads(model.to_json())`` document, Sequential or Functional, models nested as layers at any depth.
+4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
+"""
+
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from .base import ApiModel, integer
+from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
+from .numbers import NestedNumbers
+
+MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
+Axis = integer(gt=0, le=MAX_AXIS)
+Shape = Annotated[
+    list[Optional[Axis]],
+    Field(min_length=1, description="Axis sizes, batch axis excluded; null for an axis of variable length."),
+]
+BatchShape = Annotated[list[Optional[Axis]], Field(min_length=2, description="Leading batch axis, may be null.")]
+NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=NAME_PATTERN)]
+SOURCE_PATTERN = r"^[A-Za-z0-9_.\-]+(#[0-9]{1,6})?$"
+
+
+class SourceRef(ApiModel):
+    """One output of one call of a layer (or an input), for a layer that returns several tensors."""
+
+    layer: Name
+    node: integer(ge=0, le=999_999) = 0
+    tensor: integer(ge=0, le=999_999) = 0
+
+
+Source = Union[
+    Annotated[
+        str,
+        Field(
+            pattern=SOURCE_PATTERN,
+            description=(
+                "An input's or a layer's name: that layer's output; \"name#k\": the output of its call k "
+                "(a shared layer)."
+            ),
+        ),
+    ],
+    SourceRef,
+]
+ActivationRef = Union[str, dict[str, Any], None]
+LayerWeights = Annotated[
+    list[NestedNumbers],
+    Field(description="Arrays in the order and shapes of Keras's layer.get_weights()."),
+]
+
+
+class _ConciseLayer(ApiModel):
+    """Fields every concise layer may carry; other Keras arguments pass through to Keras."""
+
+    model_config = ConfigDict(extra="allow")
+    name: Optional[Name] = None
+    input_shape: Optional[Shape] = None
+    input_dim: Optional[Axis] = None
+    batch_input_shape: Optional[BatchShape] = None
+    weights: Optional[LayerWeights] = None
+    inbound: Optional[
+        Annotated[
+            list[Source],
+            Field(
+                min_length=1,
+                description=(
+                    "In a graph model: what feeds this layer (default: the previous entry). Several sources: a merge "
+                    "layer's list, or an attention layer's query and value."
+                ),
+            ),
+        ]
+    ] = None
+    calls: Optional[
+        Annotated[
+            list[Annotated[list[Source], Field(min_length=1)]],
+            Field(
+                min_length=1,
+                description=(
+                    "In a graph model, instead of inbound: a layer called more than once (shared), the sources of "
+                    "each call; "
+                    'the output of call k is the source "name#k".'
+                ),
+            ),
+        ]
+    ] = None
+
+
+class DenseLayer(_ConciseLayer):
+    """Dense: a weight matrix applied to the last axis."""
+
+    type: Literal["Dense"]
+    units: Axis
+    activation: ActivationRef = None
+    use_bias: bool = True
+
+
+class ActivationLayer(_ConciseLayer):
+    """Activation: an elementwise function."""
+
+    type: Literal["Activation"]
+    activation: ActivationRef
+
+
+class ReshapeLayer(_ConciseLayer):
+    """Reshape: a new shape for all axes but the batch; one axis may be -1."""
+
+    type: Literal["Reshape"]
+    target_shape: Annotated[list[integer(ge=-1, le=MAX_AXIS)], Field(min_length=1)]
+
+
+class PermuteLayer(_ConciseLayer):
+    """Permute: reorders the non-batch axes (1-based)."""
+
+    type: Literal["Permute"]
+    dims: Annotated[list[Axis], Field(min_length=1)]
+
+
+class RepeatVectorLayer(_ConciseLayer):
+    """RepeatVector: repeats a vector n times."""
+
+    type: Literal["RepeatVector"]
+    n: Axis
+
+
+class DropoutLayer(_ConciseLayer):
+    """Dropout: identity at inference."""
+
+    type: Literal["Dropout"]
+    rate: Annotated[float, Field(ge=0, lt=1)]
+
+
+IntOrInts = Union[Axis, Annotated[list[Axis], Field(min_length=1, max_length=3)]]
+
+
+class ConvLayer(_ConciseLayer):
+    """Conv1D/2D/3D: filters slid over the spatial axes."""
+
+    type: Literal["Conv1D", "Conv2D", "Conv3D"]
+    filters: Axis
+    kernel_size: IntOrInts
+    strides: IntOrInts = 1
+    padding: Literal["valid", "same", "causal"] = "valid"
+
+
+class RecurrentLayer(_ConciseLayer):
+    """SimpleRNN/LSTM/GRU over the time axis."""
+
+    type: Literal["SimpleRNN", "LSTM", "GRU"]
+    units: Axis
+    return_sequences: bool = False
+
+
+class EmbeddingLayer(_ConciseLayer):
+    """Embedding: integer indices in [0, input_dim) to vectors."""
+
+    type: Literal["Embedding"]
+    input_dim: Axis
+    output_dim: Axis
+
+
+class WrapperLayer(_ConciseLayer):
+    """Bidirectional / TimeDistributed around a layer given in any form (concise or Keras-native)."""
+
+    type: Literal["Bidirectional", "TimeDistributed"]
+    layer: "LayerSpec"
+    backward_layer: Optional["LayerSpec"] = None
+
+
+_TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
+for _model in (
+    DenseLayer,
+    ActivationLayer,
+    ReshapeLayer,
+    PermuteLayer,
+    RepeatVectorLayer,
+    DropoutLayer,
+    ConvLayer,
+    RecurrentLayer,
+    EmbeddingLayer,
+    WrapperLayer,
+):
+    for _name in _model.model_fields["type"].annotation.__args__:
+        _TYPED_LAYERS[_name] = _model
+
+_OTHER_LAYER_TYPES = tuple(t for t in ALLOWED_LAYER_TYPES if t not in _TYPED_LAYERS)
+
+
+def _allowed_in(names: tuple[str, ...]):
+    """A validator refusing any layer type outside `names`, with one short message."""
+
+    def check(name: str) -> str:
+        if name not in names:
+            raise PydanticCustomError(
+                "layer_type",
+                "unknown or refused layer type '{name}'; the allowed types are listed in /openapi.json",
+                {"name": name},
+            )
+        return name
+
+    return check
+
+
+def LayerTypeName(names: tuple[str, ...]) -> Any:
+    """A string that must be one of `names`, documented as an enum."""
+    return Annotated[str, AfterValidator(_allowed_in(names)), WithJsonSchema({"type": "string", "enum": list(names)})]
+
+
+class OtherLayer(_ConciseLayer):
+    """Any other allowed built-in layer, its arguments checked by Keras itself."""
+
+    type: LayerTypeName(_OTHER_LAYER_TYPES)
+
+
+# The document says null, as Keras writes it for its built-ins; the class's own name is accepted too, which
+# JSON Schema cannot say (no keyword compares two properties), so the description says it.
+BuiltinRegistration = Annotated[
+    Optional[str],
+    WithJsonSchema(
+        {
+            "type": "null",
+            "description": "null, as Keras writes it for built-in classes (the class_name itself is also "
+            "accepted); any other name would resolve through Keras's custom-object registry.",
+        }
+    ),
+]
+
+
+def _builtin_registration(model: Any) -> Any:
+    """A registered_name other than the class's own would resolve through Keras's custom-object registry."""
+    if not is_builtin_registration(model.registered_name, model.class_name):
+        raise PydanticCustomError(
+            "refused_registered_name",
+            "registered_name '{name}' points outside Keras's built-ins",
+            {"name": model.registered_name},
+        )
+    return model
+
+
+class NativeLayer(ApiModel):
+    """A layer as Keras serializes it in ``model.get_config()["layers"]`` (with its name and inbound nodes in a
+    Functional document)."""
+
+    class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
+    config: dict[str, Any] = Field(default_factory=dict)
+    module: Optional[Literal["keras.layers"]] = None
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    weights: Optional[LayerWeights] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    _registration = model_validator(mode="after")(_builtin_registration)
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
+
+def _layer_tag(value: Any) -> str:
+    """Pick the union member: concise layers by type, native configs and nested models by class_name."""
+    layer_type = _get(value, "type")
+    # `type` decides first: a concise layer may carry any other key, class_name too (so says the document),
+    # while a native config never has a `type`. A type that is no string goes to OtherLayer, which refuses it.
+    if layer_type is None and _get(value, "class_name") is not None:
+        return _document_tag(value)
+    return f"<{layer_type}>" if isinstance(layer_type, str) and layer_type in _TYPED_LAYERS else "<other>"
+
+
+def _document_tag(value: Any) -> str:
+    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer."""
+    class_name = _get(value, "class_name")
+    return (
+        {"Sequential": "<sequential>", "Functional": "<functional>"}.get(class_name, "<native>")
+        if isinstance(class_name, str)
+        else "<native>"
+    )
+
+
+# Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON
+# location never contains them.
+_LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} | {
+    "<other>": OtherLayer,
+    "<native>": NativeLayer,
+    "<sequential>": "SequentialDocument",
+    "<functional>": "FunctionalDocument",
+}
+
+LayerSpec = Annotated[
+    Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],  # type: ignore[misc]
+    Discriminator(
+        _layer_tag,
+        custom_error_type="layer_form",
+        custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)",
+    ),
+]
+DocumentLayer = Annotated[
+    Union[
+        Annotated[NativeLayer, Tag("<native>")],
+        Annotated["SequentialDocument", Tag("<sequential>")],
+        Annotated["FunctionalDocument", Tag("<functional>")],
+    ],
+    Discriminator(
+        _document_tag, custom_error_type="layer_form", custom_error_message="a serialized layer needs a 'class_name'"
+    ),
+]
+
+
+class CompileSpec(ApiModel):
+    """What model.compile() receives; checked against Keras's own losses and optimizers."""
+
+    loss: Annotated[str, Field(min_length=1, max_length=64)] = "mean_squared_error"
+    optimizer: Annotated[str, Field(min_length=1, max_length=64)] = "SGD"
+
+
+class LayersModelSpec(ApiModel):
+    """A Sequential model as a list of layers (concise or Keras-native, mixed freely)."""
+
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    input_shape: Optional[Shape] = None
+    name: Optional[Name] = None
+    compile: Optional[CompileSpec] = None
+
+
+class InputSpec(ApiModel):
+    """One input of a graph model, as keras.Input takes it."""
+
+    name: Name
+    shape: Annotated[
+        list[Optional[Axis]],
+        Field(
+            max_length=8,
+            description=("Axis sizes, batch axis excluded; null for an axis of variable length (text, sequences)."),
+        ),
+    ]
+    dtype: Optional[Literal[REAL_DTYPES]] = None  # type: ignore[valid-type]
+    batch_size: Optional[Axis] = None
+
+
+class GraphModelSpec(ApiModel):
+    """A Functional model: named inputs, layers fed by name (default: the previous entry), named outputs."""
+
+    inputs: Annotated[list[InputSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    outputs: Optional[
+        Annotated[
+            list[Source],
+            Field(min_length=1, description=("The model's outputs, in order (default: the last layer's output).")),
+        ]
+    ] = None
+    name: Optional[Name] = None
+    compile: Optional[CompileSpec] = None
+
+
+class SequentialConfig(ApiModel):
+    """The ``config`` of a Sequential to_json document."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: Optional[str] = None
+    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    build_input_shape: Optional[BatchShape] = None
+
+
+class _Document(ApiModel):
+    """What every to_json document carries besides its config; a nested one carries its name and inbound nodes."""
+
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    compile_config: Optional[dict[str, Any]] = None
+    keras_version: Optional[str] = None
+    backend: Optional[str] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    _registration = model_validator(mode="after")(_builtin_registration)
+
+
+class SequentialDocument(_Document):
+    """A whole ``json.loads(model.to_json())`` of a Sequential model."""
+
+    class_name: Literal["Sequential"]
+    config: SequentialConfig
+    module: Optional[Literal["keras", "keras.models", "keras.src.models.sequential"]] = None
+
+
+class FunctionalConfig(ApiModel):
+    """The ``config`` of a Functional to_json document."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: Optional[str] = None
+    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    input_layers: Any = None
+    output_layers: Any = None
+
+
+class FunctionalDocument(_Document):
+    """A whole ``json.loads(model.to_json())`` of a Functional model (``keras.Model(inputs, outputs)``)."""
+
+    class_name: Literal["Functional"]
+    config: FunctionalConfig
+    module: Optional[Literal["keras", "keras.models", "keras.src.models.functional"]] = None
+
+
+class ApplicationSpec(ApiModel):
+    """A keras.applications network by name; weights=None always (they are never downloaded). Every other
+    argument of its constructor may be given (include_top, classes, pooling, alpha, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+    application: Literal[APPLICATIONS]  # type: ignore[valid-type]
+    input_shape: Optional[Shape] = None
+    name: Optional[Name] = None
+    compile: Optional[CompileSpec] = None
+
+
+def _model_tag(value: Any) -> str:
+    if _get(value, "application") is not None:
+        return "<application>"
+    if _get(value, "class_name") is not None:
+        return _document_tag(value) if _document_tag(value) != "<native>" else "<unknown>"
+    return "<graph>" if _get(value, "inputs") is not None else "<layers>"
+
+
+ModelSpec = Annotated[
+    Union[
+        Annotated[LayersModelSpec, Tag("<layers>")],
+        Annotated[GraphModelSpec, Tag("<graph>")],
+        Annotated[SequentialDocument, Tag("<sequential>")],
+        Annotated[FunctionalDocument, Tag("<functional>")],
+        Annotated[ApplicationSpec, Tag("<application>")],
+    ],
+    Discriminator(
+        _model_tag,
+        custom_error_type="model_form",
+        custom_error_message="model needs 'layers' (a Sequential list), 'inputs' and 'layers' (a graph), "
+        "a Sequential or Functional to_json document, or an 'application'",
+    ),
+]
+
+for _model in (
+    WrapperLayer,
+    NativeLayer,
+    SequentialConfig,
+    SequentialDocument,
+    FunctionalConfig,
+    FunctionalDocument,
+    LayersModelSpec,
+    GraphModelSpec,
+):
+    _model.model_rebuild()
+
+__all__ = [
+    "ApplicationSpec",
+    "CompileSpec",
+    "FunctionalDocument",
+    "GraphModelSpec",
+    "InputSpec",
+    "LayerSpec",
+    "LayersModelSpec",
+    "ModelSpec",
+    "NativeLayer",
+    "SequentialDocument",
+    "Shape",
+    "SourceRef",
+]
+
+
+def concise_fields(layer_type: str) -> frozenset[str]:
+    """The fields the schema declares for a concise layer of this type (its other arguments go to Keras)."""
+    return frozenset((_TYPED_LAYERS.get(layer_type) or OtherLayer).model_fields)
