@@ -30,7 +30,7 @@ serve: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check keras_shape_service tests bench
 	$(VENV)/bin/ruff format --check keras_shape_service tests bench
-	@echo "mypy: not yet run by make test"
+	$(VENV)/bin/mypy
 
 # The tests that measure time or load (marked serial) run alone, after the rest has run on every core.
 test: system-packages lint

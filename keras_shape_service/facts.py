@@ -4,9 +4,14 @@ explains it, and the answer's layer table is made of it. No Keras object crosses
 import dataclasses
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence, TypeGuard
 
 Shape = tuple[Optional[int], ...]  # the batch axis first, None where Keras does not know the size
+
+
+def known(axes: Sequence[Optional[int]]) -> TypeGuard[Sequence[int]]:
+    """Whether every axis has a size (`None not in axes`, in words a type checker reads)."""
+    return None not in axes
 
 
 def shape_text(shape: Any) -> str:

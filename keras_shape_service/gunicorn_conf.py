@@ -9,6 +9,10 @@ import glob
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # imported in on_starting at run time: the master loads this file before anything else
+    from keras_shape_service.executors.pool import Executors
 
 wsgi_app = "keras_shape_service.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -28,8 +32,8 @@ errorlog = "-"
 loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
 
 _METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-_made = {"metrics": None, "run": None}
-_executors = []
+_made: dict[str, Optional[str]] = {"metrics": None, "run": None}
+_executors: list["Executors"] = []
 
 
 def _metrics_directory():

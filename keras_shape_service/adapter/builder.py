@@ -144,14 +144,16 @@ def _unresolved(spec: CanonicalSpec, pending: list, tensors: dict[TensorRef, Any
 
 def _application(spec: CanonicalSpec) -> Any:
     """keras.applications.<name>(weights=None, ...): never downloads anything."""
-    constructor = getattr(keras.applications, spec.application.name)
-    arguments = dict(spec.application.arguments)
+    application = spec.application
+    assert application is not None, "a spec of kind 'application' carries its Application (specs.forms)"
+    constructor = getattr(keras.applications, application.name)
+    arguments = dict(application.arguments)
     if spec.inputs[0].shape is not None:
         arguments["input_shape"] = tuple(spec.inputs[0].shape)
     unknown = sorted(set(arguments) - set(inspect.signature(constructor).parameters))
     if unknown:
         raise ModelRejected(
-            f"{spec.application.name} takes no argument {unknown[0]!r}; it takes "
+            f"{application.name} takes no argument {unknown[0]!r}; it takes "
             f"{sorted(set(inspect.signature(constructor).parameters) - {'weights', 'input_tensor'})}",
             loc=list(spec.loc) + [unknown[0]],
             error_type="keras_application",

@@ -103,7 +103,8 @@ def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
 
 def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
     """A Sequential model's layers, each fed by the one before (the first by the model's input)."""
-    facts, previous = [], ()
+    facts = []
+    previous: tuple[str, ...] = ()
     for layer in model.layers:
         outputs = _listed(layer.output)
         facts.append(layer_facts(layer, _shapes(_listed(layer.input)), _shapes(outputs), previous, _dtypes(outputs)))

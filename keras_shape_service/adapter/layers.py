@@ -135,7 +135,9 @@ def misnamed(error: Exception, layer: CanonicalLayer) -> Optional[Misnamed]:
             _argument_names(layer.class_name),
         )
     value = _UNINTERPRETED.search(text)
-    keys = [k for k, v in layer.config.items() if value and isinstance(v, str) and v == value.group(2).strip()]
+    if value is None:
+        return None
+    keys = [k for k, v in layer.config.items() if isinstance(v, str) and v == value.group(2).strip()]
     if keys:
         what = value.group(1)
         return Misnamed(
@@ -167,7 +169,7 @@ def positional_arguments(class_name: str) -> tuple[str, ...]:
     """A layer class's positional parameters in order, for reading code (Dense(16) is units=16); AttributeError
     or TypeError where keras.layers has no such class."""
     layer_class = getattr(keras.layers, class_name)
-    if not isinstance(layer_class, type):
+    if not inspect.isclass(layer_class):
         raise TypeError(f"keras.layers.{class_name} is no class")
     return tuple(
         p.name

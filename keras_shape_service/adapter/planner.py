@@ -59,9 +59,11 @@ def _too_large(layer: Any, size: Optional[int]) -> Exception:
             loc=["model"],
             error_type="unknown_shape",
         )
+    limit = _BUILD_LIMIT.get()
+    assert limit is not None, "private.bound_normalization_builds refuses only under a set limit"
     return LimitExceeded(
         "max_activation_elements",
-        _BUILD_LIMIT.get(),
+        limit,
         size,
         f"input of {type(layer).__name__} '{layer.name}', which allocates its size when built",
     )

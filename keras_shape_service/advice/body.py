@@ -6,6 +6,8 @@ the schema as that field missing; the error is reported at the misspelled key in
 
 from typing import Any, Callable, Optional
 
+from pydantic_core import ErrorDetails
+
 from keras_shape_service.errors import InvalidRequest
 from keras_shape_service.schemas import ProblemItem
 from keras_shape_service.schemas.keras_names import ALLOWED_LAYER_TYPES
@@ -43,7 +45,7 @@ def _missing(field: str, layer: dict, layer_loc: list) -> tuple[Optional[dict], 
     return None, advice
 
 
-def schema_advice(error: dict[str, Any], loc: list, document: Any) -> tuple[Optional[dict], Optional[Advice]]:
+def schema_advice(error: ErrorDetails, loc: list, document: Any) -> tuple[Optional[dict], Optional[Advice]]:
     """For one pydantic error at `loc` of the body: the item's replacement fields (or None), and its advice."""
     if error["type"] == "layer_type" and isinstance((error.get("ctx") or {}).get("name"), str):
         return None, _layer_type(error["ctx"]["name"], loc)
@@ -63,10 +65,11 @@ def advise_body(
     `validate` and `plans`, a checked fix where the body has one error (a fix of one of several leaves it
     invalid)."""
     candidates = []
-    for index, (error, item) in enumerate(zip(refusal.raw, refusal.errors or [])):
+    items = refusal.errors or []  # the refusal's own list where it has one: items are replaced in it
+    for index, (error, item) in enumerate(zip(refusal.raw, items)):
         replaced, advice = schema_advice(error, item.loc, refusal.document)
         if replaced is not None:
-            item = refusal.errors[index] = ProblemItem(**replaced)
+            item = items[index] = ProblemItem(**replaced)
         if advice is not None:
             teach(item, advice)
             candidates.append((item, advice.candidates))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from keras_shape_service.errors import Received
-from keras_shape_service.facts import shape_text
+from keras_shape_service.facts import known, shape_text
 from keras_shape_service.specs.canonical import CanonicalLayer, CanonicalSpec
 
 from .hints import RECURRENT, Advice, at, pointer
@@ -102,15 +102,15 @@ def _insert(site: _Site, class_name: str, **config: Any) -> list[dict[str, Any]]
     return [{"op": "add", "path": pointer(site.layer.loc), "value": value}]
 
 
-def _new_input(site: _Site, axes: list) -> list[dict[str, Any]]:
-    loc, batch, value = site.input_at
+def _new_input(input_at: tuple[tuple, bool, list], axes: list) -> list[dict[str, Any]]:
+    loc, batch, value = input_at
     return [{"op": "replace", "path": pointer(loc), "value": value[:1] + axes if batch else axes}]
 
 
-def _more_axes(received: Received, site: _Site, advice: Advice) -> None:
+def _more_axes(received: Received, rank: int, site: _Site, advice: Advice) -> None:
     """Too few axes: a channels axis, a time axis, or ones; return_sequences where an RNN feeds an RNN."""
     cls, layer, axes = received.class_name, received.layer, list(received.got[1:])
-    missing = received.rank - len(received.got)
+    missing = rank - len(received.got)
     new = axes + [1] * missing
     square = math.isqrt(axes[0]) if len(axes) == 1 and axes[0] else 0
     if missing == 2 and cls.endswith("2D") and square * square == axes[0]:
@@ -128,7 +128,7 @@ def _more_axes(received: Received, site: _Site, advice: Advice) -> None:
         advice.candidates.append(
             (
                 f"{cls} reads {advice.expected} but the input {advice.got} {what}: give the input shape as {new}.",
-                _new_input(site, new),
+                _new_input(site.input_at, new),
             )
         )
     if site.insertable and None not in axes:
@@ -141,12 +141,12 @@ def _more_axes(received: Received, site: _Site, advice: Advice) -> None:
         )
 
 
-def _fewer_axes(received: Received, site: _Site, advice: Advice) -> None:
+def _fewer_axes(received: Received, rank: int, site: _Site, advice: Advice) -> None:
     """Too many axes: a Flatten before a layer that reads vectors, else a Reshape merging the last axes."""
     cls, layer, axes = received.class_name, received.layer, list(received.got[1:])
     if not site.insertable:
         return
-    if received.rank == 2:
+    if rank == 2:
         advice.candidates.append(
             (
                 f"{cls} reads {advice.expected} but {site.gives} {advice.got}: insert a "
@@ -155,8 +155,8 @@ def _fewer_axes(received: Received, site: _Site, advice: Advice) -> None:
             )
         )
         return
-    kept, merged = axes[: received.rank - 2], axes[received.rank - 2 :]
-    if None not in merged:
+    kept, merged = axes[: rank - 2], axes[rank - 2 :]
+    if known(merged):
         new = kept + [math.prod(merged)]
         advice.candidates.append(
             (
@@ -170,7 +170,8 @@ def _fewer_axes(received: Received, site: _Site, advice: Advice) -> None:
 def _reshape(received: Received, site: _Site, advice: Advice) -> None:
     """A Reshape that cannot keep its input's size: one axis left to Keras (-1), where that divides evenly."""
     target = list(site.layer.config.get("target_shape") or [])
-    size = math.prod(received.got[1:]) if None not in received.got[1:] else None
+    example = received.got[1:]
+    size = math.prod(example) if known(example) else None
     if not target or size is None or -1 in target:
         return
     advice.expected = f"a target_shape of {size} values"
@@ -215,6 +216,6 @@ def shape_advice(received: Received, spec: CanonicalSpec, document: Any) -> Advi
                 [{"op": "add", "path": pointer(site.layer.config_loc + ("padding",)), "value": "same"}],
             )
         )
-    elif mismatch:
-        (_more_axes if len(got) < rank else _fewer_axes)(received, site, advice)
+    elif mismatch and rank is not None:  # a mismatch has a rank: the second test is for type checkers
+        (_more_axes if len(got) < rank else _fewer_axes)(received, rank, site, advice)
     return advice

@@ -26,7 +26,7 @@ from keras_shape_service.errors import (
 from keras_shape_service.explain import diagram
 from keras_shape_service.explain import rows as explain
 from keras_shape_service.explain.compare import differences
-from keras_shape_service.facts import sized_for_estimates, walk
+from keras_shape_service.facts import known, sized_for_estimates, walk
 from keras_shape_service.guards import limits, safety
 from keras_shape_service.metrics import count_build
 from keras_shape_service.schemas import (
@@ -92,7 +92,8 @@ class Engine:
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
-        self._operations: dict[str, Callable[[BaseModel], BaseModel]] = {
+        # Each takes its operation's request model (schemas.api's route table pairs them), hence Any.
+        self._operations: dict[str, Callable[[Any], BaseModel]] = {
             "predict": self.predict,
             "summary": self.summarize,
             "diagram": self.summarize,
@@ -115,7 +116,7 @@ class Engine:
 
     def _answer(self, operation_id: str, request: BaseModel) -> bytes:
         read_model = None
-        if getattr(request, "code", None) is not None:
+        if isinstance(request, SummaryRequest) and request.code is not None:  # only these carry code
             request, read_model = spec_request(request, adapter.positional_arguments)
         answer = self._operations[operation_id](request)
         if read_model is not None:
@@ -146,6 +147,8 @@ class Engine:
             planned = self._plan(spec, request.seed, batch, "max_params")
             self._check_batch(planned.facts, spec, batch)
             return _summary(planned)
+        if not isinstance(request, SummaryRequest):
+            raise TypeError(f"no plan for a {type(request).__name__}: only summary and predict bodies plan")
         return _summary(self._plan(self._summary_spec(request), 0, 1, "max_summary_params"))
 
     def warm_up(self) -> None:
@@ -338,7 +341,12 @@ def _layers_before_building(spec: CanonicalSpec) -> int:
 
 def _largest_input(spec: CanonicalSpec) -> int:
     """Numbers per example of the largest input: what an axis a nested model leaves unknown is sized at."""
-    return max(prod(model_input.shape or ()) for model_input in spec.inputs)
+    sizes = []
+    for model_input in spec.inputs:
+        shape = model_input.shape or ()
+        assert known(shape), "the inputs gave every axis its size (_with_input_shapes) before this is asked"
+        sizes.append(prod(shape))
+    return max(sizes)
 
 
 def _model_name(spec: CanonicalSpec) -> str:
@@ -369,7 +377,7 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
                 loc=["inputs"],
                 error_type="input_names",
             )
-        arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
+        arrays: Arrays = {None: np.asarray(request.inputs, dtype=np.float64)}
     elif set(named) != set(names):
         raise InvalidInputs(
             f"inputs are named {sorted(named)}"[:300] + f"; the model's inputs are {names}"[:300],
@@ -390,21 +398,21 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
 
 def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
     """The spec with every input's shape taken from its array where the model leaves it open (null axes, or no
-    shape at all); an array that contradicts a known axis is refused."""
+    shape at all); an array that contradicts a declared axis is refused."""
     inputs = []
     for model_input in spec.inputs:
         array = arrays[model_input.name] if model_input.name in arrays else arrays[None]
-        given, known = tuple(array.shape[1:]), model_input.shape
-        if known is not None and (
-            len(known) != len(given) or any(k is not None and k != g for k, g in zip(known, given))
+        given, declared = tuple(array.shape[1:]), model_input.shape
+        if declared is not None and (
+            len(declared) != len(given) or any(k is not None and k != g for k, g in zip(declared, given))
         ):
-            shown = ", ".join("None" if axis is None else str(axis) for axis in known)
+            shown = ", ".join("None" if axis is None else str(axis) for axis in declared)
             raise InvalidInputs(
                 f"inputs have shape {list(array.shape)}; the model takes [batch, {shown}]"
                 + ("" if model_input.name == "input_layer" else f" for input '{model_input.name}'"),
                 loc=["inputs"],
                 error_type="input_shape",
-                cause=_misfit(array, known, model_input.name in arrays),
+                cause=_misfit(array, declared, model_input.name in arrays),
             )
         inputs.append(
             CanonicalInput(model_input.name, given, model_input.dtype, model_input.batch_size, model_input.loc)

@@ -6,7 +6,7 @@ become the protocol's outputs, flat and row-major.
 """
 
 from math import prod
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from keras_shape_service.errors import InvalidInputs
 from keras_shape_service.facts import TensorFacts
@@ -132,7 +132,8 @@ def _flat(nested: Any) -> list:
 def response(metadata: ModelMetadata, request: InferenceRequest, answer: PredictResponse) -> InferenceResponse:
     """The predictions as the protocol's outputs, those the request asked for (all if it named none)."""
     one = len(metadata.outputs) == 1
-    shapes = [answer.output_shape] if one else answer.output_shape
+    # A model of one output answers one shape, of several a list of them (PredictResponse.output_shape).
+    shapes = cast(list[list[int]], [answer.output_shape] if one else answer.output_shape)
     predictions = [answer.predictions] if one else answer.predictions
     wanted = {tensor.name for tensor in request.outputs} if request.outputs else None
     outputs = [

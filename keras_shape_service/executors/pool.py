@@ -36,6 +36,8 @@ class ExecutorPool(Answerer):
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        # http/app.py makes a pool only where gunicorn_conf named the executors' socket.
+        assert settings.executor_socket, "ExecutorPool needs KSS_EXECUTOR_SOCKET"
         self.run_dir = wire.RunDir(settings.executor_socket)
         self._repository: Optional[RepositoryIndex] = None
 

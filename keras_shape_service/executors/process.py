@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from pydantic import BaseModel
+
 from keras_shape_service import adapter
 from keras_shape_service.engine import repository
 from keras_shape_service.engine.engine import Engine
@@ -148,7 +150,7 @@ class Executor:
             pass
         return keep
 
-    def _compute(self, operation_id: str, request: object) -> tuple[tuple[bytes, object], bool]:
+    def _compute(self, operation_id: str, request: BaseModel) -> tuple[tuple[bytes, object], bool]:
         """The answer frame, or a refusal frame, and whether this process stays."""
         self.show_phase(f"reading the {operation_id} request")
         self.budgets.impose()
@@ -157,8 +159,8 @@ class Executor:
         except ServiceError as error:
             return (wire.REFUSAL, _refusal(error)), True
         except adapter.OUT_OF_MEMORY:
-            error = BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)
-            return (wire.REFUSAL, _refusal(error)), False
+            over_budget = BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)
+            return (wire.REFUSAL, _refusal(over_budget)), False
         except Exception:
             log.exception("executor %d failed on a %s request", os.getpid(), operation_id)
             return (wire.REFUSAL, None), False
@@ -191,9 +193,11 @@ class Manager:
 
     def __init__(self, settings: Settings, parent: int):
         self.settings = settings
-        self.run_dir = wire.RunDir(settings.executor_socket)
+        assert settings.executor_socket, "main() refuses to start without KSS_EXECUTOR_SOCKET"
+        self.socket_path = settings.executor_socket
+        self.run_dir = wire.RunDir(self.socket_path)
         self.run_dir.make()
-        self.listener = _listen(settings.executor_socket)
+        self.listener = _listen(self.socket_path)
         self.state_read, self.state_write = os.pipe()
         os.set_blocking(self.state_read, False)
         self.busy: dict[int, Optional[float]] = {}  # executor pid -> busy since (monotonic), None while idle
@@ -226,11 +230,11 @@ class Manager:
         to the ceiling."""
         while len(self.busy) < self.settings.executors:
             self._fork(spare=False)
-        since = list(self.busy.values())
+        busy_since = [since for since in self.busy.values() if since is not None]
         if (
-            None not in since
+            len(busy_since) == len(self.busy)  # none idle
             and len(self.busy) < self.settings.max_executors
-            and time.monotonic() - max(since) >= SPARE_AFTER_S
+            and time.monotonic() - max(busy_since) >= SPARE_AFTER_S
         ):
             self._fork(spare=True)
 
@@ -311,7 +315,7 @@ class Manager:
         for pid in list(self.busy):
             _signal(pid, signal.SIGKILL)
         self.listener.close()
-        Path(self.settings.executor_socket).unlink(missing_ok=True)
+        Path(self.socket_path).unlink(missing_ok=True)
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -326,7 +330,8 @@ def _exit_reason(status: int) -> tuple[str, str]:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
-        label = {signal.SIGKILL: "killed", signal.SIGXCPU: "cpu_backstop"}.get(number, "crashed")
+        labels: dict[int, str] = {signal.SIGKILL: "killed", signal.SIGXCPU: "cpu_backstop"}
+        label = labels.get(number, "crashed")
         return f"was ended by signal {name}", label
     code = os.WEXITSTATUS(status)
     if code == RECYCLED:

@@ -56,6 +56,7 @@ def differences(a: SummaryResponse, b: SummaryResponse) -> list[Difference]:
     found: list[Difference] = []
     for a_row, b_row in _aligned(a.layers, b.layers):
         if b_row is None:
+            assert a_row is not None, "_aligned leaves out one side of a pair, never both"
             found.append(_one_side(a_row, "a", "b"))
         elif a_row is None:
             found.append(_one_side(b_row, "b", "a"))

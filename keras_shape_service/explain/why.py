@@ -6,7 +6,7 @@ what."""
 from math import prod
 from typing import Callable, Optional
 
-from keras_shape_service.facts import LayerFacts, Shape, shape_text
+from keras_shape_service.facts import LayerFacts, Shape, known, shape_text
 from keras_shape_service.schemas.messages import Why
 
 from .why_params import dims, params_text
@@ -52,7 +52,7 @@ def _arrow(f: LayerFacts) -> str:
 
 def _count(axes: Shape) -> Optional[str]:
     """How many positions these axes hold, as a product ("5 x 3 = 15"), or None if one is variable."""
-    if None in axes:
+    if not known(axes):
         return None
     return str(axes[0]) if len(axes) == 1 else f"{dims(axes)} = {prod(axes)}"
 
@@ -135,7 +135,7 @@ def _merge(f: LayerFacts) -> Optional[str]:
 def _concatenate(f: LayerFacts) -> Optional[str]:
     axis = int(f.config.get("axis", -1))
     sizes = [shape[axis] for shape in f.input_shapes]
-    if None in sizes or sum(sizes) != f.output_shape[axis]:
+    if not known(sizes) or sum(sizes) != f.output_shape[axis]:
         return None
     joined = " + ".join(str(size) for size in sizes)
     return (
@@ -197,10 +197,10 @@ def _time_distributed(f: LayerFacts) -> Optional[str]:
 def _bidirectional(f: LayerFacts) -> Optional[str]:
     inner, mode = f.inner[0], f.config.get("merge_mode", "concat")
     if mode == "concat":
-        merged = (
-            f"concatenates them on the last axis, {inner.output_shape[-1]} + {inner.output_shape[-1]} = "
-            f"{2 * inner.output_shape[-1]}"
-        )
+        units = inner.output_shape[-1]
+        if units is None:  # an RNN's last axis is its units: no rule to tell otherwise, the generic sentence
+            return None
+        merged = f"concatenates them on the last axis, {units} + {units} = {2 * units}"
     else:
         merged = f"merges them ({mode})" if mode else "returns both"
     return (

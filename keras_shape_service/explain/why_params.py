@@ -7,7 +7,7 @@ A family's formula is checked against the count of the layer's own variables; on
 
 from dataclasses import dataclass
 from math import prod
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from keras_shape_service.facts import LayerFacts
 
@@ -43,7 +43,7 @@ class Sum:
         return f"{self.prefix}{self.expr} = {self.value}"
 
 
-def dims(shape: tuple) -> str:
+def dims(shape: Sequence[Any]) -> str:
     """A shape as a product: (3, 3, 1) -> "3 x 3 x 1"; a scalar as 1."""
     return " x ".join(str(axis) for axis in shape) if shape else "1"
 
@@ -95,6 +95,8 @@ def _separable(f: LayerFacts) -> Optional[Sum]:
 def _recurrent(f: LayerFacts) -> Optional[Sum]:
     """gates x ((inputs + units + biases) x units)."""
     gates, units, inputs = _GATES[f.class_name], int(f.config["units"]), f.input_shape[-1]
+    if inputs is None:  # Keras sizes the kernel by the features axis: no count to explain without it
+        return None
     biases = (2 if f.config.get("reset_after") else 1) if _bias(f) else 0
     parts = " + ".join(str(n) for n in (inputs, units, biases) if n)
     per_gate = f"({parts}) x {units}"

@@ -2,14 +2,14 @@
 stride and dilation substituted ("(28 - 3) / 1 + 1 = 26"). A rule whose sizes do not come out as Keras's
 planned shape says nothing (None), and the layer gets the generic sentence instead."""
 
-from typing import Optional
+from typing import Any, Optional
 
 from keras_shape_service.facts import LayerFacts, Shape, shape_text
 
 from .why_params import dims
 
 
-def _per_axis(value: object, rank: int, default: int = 1) -> tuple[int, ...]:
+def _per_axis(value: Any, rank: int, default: int = 1) -> tuple[int, ...]:
     if value is None:
         return (default,) * rank
     return tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else (int(value),) * rank

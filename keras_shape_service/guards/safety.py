@@ -10,7 +10,7 @@ from typing import Any
 
 from keras_shape_service.errors import RefusedObject
 from keras_shape_service.schemas.keras_names import ACTIVATIONS, ALLOWED_OBJECTS, is_builtin_registration
-from keras_shape_service.specs.canonical import CanonicalLayer, CanonicalSpec
+from keras_shape_service.specs.canonical import Application, CanonicalLayer, CanonicalSpec
 
 _REFERENCE_KEYS = ("class_name", "module", "registered_name")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation"})
@@ -105,9 +105,9 @@ def _check_call_arguments(layer: CanonicalLayer) -> None:
                 raise _refuse("call", "a call's arguments may be tensors and plain values, not objects", list(call.loc))
 
 
-def _check_application(spec: CanonicalSpec) -> None:
+def _check_application(application: Application, spec: CanonicalSpec) -> None:
     """Constructor arguments of a keras.applications network: plain values; weights and tensors never."""
-    for argument, value in spec.application.arguments.items():
+    for argument, value in application.arguments.items():
         loc = list(spec.loc) + [argument]
         if argument in _APPLICATION_REFUSED:
             raise _refuse("argument", _APPLICATION_REFUSED[argument], loc)
@@ -129,7 +129,7 @@ def check_spec(spec: CanonicalSpec) -> None:
     its arguments, not an object: a `class_name` among them is an argument Keras will refuse, not a
     reference)."""
     if spec.application is not None:
-        _check_application(spec)
+        _check_application(spec.application, spec)
     for layer in spec.layers:
         if layer.model is not None:
             check_spec(layer.model)

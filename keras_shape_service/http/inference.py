@@ -5,6 +5,8 @@ they never wait for a busy executor; an inference runs in an executor like /v1/p
 the protocol's shape in problems.py, the one error module.
 """
 
+from typing import Callable
+
 from flask import Response, request
 from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable
@@ -92,7 +94,8 @@ def infer(name: str) -> Response:
     return Response(found.engine.answer("infer", ModelInference(model_name=name, request=typed)), mimetype=JSON)
 
 
-VIEWS = {
+# Each view answers a Response; some take the path's parameters as arguments.
+VIEWS: dict[str, Callable[..., Response]] = {
     "model_summary": model_summary,
     "v2_live": live,
     "v2_ready": ready,

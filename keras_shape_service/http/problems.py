@@ -57,7 +57,8 @@ def _http_exception(error: HTTPException) -> Response:
     # the class, not the message: werkzeug's HTTPException classes are a small fixed set
     count_refusal(type(error).__name__)
     problem = Problem(title=error.name, status=error.code or 500, detail=error.description or error.name)
-    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
+    valid_methods = getattr(error, "valid_methods", None)  # MethodNotAllowed's
+    headers = {"Allow": ", ".join(valid_methods)} if valid_methods else None
     return _answer(problem, headers)
 
 

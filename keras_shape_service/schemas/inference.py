@@ -5,11 +5,11 @@ tritonclient's HTTP client for one, reads and writes these unchanged. Tensors tr
 protocol's binary tensor data extension is not implemented, so it is not listed in the server's metadata.
 """
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from pydantic import Field
 
-from .base import ApiModel, integer
+from .base import WHOLE, ApiModel
 from .messages import RefusedModel, Seed, SummaryRequest, SummaryResponse, Weights
 from .numbers import NumberArray
 
@@ -87,7 +87,7 @@ class RequestInput(ApiModel):
     """One input tensor: `data` row-major, flat or nested to `shape`."""
 
     name: str
-    shape: list[integer(ge=0)]
+    shape: list[Annotated[int, Field(ge=0), WHOLE]]
     datatype: str
     parameters: Optional[Parameters] = None
     data: NumberArray

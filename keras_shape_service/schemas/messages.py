@@ -4,11 +4,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import Discriminator, Field, NonNegativeInt, Tag, model_serializer, model_validator
 
-from .base import ApiModel, integer
+from .base import WHOLE, ApiModel
 from .numbers import BatchArray, NestedNumbers, shape_of
 from .spec import NAME_PATTERN, LayerWeights, ModelSpec, Name
 
-Seed = Annotated[integer(ge=0, le=2**31 - 1), Field(description="Seeds the initial weights.")]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1), WHOLE, Field(description="Seeds the initial weights.")]
 ShapeWithBatch = list[Optional[int]]
 # One shape, or a list of them where a layer takes (or gives) several tensors.
 Shapes = Union[ShapeWithBatch, list[ShapeWithBatch]]
@@ -69,12 +69,10 @@ class PredictRequest(SummaryRequest):
             dict[Name, BatchArray],
             Field(
                 min_length=1,
-                json_schema_extra={  # type: ignore
-                    "propertyNames": {"minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}
-                },
+                json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}},
             ),
         ],
-    ] = Field(
+    ] = Field(  # type: ignore[assignment]  # absent, never null: the default None is not validated (as above)
         None,
         description=(
             "Batch first: one array for a model of one input; for several, an object keyed by "

@@ -50,13 +50,15 @@ def _operation(op: Operation) -> dict[str, Any]:
         document["parameters"] = _path_parameters(op.path)
     if op.request is not None:
         examples = {"examples": {name: {"value": value} for name, value in op.examples.items()}} if op.examples else {}
-        document["requestBody"] = {"required": True, "content": _content(op.request, **examples)}
+        document["requestBody"] = {"required": True, "content": _content(op.request, JSON, **examples)}
     return document
 
 
 def openapi_document(version: str = "1.0.0") -> dict[str, Any]:
     """Every operation, its request and its answers, errors included."""
-    models = {model for op in OPERATIONS for model in (op.request, op.answer) if model is not None} | {
+    models: set[type[BaseModel]] = {
+        model for op in OPERATIONS for model in (op.request, op.answer) if model is not None
+    } | {
         Problem,
         InferenceError,
     }

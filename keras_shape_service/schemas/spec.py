@@ -9,17 +9,17 @@
 4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
 """
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from .base import ApiModel, integer
+from .base import WHOLE, ApiModel
 from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
 MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
-Axis = integer(gt=0, le=MAX_AXIS)
+Axis = Annotated[int, Field(gt=0, le=MAX_AXIS), WHOLE]
 Shape = Annotated[
     list[Optional[Axis]],
     Field(min_length=1, description="Axis sizes, batch axis excluded; null for an axis of variable length."),
@@ -34,8 +34,8 @@ class SourceRef(ApiModel):
     """One output of one call of a layer (or an input), for a layer that returns several tensors."""
 
     layer: Name
-    node: integer(ge=0, le=999_999) = 0
-    tensor: integer(ge=0, le=999_999) = 0
+    node: Annotated[int, Field(ge=0, le=999_999), WHOLE] = 0
+    tensor: Annotated[int, Field(ge=0, le=999_999), WHOLE] = 0
 
 
 Source = Union[
@@ -114,7 +114,7 @@ class ReshapeLayer(_ConciseLayer):
     """Reshape: a new shape for all axes but the batch; one axis may be -1."""
 
     type: Literal["Reshape"]
-    target_shape: Annotated[list[integer(ge=-1, le=MAX_AXIS)], Field(min_length=1)]
+    target_shape: Annotated[list[Annotated[int, Field(ge=-1, le=MAX_AXIS), WHOLE]], Field(min_length=1)]
 
 
 class PermuteLayer(_ConciseLayer):
@@ -188,7 +188,7 @@ for _model in (
     EmbeddingLayer,
     WrapperLayer,
 ):
-    for _name in _model.model_fields["type"].annotation.__args__:
+    for _name in get_args(_model.model_fields["type"].annotation):
         _TYPED_LAYERS[_name] = _model
 
 _OTHER_LAYER_TYPES = tuple(t for t in ALLOWED_LAYER_TYPES if t not in _TYPED_LAYERS)
@@ -209,15 +209,20 @@ def _allowed_in(names: tuple[str, ...]):
     return check
 
 
-def LayerTypeName(names: tuple[str, ...]) -> Any:
-    """A string that must be one of `names`, documented as an enum."""
-    return Annotated[str, AfterValidator(_allowed_in(names)), WithJsonSchema({"type": "string", "enum": list(names)})]
+def _as_enum(names: tuple[str, ...]) -> WithJsonSchema:
+    """`names` documented as an enum (the validator from _allowed_in checks them)."""
+    return WithJsonSchema({"type": "string", "enum": list(names)})
+
+
+OtherLayerTypeName = Annotated[str, AfterValidator(_allowed_in(_OTHER_LAYER_TYPES)), _as_enum(_OTHER_LAYER_TYPES)]
+_NATIVE_CLASS_NAMES = ALLOWED_LAYER_TYPES + ("InputLayer",)
+NativeClassName = Annotated[str, AfterValidator(_allowed_in(_NATIVE_CLASS_NAMES)), _as_enum(_NATIVE_CLASS_NAMES)]
 
 
 class OtherLayer(_ConciseLayer):
     """Any other allowed built-in layer, its arguments checked by Keras itself."""
 
-    type: LayerTypeName(_OTHER_LAYER_TYPES)
+    type: OtherLayerTypeName
 
 
 # The document says null, as Keras writes it for its built-ins; the class's own name is accepted too, which
@@ -249,7 +254,7 @@ class NativeLayer(ApiModel):
     """A layer as Keras serializes it in ``model.get_config()["layers"]`` (with its name and inbound nodes in a
     Functional document)."""
 
-    class_name: LayerTypeName(ALLOWED_LAYER_TYPES + ("InputLayer",))
+    class_name: NativeClassName
     config: dict[str, Any] = Field(default_factory=dict)
     module: Optional[Literal["keras.layers"]] = None
     registered_name: BuiltinRegistration = None
@@ -294,14 +299,19 @@ _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} |
     "<functional>": "FunctionalDocument",
 }
 
-LayerSpec = Annotated[
-    Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],  # type: ignore[misc]
-    Discriminator(
-        _layer_tag,
-        custom_error_type="layer_form",
-        custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)",
-    ),
-]
+if TYPE_CHECKING:
+    # What validation yields, for type checkers: the union below is built from _TYPED_LAYERS at import time, which
+    # no checker can read; every concise member (OtherLayer too) is a _ConciseLayer.
+    LayerSpec = Union[_ConciseLayer, NativeLayer, "SequentialDocument", "FunctionalDocument"]
+else:
+    LayerSpec = Annotated[
+        Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],
+        Discriminator(
+            _layer_tag,
+            custom_error_type="layer_form",
+            custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)",
+        ),
+    ]
 DocumentLayer = Annotated[
     Union[
         Annotated[NativeLayer, Tag("<native>")],
@@ -341,7 +351,7 @@ class InputSpec(ApiModel):
             description=("Axis sizes, batch axis excluded; null for an axis of variable length (text, sequences)."),
         ),
     ]
-    dtype: Optional[Literal[REAL_DTYPES]] = None  # type: ignore[valid-type]
+    dtype: Optional[Literal[REAL_DTYPES]] = None  # type: ignore[valid-type]  # a Literal of a tuple built at import
     batch_size: Optional[Axis] = None
 
 
@@ -414,7 +424,7 @@ class ApplicationSpec(ApiModel):
     argument of its constructor may be given (include_top, classes, pooling, alpha, ...)."""
 
     model_config = ConfigDict(extra="allow")
-    application: Literal[APPLICATIONS]  # type: ignore[valid-type]
+    application: Literal[APPLICATIONS]  # type: ignore[valid-type]  # a Literal of a tuple built at import
     input_shape: Optional[Shape] = None
     name: Optional[Name] = None
     compile: Optional[CompileSpec] = None
@@ -444,7 +454,7 @@ ModelSpec = Annotated[
     ),
 ]
 
-for _model in (
+for _referring_model in (
     WrapperLayer,
     NativeLayer,
     SequentialConfig,
@@ -454,7 +464,7 @@ for _model in (
     LayersModelSpec,
     GraphModelSpec,
 ):
-    _model.model_rebuild()
+    _referring_model.model_rebuild()
 
 __all__ = [
     "ApplicationSpec",

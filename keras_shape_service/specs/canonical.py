@@ -30,7 +30,8 @@ class Call:
 
     def refs(self) -> list[TensorRef]:
         """Every tensor this call reads."""
-        found, stack = [], [self.args, list(self.kwargs.values())]
+        found: list[TensorRef] = []
+        stack: list[Any] = [self.args, list(self.kwargs.values())]
         while stack:
             value = stack.pop()
             if isinstance(value, TensorRef):

@@ -266,20 +266,20 @@ def _graph(spec: GraphModelSpec) -> CanonicalSpec:
             )
     named = layers.named({i.name for i in inputs})
     canonical, previous = [], TensorRef(inputs[0].name)
-    for entry in named:
-        calls = _entry_calls(entry, previous)
+    for layer in named:
+        calls = _entry_calls(layer, previous)
         canonical.append(
             CanonicalLayer(
-                entry["class_name"],
-                entry["config"],
-                entry["name"],
-                entry["loc"],
-                entry["config_loc"],
+                layer["class_name"],
+                layer["config"],
+                layer["name"],
+                layer["loc"],
+                layer["config_loc"],
                 calls,
-                entry["model"],
+                layer["model"],
             )
         )
-        previous = TensorRef(entry["name"], len(calls) - 1)
+        previous = TensorRef(layer["name"], len(calls) - 1)
     outputs = tuple(_source(s) for s in spec.outputs) if spec.outputs else (previous,)
     return CanonicalSpec(
         "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights

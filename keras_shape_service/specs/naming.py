@@ -14,7 +14,8 @@ def to_snake_case(class_name: str) -> str:
 
 def keras_default_names(class_names: Sequence[str], taken: Collection[str] = frozenset()) -> list[str]:
     """Keras's default names for unnamed layers of these classes, in construction order, skipping `taken`."""
-    used, counters, names = set(taken), {}, []
+    used, names = set(taken), []
+    counters: dict[str, int] = {}
     for class_name in class_names:
         base = to_snake_case(class_name)
         while True:

@@ -58,7 +58,7 @@ import re
 import tokenize
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence, Union
 
 from keras_shape_service.errors import ServiceError
 from keras_shape_service.specs.naming import keras_default_names
@@ -573,14 +573,14 @@ class _Reader:
         self.names: dict[str, Any] = {}
         self.star_modules: list[tuple[str, ...]] = []
         self.layer_parameters_cache: dict[str, Optional[list[str]]] = {}
-        self.producers: list = []  # layers and inputs, in the order the code constructs them
+        self.producers: list[Union[_Input, _Layer]] = []  # layers and inputs, in the order the code constructs them
         self.called: list[_Layer] = []  # layers, in the order of their first call
         self.model: Any = None
         self.compile: Optional[dict] = None
         self.inputs: Optional[list] = None
         self.calls: list[str] = []
         self.budget = limits.max_literal_elements
-        self.evaluators = {
+        self.evaluators: dict[type[ast.AST], Callable[[Any], Any]] = {  # each takes its node type
             ast.Constant: self.constant,
             ast.Name: self.name,
             ast.Attribute: self.attribute,
@@ -599,14 +599,16 @@ class _Reader:
         raise CodeRejected(f"line {line}, column {column}: {what}", line, column, error_type)
 
     def unsupported(self, node: ast.AST) -> NoReturn:
-        if getattr(node, "decorator_list", None):
-            self.refuse(node.decorator_list[0], "a decorator is not supported: the model is read, not run")
+        decorators = getattr(node, "decorator_list", None)  # a def's or a class's
+        if decorators:
+            self.refuse(decorators[0], "a decorator is not supported: the model is read, not run")
         what = _UNSUPPORTED.get(type(node), f"`{type(node).__name__}`")
         self.refuse(node, f"{what} is not supported: the model is read, not run")
 
     def check_tree(self, tree: ast.Module) -> None:
         """Bound the syntax nodes and the expression depth, without recursion, before reading anything."""
-        count, stack = 0, [(tree, 0)]
+        count = 0
+        stack: list[tuple[ast.AST, int]] = [(tree, 0)]
         while stack:
             node, depth = stack.pop()
             count += 1
@@ -629,7 +631,7 @@ class _Reader:
             stack.extend((child, depth) for child in reversed(list(ast.iter_child_nodes(node))))
 
     def read(self, tree: ast.Module) -> ReadCode:
-        statements = {
+        statements: dict[type[ast.stmt], Callable[[Any], object]] = {  # each takes its statement type
             ast.Import: self.import_names,
             ast.ImportFrom: self.import_from,
             ast.Assign: self.assign,
@@ -806,7 +808,7 @@ class _Reader:
             self.refuse(node, "`.shape` is only read inside print(...): the reader does not run the model")
         self.refuse(node, f"attribute access `.{node.attr}` on {_describe(owner)} is not supported")
 
-    def sequence(self, node: ast.AST) -> Any:
+    def sequence(self, node: Union[ast.List, ast.Tuple]) -> Any:
         items = [self.value(element) for element in node.elts]
         return items if isinstance(node, ast.List) else tuple(items)
 
@@ -872,8 +874,10 @@ class _Reader:
                 node.args[len(parameters)],
                 f"`{what}` takes at most {len(parameters)} positional argument(s) here; it got {len(node.args)}",
             )
-        nodes = dict(zip(parameters, node.args))
+        nodes: dict[str, ast.AST] = dict(zip(parameters, node.args))
         for keyword in node.keywords:
+            if keyword.arg is None:  # call() refused these already; this says so to type checkers too
+                self.refuse(keyword, "star-arguments (`**kwargs`) are not supported")
             if keyword.arg in nodes:
                 self.refuse(keyword, f"`{what}` got two values for `{keyword.arg}`")
             if not any_keyword and keyword.arg not in parameters:
@@ -984,7 +988,7 @@ class _Reader:
                 f"max_nesting={self.limits.max_nesting}",
             )
         self.spend(total, node)
-        flat = [value_at(index) for index in range(total)]
+        flat: list[Any] = [value_at(index) for index in range(total)]
         for size in reversed(dimensions[1:]):
             flat = [flat[start : start + size] for start in range(0, len(flat), size)]
         return _Array(flat)
@@ -1066,7 +1070,9 @@ class _Reader:
     def layer_parameters(self, class_name: str, node: ast.AST) -> list[str]:
         if not self.is_layer(class_name):
             self.unknown(class_name, node)
-        return self.layer_parameters_cache[class_name]
+        parameters = self.layer_parameters_cache[class_name]
+        assert parameters is not None, "is_layer holds only where the parameters were found"
+        return parameters
 
     def make_layer(self, path: _Path, node: ast.Call) -> _Layer:
         class_name = path.parts[-1]
@@ -1108,7 +1114,7 @@ class _Reader:
         function = path.parts[-1]
         if function == "rand":
             self.arguments(node, ("d",) * len(node.args), "rand")  # sizes only, each positional
-            dimensions = [self.value(argument) for argument in node.args]
+            dimensions: Any = [self.value(argument) for argument in node.args]  # filled() checks what it is
         else:
             name = "shape" if function in ("zeros", "ones") else "size"
             nodes = self.arguments(node, (name, "dtype") if name == "shape" else (name,), function)
@@ -1162,7 +1168,7 @@ class _Reader:
         return _Tensor(layer, len(layer.calls) - 1)
 
     def model_method(self, method: _Method, node: ast.Call) -> Any:
-        readers = {
+        readers: dict[str, Callable[[Any, ast.Call], Any]] = {
             "add": self.add,
             "compile": self.compile_model,
             "build": self.build,
@@ -1259,7 +1265,7 @@ class _Reader:
 
     def graph(self, model: _Functional) -> dict:
         """The concise graph: every producer named, layers in the order of their first call."""
-        named = {}
+        named: dict[str, Union[_Input, _Layer]] = {}
         for producer in self.producers:
             if producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
                 self.refuse(producer.node, f"the name `{producer.user_name}` is given to two layers")
