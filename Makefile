@@ -28,8 +28,8 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/gunicorn --config keras_shape_service/gunicorn_conf.py
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check keras_shape_service tests bench
-	$(VENV)/bin/ruff format --check keras_shape_service tests bench
+	$(VENV)/bin/ruff check keras_shape_service tests bench scripts
+	$(VENV)/bin/ruff format --check keras_shape_service tests bench scripts
 	$(VENV)/bin/mypy
 
 # The tests that measure time or load (marked serial) run alone, after the rest has run on every core.

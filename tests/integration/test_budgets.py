@@ -17,7 +17,8 @@ from keras_shape_service.schemas import PredictResponse, Problem
 from tests.forms import SEED_BODY
 from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 COMPUTE_BUDGET_S = 4.0
 MEMORY_BUDGET_MB = 1500

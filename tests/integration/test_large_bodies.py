@@ -11,7 +11,8 @@ import requests
 from tests.forms import SEED_BODY
 from tests.integration.conftest import live_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 # A refusal the schema makes only after reading all of it: a layer type that does not exist.
 HEAVY = json.dumps(

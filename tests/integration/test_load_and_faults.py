@@ -16,7 +16,8 @@ from keras_shape_service.schemas.examples import SEED_INPUTS
 from tests.forms import SEED_LAYERS
 from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, http_workers, live_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 CLIENTS = 6
 HOSTILE_BODIES = [

@@ -11,7 +11,8 @@ from keras_shape_service.schemas import Problem
 from tests.forms import SEED_BODY
 from tests.integration.conftest import live_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 MAX_BODY = 100_000
 BODY_TIMEOUT_S = 6
