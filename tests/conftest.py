@@ -14,6 +14,10 @@ from keras_shape_service.http.context import services  # noqa: E402
 from keras_shape_service.settings import Settings  # noqa: E402
 
 
+def pytest_addoption(parser):
+    parser.addoption("--overwrite", action="store_true", help="write tests/golden's files from the answers")
+
+
 @pytest.fixture(scope="session")
 def app():
     """The app as gunicorn's workers make it, with default settings."""
