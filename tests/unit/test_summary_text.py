@@ -43,6 +43,7 @@ def test_long_names_and_long_shapes_wrap_as_rich_wraps_them():
             keras.layers.Dense(2, name="several words that wrap  at  spaces   inside the layer column"),
             keras.layers.Activation("relu", name="x" * 36),  # exactly the column's width with " (Activation)"
             keras.layers.Activation("relu", name="y" * 35),
+            keras.layers.Dense(2, name="z" * 29),  # " (Dense)" makes it one column wider than its cell
         ],
         name="long names",
     )
@@ -52,6 +53,7 @@ def test_long_names_and_long_shapes_wrap_as_rich_wraps_them():
     assert "│ 1234567)                    │                 │\n" in drawn
     # The spaces a wrapped line ends with go first when it is too long, then the rest pads it.
     assert "│ several words that wrap  at  spaces  │" in drawn and "│ inside the layer column (Dense)      │" in drawn
+    assert "│ " + "z" * 29 + "        │" in drawn
 
 
 def test_a_graph_with_merges_several_inputs_and_outputs_and_a_shared_layer():
@@ -81,6 +83,14 @@ def test_nested_models_in_a_graph_and_in_a_sequence():
     outer = keras.Model(inputs, outputs, name="outer")
     _same_as_keras(outer)
     _same_as_keras(keras.Sequential([keras.layers.InputLayer(shape=(4,)), outer, keras.layers.Dense(1)]))
+
+
+def test_a_layer_called_twice_in_a_chain_makes_a_graph_table():
+    inputs = keras.Input((3,))
+    twice = keras.layers.Dense(3, name="twice")
+    model = keras.Model(inputs, twice(twice(inputs)))
+    drawn = _same_as_keras(model)
+    assert "Connected to" in drawn and "twice[0][0]" in drawn
 
 
 def test_a_chain_built_as_a_graph_is_drawn_as_a_sequence_with_its_input_layer():
