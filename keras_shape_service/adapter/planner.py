@@ -21,7 +21,8 @@ from keras_shape_service.specs.canonical import CanonicalSpec
 
 from . import builder, private
 from .facts import model_facts
-from .layers import rejected, strip_escapes
+from .layers import rejected
+from .summary import summary_text
 
 _BUILD_LIMIT: "contextvars.ContextVar[Optional[int]]" = contextvars.ContextVar("kss_build_limit", default=None)
 APPLICATION_NOTE = (
@@ -99,13 +100,6 @@ def _param_counts(model: Any) -> ParamCounts:
     return ParamCounts(total=total, trainable=trainable, non_trainable=total - trainable)
 
 
-def _summary_text(model: Any) -> str:
-    """model.summary() as plain text, at Keras's own widths (88 columns, 108 for a graph's "Connected to")."""
-    lines: list[str] = []
-    model.summary(print_fn=lambda text, line_break=True: lines.append(text))
-    return strip_escapes("".join(lines))
-
-
 @functools.lru_cache(maxsize=32)
 def _shared_optimizer(name: str) -> Any:
     """One optimizer per name per process, shared by the models compiled with it.
@@ -171,7 +165,7 @@ def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedMode
             _check_axes(facts, spec)
             report = ModelReport(
                 params=_param_counts(model),
-                summary=_summary_text(model),
+                summary=summary_text(model),
                 notes=[APPLICATION_NOTE] if spec.kind == "application" else [],
             )
             _check_weight_shapes(model, spec)

@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional
 import keras
 import tensorflow as tf
 from keras.src.backend.common import global_state
+from keras.src.models.functional import Functional
+from keras.src.utils import summary_utils
 from tensorflow.python import pywrap_tfe
 from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
 
@@ -123,3 +125,46 @@ def layer_nodes(layer: Any) -> list:
 def tensor_source(tensor: Any) -> str:
     """The name of the layer whose output the tensor is."""
     return tensor._keras_history.operation.name
+
+
+# Keras's summary, drawn without rich (summary.py): the same model walk as keras.src.utils.summary_utils, and
+# its own number and byte-size formatting, so that the text is Keras's, byte for byte.
+for _owner, _name in (
+    (summary_utils, "count_params"),
+    (summary_utils, "weight_memory_size"),
+    (summary_utils, "readable_memory_size"),
+    (summary_utils, "print_summary"),
+):
+    _require(_owner, _name)
+
+
+def is_functional(model: Any) -> bool:
+    """A graph model (keras.Model(inputs, outputs), every keras.applications network); Sequential is not one."""
+    return isinstance(model, Functional)
+
+
+def model_operations(model: Any) -> list:
+    """A graph model's layers in the order Keras's summary lists them, its InputLayers among them."""
+    return list(model._operations)
+
+
+def nodes_by_depth(model: Any) -> list:
+    """A graph model's calls, depth by depth, in Keras's order (output side first)."""
+    return list(model._nodes_by_depth.values())
+
+
+def tensor_history(tensor: Any) -> tuple[Any, int, int]:
+    """The layer a symbolic tensor comes from, which of its calls made it, and its place among that call's
+    outputs: "Connected to" in Keras's summary names inputs so."""
+    history = tensor._keras_history
+    return history.operation, history.node_index, history.tensor_index
+
+
+def build_shapes(layer: Any) -> dict:
+    """The shapes a layer was built with, by argument name (empty if it was never built)."""
+    return dict(layer._build_shapes_dict or {})
+
+
+def summary_trainable_weights(model: Any) -> list:
+    """The trainable weights Keras's summary counts (a compiled model's collected ones, where it has them)."""
+    return list(getattr(model, "_collected_trainable_weights", model.trainable_weights))
