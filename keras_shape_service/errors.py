@@ -14,10 +14,7 @@ from typing import Any, Optional
 from pydantic import ValidationError
 
 from .schemas import Problem, ProblemItem
-
-# A refused body lists at most this many of its errors, and advice is worked out for these alone: a body of a
-# million wrong entries costs a bounded answer (the detail says how many there were).
-MAX_LISTED_ERRORS = 20
+from .schemas.base import MAX_LISTED_ERRORS as MAX_LISTED_ERRORS  # kept there for the validators that bound it
 
 
 @dataclass(frozen=True)
@@ -105,13 +102,15 @@ class ServiceError(Exception):
 
 class InvalidRequest(ServiceError):
     """The body does not match the request's schema; its errors are listed with their JSON locations (the
-    first MAX_LISTED_ERRORS of them), and `raw` keeps pydantic's own, for the advice."""
+    first MAX_LISTED_ERRORS of them), and `raw` keeps pydantic's own, for the advice. `unlisted` counts the
+    errors validation met but kept out of `error` (schemas/base.py bounded_errors), so that `count` is true."""
 
     title = "Invalid request"
 
-    def __init__(self, error: ValidationError, document: Any = None, preface: str = ""):
+    def __init__(self, error: ValidationError, document: Any = None, preface: str = "", unlisted: int = 0):
         self.document = document
-        self.count = error.error_count()
+        self.count = error.error_count() + unlisted
+        # Called once: it makes a dict of every error pydantic kept (bounded by the validators, see above).
         self.raw = error.errors(include_url=False, include_input=False)[:MAX_LISTED_ERRORS]
         items = [
             ProblemItem(

@@ -58,6 +58,14 @@ def on_starting(server):
     _executors.append(Executors(socket_path).start())
 
 
+def child_exit(server, worker):
+    """In the master, once an HTTP worker has ended (recycled, killed, timed out): its metrics files folded
+    into the ended processes' (keras_shape_service/metrics.py forget_process)."""
+    from keras_shape_service.metrics import forget_process
+
+    forget_process(worker.pid)
+
+
 def on_exit(server):
     """After the HTTP workers have finished: stop the executors, remove what on_starting made."""
     for executors in _executors:

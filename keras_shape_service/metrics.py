@@ -5,7 +5,13 @@ each process then writes its samples to files there, and a scrape answered by an
 Without it (tests, one process) the samples live in this process's default registry.
 """
 
-from prometheus_client import Counter, Histogram
+import fcntl
+import os
+import shutil
+from typing import Optional
+
+from prometheus_client import Counter, Histogram, multiprocess
+from prometheus_client.mmap_dict import MmapedDict
 
 REQUESTS = Counter(
     "kss_http_requests_total",
@@ -32,3 +38,46 @@ def count_build(kind: str) -> None:
 def count_refusal(reason: str) -> None:
     """Count one problem+json answer; `reason` is an error class name from the one error mapping."""
     REFUSALS.labels(reason).inc()
+
+
+_ENDED = "ended"  # the file name's pid part of the samples of every process that ended: counter_ended.db, ...
+_ADDITIVE = ("counter", "histogram", "summary")  # kinds whose samples (counts, sums, buckets) add up
+
+
+def forget_process(pid: int, directory: Optional[str] = None) -> None:
+    """A process that ended (an executor, an HTTP worker): its samples are folded into the `ended` files, one
+    per kind, and its own files removed, so that the directory holds one file per live process and kind.
+
+    prometheus-client's mark_process_dead removes only live gauges' files: a dead process's counters still count
+    towards every total (dropping them would make the totals fall, which Prometheus reads as a reset), so they
+    are kept, added up in one file each. Every process replaced left its files behind (200 executors killed:
+    207 files, each read by every scrape). Without the multiprocess directory (one process), nothing to do.
+    """
+    directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    multiprocess.mark_process_dead(pid, directory)
+    # Executors end in their manager, HTTP workers in gunicorn's master: one merge at a time.
+    with open(os.path.join(directory, "ended.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for kind in _ADDITIVE:
+            dead = os.path.join(directory, f"{kind}_{pid}.db")
+            if os.path.exists(dead):
+                _add_into(os.path.join(directory, f"{kind}_{_ENDED}.db"), dead)
+                os.remove(dead)
+
+
+def _add_into(ended: str, dead: str) -> None:
+    """The dead file's samples added to the `ended` file's, written aside and renamed over it, so that a scrape
+    reads either the old file or the new one whole."""
+    aside = ended + ".adding"
+    if os.path.exists(ended):
+        shutil.copyfile(ended, aside)
+    totals = MmapedDict(aside)
+    try:
+        for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(dead):
+            total, _ = totals.read_value(key)
+            totals.write_value(key, total + value, timestamp)
+    finally:
+        totals.close()
+    os.replace(aside, ended)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     """Most parameters a model may have for /v1/summary, which allocates no weights."""
     max_activation_elements: int = Field(5_000_000, gt=0)
     """Most numbers any one layer may output for the whole batch."""
+    max_answer_bytes: int = Field(64 * 2**20, gt=0)
+    """Largest answer a prediction may make, in bytes, estimated from its output shapes and batch before it runs
+    (at most 24 bytes a number as JSON): an answer is held whole in memory until the client has read it."""
     max_multiply_adds: int = Field(20_000_000_000, gt=0)
     """Most multiply-adds a prediction may cost, estimated from shapes (ResNet50 on one image: about 4.5e9)."""
     compute_budget_s: float = Field(10, gt=0)

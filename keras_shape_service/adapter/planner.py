@@ -51,6 +51,11 @@ class PlannedModel:
     facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
 
+    @property
+    def output_shapes(self) -> tuple[tuple[Optional[int], ...], ...]:
+        """The model's outputs' shapes, batch axis first (None), in its output order: what predict answers."""
+        return tuple(tuple(None if axis is None else int(axis) for axis in t.shape) for t in self.model.outputs)
+
 
 def _too_large(layer: Any, size: Optional[int]) -> Exception:
     if size is None:

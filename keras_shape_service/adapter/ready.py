@@ -32,6 +32,7 @@ class ReadyModel:
         # The client's weights are in the model now; as nested lists they would cost several times their size.
         self.spec = planned.spec.replace(weights={})
         self.model, self.report, self.facts = planned.model, planned.report, planned.facts
+        self.output_shapes = planned.output_shapes
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights)
         self.inputs = [
             (t.name, tuple(t.shape), input_dtype(t, consumers(self.model, self.facts, t.name)))

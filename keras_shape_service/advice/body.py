@@ -13,9 +13,11 @@ from keras_shape_service.schemas import ProblemItem
 from keras_shape_service.schemas.keras_names import ALLOWED_LAYER_TYPES
 from keras_shape_service.schemas.spec import concise_fields
 
-from .hints import Advice, at, did_you_mean, offer, pointer, required_advice, teach
+from .hints import Advice, Patch, at, did_you_mean, offer_planned, patched, pointer, required_advice, teach
 
 Candidates = list[tuple[str, list[dict[str, Any]]]]
+# A listed error and its candidate fixes whose patched bodies validate: (hint, patch, typed request).
+ValidFixes = list[tuple[ProblemItem, list[tuple[str, Patch, Any]]]]
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
 
 
@@ -56,14 +58,11 @@ def schema_advice(error: ErrorDetails, loc: list, document: Any) -> tuple[Option
     return None, None
 
 
-def advise_body(
-    refusal: InvalidRequest,
-    validate: Optional[Callable[[Any], Any]] = None,
-    plans: Optional[Callable[[Any], bool]] = None,
-) -> None:
+def advise_body(refusal: InvalidRequest, validate: Optional[Callable[[Any], Any]] = None) -> ValidFixes:
     """Hints on the listed errors of a refused body (a bounded number: see MAX_LISTED_ERRORS), and, given
-    `validate` and `plans`, a checked fix where the body has one error (a fix of one of several leaves it
-    invalid)."""
+    `validate`, where the body has one error, the candidate fixes whose patched bodies validate (a fix of one of
+    several errors leaves the body invalid). Works on the body alone: a large body is advised on a thread, and
+    the fixes are planned after, by offer_fix, where the executors are reached."""
     candidates = []
     items = refusal.errors or []  # the refusal's own list where it has one: items are replaced in it
     for index, (error, item) in enumerate(zip(refusal.raw, items)):
@@ -73,6 +72,12 @@ def advise_body(
         if advice is not None:
             teach(item, advice)
             candidates.append((item, advice.candidates))
-    if validate is not None and plans is not None and refusal.count == 1:
-        for item, found in candidates:
-            offer(item, found, refusal.document, validate, plans)
+    if validate is None or refusal.count != 1:
+        return []
+    return [(item, patched(found, refusal.document, validate)) for item, found in candidates]
+
+
+def offer_fix(fixes: ValidFixes, plans: Callable[[Any], bool]) -> None:
+    """Offer, on each advised item, its first validated fix whose request plans."""
+    for item, valid in fixes:
+        offer_planned(item, valid, plans)

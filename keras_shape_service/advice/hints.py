@@ -98,6 +98,30 @@ def teach(item: ProblemItem, advice: Advice) -> None:
     item.expected, item.got, item.hint = advice.expected, advice.got, advice.hint
 
 
+def patched(
+    candidates: list[tuple[str, Patch]], document: Any, validate: Callable[[Any], Any]
+) -> list[tuple[str, Patch, Any]]:
+    """The candidates whose patched body validates, with their typed requests: each patch copies the body."""
+    valid = []
+    for hint, patch in candidates:
+        if any(operation["op"] != "remove" and operation.get("value") is None for operation in patch):
+            continue  # an answer leaves out null fields, and an add without its value is no patch
+        try:
+            valid.append((hint, patch, validate(jsonpatch.apply_patch(document, patch))))
+        except (ValidationError, jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+            continue
+    return valid
+
+
+def offer_planned(item: ProblemItem, valid: list[tuple[str, Patch, Any]], plans: Callable[[Any], bool]) -> bool:
+    """Offer the first validated candidate whose request plans, with its hint; whether one did."""
+    for hint, patch, typed in valid:
+        if plans(typed):
+            item.hint, item.fix = hint, [PatchOperation(**operation) for operation in patch]
+            return True
+    return False
+
+
 def offer(
     item: ProblemItem,
     candidates: list[tuple[str, Patch]],
@@ -106,13 +130,4 @@ def offer(
     plans: Callable[[Any], bool],
 ) -> None:
     """Offer the first candidate whose patched body validates and plans, with its hint; never an unchecked one."""
-    for hint, patch in candidates:
-        if any(operation["op"] != "remove" and operation.get("value") is None for operation in patch):
-            continue  # an answer leaves out null fields, and an add without its value is no patch
-        try:
-            typed = validate(jsonpatch.apply_patch(document, patch))
-        except (ValidationError, jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
-            continue
-        if plans(typed):
-            item.hint, item.fix = hint, [PatchOperation(**operation) for operation in patch]
-            return
+    offer_planned(item, patched(candidates, document, validate), plans)

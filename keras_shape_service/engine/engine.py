@@ -146,6 +146,7 @@ class Engine:
             batch = next(iter(arrays.values())).shape[0]
             planned = self._plan(spec, request.seed, batch, "max_params")
             self._check_batch(planned.facts, spec, batch)
+            limits.check_answer(planned.output_shapes, batch, self.settings)
             return _summary(planned)
         if not isinstance(request, SummaryRequest):
             raise TypeError(f"no plan for a {type(request).__name__}: only summary and predict bodies plan")
@@ -257,9 +258,10 @@ class Engine:
         # For a cached model too: the same model with another batch size may be too large.
         cost = self.batch_costs.get(f"{key} {batch}")
         if cost is None:
-            facts = ready.facts if ready is not None else planned.facts
-            self._check_batch(facts, spec, batch)
-            cost = explain.cost(facts, batch)
+            found = ready if ready is not None else planned
+            self._check_batch(found.facts, spec, batch)
+            limits.check_answer(found.output_shapes, batch, self.settings)
+            cost = explain.cost(found.facts, batch)
             self.batch_costs.put(f"{key} {batch}", cost)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")

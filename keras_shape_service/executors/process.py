@@ -33,7 +33,7 @@ from keras_shape_service.engine import repository
 from keras_shape_service.engine.engine import Engine
 from keras_shape_service.errors import BudgetExceeded, ServiceError
 from keras_shape_service.guards.budgets import Budgets, resident_mb
-from keras_shape_service.metrics import EXECUTOR_EXITS
+from keras_shape_service.metrics import EXECUTOR_EXITS, forget_process
 from keras_shape_service.settings import Settings
 
 from . import wire
@@ -297,6 +297,7 @@ class Manager:
             log.warning("executor %d %s; replacing it", pid, why)
         (self.run_dir.exits / str(pid)).write_text(why)
         self._forget_old_notes()
+        forget_process(pid)
 
     def _forget_old_notes(self) -> None:
         cutoff = time.time() - 60

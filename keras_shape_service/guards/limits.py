@@ -2,6 +2,7 @@
 
 import re
 from math import prod
+from typing import Optional
 
 import numpy as np
 
@@ -86,6 +87,32 @@ def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Sett
             settings.max_activation_elements,
             largest,
             "largest layer output (elements for the batch)",
+        )
+
+
+# A prediction's number as JSON: a float32 answered as the shortest float64 that reads back, up to 17
+# significant digits with a sign, a point and a comma ("-0.29601871967315674,": 21), 24 with an exponent
+# ("-1.1754943508222875e-38,"); each innermost row adds its brackets.
+ANSWER_BYTES_PER_NUMBER, ANSWER_BYTES_PER_ROW = 24, 4
+
+
+def answer_bytes(output_shapes: tuple[tuple[Optional[int], ...], ...], batch: int) -> int:
+    """Estimated size of a prediction's answer as JSON: its numbers and rows, for the batch, over every output."""
+    numbers = sum(cost.elements(shape) for shape in output_shapes) * batch
+    rows = sum(prod(axis or 1 for axis in shape[1:-1]) for shape in output_shapes) * batch
+    return ANSWER_BYTES_PER_NUMBER * numbers + ANSWER_BYTES_PER_ROW * rows
+
+
+def check_answer(output_shapes: tuple[tuple[Optional[int], ...], ...], batch: int, settings: Settings) -> None:
+    """Refuse a prediction whose answer would be larger than the limit, before it runs: an answer is built and
+    held whole until sent, and a client that never reads it keeps it in memory (108 MB for an 11 kB body)."""
+    size = answer_bytes(output_shapes, batch)
+    if size > settings.max_answer_bytes:
+        raise LimitExceeded(
+            "max_answer_bytes",
+            settings.max_answer_bytes,
+            size,
+            "estimated size of the answer in bytes (KSS_MAX_ANSWER_BYTES)",
         )
 
 

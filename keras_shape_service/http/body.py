@@ -12,7 +12,8 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from keras_shape_service.advice import advise_body
+from keras_shape_service.advice import advise_body, offer_fix
+from keras_shape_service.advice.body import ValidFixes
 from keras_shape_service.errors import (
     BodyTimeout,
     InvalidRequest,
@@ -20,6 +21,7 @@ from keras_shape_service.errors import (
     MalformedBody,
 )
 from keras_shape_service.guards import limits
+from keras_shape_service.schemas.base import ERRORS_UNLISTED
 from keras_shape_service.schemas.numbers import NUMBERS_ONLY
 from keras_shape_service.settings import Settings
 
@@ -160,7 +162,8 @@ def read(
     """The typed request of a body (parse, then validate). Under gevent a large body is read on a thread, so
     that the event loop goes on answering /healthz and the other clients meanwhile (a 6 MB body of small
     arrays took seconds of CPU); one thread per worker, so that reading holds one body's objects at a time.
-    A fix for a refused large body is checked back on the event loop: `plans` talks to the executors."""
+    A refused body is validated and advised there once; only its fixes are planned back on the event loop,
+    since `plans` talks to the executors."""
     if len(raw) <= _LARGE_BODY_BYTES or not _under_gevent():
         return validate(model, *_parse(raw, settings), plans)
     if not _readers:
@@ -168,12 +171,33 @@ def read(
 
         _readers.append(ThreadPool(maxsize=1))
     document, context = _readers[0].apply(_parse, (raw, settings))
+    typed, refusal, fixes = _readers[0].apply(_typed, (model, document, context, plans is not None))
+    return _answered(typed, refusal, fixes, plans)
+
+
+def _typed(
+    model: type[Request], document: Any, context: Optional[dict[str, Any]], check_fixes: bool
+) -> tuple[Optional[Request], Optional[InvalidRequest], ValidFixes]:
+    """The typed request; or the refusal, advised, with (if `check_fixes`) its fixes that validate."""
+    counts = dict(context or {})  # bounded_errors counts this validation's errors here
     try:
-        return _readers[0].apply(validate, (model, document, context))
-    except InvalidRequest:
-        if plans is None:
-            raise
-        return validate(model, document, context, plans)
+        return model.model_validate(document, context=counts), None, []
+    except ValidationError as error:
+        refusal = InvalidRequest(error, document, unlisted=counts.get(ERRORS_UNLISTED, 0))
+    return None, refusal, advise_body(refusal, model.model_validate if check_fixes else None)
+
+
+def _answered(
+    typed: Optional[Request],
+    refusal: Optional[InvalidRequest],
+    fixes: ValidFixes,
+    plans: Optional[Callable[[Request], bool]],
+) -> Request:
+    if refusal is None:
+        return typed  # type: ignore[return-value]
+    if plans is not None:
+        offer_fix(fixes, plans)
+    raise refusal
 
 
 def _under_gevent() -> bool:
@@ -187,11 +211,6 @@ def validate(
     context: Optional[dict[str, Any]] = None,
     plans: Optional[Callable[[Request], bool]] = None,
 ) -> Request:
-    """The typed request, or InvalidRequest listing every error with its JSON location (and, given `plans`, a
-    fix for a single error where the patched body validates and plans)."""
-    try:
-        return model.model_validate(document, context=context)
-    except ValidationError as error:
-        refusal = InvalidRequest(error, document)
-    advise_body(refusal, model.model_validate, plans)
-    raise refusal
+    """The typed request, or InvalidRequest listing the first errors with their JSON locations and how many
+    there were (and, given `plans`, a fix for a single error where the patched body validates and plans)."""
+    return _answered(*_typed(model, document, context, plans is not None), plans)

@@ -34,10 +34,24 @@ def _status(error: BaseException) -> tuple[int, str]:
     return 500, "Internal Server Error"
 
 
+def client_caused(error: BaseException) -> bool:
+    """Whether the client's bytes caused the error: gunicorn could not parse them (a 501 for a transfer coding
+    it does not know, `xchunked`, included), or the TLS handshake failed. Not gunicorn's own configuration."""
+    if isinstance(error, errors.ConfigurationProblem):
+        return False
+    return isinstance(error, (errors.ParseException, ssl.SSLError))
+
+
 def problem_bytes(error: BaseException) -> bytes:
     """The whole HTTP response for an error gunicorn met before the app: problem+json, then close."""
     status, title = _status(error)
-    detail = f"the request could not be read: {error}" if status < 500 else "the server failed to read the request"
+    detail = (
+        f"the request could not be read: {str(error)[:300]}"
+        if client_caused(error)
+        else "the server failed to read the request"
+    )
+    if isinstance(error, errors.UnsupportedTransferCoding):
+        detail += "; send the body with a Content-Length, or with Transfer-Encoding: chunked"
     body = Problem(title=title, status=status, detail=detail[:500]).model_dump_json(exclude_none=True).encode()
     head = (
         f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: {PROBLEM}\r\n"
@@ -50,10 +64,12 @@ class Worker(GeventWorker):
     """gunicorn's gevent worker, answering its own errors as problem+json."""
 
     def handle_error(self, req, client, addr, exc):
-        if _status(exc)[0] >= 500:
-            self.log.exception("Error handling request")
+        # One line for what a client sent: a traceback at ERROR per request would let any client fill the log
+        # and page whoever watches it. A traceback only where the server is at fault.
+        if client_caused(exc):
+            self.log.warning("Invalid request from %s: %s: %s", (addr or ("",))[0], type(exc).__name__, exc)
         else:
-            self.log.warning("Invalid request from %s: %s", (addr or ("",))[0], exc)
+            self.log.exception("Error handling request")
         try:
             util.write_nonblock(client, problem_bytes(exc))
         except Exception:  # the client is gone

@@ -11,10 +11,19 @@
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
-from pydantic import AfterValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from .base import WHOLE, ApiModel
+from .base import WHOLE, ApiModel, bounded_errors
 from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
 from .numbers import NestedNumbers
 
@@ -311,6 +320,7 @@ else:
             custom_error_type="layer_form",
             custom_error_message="a layer needs a 'type' (concise form) or a 'class_name' (Keras form)",
         ),
+        WrapValidator(bounded_errors),
     ]
 DocumentLayer = Annotated[
     Union[
@@ -321,6 +331,7 @@ DocumentLayer = Annotated[
     Discriminator(
         _document_tag, custom_error_type="layer_form", custom_error_message="a serialized layer needs a 'class_name'"
     ),
+    WrapValidator(bounded_errors),
 ]
 
 

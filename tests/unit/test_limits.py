@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from keras_shape_service.schemas import PredictResponse, Problem
 from keras_shape_service.settings import Settings
+from tests.conftest import engine_of
 from tests.forms import SEED_BODY, SEED_LAYERS
 
 SEED_SUMMARY_BODY = {"model": SEED_BODY["model"]}
@@ -24,6 +25,8 @@ LIMITS = [
     # Per example, multiply-adds + inputs read + outputs made: Dense 3·2·16 + 6 + 48, Activation 48 + 48,
     # Flatten 48 + 48, Dense 48·4 + 48 + 4; two examples.
     ("max_multiply_adds", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 1172, 422),
+    # Four numbers a prediction at 24 bytes each, and its row's 4: for two examples.
+    ("max_answer_bytes", "/v1/predict", dict(SEED_BODY, inputs=SEED_BODY["inputs"] * 2), 200, 422),
 ]
 
 
@@ -130,3 +133,54 @@ def test_the_json_depth_limit_stays_within_what_numpy_can_hold():
     with pytest.raises(ValidationError, match="max_json_depth"):
         Settings(max_json_depth=65)
     assert Settings(max_json_depth=64).max_json_depth == 64
+
+
+# An 11 kB body whose answer is 5,000,000 predictions (issue 21: 108 MB held for a client that never read it).
+WIDE_ANSWER = {
+    "model": {"layers": [{"type": "Dense", "units": 5000, "input_shape": [1]}]},
+    "inputs": [[0.5]] * 1000,
+}
+
+
+def test_a_prediction_whose_answer_is_too_large_is_refused_before_it_runs(make_client):
+    client = make_client(max_answer_bytes=10_000_000)
+    refused = client.post("/v1/predict", json=WIDE_ANSWER)
+    assert refused.status_code == 422
+    problem = Problem.model_validate_json(refused.data)
+    assert (problem.limit, problem.limit_value) == ("max_answer_bytes", 10_000_000)
+    assert problem.request_value >= 5000 * 1000 * 21  # the predictions alone
+    assert "KSS_MAX_ANSWER_BYTES" in problem.detail and "max_answer_bytes" in problem.detail
+    assert len(engine_of(client).models) == 0  # refused before its weights were allocated
+    assert client.post("/v1/predict", json=SEED_BODY).status_code == 200
+
+
+def test_the_default_answer_limit_refuses_the_wide_answer_and_answers_the_seed(client):
+    assert Problem.model_validate_json(client.post("/v1/predict", json=WIDE_ANSWER).data).limit == "max_answer_bytes"
+    assert client.post("/v1/predict", json=SEED_BODY).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "model, inputs",
+    [
+        ({"layers": [{"type": "Dense", "units": 300, "input_shape": [3]}]}, [[0.1, -2.0, 3e5]] * 40),
+        (
+            {"layers": [{"type": "Conv1D", "filters": 7, "kernel_size": 2, "input_shape": [9, 2]}]},
+            [[[0.3, -1.0]] * 9] * 5,
+        ),
+        (
+            {"layers": [{"type": "Conv2D", "filters": 3, "kernel_size": 1, "input_shape": [4, 5, 2]}]},
+            [[[[1e-9, 2.5]] * 5] * 4] * 3,
+        ),
+    ],
+    ids=["dense", "conv1d", "conv2d"],
+)
+def test_the_answer_estimate_is_not_below_the_predictions_as_sent(client, model, inputs):
+    """The estimate bounds what the answer's predictions take as JSON, and is not far above it."""
+    from keras_shape_service.guards.limits import answer_bytes
+
+    answer = client.post("/v1/predict", json={"model": model, "inputs": inputs})
+    assert answer.status_code == 200, answer.data
+    sent = json.loads(answer.data)
+    predictions = json.dumps(sent["predictions"], separators=(",", ":")).encode()
+    estimate = answer_bytes((tuple([None] + sent["output_shape"][1:]),), len(inputs))
+    assert len(predictions) <= estimate <= 3 * len(predictions)
