@@ -32,6 +32,8 @@ GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn_conf.py"
 REFUSED, FAILED = 2, 1
 # A file of model weights is read once the model-files issue lands; until then it is refused by name.
 MODEL_FILE_SUFFIXES = (".keras", ".h5")
+# Read before Keras loads: the adapter sets COLUMNS wide, so that Keras's summary never depends on a terminal.
+TERMINAL_COLUMNS = shutil.get_terminal_size((100, 24)).columns
 _APPLICATION_CALL = re.compile(r"\b(" + "|".join(map(re.escape, APPLICATIONS)) + r")\s*\(")
 
 
@@ -162,7 +164,7 @@ def _rows(layers: Sequence[Any], depth: int = 0) -> list[tuple[str, ...]]:
 def terminal_table(layers: Sequence[Any], width: Optional[int] = None) -> str:
     """The layer table in fixed-width columns; the why wrapped to what the terminal leaves it."""
     rows = _rows(layers)
-    width = width or shutil.get_terminal_size((120, 24)).columns
+    width = width or TERMINAL_COLUMNS
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER) - 1)]
     why_width = max(30, width - sum(widths) - 2 * len(widths))
     lines = []

@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import pytest
 
+from keras_shape_service import cli
 from keras_shape_service.schemas import PredictResponse, SummaryResponse
 from keras_shape_service.schemas.examples import SEED_CODE, SEED_COMPARE
 
@@ -20,7 +21,7 @@ DENSE_INTO_LSTM = {"layers": [{"type": "Dense", "units": 32, "input_shape": [10]
 
 
 def _run(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = dict(os.environ, COLUMNS="120", TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, COLUMNS="250", TF_CPP_MIN_LOG_LEVEL="3")  # wide: no why wrapped
     return subprocess.run(
         [sys.executable, "-m", "keras_shape_service.cli", *arguments],
         cwd=ROOT,
@@ -107,7 +108,12 @@ def test_json_of_a_summary_and_compare_of_code_with_a_spec(tmp_path, seed_file):
     other = tmp_path / "without_flatten.json"
     other.write_text(json.dumps(SEED_COMPARE["b"]))
     summary = _run("summary", str(seed_file), "--json", "-q")
-    assert SummaryResponse.model_validate_json(summary.stdout).params.total == 244
+    answer = SummaryResponse.model_validate_json(summary.stdout)
+    assert answer.params.total == 244
+    # In a terminal of 100 columns the why wraps within them, every word kept.
+    narrow = cli.terminal_table(answer.layers, width=100).splitlines()
+    assert max(map(len, narrow)) <= 100 and len(narrow) > 2 + len(answer.layers)
+    assert answer.layers[0].why.shape in " ".join(line[62:] for line in narrow)
     done = _run("compare", str(seed_file), str(other), "-q")
     assert done.returncode == 0, done.stderr
     assert "- dense_1 / dense_1: dense_1 (Dense) gets (None, 3, 16) in b instead of (None, 48) in a" in done.stdout
