@@ -127,7 +127,9 @@ def answer(operation_id: str, body: Any, settings: Any = None, quiet: bool = Tru
         _progress(quiet, f"building {name}...")
     asked = time.monotonic()
     try:
-        typed = validate(operation(operation_id).request, body, None, engine.plans)
+        request_model = operation(operation_id).request
+        assert request_model is not None, operation_id  # the four operations the command answers take a body
+        typed = validate(request_model, body, None, engine.plans)
         answered = engine.answer(operation_id, typed)
     except ServiceError as error:
         raise Refused(error.problem()) from None
@@ -144,7 +146,7 @@ HEADER = ("Layer", "Type", "Input shape", "Output shape", "Params", "Why")
 
 def _rows(layers: Sequence[Any], depth: int = 0) -> list[tuple[str, ...]]:
     """One row per layer, a nested model's rows after its own, indented."""
-    found = []
+    found: list[tuple[str, ...]] = []
     for row in layers:
         why = f"{row.why.shape}; {row.why.params}"
         found.append(

@@ -9,7 +9,7 @@ conftest.py). The server's log is kept in the session's temporary folder; where 
 fails, its path and last lines are printed in the terminal summary.
 """
 
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 import pytest
 
@@ -39,7 +39,7 @@ def keras_shape_service_client(tmp_path_factory, keras_shape_service_environment
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     if report.failed and FIXTURE in getattr(item, "fixturenames", ()):

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
 from keras_shape_service.client import Client, ServiceRefusal
 from keras_shape_service.schemas import PredictRequest, PredictResponse, SummaryResponse
@@ -93,14 +92,16 @@ def test_503_is_retried_after_retry_after_then_raised(client):
     try:
         url = f"http://127.0.0.1:{busy.server_address[1]}"
         _Busy.seen = []
-        assert Client(url, retries=2).summary({"code": SEED_CODE}).params.total == 244
+        with Client(url, retries=2) as patient:
+            assert patient.summary({"code": SEED_CODE}).params.total == 244
         assert len(_Busy.seen) == 3
         _Busy.seen = []
-        with pytest.raises(ServiceRefusal) as refused:
-            Client(url, retries=1).summary({"code": SEED_CODE})
+        with pytest.raises(ServiceRefusal) as refused, Client(url, retries=1) as impatient:
+            impatient.summary({"code": SEED_CODE})
         assert refused.value.status == 503 and refused.value.detail == "busy" and len(_Busy.seen) == 2
     finally:
         busy.shutdown()
+        busy.server_close()
 
 
 PROJECT_TEST = '''
@@ -185,8 +186,9 @@ def test_serve_runs_the_service_as_make_serve_does(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, process, log_path)
-        assert Client(url).summary({"code": SEED_CODE}).params.total == 244
-        assert requests.get(url + "/healthz", timeout=10).json() == {"status": "ok"}
+        with Client(url) as client:
+            assert client.summary({"code": SEED_CODE}).params.total == 244
+            assert client.session.get(url + "/healthz", timeout=10).json() == {"status": "ok"}
     finally:
         stop(process)
     assert process.returncode == 0, log_path.read_text()[-3000:]
