@@ -6,7 +6,6 @@ keras_shape_service/advice reads a cause as advice (one step, after the refusal)
 so the engine and the executors raise the same errors the HTTP layer answers.
 """
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -90,7 +89,10 @@ class ServiceError(Exception):
 
     def within(self, part: str) -> "ServiceError":
         """The same refusal made of one part of a larger request (a side of a comparison): located under `part`."""
-        located = copy.copy(self)
+        # Not copy.copy: it calls the class with the exception's args alone, which a refusal with more
+        # required arguments (CodeRejected's line and column) refuses.
+        located = type(self).__new__(type(self), self.detail)
+        located.__dict__.update(self.__dict__)
         located.detail = f"{part}: {self.detail}"
         located.errors = [
             item.model_copy(update={"loc": [part, *item.loc], "msg": f"{part}: {item.msg}"})

@@ -311,7 +311,11 @@ class Engine:
     def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
         """One side's answer; a refusal is located in that side of the body."""
         try:
-            return self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+            read_model = None
+            if body.code is not None:  # code on a side is read as a request of its own would be
+                body, read_model = spec_request(body, adapter.positional_arguments)
+            answer = self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+            return answer if read_model is None else answer.model_copy(update={"model": read_model})
         except ServiceError as error:
             raise error.within(name) from error
 

@@ -1,18 +1,15 @@
-"""The live server, started the way `make serve` starts it: gunicorn with the project's config, a free port."""
+"""The live server, started the way `make serve` starts it: gunicorn with the project's config, a free port
+(keras_shape_service.testing.live_server, which the pytest plugin other projects load uses too)."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+from keras_shape_service.testing import live_server
+
+__all__ = ["live_server"]  # the integration tests import it from here, with the helpers below
+
 # A request that computes for a second or two within every limit: a recurrent layer steps through 90,000
 # time steps one after another, however fast the machine's arithmetic (a big convolution is not slow
 # enough on a CPU with AVX-512).
@@ -66,55 +63,6 @@ def rss_mb(pids: list[int]) -> float:
         except (FileNotFoundError, ProcessLookupError):
             pass
     return total / 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def live_server(log_path: Path, **environment: str):
-    """Run gunicorn until the block ends; wait for /readyz on every worker's behalf."""
-    port = free_port()
-    env = dict(
-        os.environ, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3", **environment
-    )
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [GUNICORN, "--config", "keras_shape_service/gunicorn_conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log_path)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:  # refused while booting, or slow while a worker warms up
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not ready after {seconds}s:\n{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")

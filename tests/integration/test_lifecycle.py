@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import GUNICORN, ROOT
+from keras_shape_service.testing import PACKAGE, gunicorn_command, server_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,12 +33,11 @@ def test_a_service_that_cannot_bind_its_port_leaves_no_executors_behind(tmp_path
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), TF_CPP_MIN_LOG_LEVEL="3")
         with open(tmp_path / "gunicorn.log", "w") as log:
             master = subprocess.Popen(
-                [GUNICORN, "--config", "keras_shape_service/gunicorn_conf.py"],
-                cwd=ROOT,
-                env=env,
+                gunicorn_command(),
+                cwd=PACKAGE.parent,
+                env=server_environment(port),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -1,7 +1,7 @@
 """POST /v1/compare: two models' answers, their layers aligned, and where they part said with their numbers."""
 
 from keras_shape_service.schemas import CompareResponse
-from keras_shape_service.schemas.examples import SEED_INPUTS
+from keras_shape_service.schemas.examples import SEED_CODE, SEED_COMPARE, SEED_INPUTS
 from tests.forms import SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
 
 
@@ -82,6 +82,17 @@ def test_a_wrong_side_is_a_422_located_in_it(client):
     assert refused.status_code == 422 and refused.get_json()["title"] == "Keras rejected the model"
     assert refused.get_json()["errors"][0]["loc"] == ["a", "model", "layers", 1]
     assert refused.get_json()["detail"].startswith("a: Reshape")
+
+
+def test_a_side_given_as_code_is_read_as_its_spec(client):
+    """Code on a side (as `keras-shape-service compare seed.py other.json` sends it) answers what its spec
+    answers, with the spec it was read as (it was a 500: the side's model was None)."""
+    from_code = _compare(client, {"code": SEED_CODE}, SEED_COMPARE["b"]).get_json()
+    from_spec = _compare(client, SEED_COMPARE["a"], SEED_COMPARE["b"]).get_json()
+    assert from_code["differences"] == from_spec["differences"]
+    assert from_code["a"]["params"]["total"] == 244 and from_code["a"]["model"]["layers"][0]["units"] == 16
+    refused = client.post("/v1/compare", json={"a": SEED_COMPARE["a"], "b": {"code": "model = Sequential(\n"}})
+    assert refused.status_code == 422 and refused.get_json()["detail"].startswith("b: ")
 
 
 def test_the_route_is_documented(client):

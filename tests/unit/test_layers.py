@@ -19,7 +19,10 @@ ORDER = ["http", "executors", "engine", "advice", "explain", "adapter", "guards"
 # apart: the explanations know nothing of Keras, and the adapter nothing of how a shape is explained).
 APART = {("explain", "adapter"), ("adapter", "explain")}
 SHARED_MODULES = {"errors", "facts", "settings", "metrics"}
-TOP_LEVEL = {"gunicorn_conf", "wsgi", "__init__"}  # the process entry points, which wire the layers together
+# The process entry points, which wire the layers together (the command line answers offline with the engine
+# and http's validation, as wsgi does). The client, testing and the pytest plugin are no entry points: they talk
+# to the service over HTTP, so they fall in the shared layer and may import no more than the schemas.
+TOP_LEVEL = {"gunicorn_conf", "wsgi", "cli", "__init__"}
 KERAS = {"keras", "tensorflow", "tf_keras"}
 FLASK = {"flask", "werkzeug", "gunicorn", "gevent"}
 
