@@ -6,7 +6,6 @@ keras_shape_service/advice reads a cause as advice (one step, after the refusal)
 so the engine and the executors raise the same errors the HTTP layer answers.
 """
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -93,7 +92,9 @@ class ServiceError(Exception):
 
     def within(self, part: str) -> "ServiceError":
         """The same refusal made of one part of a larger request (a side of a comparison): located under `part`."""
-        located = copy.copy(self)
+        # Not copy.copy: it calls __init__ again with the args alone, which subclasses' own arguments break.
+        located = Exception.__new__(type(self))
+        located.__dict__.update(self.__dict__)
         located.detail = f"{part}: {self.detail}"
         located.errors = [
             item.model_copy(update={"loc": [part, *item.loc], "msg": f"{part}: {item.msg}"})
@@ -123,6 +124,12 @@ class InvalidRequest(ServiceError):
         detail = f"{self.count} invalid field(s){listed}; first at {json.dumps(items[0].loc)}: {items[0].msg}"
         super().__init__(f"{preface}: {detail}" if preface else detail)
         self.errors = items
+
+    def within(self, part: str) -> "InvalidRequest":
+        located = super().within(part)
+        # Advice looks the located errors up in the document: it must be located alike.
+        located.document = {part: self.document}
+        return located  # type: ignore[return-value]
 
     @property
     def reason(self) -> str:

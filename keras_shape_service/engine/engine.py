@@ -114,12 +114,7 @@ class Engine:
             raise
 
     def _answer(self, operation_id: str, request: BaseModel) -> bytes:
-        read_model = None
-        if getattr(request, "code", None) is not None:
-            request, read_model = spec_request(request, adapter.positional_arguments)
-        answer = self._operations[operation_id](request)
-        if read_model is not None:
-            answer = answer.model_copy(update={"model": read_model})
+        answer = _answered_as_spec(self._operations[operation_id], request)
         render = _RENDERERS.get(operation_id)
         return render(answer) if render else answer.model_dump_json(exclude_none=True).encode()
 
@@ -306,9 +301,18 @@ class Engine:
     def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
         """One side's answer; a refusal is located in that side of the body."""
         try:
-            return self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
+            return _answered_as_spec(self.predict if isinstance(body, PredictRequest) else self.summarize, body)
         except ServiceError as error:
             raise error.within(name) from error
+
+
+def _answered_as_spec(operation: Callable[[Any], BaseModel], request: BaseModel) -> BaseModel:
+    """An operation's answer to a request; one that carries code is answered as the spec the code reads as
+    (the operations know specs only), and its answer carries that spec as `model`."""
+    if getattr(request, "code", None) is None:
+        return operation(request)
+    spec_form, read_model = spec_request(request, adapter.positional_arguments)
+    return operation(spec_form).model_copy(update={"model": read_model})
 
 
 def _reading_key(request: PredictRequest) -> Optional[str]:
