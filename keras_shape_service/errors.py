@@ -8,7 +8,7 @@ so the engine and the executors raise the same errors the HTTP layer answers.
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Self
 
 from pydantic import ValidationError
 
@@ -87,11 +87,10 @@ class ServiceError(Exception):
     def problem(self) -> Problem:
         return Problem(title=self.title, status=self.status, detail=self.detail, errors=self.errors, **self.extra)
 
-    def within(self, part: str) -> "ServiceError":
+    def within(self, part: str) -> Self:
         """The same refusal made of one part of a larger request (a side of a comparison): located under `part`."""
-        # Not copy.copy: it calls the class with the exception's args alone, which a refusal with more
-        # required arguments (CodeRejected's line and column) refuses.
-        located = type(self).__new__(type(self), self.detail)
+        # Not copy.copy: it calls __init__ again with the args alone, which subclasses' own arguments break.
+        located = Exception.__new__(type(self))
         located.__dict__.update(self.__dict__)
         located.detail = f"{part}: {self.detail}"
         located.errors = [
@@ -124,6 +123,12 @@ class InvalidRequest(ServiceError):
         detail = f"{self.count} invalid field(s){listed}; first at {json.dumps(items[0].loc)}: {items[0].msg}"
         super().__init__(f"{preface}: {detail}" if preface else detail)
         self.errors = items
+
+    def within(self, part: str) -> Self:
+        located = super().within(part)
+        # Advice looks the located errors up in the document: it must be located alike.
+        located.document = {part: self.document}
+        return located
 
     @property
     def reason(self) -> str:

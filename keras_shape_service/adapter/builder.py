@@ -13,7 +13,7 @@ import keras
 from keras_shape_service.errors import ModelRejected
 from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
 
-from .layers import make_layer, received, rejected
+from .layers import check_input_dtype, make_layer, received, rejected
 
 
 def build(spec: CanonicalSpec) -> Any:
@@ -34,6 +34,7 @@ def _layer(layer: CanonicalLayer) -> Any:
 
 
 def _input_layer(model_input: CanonicalInput, tensor: bool) -> Any:
+    check_input_dtype(model_input)
     shape = model_input.shape if model_input.shape is not None else ()
     if tensor:
         return keras.Input(

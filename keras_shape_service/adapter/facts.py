@@ -78,7 +78,7 @@ def _unique(names: list[str]) -> tuple[str, ...]:
 
 def _node_shapes(node: Any) -> tuple[tuple[Shape, ...], tuple[Shape, ...]]:
     outputs = _shapes(node.output_tensors)
-    return _shapes(node.input_tensors) or outputs, outputs  # an InputLayer's input is its output
+    return _shapes(private.call_inputs(node)) or outputs, outputs  # an InputLayer's input is its output
 
 
 def _other_call(layer: Any, node: Any, first: LayerFacts) -> LayerFacts:
@@ -95,7 +95,7 @@ def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
     ours, facts = private.model_nodes(model), []
     for layer in model.layers:
         nodes = [node for node in private.layer_nodes(layer) if node in ours]
-        feeders = [private.tensor_source(t) for node in nodes for t in node.input_tensors]
+        feeders = [private.tensor_source(t) for node in nodes for t in private.call_inputs(node)]
         first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders), _dtypes(nodes[0].output_tensors))
         facts.append(dataclasses.replace(first, calls=tuple(_other_call(layer, node, first) for node in nodes[1:])))
     return tuple(facts)
@@ -107,7 +107,8 @@ def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
     previous: tuple[str, ...] = ()
     for layer in model.layers:
         outputs = _listed(layer.output)
-        facts.append(layer_facts(layer, _shapes(_listed(layer.input)), _shapes(outputs), previous, _dtypes(outputs)))
+        inputs = private.call_inputs(private.layer_nodes(layer)[0])  # layer.input's node, without its mask
+        facts.append(layer_facts(layer, _shapes(inputs), _shapes(outputs), previous, _dtypes(outputs)))
         previous = (layer.name,)
     return tuple(facts)
 

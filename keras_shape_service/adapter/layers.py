@@ -13,9 +13,11 @@ from keras_shape_service.schemas.keras_names import (
     ACTIVATIONS,
     CONSTRAINTS,
     INITIALIZERS,
+    MIXED_DTYPE_POLICIES,
+    REAL_DTYPES,
     REGULARIZERS,
 )
-from keras_shape_service.specs.canonical import CanonicalLayer
+from keras_shape_service.specs.canonical import CanonicalInput, CanonicalLayer
 
 from . import private
 
@@ -258,3 +260,30 @@ def _check_dtype(made: Any, layer: CanonicalLayer) -> None:
                     loc=list(layer.loc),
                     error_type="layer_dtype",
                 )
+
+
+def check_input_dtype(model_input: CanonicalInput) -> None:
+    """An input holds real numbers, in a dtype Keras knows: Keras refuses a dtype policy or an unknown name
+    there with a bare ValueError ("Invalid dtype: mixed_bfloat16"), and builds bool, string and complex inputs
+    that the service does not compute with (as for a layer: see _check_dtype)."""
+    if model_input.dtype is None:
+        return
+    try:
+        dtype = keras.backend.standardize_dtype(model_input.dtype)
+    except Exception as error:  # any refusal of a client's dtype is the client's 422
+        said = f"Keras refuses it as a tensor's dtype ({keras_message(error)})"
+    else:
+        if _REAL.match(dtype):
+            return
+        said = "the service computes with real numbers"
+    policy = (
+        f"; {' and '.join(MIXED_DTYPE_POLICIES)} are dtype policies, which a layer's dtype may name, not an input's"
+        if model_input.dtype in MIXED_DTYPE_POLICIES
+        else ""
+    )
+    raise ModelRejected(
+        f"input '{model_input.name}' has dtype {model_input.dtype!r}: {said}. An input's dtype is one of "
+        f"{', '.join(REAL_DTYPES)}{policy}",
+        loc=list(model_input.loc),
+        error_type="input_dtype",
+    )

@@ -29,6 +29,7 @@ APPLICATION_NOTE = (
     "weights=None: a keras.applications network is built with initial weights drawn from the "
     "request's seed, never with downloaded (ImageNet) weights"
 )
+_NAMED_AT_MOST = 5  # layers named in a note; a network has hundreds
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,23 @@ def _compile_objects(spec: CanonicalSpec) -> Optional[tuple[Any, Any]]:
     return objects[0], objects[1]
 
 
+def _application_note(model: Any, spec: CanonicalSpec) -> str:
+    """Where a keras.applications network's weights come from: the request's seed, the request's own weights
+    (by layer name), or both."""
+    if not spec.weights:
+        return APPLICATION_NOTE
+    never = "weights=None: a keras.applications network is never built with downloaded (ImageNet) weights"
+    seeded = [layer.name for layer in model.layers if layer.weights and layer.name not in spec.weights]
+    if not seeded:
+        return f"{never}; every layer's weights are the request's"
+    more = len(seeded) - _NAMED_AT_MOST
+    named = ", ".join(seeded[:_NAMED_AT_MOST]) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"{never}; {len(spec.weights)} layer(s) have the request's weights, and the initial weights of the "
+        f"{len(seeded)} other(s) with weights ({named}) are drawn from the request's seed"
+    )
+
+
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
     layers = {layer.name: layer for layer in model.layers}
@@ -171,7 +189,7 @@ def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedMode
             report = ModelReport(
                 params=_param_counts(model),
                 summary=summary_text(model),
-                notes=[APPLICATION_NOTE] if spec.kind == "application" else [],
+                notes=[_application_note(model, spec)] if spec.kind == "application" else [],
             )
             _check_weight_shapes(model, spec)
             if compile_objects:

@@ -122,6 +122,19 @@ def layer_nodes(layer: Any) -> list:
     return list(layer._inbound_nodes)
 
 
+def call_inputs(node: Any) -> list:
+    """The tensors a call was given as inputs, in Keras's order (its node's input_tensors), without its masks:
+    Keras passes a propagated mask (Embedding(mask_zero=True)) as a `mask` argument, which its node lists as
+    one more input tensor, and so does `layer.input`. A mask says which steps to skip; it is no input.
+    (Node.arguments is the SymbolicArguments Keras flattens into input_tensors, args then kwargs.)"""
+    kwargs = {name: value for name, value in node.arguments.kwargs.items() if not _is_mask_argument(name)}
+    return [t for t in keras.tree.flatten((node.arguments.args, kwargs)) if isinstance(t, keras.KerasTensor)]
+
+
+def _is_mask_argument(name: str) -> bool:
+    return name == "mask" or name.endswith("_mask")
+
+
 def tensor_source(tensor: Any) -> str:
     """The name of the layer whose output the tensor is."""
     return tensor._keras_history.operation.name

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import pickle
 from math import prod
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -59,6 +59,7 @@ from . import repository
 from .caches import LruCache, spec_key
 
 log = logging.getLogger(__name__)
+Answer = TypeVar("Answer", bound=BaseModel)
 _TEACHES = ("predict", "summary", "diagram")  # the operations whose refusals get advice on one model
 # Operations answered in another form than the JSON of their response model.
 _RENDERERS: dict[str, Callable[[Any], bytes]] = {"diagram": lambda summary: diagram.svg(summary).encode()}
@@ -115,12 +116,7 @@ class Engine:
             raise
 
     def _answer(self, operation_id: str, request: BaseModel) -> bytes:
-        read_model = None
-        if isinstance(request, SummaryRequest) and request.code is not None:  # only these carry code
-            request, read_model = spec_request(request, adapter.positional_arguments)
-        answer = self._operations[operation_id](request)
-        if read_model is not None:
-            answer = answer.model_copy(update={"model": read_model})
+        answer = _answered_as_spec(self._operations[operation_id], request)
         render = _RENDERERS.get(operation_id)
         return render(answer) if render else answer.model_dump_json(exclude_none=True).encode()
 
@@ -148,8 +144,10 @@ class Engine:
             self._check_batch(planned.facts, spec, batch)
             limits.check_answer(planned.output_shapes, batch, self.settings)
             return _summary(planned)
+        if isinstance(request, CompareRequest):  # a fix of one side: both sides plan, or the fix is not offered
+            return [self.check(side) for side in (request.a, request.b)][-1]
         if not isinstance(request, SummaryRequest):
-            raise TypeError(f"no plan for a {type(request).__name__}: only summary and predict bodies plan")
+            raise TypeError(f"no plan for a {type(request).__name__}: only summary, predict and compare bodies plan")
         return _summary(self._plan(self._summary_spec(request), 0, 1, "max_summary_params"))
 
     def warm_up(self) -> None:
@@ -311,13 +309,18 @@ class Engine:
     def _side(self, name: str, body: SummaryRequest) -> SummaryResponse:
         """One side's answer; a refusal is located in that side of the body."""
         try:
-            read_model = None
-            if body.code is not None:  # code on a side is read as a request of its own would be
-                body, read_model = spec_request(body, adapter.positional_arguments)
-            answer = self.predict(body) if isinstance(body, PredictRequest) else self.summarize(body)
-            return answer if read_model is None else answer.model_copy(update={"model": read_model})
+            return _answered_as_spec(self.predict if isinstance(body, PredictRequest) else self.summarize, body)
         except ServiceError as error:
             raise error.within(name) from error
+
+
+def _answered_as_spec(operation: Callable[[Any], Answer], request: BaseModel) -> Answer:
+    """An operation's answer to a request; one that carries code is answered as the spec the code reads as
+    (the operations know specs only), and its answer carries that spec as `model`."""
+    if not isinstance(request, SummaryRequest) or request.code is None:  # only summary and predict carry code
+        return operation(request)
+    spec_form, read_model = spec_request(request, adapter.positional_arguments)
+    return operation(spec_form).model_copy(update={"model": read_model})
 
 
 def _reading_key(request: PredictRequest) -> Optional[str]:

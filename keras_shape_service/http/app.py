@@ -27,7 +27,7 @@ def _engine(settings: Settings) -> Answerer:
 
 def create_app(settings: Optional[Settings] = None, engine: Optional[Answerer] = None) -> Flask:
     """Make the app: settings from the environment unless given, errors mapped, routes registered."""
-    app = Flask(__name__, static_folder=routes.PAGE_FOLDER, static_url_path="/page")
+    app = Flask(__name__, static_folder=None)  # routes.py serves the page's files, as it serves everything
     settings = settings or Settings()
     answers: LruCache[bytes] = LruCache(
         max_entries=4096 if settings.response_cache_bytes else 0, max_bytes=settings.response_cache_bytes, size_of=len

@@ -4,6 +4,7 @@ Every route comes from the one route table, keras_shape_service.schemas.api.OPER
 document is made of too.
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Callable
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, send_from_directory
 from werkzeug.exceptions import ServiceUnavailable
 
+from keras_shape_service.explain.diagram import STYLE as DIAGRAM_STYLE
 from keras_shape_service.schemas import Health
 from keras_shape_service.schemas.api import JSON, OPERATIONS, operation
 from keras_shape_service.schemas.openapi import openapi_document
@@ -25,6 +27,19 @@ from .context import services
 # package's copy (/docs/assets/...), so that /docs needs no network. Static files are no operations.
 PAGE_FOLDER = Path(__file__).parent / "page"
 SWAGGER_UI_FOLDER = Path(flask_swagger_ui.__file__).parent / "dist"
+
+# Scripts and styles from the service's own files only. One inline style is allowed, by its hash: the <style>
+# of the diagram's SVG, which the page puts into its document. Swagger UI's stylesheet draws its icons from
+# data: URLs; it sets styles through the DOM (which a policy does not govern), and it fetches the document.
+_DIAGRAM_STYLE_HASH = base64.b64encode(hashlib.sha256(DIAGRAM_STYLE.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; "
+    f"style-src 'self' 'sha256-{_DIAGRAM_STYLE_HASH}'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# Every answer: a browser takes its media type as sent. An HTML page: shown in no frame (clickjacking).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+PAGE_SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
 
 
 def _answer(operation_id: str) -> Response:
@@ -89,7 +104,7 @@ def openapi() -> Response:
 def _html(name: str) -> Response:
     """One of the page folder's HTML files, read whole: a few kB, and no file left open for the WSGI server
     to close (send_static_file hands it a file that a client which never reads the body leaves open)."""
-    return Response((PAGE_FOLDER / name).read_bytes(), mimetype="text/html")
+    return Response((PAGE_FOLDER / name).read_bytes(), mimetype="text/html", headers=PAGE_SECURITY_HEADERS)
 
 
 def page() -> Response:
@@ -123,10 +138,36 @@ def flask_rule(path: str) -> str:
     return re.sub(r"{(\w+)}", r"<\1>", path)
 
 
+def _static_files(folder: Path):
+    def view(filename: str) -> Response:
+        return send_from_directory(folder, filename)
+
+    return view
+
+
+def _secured(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Register every operation of the route table, and nothing else (no automatic OPTIONS: it would answer an
-    empty text/html 200 the document does not describe; a method not in the table is a 405 problem)."""
-    app.register_blueprint(Blueprint("docs", __name__, static_folder=SWAGGER_UI_FOLDER, static_url_path="/docs/assets"))
+    """Register every operation of the route table and the static files, and nothing else (no automatic
+    OPTIONS: it would answer an empty text/html 200 the document does not describe; a method not in the table
+    is a 405 problem, for a static file too). The app is made with no static folder of its own (Flask's would
+    answer OPTIONS)."""
+    app.add_url_rule(
+        "/page/<path:filename>", "static", _static_files(PAGE_FOLDER), methods=["GET"], provide_automatic_options=False
+    )
+    swagger_ui = Blueprint("docs", __name__)
+    swagger_ui.add_url_rule(
+        "/docs/assets/<path:filename>",
+        "static",
+        _static_files(SWAGGER_UI_FOLDER),
+        methods=["GET"],
+        provide_automatic_options=False,
+    )
+    app.register_blueprint(swagger_ui)
+    app.after_request(_secured)
     for op in OPERATIONS:
         app.add_url_rule(
             flask_rule(op.path),

@@ -55,7 +55,7 @@ def problem_bytes(error: BaseException) -> bytes:
     body = Problem(title=title, status=status, detail=detail[:500]).model_dump_json(exclude_none=True).encode()
     head = (
         f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: {PROBLEM}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode("latin-1") + body
 

@@ -180,7 +180,7 @@ APPLICATION_LAYERS: dict[str, int] = {
 # keras.applications, built by name (weights=None: never downloaded).
 APPLICATIONS: tuple[str, ...] = tuple(APPLICATION_LAYERS)
 
-# The dtypes a layer or an input may compute in: real numbers only.
+# The dtypes an input's tensor may hold: real numbers only.
 REAL_DTYPES: tuple[str, ...] = (
     "float16",
     "bfloat16",
@@ -194,9 +194,10 @@ REAL_DTYPES: tuple[str, ...] = (
     "uint16",
     "uint32",
     "uint64",
-    "mixed_float16",
-    "mixed_bfloat16",
 )
+# Mixed precision policies: a layer's dtype may name one (it computes in the first, keeps weights in float32),
+# a tensor's may not (Keras: "Invalid dtype: mixed_bfloat16").
+MIXED_DTYPE_POLICIES: tuple[str, ...] = ("mixed_float16", "mixed_bfloat16")
 
 # Cells are not layers of a Sequential model, but may appear nested inside an allowed layer's config.
 NESTED_ONLY_LAYER_TYPES: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")

@@ -362,7 +362,13 @@ class InputSpec(ApiModel):
             description=("Axis sizes, batch axis excluded; null for an axis of variable length (text, sequences)."),
         ),
     ]
-    dtype: Optional[Literal[REAL_DTYPES]] = None  # type: ignore[valid-type]  # a Literal of a tuple built at import
+    dtype: Optional[Literal[REAL_DTYPES]] = Field(  # type: ignore[valid-type]
+        None,
+        description=(
+            "The dtype of the input's tensor (default float32). A mixed precision policy (mixed_bfloat16) is a "
+            "layer's dtype, not a tensor's."
+        ),
+    )
     batch_size: Optional[Axis] = None
 
 

@@ -42,6 +42,7 @@ def browser():
     options.binary_location = CHROMIUM
     for flag in FLAGS + (f"--user-data-dir={profile}",):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console: a blocked file or style
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_window_size(1280, 1000)
     try:
@@ -62,6 +63,12 @@ def text_in(element_id: str, text: str):
     from selenium.webdriver.common.by import By
 
     return lambda driver: text in driver.find_element(By.ID, element_id).text
+
+
+def refused_by_policy(driver) -> list[str]:
+    """The console's messages since the last call that say the page's Content-Security-Policy refused
+    something (a script, a style, an image, a fetch)."""
+    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
 
 
 def open_page(driver, server):
@@ -94,6 +101,10 @@ def test_the_page_opens_on_the_seed_answered(browser, server):
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer"), "no diagram")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer")) == 4
     assert "Total params: 244" in browser.find_element(By.ID, "summary").get_attribute("textContent")
+    # The diagram's own <style>, inside the page's document, applies: the policy allows it by its hash.
+    box = browser.find_element(By.CSS_SELECTOR, "#diagram svg rect.box")
+    assert box.value_of_css_property("fill") == "rgb(244, 247, 251)"
+    assert refused_by_policy(browser) == []
     if os.environ.get("PAGE_SCREENSHOT"):
         browser.save_screenshot(os.environ["PAGE_SCREENSHOT"])
 
@@ -169,3 +180,6 @@ def test_docs_list_every_operation(browser, server, http):
     document = http.get(f"{server}/openapi.json", timeout=30).json()
     assert shown == set(document["paths"])
     assert not browser.find_elements(By.CSS_SELECTOR, ".errors-wrapper")
+    browser.find_element(By.CSS_SELECTOR, ".opblock-summary").click()  # an operation opened: its schemas shown
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-body"), "the operation did not open")
+    assert refused_by_policy(browser) == []

@@ -1,7 +1,7 @@
 """POST /v1/compare: two models' answers, their layers aligned, and where they part said with their numbers."""
 
 from keras_shape_service.schemas import CompareResponse
-from keras_shape_service.schemas.examples import SEED_CODE, SEED_COMPARE, SEED_INPUTS
+from keras_shape_service.schemas.examples import SEED_CODE, SEED_COMPARE, SEED_INPUTS, SEED_MODEL
 from tests.forms import SEED_LAYERS, SEED_LAYERS_NO_FLATTEN
 
 
@@ -103,3 +103,50 @@ def test_the_route_is_documented(client):
     assert {"macs", "batch_macs", "params_bytes", "activation_bytes", "total_bytes"} <= set(
         document["components"]["schemas"]["Cost"]["required"]
     )
+
+
+def test_code_on_either_side_answers_as_its_spec_does_and_carries_the_model_read(client):
+    """Regression: a side given as code was compared before it was read (a 500, for the seed's own code)."""
+    code_no_flatten = SEED_CODE.replace("model.add(Flatten())\n", "")
+    from_specs = _compare(client, SEED_COMPARE["a"], SEED_COMPARE["b"]).get_json()
+    from_code = _compare(client, {"code": SEED_CODE}, {"code": code_no_flatten}).get_json()
+    read_a, read_b = from_code["a"].pop("model"), from_code["b"].pop("model")
+    assert from_code == from_specs
+    assert [layer["type"] for layer in read_a["layers"]] == ["Dense", "Activation", "Flatten", "Dense"]
+    assert [layer["type"] for layer in read_b["layers"]] == ["Dense", "Activation", "Dense"]
+    assert "model" not in from_specs["a"] and "model" not in from_specs["b"]
+
+
+def test_code_on_one_side_with_inputs_predicts_as_the_spec_does(client):
+    mixed = _compare(client, {"code": SEED_CODE, "inputs": SEED_INPUTS}, {"model": SEED_MODEL, "inputs": SEED_INPUTS})
+    answer = mixed.get_json()
+    assert answer["a"].pop("model") == SEED_MODEL
+    assert answer["a"] == answer["b"] and answer["differences"] == []
+    assert answer["a"]["output_shape"] == [1, 4]
+
+
+def test_code_a_side_cannot_read_is_a_422_located_in_that_side(client):
+    refused = client.post("/v1/compare", json={"a": SEED_COMPARE["a"], "b": {"code": "model = Sequential(\n"}})
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["errors"][0]["loc"] == ["b", "code"]
+    invalid_code = "model = Sequential()\nmodel.add(Dense(-4, input_shape=(3,)))\n"
+    invalid = client.post("/v1/compare", json={"a": {"code": invalid_code}, "b": SEED_COMPARE["b"]})
+    assert invalid.status_code == 422, invalid.get_json()
+    assert invalid.get_json()["errors"][0]["loc"] == ["a", "model", "layers", 0, "units"]
+    assert invalid.get_json()["detail"].startswith("a: the code reads as a model the service refuses")
+
+
+def test_a_side_with_one_fixable_mistake_is_refused_with_its_checked_fix(client):
+    """The fix of a compare body is checked by planning both sides (it answered a 500: check knew one model)."""
+    body = {
+        "a": {"model": {"layers": SEED_LAYERS}},
+        "b": {"model": {"layers": [{"type": "Dense", "unitz": 4, "input_shape": [3]}]}},
+    }
+    response = client.post("/v1/compare", json=body)
+    assert response.status_code == 422, response.get_json()
+    item = response.get_json()["errors"][0]
+    assert item["loc"][:1] == ["b"] and "units" in item["hint"]
+    assert item["fix"] == [
+        {"op": "remove", "path": "/b/model/layers/0/unitz"},
+        {"op": "add", "path": "/b/model/layers/0/units", "value": 4},
+    ]

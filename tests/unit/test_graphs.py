@@ -363,3 +363,37 @@ def test_an_application_refuses_downloads_and_unknown_arguments(client, argument
         client.post("/v1/summary", json={"model": dict({"application": "MobileNetV2"}, **arguments)}).data
     )
     assert problem.errors[0].loc == loc
+
+
+def _small_mobilenet():
+    arguments = {"alpha": 0.25, "input_shape": [32, 32, 3], "classes": 2}
+    with keras.StatelessScope(initialize_variables=False):
+        built = keras.applications.MobileNet(weights=None, **arguments)
+    return {"application": "MobileNet", **arguments}, {layer.name: layer for layer in built.layers if layer.weights}
+
+
+def test_an_applications_note_says_its_weights_are_the_requests_when_the_request_gives_them_all(client):
+    """Regression: the note said the weights were "drawn from the request's seed" whatever the request gave."""
+    model, weighted = _small_mobilenet()
+    zeros = {name: [np.zeros(tuple(v.shape)).tolist() for v in layer.weights] for name, layer in weighted.items()}
+    body = {"model": model, "inputs": np.full((1, 32, 32, 3), 0.5).tolist(), "weights": zeros}
+    answer = _predict(client, body)
+    assert answer.predictions == [[0.5, 0.5]]  # zero logits: the weights sent are the ones used
+    assert answer.notes == [
+        "weights=None: a keras.applications network is never built with downloaded (ImageNet) weights; "
+        "every layer's weights are the request's"
+    ]
+
+
+def test_an_applications_note_names_the_layers_whose_weights_are_drawn_from_the_seed(client):
+    model, weighted = _small_mobilenet()
+    given = {"conv1": [np.zeros(tuple(v.shape)).tolist() for v in weighted["conv1"].weights]}
+    body = {"model": model, "inputs": np.full((1, 32, 32, 3), 0.5).tolist(), "weights": given}
+    (note,) = _predict(client, body).notes
+    others = [name for name in weighted if name != "conv1"]
+    assert note.endswith(
+        f"1 layer(s) have the request's weights, and the initial weights of the {len(others)} other(s) with weights "
+        f"({', '.join(others[:5])} and {len(others) - 5} more) are drawn from the request's seed"
+    )
+    (seeded,) = _predict(client, dict(body, weights=None)).notes
+    assert seeded.startswith("weights=None: a keras.applications network is built with initial weights drawn from")
