@@ -1,6 +1,7 @@
 """keras_shape_service.client.Client against the real gunicorn server; the pytest plugin in a project of its
 own; and `keras-shape-service serve`."""
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -135,13 +136,20 @@ def test_refused(keras_shape_service):
 
 
 @pytest.mark.slow
+def _plugin_arguments() -> list[str]:
+    """Where the package is installed (make test installs it), pytest loads the plugin by its entry point, as in
+    another project; from a bare checkout, it is named."""
+    installed = any(point.name == "keras_shape_service" for point in importlib.metadata.entry_points(group="pytest11"))
+    return [] if installed else ["-p", "keras_shape_service.pytest_plugin"]
+
+
 def test_another_project_using_the_plugin_passes(tmp_path):
     """A project of one test file, pytest run on it as its own CI would, with the plugin loaded by name (as the
     pytest11 entry point loads it once the package is installed)."""
     (tmp_path / "test_shapes.py").write_text(PROJECT_TEST)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "keras_shape_service.pytest_plugin", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *_plugin_arguments(), "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -156,7 +164,7 @@ def test_another_project_using_the_plugin_passes(tmp_path):
         + "\n\ndef test_wrong(keras_shape_service):\n    assert keras_shape_service.summary(SEED).params.total == 1\n"
     )
     failed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "keras_shape_service.pytest_plugin", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *_plugin_arguments(), "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
