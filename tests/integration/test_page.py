@@ -222,6 +222,23 @@ def test_cells_read_as_text_and_a_click_shows_why(browser, server):
     wait_for(browser, lambda d: not details.is_displayed(), "a second click did not close the details")
 
 
+def test_a_frozen_layer_shows_trainable_no(browser, server):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    replace_text(
+        browser,
+        "source",
+        SEED_CODE.replace("Dense(16, input_shape=(3, 2))", "Dense(16, input_shape=(3, 2), trainable=False)"),
+    )
+    wait_for(browser, lambda d: d.find_elements(By.XPATH, '//table[@id="layers"]//th[text()="Trainable"]'), "no column")
+    trainable = {
+        row.get_attribute("data-name"): row.find_elements(By.TAG_NAME, "td")[4].text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")
+    }
+    assert trainable == {"dense": "no", "activation": "yes", "flatten": "yes", "dense_1": "yes"}
+
+
 def assert_nothing_of_the_last_model(driver):
     from selenium.webdriver.common.by import By
 
