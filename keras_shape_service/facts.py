@@ -46,6 +46,7 @@ class LayerFacts:
     inbound: tuple[str, ...] = field(default=())
     calls: tuple["LayerFacts", ...] = ()  # a shared layer's other calls in its model, each with its own shapes
     output_dtypes: tuple[str, ...] = ()  # one per output; empty where unknown (a wrapper's inner layer)
+    trainable: bool = True  # Keras's layer.trainable: False where the layer is frozen (its weights are not trained)
 
     @property
     def params(self) -> int:

@@ -69,6 +69,7 @@ def layer_facts(
         inner=_inner(layer, input_shapes[0], output_shapes[0]),
         inbound=inbound,
         output_dtypes=output_dtypes,
+        trainable=bool(layer.trainable),
     )
 
 

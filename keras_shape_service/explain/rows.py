@@ -34,7 +34,8 @@ def _one_or_list(shapes: tuple) -> list:
 
 
 def layer_rows(facts: tuple[LayerFacts, ...]) -> list[LayerRow]:
-    """Every layer's row: name, type, shapes, params, weights, multiply-adds, why, feeders; a nested model's own."""
+    """Every layer's row: name, type, shapes, params, trainable, weights, multiply-adds, why, feeders; a nested
+    model's own rows."""
     return [
         LayerRow(
             name=f.name,
@@ -42,6 +43,7 @@ def layer_rows(facts: tuple[LayerFacts, ...]) -> list[LayerRow]:
             input_shape=_one_or_list(f.input_shapes),
             output_shape=_one_or_list(f.output_shapes),
             params=f.params,
+            trainable=f.trainable,
             weights=[WeightShape(name=w.name, shape=list(w.shape)) for w in f.weights],
             macs=macs(f),
             why=why(f),

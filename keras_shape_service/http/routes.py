@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Callable
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response, request, send_from_directory
 from werkzeug.exceptions import ServiceUnavailable
 
+from keras_shape_service.explain import table
 from keras_shape_service.explain.diagram import STYLE as DIAGRAM_STYLE
-from keras_shape_service.schemas import Health
-from keras_shape_service.schemas.api import JSON, OPERATIONS, operation
+from keras_shape_service.schemas import Health, SummaryResponse
+from keras_shape_service.schemas.api import CSV, JSON, MARKDOWN, OPERATIONS, Operation, operation
 from keras_shape_service.schemas.openapi import openapi_document
 
 from . import body, inference, observability
@@ -42,6 +43,17 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 PAGE_SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
 
 
+# How a summary is written in each media type the route table offers beside JSON.
+EXPORTS: dict[str, Callable[[SummaryResponse], str]] = {MARKDOWN: table.markdown, CSV: table.csv_text}
+
+
+def negotiated(op: Operation) -> str:
+    """The media type to answer in: the best the Accept header takes of those the operation offers; its own
+    (JSON) where the header takes none of them, as a client sending "text/html" or no header still reads JSON."""
+    offered = [op.answer_media, *op.answer_alternatives]
+    return request.accept_mimetypes.best_match(offered, default=op.answer_media) or op.answer_media
+
+
 def _answer(operation_id: str) -> Response:
     """Validate the body and answer it; answers are deterministic, so bytes already answered are answered
     again from memory, without parsing, validating or computing."""
@@ -64,8 +76,14 @@ def predict() -> Response:
 
 
 def summary() -> Response:
-    """Per-layer shapes, params and summary, without allocating weights."""
-    return _answer("summary")
+    """Per-layer shapes, params and summary, without allocating weights: JSON, or a Markdown or CSV table when
+    the Accept header asks for one (rendered from the JSON answer, which is what the answer cache holds)."""
+    media = negotiated(operation("summary"))
+    answer = _answer("summary")
+    if media != answer.mimetype:
+        answer = Response(EXPORTS[media](SummaryResponse.model_validate_json(answer.get_data())), mimetype=media)
+    answer.vary.add("Accept")
+    return answer
 
 
 def diagram() -> Response:

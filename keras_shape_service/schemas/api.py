@@ -34,6 +34,8 @@ PROBLEM = "application/problem+json"
 PROMETHEUS_TEXT = "text/plain"
 SVG = "image/svg+xml"
 HTML = "text/html"
+MARKDOWN = "text/markdown"
+CSV = "text/csv"
 
 # What each error status means, for every operation that may answer it.
 ERRORS = {
@@ -69,6 +71,8 @@ class Operation:
     summary: str
     answer: Optional[type[BaseModel]] = None  # the JSON answer's model; None for other media types
     answer_media: str = JSON
+    # Other media types the same answer is given in when the Accept header asks for one; answer_media otherwise.
+    answer_alternatives: tuple[str, ...] = ()
     request: Optional[type[BaseModel]] = None
     examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
@@ -101,6 +105,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/v1/summary",
         "Shapes, params and summary, no weights allocated",
         SummaryResponse,
+        answer_alternatives=(MARKDOWN, CSV),
         request=SummaryRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,

@@ -122,6 +122,12 @@ class LayerRow(ApiModel):
     input_shape: Shapes
     output_shape: Shapes
     params: NonNegativeInt
+    trainable: bool = Field(
+        description=(
+            "Keras's layer.trainable: false where the layer is frozen, its weights not trained (a trainable layer "
+            "may still hold non-trainable weights, e.g. BatchNormalization's moving statistics)."
+        )
+    )
     weights: list[WeightShape] = Field(description="The layer's variables in get_weights() order.")
     macs: NonNegativeInt = Field(
         description=(

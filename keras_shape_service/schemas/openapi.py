@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .api import ERRORS, INFERENCE_ERRORS, JSON, OPERATIONS, PROBLEM, Operation
+from .api import CSV, ERRORS, INFERENCE_ERRORS, JSON, MARKDOWN, OPERATIONS, PROBLEM, Operation
 from .inference import InferenceError
 from .messages import Problem
 
@@ -17,11 +17,29 @@ def _content(model: type[BaseModel], media_type: str = JSON, **extra: Any) -> di
     return {media_type: {"schema": {"$ref": _REF.format(model=model.__name__)}, **extra}}
 
 
+# What an answer in another media type than its JSON holds, for the document's readers.
+_ALTERNATIVES = {
+    MARKDOWN: "A Markdown table (layer, type, input shape, output shape, params, trainable), then the totals.",
+    CSV: "One CSV table: a header, a row per layer, then a row per total (its label as the name, its count as "
+    "the params).",
+}
+
+
 def _answer_content(op: Operation) -> dict[str, Any]:
     if op.answer is not None:
-        return _content(op.answer, op.answer_media)
-    schema = {"type": "object"} if op.answer_media == JSON else {"type": "string"}
-    return {op.answer_media: {"schema": schema}}
+        content = _content(op.answer, op.answer_media)
+    else:
+        schema = {"type": "object"} if op.answer_media == JSON else {"type": "string"}
+        content = {op.answer_media: {"schema": schema}}
+    for media in op.answer_alternatives:
+        content[media] = {"schema": {"type": "string", "description": _ALTERNATIVES[media]}}
+    return content
+
+
+def _answer_description(op: Operation) -> str:
+    if not op.answer_alternatives:
+        return "The answer"
+    return f"The answer: {op.answer_media} unless the Accept header asks for {' or '.join(op.answer_alternatives)}"
 
 
 def _errors(op: Operation) -> dict[str, Any]:
@@ -44,7 +62,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     document: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
-        "responses": {"200": {"description": "The answer", "content": _answer_content(op)}, **_errors(op)},
+        "responses": {"200": {"description": _answer_description(op), "content": _answer_content(op)}, **_errors(op)},
     }
     if _path_parameters(op.path):
         document["parameters"] = _path_parameters(op.path)

@@ -183,3 +183,103 @@ def test_docs_list_every_operation(browser, server, http):
     browser.find_element(By.CSS_SELECTOR, ".opblock-summary").click()  # an operation opened: its schemas shown
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-body"), "the operation did not open")
     assert refused_by_policy(browser) == []
+
+
+def cells_text(driver, table_id: str) -> list[str]:
+    """Every header and data cell's text in a table, those of rows folded away included."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll(`#${arguments[0]} th, #${arguments[0]} td`)].map((c) => c.textContent)",
+        table_id,
+    )
+
+
+def test_three_runs_show_one_header_row_and_the_rows_of_the_last(browser, server):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    for units in (2, 5, 7):
+        replace_text(browser, "source", SEED_CODE.replace("model.add(Dense(4))", f"model.add(Dense({units}))"))
+        wait_for(browser, text_in("verdict", f"(1, {units})"), f"the run with Dense({units}) did not answer")
+    header_rows = browser.find_elements(By.CSS_SELECTOR, "#layers thead tr")
+    assert len(header_rows) == 1
+    assert [th.text for th in header_rows[0].find_elements(By.TAG_NAME, "th")] == [
+        "Layer",
+        "Type",
+        "Output shape",
+        "Params",
+    ]
+    layer_rows = browser.find_elements(By.CSS_SELECTOR, "#layers tbody tr.layer")
+    assert [row.get_attribute("data-name") for row in layer_rows] == ["dense", "activation", "flatten", "dense_1"]
+    # the last Dense(7) on 48 values: 48 x 7 + 7
+    assert layer_rows[-1].find_elements(By.TAG_NAME, "td")[3].text == "343"
+
+
+def test_cells_read_as_text_and_a_click_shows_why(browser, server):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    texts = cells_text(browser, "layers")
+    assert texts and not [text for text in texts if text.strip().startswith(("{", "["))]
+    details = browser.find_element(By.ID, "layers-details-0")
+    assert not details.is_displayed()  # details wait for a click; the table shows the four columns
+    browser.find_element(By.CSS_SELECTOR, '#layers tr.layer[data-name="dense"] button.expand').click()
+    wait_for(browser, lambda d: details.is_displayed(), "a click on the layer did not open its details")
+    shown = details.text
+    assert "kernel (2, 16), bias (16,)" in shown
+    assert "kernel 2 x 16 + bias 16 = 48." in shown
+    assert "Dense acts on the last axis only" in shown and "(None, 3, 2) -> (None, 3, 16)" in shown
+    assert "Input shape\n(None, 3, 2)" in shown
+    assert "96 per example" in shown  # 3 rows x 2 x 16 multiply-adds
+    table_width = browser.execute_script("return document.getElementById('layers').offsetWidth")
+    assert table_width <= browser.execute_script("return document.documentElement.clientWidth")
+    browser.find_element(By.CSS_SELECTOR, '#layers tr.layer[data-name="dense"]').click()
+    wait_for(browser, lambda d: not details.is_displayed(), "a second click did not close the details")
+
+
+def test_a_frozen_layer_shows_trainable_no(browser, server):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    replace_text(
+        browser,
+        "source",
+        SEED_CODE.replace("Dense(16, input_shape=(3, 2))", "Dense(16, input_shape=(3, 2), trainable=False)"),
+    )
+    wait_for(browser, lambda d: d.find_elements(By.XPATH, '//table[@id="layers"]//th[text()="Trainable"]'), "no column")
+    trainable = {
+        row.get_attribute("data-name"): row.find_elements(By.TAG_NAME, "td")[4].text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")
+    }
+    assert trainable == {"dense": "no", "activation": "yes", "flatten": "yes", "dense_1": "yes"}
+
+
+def assert_nothing_of_the_last_model(driver):
+    from selenium.webdriver.common.by import By
+
+    assert not driver.find_elements(By.CSS_SELECTOR, "#layers tr")
+    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#diagram svg"), "the last model's picture stayed")
+    assert driver.find_element(By.ID, "verdict").text == ""
+    assert driver.find_element(By.ID, "summary").get_attribute("textContent") == ""
+
+
+@pytest.mark.parametrize(
+    ("refused", "error"),
+    [
+        ('{"layers": [{"type": "Dense", "units": 0, "input_shape": [3]}]}', "model › layers › 0 › units"),
+        ('{"layers": [\n  {"type": "Dense",, "units": 4}]}', "Line 2"),
+        (SEED_CODE.replace("model.add(Flatten())", "for layer in x:\n    pass"), "Line 4, column 1"),
+    ],
+    ids=["refused-spec", "malformed-json", "refused-code"],
+)
+def test_a_refused_model_leaves_nothing_of_the_last(browser, server, refused, error):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer"), "no picture of the seed")
+    assert browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")
+    replace_text(browser, "source", refused)
+    wait_for(browser, text_in("source-error", error), "the refusal was not shown")
+    assert_nothing_of_the_last_model(browser)
+    replace_text(browser, "source", SEED_CODE)
+    wait_for(browser, text_in("verdict", "(1, 4)"), "the seed did not come back after the refusal")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")) == 4

@@ -99,7 +99,7 @@ def test_the_route_is_documented(client):
     document = client.get("/openapi.json").get_json()
     assert "/v1/compare" in document["paths"]
     row = document["components"]["schemas"]["LayerRow"]
-    assert {"weights", "macs", "why"} <= set(row["required"])
+    assert {"trainable", "weights", "macs", "why"} <= set(row["required"])
     assert {"macs", "batch_macs", "params_bytes", "activation_bytes", "total_bytes"} <= set(
         document["components"]["schemas"]["Cost"]["required"]
     )

@@ -19,6 +19,8 @@ def test_openapi_lists_every_operation_with_request_answer_and_errors(client):
     schemas = document["components"]["schemas"]
     assert {"PredictRequest", "PredictResponse", "SummaryResponse", "Problem", "LayerRow"} <= set(schemas)
     assert "units" in schemas["DenseLayer"]["properties"]
+    assert "trainable" in schemas["LayerRow"]["required"]
+    assert schemas["LayerRow"]["properties"]["trainable"]["type"] == "boolean"
 
 
 def test_the_documents_operations_are_exactly_the_apps_routes(app, client):

@@ -3,7 +3,6 @@
 
 const $ = (id) => document.getElementById(id);
 const FLATTEN_LINE = "model.add(Flatten())";
-const OPTIONAL_COLUMNS = [["macs", "MACs", "number"], ["weights", "Weights", "number"], ["why", "Why", "why"]];
 let latest = 0;  // only the answer to the latest edit is shown
 
 function shapeText(shape) {
@@ -12,10 +11,13 @@ function shapeText(shape) {
   return axes.length === 1 ? `(${axes[0]},)` : `(${axes.join(", ")})`;
 }
 
-function valueText(value) {
-  if (typeof value === "number") return value.toLocaleString("en-US");
-  if (value === null || value === undefined) return "";
-  return typeof value === "string" ? value : JSON.stringify(value);
+// A layer's variables as Keras names them with their shapes: "kernel (2, 16), bias (16,)".
+function weightsText(weights) {
+  return weights.length ? weights.map((weight) => `${weight.name} ${shapeText(weight.shape)}`).join(", ") : "none";
+}
+
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 class SourceError extends Error {
@@ -106,35 +108,95 @@ function cell(row, text, className) {
   td.textContent = text;
   if (className) td.className = className;
   row.append(td);
+  return td;
 }
 
 function isChain(rows) {
   return rows.every((row, i) => row.inbound.length === (i ? 1 : 0) && (!i || row.inbound[0] === rows[i - 1].name));
 }
 
-// The layer table: Keras's columns, "from" for a graph, and MACs, weights and why where the answer has them.
+// What a row holds beyond the columns, as terms and their text: read on demand, so the table fits the screen.
+function detailTerms(row, graph) {
+  const terms = [["Input shape", shapeText(row.input_shape)]];
+  if (graph) terms.push(["From", row.inbound.length ? row.inbound.join(", ") : "the model's input"]);
+  if (row.weights !== undefined) terms.push(["Weights", weightsText(row.weights)]);
+  if (row.macs !== undefined) terms.push(["Multiply-adds", `${row.macs.toLocaleString("en-US")} per example`]);
+  if (row.why) terms.push(["Why this shape", sentence(row.why.shape)], ["Why these params", sentence(row.why.params)]);
+  if (row.layers) terms.push(["Inside", `${row.layers.length} layers: ${row.layers.map((l) => l.name).join(", ")}`]);
+  return terms;
+}
+
+function detailsRow(tbody, row, graph, span, id) {
+  const tr = tbody.insertRow();
+  tr.className = "details";
+  tr.id = id;
+  tr.hidden = true;
+  const td = cell(tr, "");
+  td.colSpan = span;
+  const list = document.createElement("dl");
+  for (const [term, text] of detailTerms(row, graph)) {
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = term;
+    dd.textContent = text;
+    list.append(dt, dd);
+  }
+  td.append(list);
+  return tr;
+}
+
+function toggle(button, details) {
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  details.hidden = !open;
+}
+
+// The layer table: the columns a reader scans (name, type, output shape, params, and trainable where a layer is
+// frozen) and under each row the rest (input shape, feeders, weights, multiply-adds, why) on a click. The table
+// is made anew each time: its head and body are replaced, never added to. Returns the layers' rows, in order.
 function renderTable(table, rows) {
-  const extra = OPTIONAL_COLUMNS.filter(([key]) => rows.some((row) => row[key] !== undefined));
   const graph = !isChain(rows);
-  const head = table.createTHead();
-  table.replaceChildren(head);
+  const frozen = rows.some((row) => row.trainable === false);
+  const titles = [["Layer", ""], ["Type", ""], ["Output shape", ""], ["Params", "number"],
+                  ...(frozen ? [["Trainable", ""]] : [])];
+  const head = document.createElement("thead");
+  const tbody = document.createElement("tbody");
+  table.replaceChildren(head, tbody);
   const top = head.insertRow();
-  for (const [title, kind] of [["Layer", ""], ["Type", ""], ["Input shape", ""], ["Output shape", ""],
-                               ["Params", "number"], ...(graph ? [["From", ""]] : []),
-                               ...extra.map(([, title, kind]) => [title, kind])]) cell(top, title, kind);
-  const tbody = table.createTBody();
-  for (const row of rows) {
+  for (const [title, kind] of titles) cell(top, title, kind);
+  const layerRows = [];
+  rows.forEach((row, i) => {
     const tr = tbody.insertRow();
+    tr.className = "layer";
     tr.dataset.name = row.name;
-    cell(tr, row.name);
+    const name = cell(tr, "");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "expand";
+    button.textContent = row.name;
+    button.setAttribute("aria-expanded", "false");
+    button.title = "Show the input shape, weights and why";
+    name.append(button);
     cell(tr, row.type);
-    cell(tr, shapeText(row.input_shape), "shape");
     cell(tr, shapeText(row.output_shape), "shape");
     cell(tr, row.params.toLocaleString("en-US"), "number");
-    if (graph) cell(tr, row.inbound.join(", "));
-    for (const [key, , kind] of extra) cell(tr, valueText(row[key]), kind);
-  }
-  return tbody.rows;
+    if (frozen) cell(tr, row.trainable === false ? "no" : "yes");
+    const detailsId = `${table.id}-details-${i}`;
+    button.setAttribute("aria-controls", detailsId);
+    const details = detailsRow(tbody, row, graph, titles.length, detailsId);
+    tr.addEventListener("click", (event) => { if (!event.target.closest("a")) toggle(button, details); });
+    layerRows.push(tr);
+  });
+  return layerRows;
+}
+
+// What belongs to the last model answered: cleared when a new one is refused, so nothing under an error is stale.
+function clearAnswer() {
+  $("verdict").replaceChildren();
+  $("layers").replaceChildren();
+  $("diagram").replaceChildren();
+  $("summary").textContent = "";
+  $("spec").textContent = "";
 }
 
 async function drawDiagram(body, sequence) {
@@ -164,6 +226,7 @@ async function runSingle() {
     inputs = inputsOf($("inputs").value);
   } catch (error) {
     const [box, editor] = error.onInputs ? boxes.inputs : boxes.source;
+    clearAnswer();
     return showError(box, editor, error.message, error.line, error.column);
   }
   const predicting = "code" in body || "inputs" in inputs || "inputs" in body;
@@ -173,7 +236,7 @@ async function runSingle() {
   if (noArray) ({ok, answer} = await post("/v1/summary", {model: body.model, code: body.code}));
   if (sequence !== latest) return;
   if (!ok) {
-    $("verdict").textContent = "";
+    clearAnswer();
     return showProblem(answer, boxes);
   }
   showAnswer(answer, noArray || !predicting);
@@ -216,7 +279,11 @@ async function runCompare() {
     }
   }));
   if (sequence !== latest) return;
-  const tables = sides.map((side, i) => (answers[i] ? renderTable($(`${side}-layers`), answers[i].layers) : []));
+  const tables = sides.map((side, i) => {
+    if (answers[i]) return renderTable($(`${side}-layers`), answers[i].layers);
+    $(`${side}-layers`).replaceChildren();
+    return [];
+  });
   sides.forEach((side, i) => {
     const answer = answers[i];
     $(`${side}-verdict`).textContent = answer ? `Output ${shapeText(answer.layers[answer.layers.length - 1]
