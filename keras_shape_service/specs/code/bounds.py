@@ -26,6 +26,9 @@ class CodeLimits:
     max_nodes: int = 20_000
     max_literal_elements: int = 100_000  # elements of data copied into the answer, all uses counted
     max_int: int = 2**31 - 1
+    max_steps: int = 100_000  # statements read and functions called, loops and calls counted each time
+    max_loop_iterations: int = 10_000  # iterations of all `for` loops together
+    max_call_depth: int = 20  # functions of the code called within one another
 
 
 class CodeRejected(ServiceError):

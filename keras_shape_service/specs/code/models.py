@@ -16,19 +16,28 @@ from keras_shape_service.specs.naming import keras_default_names
 from .bounds import CodeRejected
 from .expressions import Expressions
 from .tables import (
+    BUILD_TIME_LAYERS,
+    BUILTIN_COMPUTED,
     CAMEL_CASED,
     COMPILE_PARAMETERS,
+    ELEMENTWISE_MERGES,
     FILLS,
     INPUT_LAYER_PARAMETERS,
     INPUT_PARAMETERS,
     MERGE_FUNCTIONS,
     NOT_IN_PRINT,
     OBJECT_POSITIONALS,
+    OPERATOR_LAYERS,
+    POINTWISE_CONVOLUTIONS,
     PRINTABLE_BUILTINS,
+    SEPARATE_INPUT_LAYERS,
+    SHAPE_KEEPING_LAYERS,
     SUMMARY_PARAMETERS,
 )
 from .values import (
     Array,
+    Builtin,
+    Function,
     FunctionalModel,
     InputEntry,
     KerasObject,
@@ -55,9 +64,13 @@ class Models(Expressions):
         for keyword in node.keywords:
             if keyword.arg is None:
                 self.refuse(keyword, "star-arguments (`**kwargs`) are not supported")
-        if isinstance(node.func, ast.Name) and node.func.id == "print" and "print" not in self.names:
+        if isinstance(node.func, ast.Name) and node.func.id == "print" and not self.lookup("print")[0]:
             return self.print_call(node)
         callee = self.value(node.func)
+        if isinstance(callee, Function):
+            return self.call_function(callee, node)
+        if isinstance(callee, Builtin):
+            return self.builtin(callee.name, node)
         if isinstance(callee, ModelMethod):
             return self.model_method(callee, node)
         if isinstance(callee, (SequentialModel, FunctionalModel)):
@@ -77,6 +90,89 @@ class Models(Expressions):
             )
         return getattr(self, "make_" + kind)(callee, node)
 
+    def call_function(self, function: Function, node: ast.Call) -> Any:
+        """A function of the code called: statements.py reads its body."""
+        self.refuse(node, "calling a function of the code is not read here")
+
+    def builtin(self, name: str, node: ast.Call) -> Any:
+        """range, len, enumerate, zip, list, tuple, min, max, abs, int, float, str, reversed on values the reader
+        knows; whatever they make is spent from the data budget."""
+        if node.keywords:
+            self.refuse(node.keywords[0], f"`{name}(...)` is read with positional arguments only")
+        values = [self.value(argument) for argument in node.args]
+        for value, argument in zip(values, node.args):
+            if not (value is None or isinstance(value, (bool, int, float, str, list, tuple, range))):
+                self.refuse(
+                    argument, f"`{name}(...)` is read on numbers, strings, lists and tuples, not {describe(value)}"
+                )
+        try:
+            if name == "range":
+                if not 1 <= len(values) <= 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                    self.refuse(node, "range(...) is read with one to three integers")
+                return range(*values)
+            sizes = [len(value) for value in values if isinstance(value, (list, tuple, range, str))]
+            self.spend(min(sizes, default=0) if name == "zip" else sum(sizes), node)  # before the work, not after
+            if name in ("enumerate", "zip", "reversed", "list", "tuple"):
+                made = list(BUILTIN_COMPUTED[name](*values))
+                return made if name in ("list", "enumerate", "zip", "reversed") else tuple(made)
+            if name == "str":
+                if not all(value is None or isinstance(value, (bool, int, float, str)) for value in values):
+                    self.refuse(node, "str(...) is read on a number or a string")
+                return str(*values)
+            return self.bounded(BUILTIN_COMPUTED[name](*values), node)
+        except (TypeError, ValueError, OverflowError) as error:
+            self.refuse(node, f"`{source_text(node)}` cannot be computed: {error}")
+
+    def tensor_operation(self, node: ast.AST, operands: list, operator: ast.AST) -> Any:
+        """`x + y` on two tensors: Keras's functional API records it as an `add` operation, which the spec says as
+        the layer that computes the same (layers.Add), with Keras's name for it."""
+        class_name = OPERATOR_LAYERS.get(type(operator))
+        if class_name is None or len(operands) != 2 or not all(isinstance(operand, Tensor) for operand in operands):
+            self.refuse(
+                node,
+                f"`{source_text(node)}`: operators on tensors are read for tensor + tensor, tensor - tensor and "
+                "tensor * tensor (as layers.Add, layers.Subtract, layers.Multiply); for a number, write "
+                "layers.Rescaling(scale, offset)(x); else the layer itself, e.g. layers.Add()([x, y])",
+            )
+        layer = LayerEntry(class_name, {}, node)
+        self.producers.append(layer)
+        return self.connect(layer, operands)
+
+    def tensor_shape(self, tensor: Tensor) -> Optional[tuple]:
+        """A tensor's shape where it follows from the code alone: an input's; through layers that keep their input's
+        shape, element-wise merges of equal shapes, attention (the query's), and layers that only set the last axis
+        (Dense, and convolutions of kernel size 1, stride 1, channels last). Anything else: None, said to the user."""
+        producer = tensor.producer
+        if isinstance(producer, InputEntry):
+            return super().tensor_shape(tensor)
+        return producer.shapes[tensor.index] if isinstance(producer, LayerEntry) and not tensor.output else None
+
+    def output_shape(self, producer: LayerEntry, inputs: list[Tensor]) -> Optional[tuple]:
+        found: Optional[tuple] = None
+        arguments = producer.arguments
+        shapes = [self.tensor_shape(item) for item in inputs]
+        if not shapes:
+            return None
+        if any(shape is None for shape in shapes):
+            return None
+        first = shapes[0]
+        assert first is not None
+        if producer.class_name in SHAPE_KEEPING_LAYERS and len(shapes) == 1:
+            found = first
+        elif producer.class_name in ELEMENTWISE_MERGES and all(shape == first for shape in shapes):
+            found = first
+        elif producer.class_name in SEPARATE_INPUT_LAYERS and "output_shape" not in arguments:
+            found = first
+        elif producer.class_name == "Dense" and isinstance(arguments.get("units"), int):
+            found = (*first[:-1], arguments["units"])
+        elif producer.class_name in POINTWISE_CONVOLUTIONS and isinstance(arguments.get("filters"), int):
+            kernel = arguments.get("kernel_size")
+            kernel_sizes = kernel if isinstance(kernel, list) else [kernel]
+            plain = all(arguments.get(key, 1) in (1, [1] * len(kernel_sizes)) for key in ("strides", "dilation_rate"))
+            if kernel_sizes and all(size == 1 for size in kernel_sizes) and plain and "data_format" not in arguments:
+                found = (*first[:-1], arguments["filters"])
+        return found
+
     def print_call(self, node: ast.Call) -> None:
         """print(...) is ignored, but what it names is checked, and model calls inside it are read."""
         stack = [(child, False) for child in reversed([*node.args, *node.keywords])]
@@ -93,7 +189,7 @@ class Models(Expressions):
                 self.refuse(item, "star-arguments (`**kwargs`) are not supported")
             if isinstance(item, ast.Name):
                 self.check_name(item.id, item)
-                if not (item.id in self.names or item.id in PRINTABLE_BUILTINS or self.default(item.id)):
+                if not (self.lookup(item.id)[0] or item.id in PRINTABLE_BUILTINS or self.default(item.id)):
                     self.unknown(item.id, item)
             if isinstance(item, ast.Attribute):
                 self.check_name(item.attr, item, attribute=True)
@@ -103,7 +199,7 @@ class Models(Expressions):
     def is_model_call(self, node: ast.Call) -> bool:
         target = node.func.value if isinstance(node.func, ast.Attribute) else node.func
         return isinstance(target, ast.Name) and isinstance(
-            self.names.get(target.id), (SequentialModel, FunctionalModel)
+            self.lookup(target.id)[1], (SequentialModel, FunctionalModel)
         )
 
     # Constructors
@@ -258,18 +354,50 @@ class Models(Expressions):
         return tensors
 
     def call_layer(self, layer: LayerEntry, node: ast.Call) -> Tensor:
-        nodes = self.arguments(node, ("inputs",), layer.class_name + "(...)", any_keyword=True)
+        what = layer.class_name + "(...)"
+        separate = layer.class_name in SEPARATE_INPUT_LAYERS
+        tensor_parameters = ("query", "value", "key") if separate else ("inputs",)
+        nodes = self.arguments(node, tensor_parameters, what, any_keyword=True)
         for key, value_node in nodes.items():
-            if key != "inputs" and (key != "training" or not isinstance(self.value(value_node), (bool, type(None)))):
-                self.refuse(value_node, f"calling a layer with `{key}=` is not supported")
-        if "inputs" not in nodes:
-            self.refuse(node, "a layer is called on a tensor or a list of tensors")
-        return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name))
+            if key in tensor_parameters:
+                continue
+            if key == "training" and isinstance(self.value(value_node), (bool, type(None))):
+                continue  # inference is what the service answers for: training=False changes nothing it shows
+            self.refuse(
+                value_node,
+                f"calling a layer with `{key}=` is not read: the spec the code reads into gives a layer its input "
+                "tensors only; send the model's model.to_json() instead, which carries every argument of every call",
+            )
+        if not separate:
+            if "inputs" not in nodes:
+                self.refuse(node, "a layer is called on a tensor or a list of tensors")
+            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name))
+        inputs = []
+        for key in tensor_parameters:
+            if key in nodes:
+                tensor = self.value(nodes[key])
+                if not isinstance(tensor, Tensor):
+                    self.refuse(
+                        nodes[key],
+                        f"{layer.class_name} takes its {key} as one tensor, not {describe(tensor)}: write "
+                        "`mha(query, value)` or `mha(query, value, key)` (Keras itself refuses `mha([query, value])`)",
+                    )
+                inputs.append(tensor)
+            elif key != "key":
+                self.refuse(
+                    node, f"{layer.class_name} is called on its query and value: `mha(x, x)` or `mha(query=x, value=x)`"
+                )
+        return self.connect(layer, inputs)
 
     def connect(self, layer: LayerEntry, inputs: list[Tensor]) -> Tensor:
         layer.calls.append(inputs)
+        layer.shapes.append(self.output_shape(layer, inputs))  # as the layer is called, so never recursively
         if len(layer.calls) == 1:
             self.called.append(layer)
+            # Keras builds a layer at its first call; some make unnamed layers then, taking default names
+            self.build_time_layers += [
+                (len(self.producers), name) for name in BUILD_TIME_LAYERS.get(layer.class_name, ())
+            ]
         return Tensor(layer, len(layer.calls) - 1)
 
     def model_method(self, method: ModelMethod, node: ast.Call) -> Any:
@@ -375,9 +503,19 @@ class Models(Expressions):
             if producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
                 self.refuse(producer.node, f"the name `{producer.user_name}` is given to two layers")
             producer.name = producer.user_name
-        unnamed = [producer for producer in self.producers if producer.user_name is None]
-        for producer, name in zip(unnamed, keras_default_names([p.class_name for p in unnamed], set(named))):
-            producer.name = name
+        # default names in the order Keras takes them: each layer made, and those layers make when first called
+        made: list[tuple[Optional[Union[InputEntry, LayerEntry]], str]] = []
+        hidden = iter(self.build_time_layers)
+        pending = next(hidden, None)
+        for position, maker in enumerate([*self.producers, None]):
+            while pending is not None and pending[0] <= position:
+                made.append((None, pending[1]))
+                pending = next(hidden, None)
+            if maker is not None and maker.user_name is None:
+                made.append((maker, maker.class_name))
+        for (maker, _), name in zip(made, keras_default_names([class_name for _, class_name in made], set(named))):
+            if maker is not None:
+                maker.name = name
         layers = []
         for layer in self.called:
             entry = {

@@ -17,6 +17,7 @@ from .tables import (
     DTYPES,
     FORBIDDEN,
     IMPORTABLE,
+    INSTEAD,
     MAX_SUGGESTED_NAMES,
     MERGE_FUNCTIONS,
     MODELS,
@@ -40,18 +41,21 @@ class Scope:
     ):
         self.lines = re.split("\r\n|\r|\n", source)
         self.positional_arguments, self.limits, self.known_layers = positional_arguments, limits, known_layers
-        self.names: dict[str, Any] = {}
+        self.names: dict[str, Any] = {}  # the innermost scope: the module's, or the running function's
+        self.scopes: list[dict[str, Any]] = []  # the scopes around it, outermost first
         self.star_modules: list[tuple[str, ...]] = []
         self.layer_parameters_cache: dict[str, Optional[list[str]]] = {}
-        self.producers: list[
-            Union[InputEntry, LayerEntry]
-        ] = []  # layers and inputs, in the order the code constructs them
+        # layers and inputs, in the order the code constructs them
+        self.producers: list[Union[InputEntry, LayerEntry]] = []
+        # (how many producers were made by then, class name): unnamed layers Keras makes as it builds a layer
+        self.build_time_layers: list[tuple[int, str]] = []
         self.called: list[LayerEntry] = []  # layers, in the order of their first call
         self.model: Any = None
         self.compile: Optional[dict] = None
         self.inputs: Optional[list] = None
         self.calls: list[str] = []
         self.budget = limits.max_literal_elements
+        self.steps = limits.max_steps
 
     def refuse(self, node: ast.AST, what: str, error_type: str = "code_unsupported") -> NoReturn:
         line = getattr(node, "lineno", 1)
@@ -65,9 +69,28 @@ class Scope:
         if decorators:
             self.refuse(decorators[0], "a decorator is not supported: the model is read, not run")
         what = UNSUPPORTED.get(type(node), f"`{type(node).__name__}`")
-        self.refuse(node, f"{what} is not supported: the model is read, not run")
+        instead = INSTEAD.get(type(node))
+        self.refuse(node, f"{what} is not supported: the model is read, not run" + (f"; {instead}" if instead else ""))
+
+    def step(self, node: ast.AST) -> None:
+        """Spend one step: every statement read and every function called costs one, so loops and calls end."""
+        self.steps -= 1
+        if self.steps < 0:
+            self.refuse(
+                node,
+                f"reading the code takes more than {self.limits.max_steps:,} steps (statements read, loops and "
+                f"calls counted each time); the limit is max_steps={self.limits.max_steps:,}",
+                "code_limit",
+            )
 
     # Names and imports
+
+    def lookup(self, name: str) -> tuple[bool, Any]:
+        """Whether the code bound the name, in this scope or one around it, and to what."""
+        for scope in (self.names, *reversed(self.scopes)):
+            if name in scope:
+                return True, scope[name]
+        return False, None
 
     def check_name(self, name: str, node: ast.AST, attribute: bool = False) -> None:
         if name in FORBIDDEN and not attribute:

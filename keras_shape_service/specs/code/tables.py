@@ -6,6 +6,7 @@ its refusals use.
 
 import ast
 import operator
+from typing import Any
 
 IMPORTABLE = ("keras", "tensorflow", "numpy")
 MAX_SUGGESTED_NAMES = 200
@@ -135,6 +136,47 @@ PRINTABLE_BUILTINS = frozenset(
     "len str repr int float round list tuple dict set abs min max sum sorted format bool "
     "type id dir range zip enumerate isinstance".split()
 )
+COMPARISONS: dict[type, Any] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda item, container: operator.contains(container, item),
+    ast.NotIn: lambda item, container: not operator.contains(container, item),
+}
+# Builtins the reader computes itself, each bounded (models.py); the others are only named inside print
+BUILTIN_COMPUTED: dict[str, Any] = {
+    "len": len,
+    "enumerate": enumerate,
+    "zip": zip,
+    "list": list,
+    "tuple": tuple,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": int,
+    "float": float,
+    "reversed": reversed,
+}
+BUILTIN_FUNCTIONS = frozenset({*BUILTIN_COMPUTED, "range", "str"})
+# Python operators on two tensors, as the layer that computes what Keras's functional API records
+OPERATOR_LAYERS: dict[type, str] = {ast.Add: "Add", ast.Sub: "Subtract", ast.Mult: "Multiply"}
+# Layers whose output has their input's shape, whatever their arguments (for `x.shape` read without Keras)
+SHAPE_KEEPING_LAYERS = frozenset(
+    "Dropout SpatialDropout1D SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout LayerNormalization "
+    "BatchNormalization GroupNormalization UnitNormalization Activation ReLU LeakyReLU PReLU ELU Softmax".split()
+)
+ELEMENTWISE_MERGES = frozenset("Add Subtract Multiply Average Maximum Minimum".split())
+POINTWISE_CONVOLUTIONS = frozenset("Conv1D Conv2D Conv3D".split())
+# Unnamed layers a layer makes when Keras builds it (at its first call), each taking a default name as it is made
+BUILD_TIME_LAYERS = {"MultiHeadAttention": ("Softmax", "Dropout"), "GroupQueryAttention": ("Softmax", "Dropout")}
+# Layers called on separate tensors (query, value, key) rather than one list: as in schemas.keras_names, which
+# the reader may not import
+SEPARATE_INPUT_LAYERS = ("MultiHeadAttention", "GroupQueryAttention")
 ARITHMETIC = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -145,11 +187,8 @@ ARITHMETIC = {
     ast.Pow: operator.pow,
 }
 UNSUPPORTED = {
-    ast.For: "a `for` loop",
     ast.AsyncFor: "a `for` loop",
     ast.While: "a `while` loop",
-    ast.If: "an `if` statement",
-    ast.FunctionDef: "a function definition",
     ast.AsyncFunctionDef: "a function definition",
     ast.ClassDef: "a class definition",
     ast.With: "a `with` block",
@@ -159,10 +198,8 @@ UNSUPPORTED = {
     ast.Global: "a `global` statement",
     ast.Nonlocal: "a `nonlocal` statement",
     ast.Delete: "`del`",
-    ast.Return: "`return`",
     ast.Raise: "`raise`",
     ast.Assert: "`assert`",
-    ast.AugAssign: "an augmented assignment",
     ast.AnnAssign: "an annotated assignment",
     ast.Match: "a `match` statement",
     ast.Lambda: "a lambda",
@@ -171,18 +208,34 @@ UNSUPPORTED = {
     ast.DictComp: "a comprehension",
     ast.GeneratorExp: "a generator expression",
     ast.NamedExpr: "the walrus operator `:=`",
-    ast.IfExp: "a conditional expression",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "`and`/`or`",
-    ast.Subscript: "indexing or slicing",
-    ast.JoinedStr: "an f-string outside print",
     ast.Await: "`await`",
     ast.Yield: "`yield`",
     ast.YieldFrom: "`yield`",
     ast.Starred: "a star-argument",
     ast.Set: "a set literal",
-    ast.Dict: "a dict literal",
-    ast.Slice: "a slice",
+}
+# What to write instead, where the reader has an answer
+INSTEAD: dict[type, str] = {
+    ast.ClassDef: "a subclassed model or custom layer runs Python in its call(); send the model's model.to_json() "
+    "instead, or write it with built-in layers",
+    ast.Lambda: "for a Lambda layer, use the built-in layer that does the same (layers.Rescaling for x * a + b, "
+    "layers.Reshape, layers.Permute, layers.Activation, layers.Add/Multiply/Concatenate), or send model.to_json()",
+    ast.While: "write a `for` loop over range(n)",
+    ast.AsyncFor: "write a plain `for` loop",
+    ast.AsyncFunctionDef: "write a plain `def`",
+    ast.ListComp: "write a `for` loop, or the list itself",
+    ast.GeneratorExp: "write the list itself",
+    ast.With: "leave out the `with` line and keep its block",
+    ast.AsyncWith: "leave out the `with` line and keep its block",
+    ast.Try: "keep only the lines of the `try` block",
+    ast.TryStar: "keep only the lines of the `try` block",
+    ast.Global: "pass the value to the function and return it",
+    ast.Nonlocal: "pass the value to the function and return it",
+    ast.Starred: "write the arguments out",
+    ast.Raise: "leave it out",
+    ast.Assert: "leave it out",
+    ast.AnnAssign: "leave out the annotation",
+    ast.Delete: "leave it out",
 }
 NOT_IN_PRINT = (
     ast.Lambda,

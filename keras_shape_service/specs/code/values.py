@@ -41,6 +41,7 @@ class LayerEntry:
     node: ast.AST
     calls: list = field(default_factory=list)
     name: Optional[str] = None
+    shapes: list = field(default_factory=list)  # each call's output shape where the code alone says it, else None
 
     @property
     def user_name(self) -> Optional[str]:
@@ -50,7 +51,8 @@ class LayerEntry:
 @dataclass(frozen=True)
 class Tensor:
     producer: Any  # an InputEntry or a LayerEntry
-    index: int
+    index: int  # which call of the producer
+    output: int = 0  # which of that call's outputs (a layer with return_state=True has several)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,22 @@ class Prediction:
     """What model.predict returns: known only when the model runs, so only printed."""
 
 
+@dataclass(eq=False)
+class Function:
+    """A `def` of the code: read again at each call, in a scope of its own over the scopes it was defined in."""
+
+    node: ast.FunctionDef
+    defaults: dict  # parameter name -> value, computed where the def is, as Python does
+    scopes: list  # the enclosing scopes' name tables, outermost first, shared (later bindings are seen)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A Python builtin the reader computes itself (range, len...), bounded."""
+
+    name: str
+
+
 def keras_path(parts: tuple[str, ...]) -> KerasPath:
     return KerasPath(("keras",) + parts[2:] if parts[:2] == ("tensorflow", "keras") else parts)
 
@@ -117,6 +135,10 @@ def describe(value: Any) -> str:
         SequentialModel: "the model",
         FunctionalModel: "the model",
         Prediction: "a prediction",
+        Function: "a function",
+        Builtin: "a builtin function",
+        range: "a range",
+        dict: "a dict",
         list: "a list",
         tuple: "a tuple",
         str: "a string",
@@ -130,5 +152,9 @@ def camel_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_")) if name.islower() else name
 
 
-def source_name(tensor: Tensor) -> str:
+def source_name(tensor: Tensor) -> Any:
+    """A tensor as the concise spec names it: "name", "name#k" (call k), {"layer", "node", "tensor"} (an output
+    other than a call's first)."""
+    if tensor.output:
+        return {"layer": tensor.producer.name, "node": tensor.index, "tensor": tensor.output}
     return tensor.producer.name + (f"#{tensor.index}" if tensor.index else "")
