@@ -229,3 +229,21 @@ def test_example_page_code_answers_as_keras_builds_it(client, code):
     predicted = _post(client, "/v1/predict", {"code": code, "inputs": inputs}).get_json()
     expected = [[1, *shape[1:]] for shape in _shapes(built.outputs)]
     assert predicted["output_shape"] == (expected if len(expected) > 1 else expected[0])
+
+
+def test_attention_called_on_a_list_as_keras_refuses_it_is_refused_saying_how_keras_calls_it(client):
+    code = "x = keras.Input(shape=(4, 8))\ny = layers.MultiHeadAttention(2, 4)([x, x])\nmodel = keras.Model(x, y)\n"
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (2, 37)
+    assert "write `mha(query, value)`" in problem["detail"]
+    fixed = code.replace("([x, x])", "(x, x)")
+    import keras
+
+    assert (
+        _post(client, "/v1/summary", {"code": fixed}).get_json()["params"]["total"]
+        == _keras_built("import keras\nfrom keras import layers\n" + fixed).count_params()
+    )
+    with pytest.raises(TypeError, match="'value'"):  # what the reader accepted before: Keras itself refuses it
+        layer = keras.layers.MultiHeadAttention(2, 4)
+        inputs = keras.Input(shape=(4, 8))
+        layer([inputs, inputs])
