@@ -748,6 +748,17 @@ def test_tuple_list_and_shape_arithmetic_read_as_python_computes_it(expression, 
     assert answer.model["layers"][0]["target_shape"] == value
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["-" * 36 + "f(n)", "(" * 18 + "f(n)" + "+1)" * 18, "f(f(f(f(f(f(f(n)))))))"],
+    ids=["unary", "binary", "calls"],
+)
+def test_deep_expressions_through_functions_are_refused_by_a_bound_not_by_python_s_stack(body):
+    error = refusal(f"def f(n):\n    return {body}\nx = f(1)\n")
+    assert error.errors[0].type == "code_limit" and error.line == 2
+    assert "max_evaluation_depth=120" in error.detail or "max_call_depth=20" in error.detail
+
+
 # Python 2
 
 
@@ -919,6 +930,7 @@ def test_unknown_names_suggest_from_known_layers_only_when_given():
         ),
         ("max_steps", 5, "x = 1\nfor i in range(4):\n    x = i\n", "more than 5 steps"),
         ("max_loop_iterations", 3, "for i in range(2):\n    for j in range(2):\n        pass", "more than 3 times"),
+        ("max_evaluation_depth", 5, "x = -(-(-(-(-(-1)))))", "nest more than 5 deep"),
         ("max_call_depth", 2, "def f(n):\n    return g(n)\ndef g(n):\n    return f(n)\nf(1)", "more than 2 deep"),
     ],
 )

@@ -29,6 +29,7 @@ class CodeLimits:
     max_steps: int = 100_000  # statements read and functions called, loops and calls counted each time
     max_loop_iterations: int = 10_000  # iterations of all `for` loops together
     max_call_depth: int = 20  # functions of the code called within one another
+    max_evaluation_depth: int = 120  # expressions being read within one another, through calls: bounds the stack
 
 
 class CodeRejected(ServiceError):

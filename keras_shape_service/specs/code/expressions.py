@@ -57,7 +57,18 @@ class Expressions(Scope):
         evaluator = _EVALUATORS.get(type(node))
         if evaluator is None:
             self.unsupported(node)
-        return getattr(self, evaluator)(node)
+        if self.evaluating >= self.limits.max_evaluation_depth:
+            self.refuse(
+                node,
+                f"expressions here, with the functions they call, nest more than {self.limits.max_evaluation_depth} "
+                f"deep; the limit is max_evaluation_depth={self.limits.max_evaluation_depth}",
+                "code_limit",
+            )
+        self.evaluating += 1
+        try:
+            return getattr(self, evaluator)(node)
+        finally:
+            self.evaluating -= 1
 
     def constant(self, node: ast.Constant) -> Any:
         if node.value is None or isinstance(node.value, (bool, str)):

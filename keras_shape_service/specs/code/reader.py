@@ -35,4 +35,12 @@ def read_code(
     reader = Reader(source, positional_arguments, limits, known_layers)
     tree = parse(source)
     check_tree(tree, limits, reader.refuse)
-    return reader.read(tree)
+    try:
+        return reader.read(tree)
+    except RecursionError:  # the bounds keep the stack short; this is the backstop, not the rule
+        raise CodeRejected(
+            "line 1, column 1: the code nests too deep to read (expressions within function calls within loops)",
+            1,
+            1,
+            "code_limit",
+        ) from None

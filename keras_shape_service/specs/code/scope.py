@@ -56,6 +56,7 @@ class Scope:
         self.calls: list[str] = []
         self.budget = limits.max_literal_elements
         self.steps = limits.max_steps
+        self.evaluating = 0  # expressions being read within one another
 
     def refuse(self, node: ast.AST, what: str, error_type: str = "code_unsupported") -> NoReturn:
         line = getattr(node, "lineno", 1)
