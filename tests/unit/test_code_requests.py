@@ -193,6 +193,18 @@ outputs = layers.Dense(3, activation="softmax")(x)
 model = keras.Model(inputs, outputs)
 """
 
+SEQUENTIAL_LOOP_CODE = """import keras
+from keras import layers
+
+model = keras.Sequential()
+model.add(keras.Input(shape=(3,)))
+for units in (8, 4):
+    model.add(layers.Dense(units, activation="relu"))
+    if units > 4:
+        model.add(layers.Dropout(0.5))
+model.add(layers.Dense(2))
+"""
+
 
 def _keras_built(code):
     """The model the code builds when run: here only, in the test, to compare the service's reading with."""
@@ -213,14 +225,16 @@ def _shapes(output):
 
 
 @pytest.mark.parametrize(
-    "code", [UNET_CODE, SEQ2SEQ_ENCODER_CODE, TRANSFORMER_CODE], ids=["unet", "seq2seq_encoder", "transformer"]
+    "code",
+    [UNET_CODE, SEQ2SEQ_ENCODER_CODE, TRANSFORMER_CODE, SEQUENTIAL_LOOP_CODE],
+    ids=["unet", "seq2seq_encoder", "transformer", "sequential_loop"],
 )
 def test_example_page_code_answers_as_keras_builds_it(client, code):
     built = _keras_built(code)
     answer = _post(client, "/v1/summary", {"code": code}).get_json()
     assert answer["params"]["total"] == built.count_params()
     # Keras records `x + y` as an operation, not a layer: its operations are what its summary lists, row by row
-    operations = built.operations
+    operations = getattr(built, "operations", None) or built.layers  # Sequential: its layers
     assert [row["name"] for row in answer["layers"]] == [operation.name for operation in operations]
     for row, operation in zip(answer["layers"], operations):
         shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
