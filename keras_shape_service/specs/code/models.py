@@ -1,0 +1,533 @@
+"""Calls: layer, input and model constructors, layers called on tensors, model methods, Keras objects, numpy
+arrays, print; and the spec they add up to.
+
+A Sequential model is its layers in order, with an input shape from a first Input/InputLayer or model.build. A
+functional model is a graph: every input and layer named (the code's name, else Keras's default, counted in the
+order the code makes them), a layer called more than once listed once with its "calls", the output of its call k
+being the source "<name>#k". Model methods other than add, build, compile, predict and summary are refused: the
+model is read, not run. print(...) is ignored, but what it names is checked and model calls inside it are read.
+"""
+
+import ast
+from typing import Any, Callable, Optional, Sequence, Union
+
+from keras_shape_service.specs.naming import keras_default_names
+
+from .bounds import CodeRejected
+from .expressions import Expressions
+from .tables import (
+    BUILD_TIME_LAYERS,
+    BUILTIN_COMPUTED,
+    CAMEL_CASED,
+    COMPILE_PARAMETERS,
+    ELEMENTWISE_MERGES,
+    FILLS,
+    INPUT_LAYER_PARAMETERS,
+    INPUT_PARAMETERS,
+    MERGE_FUNCTIONS,
+    NOT_IN_PRINT,
+    OBJECT_POSITIONALS,
+    OPERATOR_LAYERS,
+    POINTWISE_CONVOLUTIONS,
+    PRINTABLE_BUILTINS,
+    SEPARATE_INPUT_LAYERS,
+    SHAPE_KEEPING_LAYERS,
+    SUMMARY_PARAMETERS,
+)
+from .values import (
+    Array,
+    Builtin,
+    Function,
+    FunctionalModel,
+    InputEntry,
+    KerasObject,
+    KerasPath,
+    LayerEntry,
+    ModelMethod,
+    Prediction,
+    SequentialModel,
+    Tensor,
+    camel_case,
+    describe,
+    source_name,
+    source_text,
+)
+
+
+class Models(Expressions):
+    """Calls read into layers, inputs and the model, and the model rendered as a spec."""
+
+    def call(self, node: ast.Call) -> Any:
+        for argument in node.args:
+            if isinstance(argument, ast.Starred):
+                self.refuse(argument, "star-arguments (`*args`) are not supported")
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                self.refuse(keyword, "star-arguments (`**kwargs`) are not supported")
+        if isinstance(node.func, ast.Name) and node.func.id == "print" and not self.lookup("print")[0]:
+            return self.print_call(node)
+        callee = self.value(node.func)
+        if isinstance(callee, Function):
+            return self.call_function(callee, node)
+        if isinstance(callee, Builtin):
+            return self.builtin(callee.name, node)
+        if isinstance(callee, ModelMethod):
+            return self.model_method(callee, node)
+        if isinstance(callee, (SequentialModel, FunctionalModel)):
+            self.calls.append("call")
+            return self.predict(callee, node, ("inputs", "training", "mask"))
+        if isinstance(callee, LayerEntry):
+            return self.call_layer(callee, node)
+        kind = self.kind(callee) if isinstance(callee, KerasPath) else None
+        if kind is None and isinstance(callee, KerasPath) and callee.parts[:2] == ("keras", "layers"):
+            self.unknown(callee.parts[-1], node.func)
+        if kind in (None, "activation", "dtype"):
+            what = f"`{source_text(node.func)}`" if isinstance(callee, KerasPath) else describe(callee)
+            self.refuse(
+                node.func,
+                f"calling {what} is not supported: it is no Keras layer, model or function this reader knows",
+                "code_unknown_name" if kind is None else "code_unsupported",
+            )
+        return getattr(self, "make_" + kind)(callee, node)
+
+    def call_function(self, function: Function, node: ast.Call) -> Any:
+        """A function of the code called: statements.py reads its body."""
+        self.refuse(node, "calling a function of the code is not read here")
+
+    def builtin(self, name: str, node: ast.Call) -> Any:
+        """range, len, enumerate, zip, list, tuple, min, max, abs, int, float, str, reversed on values the reader
+        knows; whatever they make is spent from the data budget."""
+        if node.keywords:
+            self.refuse(node.keywords[0], f"`{name}(...)` is read with positional arguments only")
+        values = [self.value(argument) for argument in node.args]
+        for value, argument in zip(values, node.args):
+            if not (value is None or isinstance(value, (bool, int, float, str, list, tuple, range))):
+                self.refuse(
+                    argument, f"`{name}(...)` is read on numbers, strings, lists and tuples, not {describe(value)}"
+                )
+        try:
+            if name == "range":
+                if not 1 <= len(values) <= 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                    self.refuse(node, "range(...) is read with one to three integers")
+                return range(*values)
+            sizes = [len(value) for value in values if isinstance(value, (list, tuple, range, str))]
+            self.spend(min(sizes, default=0) if name == "zip" else sum(sizes), node)  # before the work, not after
+            if name in ("enumerate", "zip", "reversed", "list", "tuple"):
+                made = list(BUILTIN_COMPUTED[name](*values))
+                return made if name in ("list", "enumerate", "zip", "reversed") else tuple(made)
+            if name == "str":
+                if not all(value is None or isinstance(value, (bool, int, float, str)) for value in values):
+                    self.refuse(node, "str(...) is read on a number or a string")
+                return str(*values)
+            return self.bounded(BUILTIN_COMPUTED[name](*values), node)
+        except (TypeError, ValueError, OverflowError) as error:
+            self.refuse(node, f"`{source_text(node)}` cannot be computed: {error}")
+
+    def tensor_operation(self, node: ast.AST, operands: list, operator: ast.AST) -> Any:
+        """`x + y` on two tensors: Keras's functional API records it as an `add` operation, which the spec says as
+        the layer that computes the same (layers.Add), with Keras's name for it."""
+        class_name = OPERATOR_LAYERS.get(type(operator))
+        if class_name is None or len(operands) != 2 or not all(isinstance(operand, Tensor) for operand in operands):
+            self.refuse(
+                node,
+                f"`{source_text(node)}`: operators on tensors are read for tensor + tensor, tensor - tensor and "
+                "tensor * tensor (as layers.Add, layers.Subtract, layers.Multiply); for a number, write "
+                "layers.Rescaling(scale, offset)(x); else the layer itself, e.g. layers.Add()([x, y])",
+            )
+        layer = LayerEntry(class_name, {}, node)
+        self.producers.append(layer)
+        return self.connect(layer, operands)
+
+    def tensor_shape(self, tensor: Tensor) -> Optional[tuple]:
+        """A tensor's shape where it follows from the code alone: an input's; through layers that keep their input's
+        shape, element-wise merges of equal shapes, attention (the query's), and layers that only set the last axis
+        (Dense, and convolutions of kernel size 1, stride 1, channels last). Anything else: None, said to the user."""
+        producer = tensor.producer
+        if isinstance(producer, InputEntry):
+            return super().tensor_shape(tensor)
+        return producer.shapes[tensor.index] if isinstance(producer, LayerEntry) and not tensor.output else None
+
+    def output_shape(self, producer: LayerEntry, inputs: list[Tensor]) -> Optional[tuple]:
+        found: Optional[tuple] = None
+        arguments = producer.arguments
+        shapes = [self.tensor_shape(item) for item in inputs]
+        if not shapes:
+            return None
+        if any(shape is None for shape in shapes):
+            return None
+        first = shapes[0]
+        assert first is not None
+        if producer.class_name in SHAPE_KEEPING_LAYERS and len(shapes) == 1:
+            found = first
+        elif producer.class_name in ELEMENTWISE_MERGES and all(shape == first for shape in shapes):
+            found = first
+        elif producer.class_name in SEPARATE_INPUT_LAYERS and "output_shape" not in arguments:
+            found = first
+        elif producer.class_name == "Dense" and isinstance(arguments.get("units"), int):
+            found = (*first[:-1], arguments["units"])
+        elif producer.class_name in POINTWISE_CONVOLUTIONS and isinstance(arguments.get("filters"), int):
+            kernel = arguments.get("kernel_size")
+            kernel_sizes = kernel if isinstance(kernel, list) else [kernel]
+            plain = all(arguments.get(key, 1) in (1, [1] * len(kernel_sizes)) for key in ("strides", "dilation_rate"))
+            if kernel_sizes and all(size == 1 for size in kernel_sizes) and plain and "data_format" not in arguments:
+                found = (*first[:-1], arguments["filters"])
+        return found
+
+    def print_call(self, node: ast.Call) -> None:
+        """print(...) is ignored, but what it names is checked, and model calls inside it are read."""
+        stack = [(child, False) for child in reversed([*node.args, *node.keywords])]
+        while stack:
+            item, in_f_string = stack.pop()
+            if isinstance(item, ast.Call) and in_f_string:
+                self.refuse(item, "an f-string that calls something is not supported")
+            if isinstance(item, ast.Call) and self.is_model_call(item):
+                self.value(item)
+                continue
+            if isinstance(item, NOT_IN_PRINT):
+                self.unsupported(item)
+            if isinstance(item, ast.keyword) and item.arg is None:
+                self.refuse(item, "star-arguments (`**kwargs`) are not supported")
+            if isinstance(item, ast.Name):
+                self.check_name(item.id, item)
+                if not (self.lookup(item.id)[0] or item.id in PRINTABLE_BUILTINS or self.default(item.id)):
+                    self.unknown(item.id, item)
+            if isinstance(item, ast.Attribute):
+                self.check_name(item.attr, item, attribute=True)
+            inside = in_f_string or isinstance(item, ast.JoinedStr)
+            stack.extend((child, inside) for child in reversed(list(ast.iter_child_nodes(item))))
+
+    def is_model_call(self, node: ast.Call) -> bool:
+        target = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+        return isinstance(target, ast.Name) and isinstance(
+            self.lookup(target.id)[1], (SequentialModel, FunctionalModel)
+        )
+
+    # Constructors
+
+    def make_sequential(self, path: KerasPath, node: ast.Call) -> SequentialModel:
+        nodes = self.arguments(node, ("layers", "trainable", "name"), "Sequential")
+        values = {key: self.value(value_node) for key, value_node in nodes.items()}
+        model = self.new_model(SequentialModel(node, name=self.text(values.get("name"), nodes.get("name", node))))
+        layers = values.get("layers") or []
+        if not isinstance(layers, (list, tuple)):
+            self.refuse(nodes["layers"], f"Sequential takes a list of layers, not {describe(layers)}")
+        for layer in layers:
+            self.add_layer(model, layer, nodes["layers"])
+        return model
+
+    def make_functional(self, path: KerasPath, node: ast.Call) -> FunctionalModel:
+        nodes = self.arguments(node, ("inputs", "outputs", "name", "trainable"), "Model")
+        if "inputs" not in nodes or "outputs" not in nodes:
+            self.refuse(node, "Model(...) is read with inputs= and outputs=; subclassed models are not read")
+        inputs, outputs = self.tensors(nodes["inputs"], "Model"), self.tensors(nodes["outputs"], "Model")
+        for tensor in inputs:
+            if not isinstance(tensor.producer, InputEntry):
+                self.refuse(nodes["inputs"], "a Model's inputs are keras.Input(...) tensors")
+        name = self.text(self.value(nodes["name"]), node) if "name" in nodes else None
+        if "trainable" in nodes:
+            self.value(nodes["trainable"])
+        return self.new_model(FunctionalModel(node, name, inputs, outputs))
+
+    def new_model(self, model: Any) -> Any:
+        if self.model is not None:
+            self.refuse(
+                model.node,
+                f"a second model is not supported (the first is on line "
+                f"{self.model.node.lineno}): one model per request",
+            )
+        self.model = model
+        return model
+
+    def text(self, value: Any, node: ast.AST) -> Optional[str]:
+        if value is not None and not isinstance(value, str):
+            self.refuse(node, f"a name is a string, not {describe(value)}")
+        return value
+
+    def make_input(self, path: KerasPath, node: ast.Call) -> Tensor:
+        return Tensor(self.new_input(node, INPUT_PARAMETERS, "Input"), 0)
+
+    def make_input_layer(self, path: KerasPath, node: ast.Call) -> InputEntry:
+        return self.new_input(node, INPUT_LAYER_PARAMETERS + ("input_shape", "batch_input_shape"), "InputLayer")
+
+    def new_input(self, node: ast.Call, parameters: Sequence[str], what: str) -> InputEntry:
+        values = {key: self.value(value) for key, value in self.arguments(node, parameters, what).items()}
+        for key in ("tensor", "input_tensor"):
+            if values.get(key) is not None:
+                self.refuse(node, f"`{what}({key}=...)` is not supported: inputs are read from their shape")
+        shape = values.get("shape", values.get("input_shape"))
+        batch_shape = values.get("batch_shape", values.get("batch_input_shape"))
+        if shape is None and isinstance(batch_shape, (list, tuple)):
+            shape = batch_shape[1:]
+        if shape is None:
+            self.refuse(node, f"`{what}` is read only with a shape, e.g. {what}(shape=(3, 2))")
+        entry = {"shape": self.shape(shape, node)}
+        entry.update(
+            {key: self.json(values[key], node) for key in ("dtype", "batch_size") if values.get(key) is not None}
+        )
+        item = InputEntry(entry, self.text(values.get("name"), node), node)
+        self.producers.append(item)
+        return item
+
+    def layer_parameters(self, class_name: str, node: ast.AST) -> list[str]:
+        if not self.is_layer(class_name):
+            self.unknown(class_name, node)
+        parameters = self.layer_parameters_cache[class_name]
+        assert parameters is not None, "is_layer holds only where the parameters were found"
+        return parameters
+
+    def make_layer(self, path: KerasPath, node: ast.Call) -> LayerEntry:
+        class_name = path.parts[-1]
+        nodes = self.arguments(node, self.layer_parameters(class_name, node.func), class_name, any_keyword=True)
+        return self.new_layer(class_name, nodes, node)
+
+    def new_layer(self, class_name: str, nodes: dict[str, ast.AST], node: ast.Call) -> LayerEntry:
+        arguments = {key: self.json(self.value(value), value) for key, value in nodes.items()}
+        if "name" in nodes:
+            self.text(arguments["name"], nodes["name"])
+        layer = LayerEntry(class_name, arguments, node)
+        self.producers.append(layer)
+        return layer
+
+    def make_merge(self, path: KerasPath, node: ast.Call) -> Tensor:
+        class_name = MERGE_FUNCTIONS[path.parts[-1]]
+        parameters = ["inputs", *self.layer_parameters(class_name, node.func)]
+        nodes = self.arguments(node, parameters, path.parts[-1], any_keyword=True)
+        if "inputs" not in nodes:
+            self.refuse(node, f"`{path.parts[-1]}` is read with its list of input tensors")
+        inputs = self.tensors(nodes.pop("inputs"), path.parts[-1])
+        return self.connect(self.new_layer(class_name, nodes, node), inputs)
+
+    def make_object(self, path: KerasPath, node: ast.Call) -> KerasObject:
+        module, name = path.parts[:-1], path.parts[-1]
+        class_name = camel_case(name) if module in CAMEL_CASED else name
+        nodes = self.arguments(node, OBJECT_POSITIONALS.get(class_name, ()), class_name, any_keyword=True)
+        return KerasObject(class_name, {key: self.json(self.value(value), value) for key, value in nodes.items()})
+
+    def make_array(self, path: KerasPath, node: ast.Call) -> Array:
+        nodes = self.arguments(node, ("object", "dtype"), path.parts[-1])
+        if "dtype" in nodes:
+            self.value(nodes["dtype"])
+        if "object" not in nodes:
+            self.refuse(node, f"`{path.parts[-1]}` is read with its list of numbers")
+        return Array(self.array(nodes["object"]))
+
+    def make_filled(self, path: KerasPath, node: ast.Call) -> Array:
+        function = path.parts[-1]
+        if function == "rand":
+            self.arguments(node, ("d",) * len(node.args), "rand")  # sizes only, each positional
+            dimensions: Any = [self.value(argument) for argument in node.args]  # filled() checks what it is
+        else:
+            name = "shape" if function in ("zeros", "ones") else "size"
+            nodes = self.arguments(node, (name, "dtype") if name == "shape" else (name,), function)
+            if "dtype" in nodes:
+                self.value(nodes["dtype"])
+            dimensions = self.value(nodes[name]) if name in nodes else ()
+        return self.filled(dimensions, node, FILLS[function])
+
+    def make_ignored(self, path: KerasPath, node: ast.Call) -> None:
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            self.value(argument)
+
+    # Models and layers at work
+
+    def add_layer(self, model: SequentialModel, value: Any, node: ast.AST) -> None:
+        if isinstance(value, Tensor) and isinstance(value.producer, InputEntry):
+            value = value.producer
+        if isinstance(value, InputEntry):
+            if model.layers or model.input_shape is not None:
+                self.refuse(node, "an Input is only read as the first layer of a Sequential model")
+            model.input_shape = value.entry["shape"]
+        elif isinstance(value, LayerEntry):
+            model.layers.append(value)
+        else:
+            self.refuse(node, f"a Sequential model takes layers, not {describe(value)}")
+
+    def tensors(self, node: ast.AST, what: str) -> list[Tensor]:
+        value = self.value(node)
+        tensors = list(value) if isinstance(value, (list, tuple)) else [value]
+        for tensor in tensors:
+            if not isinstance(tensor, Tensor):
+                self.refuse(
+                    node,
+                    f"`{what}` is read only on keras.Input(...) tensors and layer outputs, not on {describe(tensor)}",
+                )
+        return tensors
+
+    def call_layer(self, layer: LayerEntry, node: ast.Call) -> Tensor:
+        what = layer.class_name + "(...)"
+        separate = layer.class_name in SEPARATE_INPUT_LAYERS
+        tensor_parameters = ("query", "value", "key") if separate else ("inputs",)
+        nodes = self.arguments(node, tensor_parameters, what, any_keyword=True)
+        for key, value_node in nodes.items():
+            if key in tensor_parameters:
+                continue
+            if key == "training" and isinstance(self.value(value_node), (bool, type(None))):
+                continue  # inference is what the service answers for: training=False changes nothing it shows
+            self.refuse(
+                value_node,
+                f"calling a layer with `{key}=` is not read: the spec the code reads into gives a layer its input "
+                "tensors only; send the model's model.to_json() instead, which carries every argument of every call",
+            )
+        if not separate:
+            if "inputs" not in nodes:
+                self.refuse(node, "a layer is called on a tensor or a list of tensors")
+            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name))
+        inputs = []
+        for key in tensor_parameters:
+            if key in nodes:
+                tensor = self.value(nodes[key])
+                if not isinstance(tensor, Tensor):
+                    self.refuse(
+                        nodes[key],
+                        f"{layer.class_name} takes its {key} as one tensor, not {describe(tensor)}: write "
+                        "`mha(query, value)` or `mha(query, value, key)` (Keras itself refuses `mha([query, value])`)",
+                    )
+                inputs.append(tensor)
+            elif key != "key":
+                self.refuse(
+                    node, f"{layer.class_name} is called on its query and value: `mha(x, x)` or `mha(query=x, value=x)`"
+                )
+        return self.connect(layer, inputs)
+
+    def connect(self, layer: LayerEntry, inputs: list[Tensor]) -> Tensor:
+        layer.calls.append(inputs)
+        layer.shapes.append(self.output_shape(layer, inputs))  # as the layer is called, so never recursively
+        if len(layer.calls) == 1:
+            self.called.append(layer)
+            # Keras builds a layer at its first call; some make unnamed layers then, taking default names
+            self.build_time_layers += [
+                (len(self.producers), name) for name in BUILD_TIME_LAYERS.get(layer.class_name, ())
+            ]
+        return Tensor(layer, len(layer.calls) - 1)
+
+    def model_method(self, method: ModelMethod, node: ast.Call) -> Any:
+        readers: dict[str, Callable[[Any, ast.Call], Any]] = {
+            "add": self.add,
+            "compile": self.compile_model,
+            "build": self.build,
+            "summary": self.summary,
+            "predict": self.predict,
+        }
+        if method.name not in readers:
+            self.refuse(
+                node,
+                f"`model.{method.name}` is not supported: the model is read, not run; the reader "
+                "understands add, build, compile, predict and summary",
+            )
+        self.calls.append(method.name)
+        return readers[method.name](method.model, node)
+
+    def add(self, model: Any, node: ast.Call) -> None:
+        if not isinstance(model, SequentialModel):
+            self.refuse(node, "`add` is for Sequential models")
+        nodes = self.arguments(node, ("layer",), "add")
+        if "layer" not in nodes:
+            self.refuse(node, "`add` takes a layer")
+        self.add_layer(model, self.value(nodes["layer"]), nodes["layer"])
+
+    def compile_model(self, model: Any, node: ast.Call) -> None:
+        spec = {}
+        for key, value_node in self.arguments(node, COMPILE_PARAMETERS, "compile").items():
+            value = self.value(value_node)
+            if key in ("optimizer", "loss"):
+                spec[key] = self.compile_name(value, value_node)
+            else:
+                self.json(value, value_node)  # read to be sure it is data, then dropped: it changes no shape
+        self.compile = spec
+
+    def compile_name(self, value: Any, node: ast.AST) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, KerasObject):
+            return value.class_name
+        if isinstance(value, KerasPath) and self.kind(value) in ("object", "activation"):
+            return value.parts[-1]
+        self.refuse(node, f"compile reads a loss or optimizer as a string or a Keras object, not {describe(value)}")
+
+    def build(self, model: Any, node: ast.Call) -> None:
+        nodes = self.arguments(node, ("input_shape",), "build")
+        shape = self.value(nodes["input_shape"]) if "input_shape" in nodes else None
+        if shape is None or not isinstance(model, SequentialModel):
+            return
+        if not isinstance(shape, (list, tuple)) or len(shape) < 2:
+            self.refuse(node, "build takes a shape with its batch axis, e.g. model.build((None, 3, 2))")
+        model.input_shape = self.shape(shape[1:], nodes["input_shape"])
+
+    def summary(self, model: Any, node: ast.Call) -> None:
+        for value_node in self.arguments(node, SUMMARY_PARAMETERS, "summary").values():
+            self.value(value_node)
+
+    def predict(
+        self,
+        model: Any,
+        node: ast.Call,
+        parameters: Sequence[str] = ("x", "batch_size", "verbose", "steps", "callbacks"),
+    ) -> Prediction:
+        nodes = self.arguments(node, parameters, "predict")
+        if parameters[0] not in nodes:
+            self.refuse(node, "predict is read with its input data")
+        data = self.array(nodes.pop(parameters[0]))
+        for value_node in nodes.values():
+            if not isinstance(self.value(value_node), (bool, int, type(None))):
+                self.refuse(value_node, "predict's other arguments are read as numbers or booleans")
+        self.inputs = data if self.inputs is None else self.inputs
+        return Prediction()
+
+    # The spec
+
+    def render(self) -> dict:
+        model = self.model
+        if model is None:
+            raise CodeRejected(
+                "line 1, column 1: no model found: the reader looks for Sequential(...) or "
+                "keras.Model(inputs, outputs)",
+                1,
+                1,
+                "code_unsupported",
+            )
+        spec: dict[str, Any] = {} if model.name is None else {"name": model.name}
+        if isinstance(model, SequentialModel):
+            if model.input_shape is not None:
+                spec["input_shape"] = model.input_shape
+            spec["layers"] = [{"type": layer.class_name, **layer.arguments} for layer in model.layers]
+        else:
+            spec.update(self.graph(model))
+        if self.compile is not None:
+            spec["compile"] = self.compile
+        return spec
+
+    def graph(self, model: FunctionalModel) -> dict:
+        """The concise graph: every producer named, layers in the order of their first call."""
+        named: dict[str, Union[InputEntry, LayerEntry]] = {}
+        for producer in self.producers:
+            if producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
+                self.refuse(producer.node, f"the name `{producer.user_name}` is given to two layers")
+            producer.name = producer.user_name
+        # default names in the order Keras takes them: each layer made, and those layers make when first called
+        made: list[tuple[Optional[Union[InputEntry, LayerEntry]], str]] = []
+        hidden = iter(self.build_time_layers)
+        pending = next(hidden, None)
+        for position, maker in enumerate([*self.producers, None]):
+            while pending is not None and pending[0] <= position:
+                made.append((None, pending[1]))
+                pending = next(hidden, None)
+            if maker is not None and maker.user_name is None:
+                made.append((maker, maker.class_name))
+        for (maker, _), name in zip(made, keras_default_names([class_name for _, class_name in made], set(named))):
+            if maker is not None:
+                maker.name = name
+        layers = []
+        for layer in self.called:
+            entry = {
+                "type": layer.class_name,
+                "name": layer.name,
+                **{key: value for key, value in layer.arguments.items() if key != "name"},
+            }
+            sources = [[source_name(tensor) for tensor in call] for call in layer.calls]
+            entry.update({"inbound": sources[0]} if len(sources) == 1 else {"calls": sources})
+            layers.append(entry)
+        return {
+            "inputs": [{"name": tensor.producer.name, **tensor.producer.entry} for tensor in model.inputs],
+            "layers": layers,
+            "outputs": [source_name(tensor) for tensor in model.outputs],
+        }

@@ -1,0 +1,251 @@
+"""The names the reader knows, as tables: what may be imported, what a name stands for without its import, which
+paths are models, merge functions, Keras objects, numpy functions and dtypes, the positional parameters of the
+calls it reads, the builtins it refuses (they run, open or import things) and the syntax it refuses, with the words
+its refusals use.
+"""
+
+import ast
+import operator
+from typing import Any
+
+IMPORTABLE = ("keras", "tensorflow", "numpy")
+MAX_SUGGESTED_NAMES = 200
+DEFAULT_NAMES = {
+    "np": ("numpy",),
+    "numpy": ("numpy",),
+    "tf": ("tensorflow",),
+    "tensorflow": ("tensorflow",),
+    "keras": ("keras",),
+    "Sequential": ("keras", "Sequential"),
+    "Model": ("keras", "Model"),
+    "Input": ("keras", "Input"),
+    "InputLayer": ("keras", "layers", "InputLayer"),
+    **{
+        module: ("keras", module)
+        for module in (
+            "layers",
+            "models",
+            "activations",
+            "initializers",
+            "regularizers",
+            "constraints",
+            "optimizers",
+            "losses",
+        )
+    },
+}
+MODELS = {
+    ("keras", "Sequential"): "sequential",
+    ("keras", "models", "Sequential"): "sequential",
+    ("keras", "Model"): "functional",
+    ("keras", "models", "Model"): "functional",
+    ("keras", "Input"): "input",
+    ("keras", "layers", "Input"): "input",
+    ("keras", "layers", "InputLayer"): "input_layer",
+}
+MERGE_FUNCTIONS = {
+    "add": "Add",
+    "subtract": "Subtract",
+    "multiply": "Multiply",
+    "average": "Average",
+    "maximum": "Maximum",
+    "minimum": "Minimum",
+    "concatenate": "Concatenate",
+    "dot": "Dot",
+}
+OBJECT_MODULES = {
+    ("keras", "initializers"),
+    ("keras", "regularizers"),
+    ("keras", "constraints"),
+    ("keras", "optimizers"),
+    ("keras", "optimizers", "legacy"),
+    ("keras", "losses"),
+}
+CAMEL_CASED = {("keras", "initializers"), ("keras", "regularizers"), ("keras", "constraints")}
+OBJECT_POSITIONALS = {
+    name: tuple(parameters.split())
+    for name, parameters in {
+        "Constant": "value",
+        "Identity": "gain",
+        "Orthogonal": "gain seed",
+        "RandomNormal": "mean stddev seed",
+        "TruncatedNormal": "mean stddev seed",
+        "RandomUniform": "minval maxval seed",
+        "VarianceScaling": "scale mode distribution seed",
+        "L1": "l1",
+        "L2": "l2",
+        "L1L2": "l1 l2",
+        "OrthogonalRegularizer": "factor mode",
+        "MaxNorm": "max_value axis",
+        "UnitNorm": "axis",
+        "MinMaxNorm": "min_value max_value rate axis",
+        **dict.fromkeys(
+            ("GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform"), "seed"
+        ),
+    }.items()
+}
+NUMPY = {
+    ("numpy", "array"): "array",
+    ("numpy", "asarray"): "array",
+    ("numpy", "zeros"): "filled",
+    ("numpy", "ones"): "filled",
+    ("numpy", "random", "random"): "filled",
+    ("numpy", "random", "random_sample"): "filled",
+    ("numpy", "random", "rand"): "filled",
+    ("numpy", "random", "seed"): "ignored",
+    ("tensorflow", "random", "set_seed"): "ignored",
+    ("keras", "utils", "set_random_seed"): "ignored",
+}
+FILLS = {
+    "zeros": lambda i: 0.0,
+    "ones": lambda i: 1.0,
+    "random": lambda i: (i % 100) / 100,
+    "random_sample": lambda i: (i % 100) / 100,
+    "rand": lambda i: (i % 100) / 100,
+}
+DTYPES = frozenset("float16 float32 float64 bfloat16 int8 int16 int32 int64 uint8 uint16 bool".split())
+INPUT_PARAMETERS = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name", "tensor", "optional")
+INPUT_LAYER_PARAMETERS = (
+    "shape",
+    "batch_size",
+    "dtype",
+    "sparse",
+    "ragged",
+    "batch_shape",
+    "input_tensor",
+    "optional",
+    "name",
+)
+COMPILE_PARAMETERS = (
+    "optimizer",
+    "loss",
+    "loss_weights",
+    "metrics",
+    "weighted_metrics",
+    "run_eagerly",
+    "steps_per_execution",
+    "jit_compile",
+    "auto_scale_loss",
+)
+SUMMARY_PARAMETERS = ("line_length", "positions", "print_fn", "expand_nested", "show_trainable", "layer_range")
+FORBIDDEN = frozenset(
+    "exec eval open compile getattr setattr delattr globals locals vars input breakpoint "
+    "exit quit help memoryview".split()
+)
+PRINTABLE_BUILTINS = frozenset(
+    "len str repr int float round list tuple dict set abs min max sum sorted format bool "
+    "type id dir range zip enumerate isinstance".split()
+)
+COMPARISONS: dict[type, Any] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda item, container: operator.contains(container, item),
+    ast.NotIn: lambda item, container: not operator.contains(container, item),
+}
+# Builtins the reader computes itself, each bounded (models.py); the others are only named inside print
+BUILTIN_COMPUTED: dict[str, Any] = {
+    "len": len,
+    "enumerate": enumerate,
+    "zip": zip,
+    "list": list,
+    "tuple": tuple,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": int,
+    "float": float,
+    "reversed": reversed,
+}
+BUILTIN_FUNCTIONS = frozenset({*BUILTIN_COMPUTED, "range", "str"})
+# Python operators on two tensors, as the layer that computes what Keras's functional API records
+OPERATOR_LAYERS: dict[type, str] = {ast.Add: "Add", ast.Sub: "Subtract", ast.Mult: "Multiply"}
+# Layers whose output has their input's shape, whatever their arguments (for `x.shape` read without Keras)
+SHAPE_KEEPING_LAYERS = frozenset(
+    "Dropout SpatialDropout1D SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout LayerNormalization "
+    "BatchNormalization GroupNormalization UnitNormalization Activation ReLU LeakyReLU PReLU ELU Softmax".split()
+)
+ELEMENTWISE_MERGES = frozenset("Add Subtract Multiply Average Maximum Minimum".split())
+POINTWISE_CONVOLUTIONS = frozenset("Conv1D Conv2D Conv3D".split())
+# Unnamed layers a layer makes when Keras builds it (at its first call), each taking a default name as it is made
+BUILD_TIME_LAYERS = {"MultiHeadAttention": ("Softmax", "Dropout"), "GroupQueryAttention": ("Softmax", "Dropout")}
+# Layers called on separate tensors (query, value, key) rather than one list: as in schemas.keras_names, which
+# the reader may not import
+SEPARATE_INPUT_LAYERS = ("MultiHeadAttention", "GroupQueryAttention")
+ARITHMETIC = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+UNSUPPORTED = {
+    ast.AsyncFor: "a `for` loop",
+    ast.While: "a `while` loop",
+    ast.AsyncFunctionDef: "a function definition",
+    ast.ClassDef: "a class definition",
+    ast.With: "a `with` block",
+    ast.AsyncWith: "a `with` block",
+    ast.Try: "a `try` block",
+    ast.TryStar: "a `try` block",
+    ast.Global: "a `global` statement",
+    ast.Nonlocal: "a `nonlocal` statement",
+    ast.Delete: "`del`",
+    ast.Raise: "`raise`",
+    ast.Assert: "`assert`",
+    ast.AnnAssign: "an annotated assignment",
+    ast.Match: "a `match` statement",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "the walrus operator `:=`",
+    ast.Await: "`await`",
+    ast.Yield: "`yield`",
+    ast.YieldFrom: "`yield`",
+    ast.Starred: "a star-argument",
+    ast.Set: "a set literal",
+}
+# What to write instead, where the reader has an answer
+INSTEAD: dict[type, str] = {
+    ast.ClassDef: "a subclassed model or custom layer runs Python in its call(); send the model's model.to_json() "
+    "instead, or write it with built-in layers",
+    ast.Lambda: "for a Lambda layer, use the built-in layer that does the same (layers.Rescaling for x * a + b, "
+    "layers.Reshape, layers.Permute, layers.Activation, layers.Add/Multiply/Concatenate), or send model.to_json()",
+    ast.While: "write a `for` loop over range(n)",
+    ast.AsyncFor: "write a plain `for` loop",
+    ast.AsyncFunctionDef: "write a plain `def`",
+    ast.ListComp: "write a `for` loop, or the list itself",
+    ast.GeneratorExp: "write the list itself",
+    ast.With: "leave out the `with` line and keep its block",
+    ast.AsyncWith: "leave out the `with` line and keep its block",
+    ast.Try: "keep only the lines of the `try` block",
+    ast.TryStar: "keep only the lines of the `try` block",
+    ast.Global: "pass the value to the function and return it",
+    ast.Nonlocal: "pass the value to the function and return it",
+    ast.Starred: "write the arguments out",
+    ast.Raise: "leave it out",
+    ast.Assert: "leave it out",
+    ast.AnnAssign: "leave out the annotation",
+    ast.Delete: "leave it out",
+}
+NOT_IN_PRINT = (
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.NamedExpr,
+    ast.Await,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Starred,
+)

@@ -1,0 +1,160 @@
+"""What the reader's names hold while it reads: module paths, inputs, layers, their output tensors, Keras objects,
+the model, its methods, arrays of data; and how they are described in refusals. None of them runs anything: a
+layer is its class name and its arguments, a tensor is which call of which layer made it.
+"""
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class ReadCode:
+    """What the code says: the model spec, the data it predicts on, and the model methods it calls in order
+    ("call" for `model(x)`)."""
+
+    model: dict
+    inputs: Optional[list]
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KerasPath:
+    """A dotted reference to a module, class or function, canonical: tensorflow.keras is keras."""
+
+    parts: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class InputEntry:
+    entry: dict
+    user_name: Optional[str]
+    node: ast.AST
+    class_name: str = "InputLayer"
+    name: Optional[str] = None
+
+
+@dataclass(eq=False)
+class LayerEntry:
+    class_name: str
+    arguments: dict
+    node: ast.AST
+    calls: list = field(default_factory=list)
+    name: Optional[str] = None
+    shapes: list = field(default_factory=list)  # each call's output shape where the code alone says it, else None
+
+    @property
+    def user_name(self) -> Optional[str]:
+        return self.arguments.get("name")
+
+
+@dataclass(frozen=True)
+class Tensor:
+    producer: Any  # an InputEntry or a LayerEntry
+    index: int  # which call of the producer
+    output: int = 0  # which of that call's outputs (a layer with return_state=True has several)
+
+
+@dataclass(frozen=True)
+class KerasObject:
+    class_name: str
+    config: dict
+
+
+@dataclass(eq=False)
+class SequentialModel:
+    node: ast.AST
+    name: Optional[str] = None
+    input_shape: Optional[list] = None
+    layers: list = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class FunctionalModel:
+    node: ast.AST
+    name: Optional[str]
+    inputs: list
+    outputs: list
+
+
+@dataclass(frozen=True)
+class ModelMethod:
+    model: Any
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Array:
+    """What np.array, np.zeros... give: a nested list of numbers, made fresh and already counted."""
+
+    data: list
+
+
+class Prediction:
+    """What model.predict returns: known only when the model runs, so only printed."""
+
+
+@dataclass(eq=False)
+class Function:
+    """A `def` of the code: read again at each call, in a scope of its own over the scopes it was defined in."""
+
+    node: ast.FunctionDef
+    defaults: dict  # parameter name -> value, computed where the def is, as Python does
+    scopes: list  # the enclosing scopes' name tables, outermost first, shared (later bindings are seen)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A Python builtin the reader computes itself (range, len...), bounded."""
+
+    name: str
+
+
+def keras_path(parts: tuple[str, ...]) -> KerasPath:
+    return KerasPath(("keras",) + parts[2:] if parts[:2] == ("tensorflow", "keras") else parts)
+
+
+def source_text(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe(value: Any) -> str:
+    """What a value is, for messages."""
+    if isinstance(value, KerasPath):
+        return f"`{'.'.join(value.parts)}`"
+    if isinstance(value, LayerEntry):
+        return f"a `{value.class_name}` layer"
+    if isinstance(value, ModelMethod):
+        return f"`model.{value.name}`"
+    descriptions = {
+        Tensor: "a tensor",
+        Array: "an array",
+        InputEntry: "an input layer",
+        KerasObject: "a Keras object",
+        SequentialModel: "the model",
+        FunctionalModel: "the model",
+        Prediction: "a prediction",
+        Function: "a function",
+        Builtin: "a builtin function",
+        range: "a range",
+        dict: "a dict",
+        list: "a list",
+        tuple: "a tuple",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "None",
+    }
+    return descriptions.get(type(value), "a number")
+
+
+def camel_case(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_")) if name.islower() else name
+
+
+def source_name(tensor: Tensor) -> Any:
+    """A tensor as the concise spec names it: "name", "name#k" (call k), {"layer", "node", "tensor"} (an output
+    other than a call's first)."""
+    if tensor.output:
+        return {"layer": tensor.producer.name, "node": tensor.index, "tensor": tensor.output}
+    return tensor.producer.name + (f"#{tensor.index}" if tensor.index else "")
