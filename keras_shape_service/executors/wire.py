@@ -44,7 +44,8 @@ class Message:
     def __reduce__(self) -> tuple[type["Message"], tuple[Any, ...]]:
         # The class and its fields, rebuilt by calling the class: a few microseconds a frame faster than the
         # dataclass's own __getstate__/__setstate__, which look up its fields() each time.
-        return type(self), tuple([getattr(self, name) for name in self.__match_args__])
+        fields: tuple[str, ...] = self.__match_args__
+        return type(self), tuple([getattr(self, name) for name in fields])
 
 
 @dataclass(frozen=True, slots=True)
