@@ -12,7 +12,7 @@ import tempfile
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:  # imported in on_starting at run time: the master loads this file before anything else
-    from keras_shape_service.executors.pool import Executors
+    from keras_shape_service.executors.supervisor import ExecutorSupervisor
 
 wsgi_app = "keras_shape_service.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -33,7 +33,7 @@ loglevel = os.environ.get("KSS_LOG_LEVEL", "info")
 
 _METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _made: dict[str, Optional[str]] = {"metrics": None, "run": None}
-_executors: list["Executors"] = []
+_executors: list["ExecutorSupervisor"] = []
 
 
 def _metrics_directory():
@@ -50,12 +50,12 @@ def _metrics_directory():
 
 def on_starting(server):
     """In the master, before any worker forks: the metrics directory, then the executors on a private socket."""
-    from keras_shape_service.executors.pool import Executors
+    from keras_shape_service.executors.supervisor import ExecutorSupervisor
 
     _metrics_directory()
     _made["run"] = tempfile.mkdtemp(prefix="kss-run-")  # mode 0700: only this user reaches the socket
     socket_path = os.environ["KSS_EXECUTOR_SOCKET"] = os.path.join(_made["run"], "executors.sock")
-    _executors.append(Executors(socket_path).start())
+    _executors.append(ExecutorSupervisor(socket_path).start())
 
 
 def child_exit(server, worker):

@@ -1,5 +1,6 @@
-"""Where requests are answered: the executor processes (pool.py, the HTTP workers' side; process.py, where
-Keras runs), or an engine in this process (local.py)."""
+"""Where requests are answered: the executor processes (client.py, the HTTP workers' side; supervisor.py, in
+gunicorn's master; process.py, the manager and the executors where Keras runs; wire.py, what passes between
+them), or an engine in this process (local.py)."""
 
 from typing import Optional
 

@@ -1,7 +1,7 @@
 """The engine in this process, for tests and for embedding: one request at a time, within a deadline.
 
 Keras keeps process-global state (the random seed behind initializers, the layer-name counters), so requests
-take turns. Nothing but the estimates bounds a request here: under gunicorn, Keras runs in executors (pool.py).
+take turns. Nothing but the estimates bounds a request here: under gunicorn, Keras runs in executors (client.py).
 """
 
 import threading

@@ -1,11 +1,11 @@
-"""The executor processes, where Keras runs, and the manager that keeps them:
-python -m keras_shape_service.executors.process.
+"""The executor processes (Executor), where Keras runs, and the manager that forks them (ExecutorManager):
+python -m keras_shape_service.executors.process, started by the ExecutorSupervisor (supervisor.py).
 
 The manager imports TensorFlow and Keras once without starting them (TensorFlow's thread pools do not survive
 fork), then forks executors from itself; each starts TensorFlow, warms up on the seed model and takes
 requests one at a time from the one Unix socket they all accept on, so the kernel hands a request to an idle
 executor and queues the rest. While a request runs, the operating system bounds it (guards/budgets.py), and
-the HTTP worker that sent it kills the executor when its compute budget is up (pool.py).
+the HTTP worker that sent it kills the executor when its compute budget is up (client.py).
 
 The manager replaces every executor that ends, forks one idle spare once all have been busy for a while (up
 to max_executors, so that a short request never waits long behind long ones), and notes why each ended in the run
@@ -25,8 +25,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Optional
-
-from pydantic import BaseModel
 
 from keras_shape_service import adapter
 from keras_shape_service.engine import repository
@@ -136,40 +134,41 @@ class Executor:
         """Take one request, answer it within the budgets; False if this process should be replaced after."""
         conn.settimeout(5)  # the HTTP worker sent its request with its connection: it is here, or on its way
         try:
-            wire.send(conn, wire.HELLO, os.getpid())  # a worker past its deadline (a 503) left: a broken pipe
-            frame = wire.receive(conn)
+            wire.send(conn, wire.Hello(os.getpid()))  # a worker past its deadline (a 503) left: a broken pipe
+            job = wire.receive(conn, wire.Job)
         except OSError:
             return True
-        if frame is None:  # the worker gave up waiting before we took its request
+        except wire.WireError as error:  # a bug on one side; the worker hears the connection end
+            log.error("executor %d refused its job: %s; the connection was ended", os.getpid(), error)
             return True
-        operation_id, request = frame[1]
-        reply, keep = self._compute(operation_id, request)
+        if job is None:  # the worker gave up waiting before we took its request
+            return True
+        reply, keep = self._compute(job)
         try:
-            wire.send(conn, *reply)
+            wire.send(conn, reply)
         except OSError:  # the worker is gone (its client left); nothing to tell
             pass
         return keep
 
-    def _compute(self, operation_id: str, request: BaseModel) -> tuple[tuple[bytes, object], bool]:
-        """The answer frame, or a refusal frame, and whether this process stays."""
-        self.show_phase(f"reading the {operation_id} request")
+    def _compute(self, job: wire.Job) -> tuple[wire.Message, bool]:
+        """The answer, or a refusal, and whether this process stays."""
+        self.show_phase(f"reading the {job.operation_id} request")
         self.budgets.impose()
         try:
-            return (wire.ANSWER, self.engine.answer(operation_id, request)), True
+            return wire.Answer(self.engine.answer(job.operation_id, job.request)), True
         except ServiceError as error:
-            return (wire.REFUSAL, _refusal(error)), True
+            return _refusal(error), True
         except adapter.OUT_OF_MEMORY:
-            over_budget = BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)
-            return (wire.REFUSAL, _refusal(over_budget)), False
+            return _refusal(BudgetExceeded.memory(self.settings.memory_budget_mb, self.phase_text)), False
         except Exception:
-            log.exception("executor %d failed on a %s request", os.getpid(), operation_id)
-            return (wire.REFUSAL, None), False
+            log.exception("executor %d failed on a %s request", os.getpid(), job.operation_id)
+            return wire.Failure(), False
         finally:
             self.budgets.lift()
 
 
-def _refusal(error: ServiceError) -> tuple[dict, str, Optional[dict[str, str]]]:
-    return error.problem().model_dump(exclude_none=True), error.reason, error.headers
+def _refusal(error: ServiceError) -> wire.Refusal:
+    return wire.Refusal(error.problem().model_dump(exclude_none=True), error.reason, error.headers)
 
 
 def _phase_board(path: Path) -> mmap.mmap:
@@ -188,8 +187,9 @@ def _die_with_parent() -> None:
         pass
 
 
-class Manager:
-    """Keeps `executors` executors running, a spare once all have been busy a while, and notes why each ended."""
+class ExecutorManager:
+    """The zygote executors are forked from: keeps `executors` of them running, a spare once all have been busy a
+    while, and notes why each ended."""
 
     def __init__(self, settings: Settings, parent: int):
         self.settings = settings
@@ -358,7 +358,7 @@ def main() -> None:
     if not settings.executor_socket:
         sys.exit("KSS_EXECUTOR_SOCKET names the socket to serve on (keras_shape_service/gunicorn_conf.py sets it)")
     parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()  # the process that started us
-    Manager(settings, parent).run()
+    ExecutorManager(settings, parent).run()
 
 
 if __name__ == "__main__":

@@ -1,30 +1,158 @@
-"""Frames between an HTTP worker and an executor over their Unix socket: a kind byte, a length, a payload.
+"""What passes between an HTTP worker and an executor over their Unix socket: five messages, one frame each.
 
-Both ends are this service's own processes, on a socket in a directory only its user can enter, so payloads
-are pickles of validated requests and of answers (a request's data stays data: pickling a validated model
-writes its values, and only this service's classes and builtins are named).
+    worker -> executor   Job(operation_id, request)          the request, sent as soon as the connection is made
+    executor -> worker   Hello(pid)                          this executor took the connection
+                         Answer(body) | Refusal(problem, reason, headers) | Failure()
+
+A frame is a 4-byte length and a pickle of one message; `encode` and `decode` are the only places either is
+made or read. Pickle, because a validated request (pydantic models, its inputs as a numpy array) goes whole
+and fast, with no JSON round trip per request. That is safe here because both ends are this service's own
+processes, on a socket in a run directory only the service's user can enter (gunicorn_conf.py makes it 0700,
+the socket is 0600): no one else can write to it. Even so the reader trusts nothing it was not built to read:
+its Unpickler's find_class resolves only the messages, the request models of keras_shape_service.schemas and
+the numpy functions that rebuild an array, so a frame naming any other class or function (os.system, a
+foreign class) is refused before anything is called, and a message whose fields hold the wrong types is
+refused after. A frame that is refused ends its connection (WireError).
 """
 
+import io
 import os
 import pickle
 import socket
 import struct
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
-HELLO, JOB, PHASE, ANSWER, REFUSAL = b"H", b"J", b"P", b"A", b"R"
-_HEADER = struct.Struct("!cI")
+from pydantic import BaseModel
+
+# A sanity bound on a length prefix, not a budget (those are enforced before a frame is made: a body is at most
+# KSS_MAX_BODY_BYTES, 8 MB by default, an answer at most KSS_MAX_ANSWER_BYTES, 64 MiB): a corrupt prefix is
+# refused before its payload is read.
+MAX_FRAME_BYTES = 1 << 30
+_LENGTH = struct.Struct("!I")
 
 
-def frame(kind: bytes, payload: Any) -> bytes:
-    """One frame's bytes; `payload` is pickled."""
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(kind, len(data)) + data
+class WireError(Exception):
+    """A frame that is not one of the messages, or not the one expected: its connection is ended."""
 
 
-def send(conn: socket.socket, kind: bytes, payload: Any) -> None:
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one frame holds."""
+
+    def __reduce__(self) -> tuple[type["Message"], tuple[Any, ...]]:
+        # The class and its fields, rebuilt by calling the class: a few microseconds a frame faster than the
+        # dataclass's own __getstate__/__setstate__, which look up its fields() each time.
+        fields: tuple[str, ...] = self.__match_args__
+        return type(self), tuple([getattr(self, name) for name in fields])
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Message):
+    """A request for an executor: the operation (predict, summary, check...) and its validated body."""
+
+    operation_id: str
+    request: BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Message):
+    """An executor took the connection; its pid is the one to kill should the compute budget run out."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Message):
+    """The answer's bytes, as the HTTP worker sends them."""
+
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal(Message):
+    """A refusal made in the executor: its problem document (dumped), its log reason and its HTTP headers."""
+
+    problem: dict[str, Any]
+    reason: str
+    headers: Optional[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure(Message):
+    """The executor failed in a way it could not describe (it logged why) and will be replaced."""
+
+
+REPLIES = (Answer, Refusal, Failure)
+# Each message's fields and the types they must hold once read: unpickling sets fields without checking them.
+_FIELD_TYPES: dict[type[Message], tuple[tuple[str, Any], ...]] = {
+    Job: (("operation_id", str), ("request", BaseModel)),
+    Hello: (("pid", int),),
+    Answer: (("body", bytes),),
+    Refusal: (("problem", dict), ("reason", str), ("headers", (dict, type(None)))),
+    Failure: (),
+}
+# What a numpy array's pickle names (a request's inputs, read as one by the bulk check): functions that make an
+# array from bytes and a dtype, nothing else.
+_NUMPY = {
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy._core.multiarray", "_reconstruct"),
+}
+_SCHEMAS = "keras_shape_service.schemas."
+# (module, name) -> what find_class resolved it to, once it was allowed: a dict lookup per global after that.
+_RESOLVED: dict[tuple[str, str], Any] = {(cls.__module__, cls.__qualname__): cls for cls in _FIELD_TYPES}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves the messages, the schemas' models and numpy's array makers; refuses every other global."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _RESOLVED.get((module, name))
+        if found is None:
+            found = _RESOLVED[module, name] = self._allowed(module, name)
+        return found
+
+    def _allowed(self, module: str, name: str) -> Any:
+        if (module, name) in _NUMPY:
+            return super().find_class(module, name)
+        if module.startswith(_SCHEMAS) and name.isidentifier():
+            found = super().find_class(module, name)
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of the executors' wire")
+
+
+def encode(message: Message) -> bytes:
+    """One frame's bytes."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+def decode(data: bytes) -> Message:
+    """The message a frame's payload holds; WireError if it is anything else."""
+    try:
+        message = _Unpickler(io.BytesIO(data)).load()
+    except Exception as error:  # a truncated or corrupt pickle raises any of a dozen types
+        raise WireError(f"an unreadable frame ({type(error).__name__}: {error})") from None
+    fields = _FIELD_TYPES.get(type(message))
+    if fields is None:
+        raise WireError(f"a frame holding {type(message).__name__}, not a message")
+    for field, kind in fields:
+        if not isinstance(getattr(message, field, None), kind):
+            raise WireError(f"a frame holding {type(message).__name__} whose {field} is no {_names(kind)}")
+    return message
+
+
+def _names(kind: Any) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
+def send(conn: socket.socket, message: Message) -> None:
     """One frame."""
-    conn.sendall(frame(kind, payload))
+    conn.sendall(encode(message))
 
 
 def _exactly(conn: socket.socket, size: int) -> Optional[bytes]:
@@ -39,14 +167,27 @@ def _exactly(conn: socket.socket, size: int) -> Optional[bytes]:
     return b"".join(chunks)
 
 
-def receive(conn: socket.socket) -> Optional[tuple[bytes, Any]]:
-    """The next frame as (kind, payload), or None if the other end closed (a socket timeout propagates)."""
-    header = _exactly(conn, _HEADER.size)
+M = TypeVar("M", bound=Message)
+
+
+def receive(conn: socket.socket, *expected: type[M], limit: int = MAX_FRAME_BYTES) -> Optional[M]:
+    """The next message, one of `expected`; None if the other end closed, between frames or within one (a peer
+    that ends mid-frame said nothing: what it sent is never decoded). WireError for a frame longer than `limit`,
+    unreadable, or holding another message; a socket timeout propagates."""
+    header = _exactly(conn, _LENGTH.size)
     if header is None:
         return None
-    kind, size = _HEADER.unpack(header)
+    (size,) = _LENGTH.unpack(header)
+    if size > limit:
+        raise WireError(f"a frame of {size} bytes, over the {limit} a frame may hold")
     data = _exactly(conn, size)
-    return None if data is None else (kind, pickle.loads(data))
+    if data is None:
+        return None
+    message = decode(data)
+    if not isinstance(message, expected):
+        wanted = " or ".join(kind.__name__ for kind in expected)
+        raise WireError(f"a frame holding {type(message).__name__} where {wanted} was due")
+    return message
 
 
 class RunDir:

@@ -5,7 +5,7 @@ The estimates in limits.py refuse the obvious in milliseconds; these bounds hold
   Past it an allocation fails (numpy's MemoryError, TensorFlow's ResourceExhaustedError), and the request
   is refused; virtual size bounds resident size, so no request can take the machine's memory.
 - time: the HTTP worker that sent the request kills this process (SIGKILL) when the compute budget's
-  wall-clock time is up (keras_shape_service/executors/pool.py).
+  wall-clock time is up (keras_shape_service/executors/client.py).
   RLIMIT_CPU is the last resort should that worker be gone:
   the kernel ends this process past twice the budget in CPU seconds (two of TensorFlow's threads may compute
   at once).

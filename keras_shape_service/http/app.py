@@ -15,9 +15,9 @@ from .context import Services
 def _engine(settings: Settings) -> Answerer:
     """The executors when gunicorn started them (settings name their socket), else Keras in this process."""
     if settings.executor_socket:
-        from keras_shape_service.executors.pool import ExecutorPool
+        from keras_shape_service.executors.client import ExecutorClient
 
-        return ExecutorPool(settings)
+        return ExecutorClient(settings)
     from keras_shape_service.executors.local import (
         LocalEngine,  # imports Keras into this process
     )

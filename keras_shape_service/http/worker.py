@@ -1,6 +1,6 @@
 """The gunicorn worker of the HTTP front: gevent, so that a slow client costs a greenlet, never a thread.
 
-Keras runs in executor processes (keras_shape_service/executors/pool.py), so an HTTP worker only reads, validates and
+Keras runs in executor processes (keras_shape_service/executors/client.py), so an HTTP worker only reads, validates and
 waits: with gevent, 200 clients trickling their headers or bodies are 200 idle greenlets, and /healthz,
 /readyz and /metrics are answered in between (gunicorn's docs name async workers for slow clients). Headers
 must arrive within `keepalive` seconds (gunicorn's gevent worker times the read of each request's head), a

@@ -41,7 +41,7 @@ MEMORY_BOMB = {
 
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory):
-    """Two executors and one spare at most, small budgets, a params limit the memory bomb passes."""
+    """Two executors and one spare at most, small budgets, params and answer limits the bombs pass."""
     log = tmp_path_factory.mktemp("budgets") / "gunicorn.log"
     with live_server(
         log,
@@ -53,6 +53,9 @@ def budgeted(tmp_path_factory):
         KSS_MAX_PARAMS="1000000000",
         KSS_MAX_MULTIPLY_ADDS="100000000000000",
         KSS_MAX_ACTIVATION_ELEMENTS="100000000",
+        # The runaway's answer would be 240 MB (20,000 x 500 numbers): past the default answer limit it is refused
+        # before it runs, and this module is about what the budgets stop once it does.
+        KSS_MAX_ANSWER_BYTES="1000000000",
     ) as (master, url):
         yield master.pid, url, log
 

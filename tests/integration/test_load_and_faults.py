@@ -1,20 +1,26 @@
-"""Under load with hostile requests mixed in, a worker killed mid-run and then a SIGTERM, good requests keep
-getting good answers: none a 5xx, only the killed worker's in-flight ones lost, a clean exit after SIGTERM."""
+"""Under load with hostile requests mixed in, a worker killed mid-run, a foreign frame on the executors' socket
+and then a SIGTERM, good requests keep getting good answers: none a 5xx, only the killed worker's in-flight ones
+lost, a clean exit after SIGTERM."""
 
 import itertools
 import os
+import pickle
 import signal
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import pytest
 import requests
 
+from keras_shape_service.executors import wire
 from keras_shape_service.schemas.examples import SEED_INPUTS
-from tests.forms import SEED_LAYERS
-from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, http_workers, live_server
+from tests.forms import SEED_BODY, SEED_LAYERS
+from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, http_workers, live_server
 
 # Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
@@ -64,6 +70,37 @@ def _client_loop(url: str, stop: threading.Event, counter, outcomes: list) -> No
             outcomes.append(Outcome(good, started, time.monotonic(), None, type(error).__name__))
 
 
+class _Command:
+    """Unpickled by a plain pickle.loads, this would run `touch marker`."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _executor_socket(pid: int) -> str:
+    """The socket executor `pid` accepts on, from its environment (gunicorn_conf.py names it there)."""
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        variables = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+    return variables[b"KSS_EXECUTOR_SOCKET"].decode()
+
+
+def _send_a_foreign_job(master_pid: int, marker: Path) -> int:
+    """A job frame whose request is a pickle that would run a command, sent to an executor as an HTTP worker
+    would send one; the pid of the executor that took it, once it ended the connection without a reply."""
+    payload = pickle.dumps(wire.Job("predict", _Command(marker)), protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[arg-type]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(_executor_socket(executors(master_pid)[0]))
+        conn.sendall(struct.pack("!I", len(payload)) + payload)
+        hello = wire.receive(conn, wire.Hello)
+        assert hello is not None, "an executor takes the connection and says so"
+        assert wire.receive(conn, *wire.REPLIES) is None, "the connection ends with no reply"
+    return hello.pid
+
+
 def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
     log = tmp_path / "gunicorn.log"
     # A generous deadline: this test is about faults, not overload (test_overload.py is).
@@ -94,6 +131,16 @@ def test_load_with_hostile_requests_a_killed_worker_and_a_sigterm(tmp_path):
         assert len(lost) <= CLIENTS
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
         assert victim not in http_workers(master.pid) and len(http_workers(master.pid)) == 2
+
+        # A frame on the executors' socket that is no message they read: refused, nothing in it run, logged once,
+        # and the executor that took it serves on.
+        marker = tmp_path / "ran"
+        taker = _send_a_foreign_job(master.pid, marker)
+        assert not marker.exists()
+        assert taker in executors(master.pid)
+        assert requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=30).status_code == 200
+        refusals = [line for line in log.read_text().splitlines() if "refused its job" in line]
+        assert len(refusals) == 1 and "posix.system is not part of the executors' wire" in refusals[0], refusals
 
         # SIGTERM while slow requests are in flight: each is answered, then gunicorn exits cleanly.
         in_flight: list = []

@@ -20,7 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from keras_shape_service.executors.pool import Executors
+from keras_shape_service.executors.supervisor import ExecutorSupervisor
 from keras_shape_service.schemas.examples import SEED_LAYERS
 from keras_shape_service.settings import Settings
 
@@ -234,7 +234,7 @@ def test_the_container_port_is_the_one_gunicorn_binds(monkeypatch):
 def test_termination_grace_outlasts_the_graceful_shutdown(monkeypatch):
     pod = only("Deployment")["spec"]["template"]["spec"]
     graceful_timeout = gunicorn_settings(monkeypatch, container_env())["graceful_timeout"]
-    executors_stop = inspect.signature(Executors.stop).parameters["seconds"].default  # after the HTTP workers
+    executors_stop = inspect.signature(ExecutorSupervisor.stop).parameters["seconds"].default  # after the HTTP workers
     pre_stop = container().get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
     pre_stop_sleep = float(pre_stop[1]) if pre_stop[:1] == ["sleep"] else 0.0
     assert pod["terminationGracePeriodSeconds"] > pre_stop_sleep + graceful_timeout + executors_stop
@@ -374,7 +374,7 @@ def test_compose_replicas_are_sized_and_stopped_like_the_pods(monkeypatch):
     }
     assert {name: env.get(name) for name in sizing} == {name: container_env()[name] for name in sizing}
     graceful_timeout = gunicorn_settings(monkeypatch, env)["graceful_timeout"]
-    executors_stop = inspect.signature(Executors.stop).parameters["seconds"].default
+    executors_stop = inspect.signature(ExecutorSupervisor.stop).parameters["seconds"].default
     assert seconds(service["stop_grace_period"]) > graceful_timeout + executors_stop
     models = [volume for volume in service["volumes"] if volume.split(":")[1] == env["KSS_MODEL_REPOSITORY"]]
     assert models == [f"{DEPLOY / 'models'}:{env['KSS_MODEL_REPOSITORY']}:ro"]

@@ -1,20 +1,16 @@
-"""The HTTP workers' side of the executors: send a request, wait for its answer within its budgets.
+"""The executors' client, in each HTTP worker: send a request, wait for its answer within its budgets.
 
 Nothing here imports Keras: the HTTP workers stay light, and no request can hold one of them. A request goes
 to whichever executor is idle (they all accept on one socket); it waits for one at most the request deadline
 (else 503), and for its answer at most the compute budget, after which its executor is killed (SIGKILL) and
-the request refused (422). The manager replaces the executor from its warm zygote.
+the request refused (422). The executor manager (process.py) replaces the executor from its warm zygote.
 """
 
 import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 from typing import Optional
 
 from pydantic import BaseModel
@@ -26,18 +22,17 @@ from keras_shape_service.settings import Settings
 
 from . import Answerer, wire
 
-log = logging.getLogger("kss.pool")
-ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("kss.executors.client")
 _NOTE_WAIT_S = 1.0  # how long a worker waits for the manager to note why an executor ended
 
 
-class ExecutorPool(Answerer):
-    """The executors behind one socket, as the HTTP workers use them."""
+class ExecutorClient(Answerer):
+    """The executors behind one socket, as an HTTP worker asks them."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        # http/app.py makes a pool only where gunicorn_conf named the executors' socket.
-        assert settings.executor_socket, "ExecutorPool needs KSS_EXECUTOR_SOCKET"
+        # http/app.py makes a client only where gunicorn_conf named the executors' socket.
+        assert settings.executor_socket, "ExecutorClient needs KSS_EXECUTOR_SOCKET"
         self.run_dir = wire.RunDir(settings.executor_socket)
         self._repository: Optional[RepositoryIndex] = None
 
@@ -55,7 +50,7 @@ class ExecutorPool(Answerer):
     def answer(self, operation_id: str, request: BaseModel) -> bytes:
         """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of."""
         deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
-        job = wire.frame(wire.JOB, (operation_id, request))
+        job = wire.encode(wire.Job(operation_id, request))
         while True:
             conn, pid = self._claim(job, deadline)
             try:
@@ -80,7 +75,7 @@ class ExecutorPool(Answerer):
             try:
                 conn.connect(self.run_dir.socket)
                 conn.sendall(job)
-                hello = wire.receive(conn)
+                hello = wire.receive(conn, wire.Hello)
             except (FileNotFoundError, ConnectionRefusedError):
                 conn.close()
                 raise Overloaded("the executors are not running (starting, or being replaced)") from None
@@ -89,8 +84,11 @@ class ExecutorPool(Answerer):
                 raise Overloaded(f"every executor stayed busy for {self.settings.request_deadline_ms} ms") from None
             except (BrokenPipeError, ConnectionResetError):  # an executor ended just as it took us: ask again
                 hello = None
+            except wire.WireError as error:
+                conn.close()
+                raise _misspoke("hello", error) from None
             if hello is not None:
-                return conn, hello[1]
+                return conn, hello.pid
             conn.close()  # an executor ended just as it took us: ask again
 
     def _await(self, conn: socket.socket, pid: int) -> bytes:
@@ -99,20 +97,20 @@ class ExecutorPool(Answerer):
         started = time.monotonic()
         conn.settimeout(budget)
         try:
-            frame = wire.receive(conn)
+            reply = wire.receive(conn, *wire.REPLIES)
         except socket.timeout:
             running = self.run_dir.phase(pid)
             _kill(pid)
             raise BudgetExceeded.compute(budget, time.monotonic() - started, running) from None
-        if frame is None:
+        except wire.WireError as error:
+            raise _misspoke("answer", error) from None
+        if reply is None:
             raise self._lost(pid, time.monotonic() - started)
-        kind, payload = frame
-        if kind == wire.ANSWER:
-            return payload
-        if payload is None:  # the executor failed in a way it could not describe; it logged why
-            raise ExecutorLost("the executor running this request failed; it was replaced")
-        problem, reason, headers = payload
-        raise Relayed(Problem.model_validate(problem), reason, headers)
+        if isinstance(reply, wire.Answer):
+            return reply.body
+        if isinstance(reply, wire.Refusal):
+            raise Relayed(Problem.model_validate(reply.problem), reply.reason, reply.headers)
+        raise ExecutorLost("the executor running this request failed; it was replaced")  # it logged why
 
     def _lost(self, pid: int, used_s: float) -> Exception:
         """The error for an executor that ended mid-request, from the manager's note of why."""
@@ -139,58 +137,8 @@ def _kill(pid: int) -> None:
         pass
 
 
-class Executors:
-    """The executor manager process, started and kept alive from gunicorn's master (or a test)."""
-
-    def __init__(self, socket_path: str, environment: Optional[dict[str, str]] = None):
-        self.socket_path = socket_path
-        # Two malloc arenas: glibc reserves address space for an arena per thread, which the memory budget
-        # (RLIMIT_AS) would charge to requests without their using it.
-        self.environment = dict(
-            os.environ if environment is None else environment, KSS_EXECUTOR_SOCKET=socket_path, MALLOC_ARENA_MAX="2"
-        )
-        self.process: Optional[subprocess.Popen] = None
-        self._stopping = threading.Event()
-        self._started = threading.Event()
-        self._supervisor = threading.Thread(target=self._supervise, name="kss-executors", daemon=True)
-
-    def start(self) -> "Executors":
-        self._supervisor.start()
-        self._started.wait()
-        return self
-
-    def _supervise(self) -> None:
-        """Run the manager; should it ever end unasked, start another (its executors end with it)."""
-        while not self._stopping.is_set():
-            # Its own session: a terminal's Ctrl-C goes to gunicorn, which stops the executors in order.
-            # Our pid goes along: should we be gone before it has imported TensorFlow, its parent is init.
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "keras_shape_service.executors.process", str(os.getpid())],
-                cwd=ROOT,
-                env=self.environment,
-                start_new_session=True,
-            )
-            self._started.set()
-            status = self.process.wait()
-            if not self._stopping.is_set():
-                log.error("the executor manager ended (status %s); starting another", status)
-                time.sleep(1)
-
-    def wait_ready(self, seconds: float = 120) -> None:
-        """Until an executor has warmed up (for tests and tools; gunicorn's /readyz says the same)."""
-        run_dir, deadline = wire.RunDir(self.socket_path), time.monotonic() + seconds
-        while not run_dir.any_ready():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no executor ready after {seconds} s")
-            time.sleep(0.05)
-
-    def stop(self, seconds: float = 30) -> None:
-        """SIGTERM the manager (executors finish their request in hand), SIGKILL it past `seconds`."""
-        self._stopping.set()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(seconds)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def _misspoke(expected: str, error: wire.WireError) -> ExecutorLost:
+    """The error for an executor whose frame was no message (a bug on one side): logged once, here; the caller
+    ends the connection."""
+    log.error("an executor's %s was refused: %s; the connection was ended", expected, error)
+    return ExecutorLost(f"the executor running this request sent a frame this worker could not read ({error})")
