@@ -90,6 +90,9 @@ class Engine:
         )
         # By model key and batch size: the batch was checked against the limits, and what it costs.
         self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
+        # Keys of variable-length models Keras refused to build with None on their variable axes (a Flatten
+        # before a Dense: a kernel sized by the length): each is built at the lengths of its inputs instead.
+        self.built_per_length: LruCache[bool] = LruCache(settings.model_cache_entries, 1, lambda known: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
@@ -140,7 +143,12 @@ class Engine:
         if isinstance(request, PredictRequest):
             spec, arrays, _ = self._predict_spec(request)
             batch = next(iter(arrays.values())).shape[0]
-            planned = self._plan(spec, request.seed, batch, "max_params")
+            try:
+                planned = self._plan(spec, request.seed, batch, "max_params")
+            except ModelRejected:
+                if not _variable(spec):
+                    raise
+                planned = self._plan(_with_input_shapes(spec, arrays, lengths=True), request.seed, batch, "max_params")
             self._check_batch(planned, arrays, batch)
             return _summary(planned)
         if isinstance(request, CompareRequest):  # a fix of one side: both sides plan, or the fix is not offered
@@ -266,6 +274,23 @@ class Engine:
             self.models.put(key, ready)
         return ready, cost
 
+    def _ready_model_at_some_length(
+        self, spec: CanonicalSpec, key: str, seed: int, arrays: Arrays
+    ) -> tuple[adapter.ReadyModel, Cost, CanonicalSpec, str]:
+        """_ready_model, built with None on its variable axes, or, where Keras refuses that (and answered
+        before these models were built once for every length), at the lengths of these inputs: the spec and
+        key of the model it is."""
+        if not (_variable(spec) and self.built_per_length.get(key)):
+            try:
+                return (*self._ready_model(spec, key, seed, arrays), spec, key)
+            except ModelRejected:
+                if not _variable(spec):
+                    raise
+            self.built_per_length.put(key, True)
+        spec = _with_input_shapes(spec, arrays, lengths=True)
+        key = spec_key(spec, seed)
+        return (*self._ready_model(spec, key, seed, arrays), spec, key)
+
     def _check_batch(self, found: adapter.PlannedModel | adapter.ReadyModel, arrays: Arrays, batch: int) -> Cost:
         """The activation, compute and answer limits for this batch at the lengths of its inputs (a model with
         variable axes is built once, with None there), a nested model's open axes sized by the inputs; and
@@ -283,7 +308,7 @@ class Engine:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
         reading = _reading_key(request)
         spec, arrays, key = self._predict_spec(request, reading)
-        ready, cost = self._ready_model(spec, key, request.seed, arrays)
+        ready, cost, spec, key = self._ready_model_at_some_length(spec, key, request.seed, arrays)
         if reading and not spec.weights:  # weights given in the request are kept by no cache
             self.readings.put(reading, (spec, key))
         inputs = ready.arrays(arrays)
@@ -401,10 +426,16 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
     return arrays
 
 
-def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
-    """The spec with every input's shape taken from its array where the model gives none; an array that
-    contradicts a declared axis is refused. Variable axes (null) stay None: the model is built once, with None
-    there, and called with every length (its estimates are sized per request: Engine._check_batch)."""
+def _variable(spec: CanonicalSpec) -> bool:
+    """Whether an input of the spec has a variable axis (None)."""
+    return any(model_input.shape is not None and None in model_input.shape for model_input in spec.inputs)
+
+
+def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays, lengths: bool = False) -> CanonicalSpec:
+    """The spec with every input's shape taken from its array where the model gives none (and, with
+    `lengths`, on its variable axes too); an array that contradicts a declared axis is refused. Variable axes
+    (null) stay None otherwise: the model is built once, with None there, and called with every length (its
+    estimates are sized per request: Engine._check_batch)."""
     inputs = []
     for model_input in spec.inputs:
         array = arrays[model_input.name] if model_input.name in arrays else arrays[None]
@@ -420,7 +451,7 @@ def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
                 error_type="input_shape",
                 cause=_misfit(array, declared, model_input.name in arrays),
             )
-        shape = given if declared is None else declared
+        shape = given if declared is None or lengths else declared
         inputs.append(
             CanonicalInput(model_input.name, shape, model_input.dtype, model_input.batch_size, model_input.loc)
         )

@@ -176,3 +176,29 @@ def test_a_fixed_shape_model_beside_it_is_unaffected(make_client):
         assert answer["cost"]["batch_macs"] == summary["cost"]["macs"] * batch
     assert _builds(client) == before + 2 and len(engine_of(client).models) == 2
     assert json.loads(client.post("/v1/summary", json={"model": fixed}).data) == summary
+
+
+def test_a_model_keras_cannot_build_with_none_is_built_at_each_length_as_before(make_client):
+    """A Flatten before a Dense sizes the Dense's kernel by the length: Keras refuses the model with None there,
+    so it is built at the lengths of its inputs, once per length, and answers as the model declared so."""
+
+    def flattened(length: object) -> dict:
+        return {
+            "layers": [
+                {"type": "Embedding", "input_dim": 100, "output_dim": 4, "input_shape": [length]},
+                {"type": "Flatten"},
+                {"type": "Dense", "units": 2},
+            ]
+        }
+
+    client, answers = make_client(), {}
+    before = _builds(client)
+    for length in (3, 6, 3):
+        body = {"model": flattened(None), "inputs": _sentences(length).tolist()}
+        answers[length] = answer = _answer(client, body)
+        assert answer == _answer(client, dict(body, model=flattened(length)))
+        assert answer["layers"][2]["input_shape"] == [None, 4 * length]
+    assert _builds(client) == before + 2, "once per length, the declared model being the same one"
+    uncached = make_client(model_cache_entries=0, response_cache_bytes=0)
+    for length, answer in answers.items():
+        assert answer == _answer(uncached, {"model": flattened(None), "inputs": _sentences(length).tolist()})
