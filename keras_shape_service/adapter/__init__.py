@@ -11,6 +11,7 @@ from . import runtime  # noqa: F401  (first: the environment TensorFlow reads wh
 
 # isort: on
 from . import private
+from .facts import facts_for_inputs
 from .layers import OUT_OF_MEMORY, keras_message, positional_arguments
 from .planner import PlannedModel, plan
 from .ready import ReadyModel, materialize
@@ -25,6 +26,7 @@ __all__ = [
     "ReadyModel",
     "allow_chains_of",
     "configure_tensorflow",
+    "facts_for_inputs",
     "keras_message",
     "materialize",
     "plan",

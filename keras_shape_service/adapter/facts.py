@@ -2,7 +2,7 @@
 read off Keras once, as plain data."""
 
 import dataclasses
-from typing import Any
+from typing import Any, Optional
 
 import keras
 
@@ -11,9 +11,13 @@ from keras_shape_service.schemas.keras_names import MODEL_CLASSES
 
 from . import private
 
+Resized = dict[int, Shape]  # a graph's tensors' shapes for inputs of other sizes, by id of the graph's tensor
+_AS_BUILT: Resized = {}
+_WRAPPERS = {"TimeDistributed", "Bidirectional"}  # whose inner layers' facts are made from the wrapper's shapes
 
-def _shapes(tensors: Any) -> tuple[Shape, ...]:
-    return tuple(tuple(t.shape) for t in tensors)
+
+def _shapes(tensors: Any, resized: Resized = _AS_BUILT) -> tuple[Shape, ...]:
+    return tuple(resized.get(id(t)) or tuple(t.shape) for t in tensors)
 
 
 def _dtypes(tensors: Any) -> tuple[str, ...]:
@@ -77,9 +81,9 @@ def _unique(names: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _node_shapes(node: Any) -> tuple[tuple[Shape, ...], tuple[Shape, ...]]:
-    outputs = _shapes(node.output_tensors)
-    return _shapes(private.call_inputs(node)) or outputs, outputs  # an InputLayer's input is its output
+def _node_shapes(node: Any, resized: Resized = _AS_BUILT) -> tuple[tuple[Shape, ...], tuple[Shape, ...]]:
+    outputs = _shapes(node.output_tensors, resized)
+    return _shapes(private.call_inputs(node), resized) or outputs, outputs  # an InputLayer's input is its output
 
 
 def _other_call(layer: Any, node: Any, first: LayerFacts) -> LayerFacts:
@@ -117,3 +121,49 @@ def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
 def model_facts(model: Any) -> tuple[LayerFacts, ...]:
     """Every layer of the model, in model.layers order (a Functional model's InputLayers included)."""
     return _sequential_facts(model) if isinstance(model, keras.Sequential) else _graph_facts(model)
+
+
+def _resized(layer: Any, built: LayerFacts, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> LayerFacts:
+    """One call's facts at other shapes: its config and weights are those read when it was built (reading a
+    config again costs more than the call); only a wrapper's inner layers see the shapes."""
+    inner = _inner(layer, inputs[0], outputs[0]) if built.class_name in _WRAPPERS else built.inner
+    return dataclasses.replace(built, input_shapes=inputs, output_shapes=outputs, inner=inner)
+
+
+def _resized_facts(model: Any, facts: tuple[LayerFacts, ...], resized: Resized) -> tuple[LayerFacts, ...]:
+    """model_facts' walk again, each layer's (and each later call's) facts given the resized shapes."""
+    if isinstance(model, keras.Sequential):
+        return tuple(
+            _resized(
+                layer,
+                built,
+                _shapes(private.call_inputs(private.layer_nodes(layer)[0]), resized),
+                _shapes(_listed(layer.output), resized),
+            )
+            for layer, built in zip(model.layers, facts)
+        )
+    ours, sized = private.model_nodes(model), []
+    for layer, built in zip(model.layers, facts):
+        nodes = [node for node in private.layer_nodes(layer) if node in ours]
+        calls = tuple(_resized(layer, call, *_node_shapes(node, resized)) for node, call in zip(nodes[1:], built.calls))
+        sized.append(dataclasses.replace(_resized(layer, built, *_node_shapes(nodes[0], resized)), calls=calls))
+    return tuple(sized)
+
+
+def facts_for_inputs(
+    model: Any, facts: tuple[LayerFacts, ...], given: dict[Optional[str], tuple[int, ...]]
+) -> tuple[tuple[LayerFacts, ...], tuple[Shape, ...]]:
+    """The model's facts and output shapes for inputs of these shapes (by input name, None: the one input of a
+    one-input model; batch axis left out): what a prediction on them costs. A model with variable axes (None)
+    is built once and called with every length, and its estimates must still see each request's lengths: its
+    graph is run again on symbolic inputs of those shapes (Keras's compute_output_spec, no node added, no
+    weight read). A model whose inputs are all sized is returned as it is."""
+    outputs = tuple(tuple(t.shape) for t in model.outputs)
+    if all(None not in tuple(t.shape)[1:] for t in model.inputs):
+        return facts, outputs
+    inputs = [
+        keras.KerasTensor((None,) + tuple(given[t.name] if t.name in given else given[None]), dtype=t.dtype)
+        for t in model.inputs
+    ]
+    resized = {key: tuple(spec.shape) for key, spec in private.specs_for_inputs(model, inputs).items()}
+    return _resized_facts(model, facts, resized), _shapes(model.outputs, resized)

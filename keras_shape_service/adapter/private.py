@@ -135,6 +135,24 @@ def _is_mask_argument(name: str) -> bool:
     return name == "mask" or name.endswith("_mask")
 
 
+def specs_for_inputs(model: Any, inputs: list) -> dict[int, Any]:
+    """Every tensor of the model's own graph as it would be for `inputs` (symbolic tensors of other shapes, in
+    model.inputs order), by id of the graph's tensor: each call's output spec, layer by layer, as Keras's
+    Functional.compute_output_spec runs its graph (_run_through_graph), but keeping every tensor, not only the
+    outputs. Nothing is added to the model: compute_output_spec makes no node. (A Sequential model's graph is
+    the Functional it keeps as _functional once it knows its input shape.)"""
+    graph = model._functional if isinstance(model, keras.Sequential) else model
+    specs = {id(tensor): given for tensor, given in zip(graph.inputs, inputs)}
+    for depth in sorted(graph._nodes_by_depth, reverse=True):
+        for node in graph._nodes_by_depth[depth]:
+            if not node.operation or node.is_input:
+                continue
+            args, kwargs = node.arguments.fill_in(specs)
+            outputs = node.operation.compute_output_spec(*args, **kwargs)
+            specs.update((id(tensor), spec) for tensor, spec in zip(node.outputs, keras.tree.flatten(outputs)))
+    return specs
+
+
 def tensor_source(tensor: Any) -> str:
     """The name of the layer whose output the tensor is."""
     return tensor._keras_history.operation.name

@@ -12,13 +12,15 @@ import numpy as np
 import tensorflow as tf
 
 from keras_shape_service.errors import InvalidInputs, ModelRejected, NotIndices
-from keras_shape_service.facts import LayerFacts, shape_text
+from keras_shape_service.facts import LayerFacts, shape_text, walk
 
 from . import private
 from .layers import OUT_OF_MEMORY, keras_message, rejected
 from .planner import PlannedModel
 
 INTEGER_INPUT_LAYERS = {"Embedding"}
+# Traced functions kept per model traced per input shape (ReadyModel._per_shape); the oldest is dropped.
+TRACED_SHAPES = 8
 
 
 def _infer(model: Any, *inputs: Any) -> Any:
@@ -40,19 +42,34 @@ class ReadyModel:
         ]
         self.calls = 0
         self.traced_calls = 0  # calls answered by the traced function (the cached path after the first)
-        self._traced: Optional[Any] = None
+        # Traced calls by the input shapes they take: one, for every shape (key ()), unless _per_shape.
+        self._traced: dict[tuple, Any] = {}
+        self.traces = 0  # how many times TensorFlow traced this model's call
+        # Keras's TimeDistributed, over a time axis of unknown size, maps its layer over as many steps as the
+        # batch has examples (keras 3.15 time_distributed.py: ops.arange(input_shape[0]), taken before its
+        # transpose): wrong numbers, or an error. Over a known axis it loops in Python, correctly, as an eager
+        # call does. A model where one sees a variable axis is traced per input shape (a few shapes kept).
+        self._per_shape = any(
+            layer.class_name == "TimeDistributed" and None in layer.input_shape[1:2] for layer in walk(self.facts)
+        )
         # An eager recurrent layer steps through time in Python, one op launch per step: trace those at once.
         self._trace_first = any(
             isinstance(part, keras.layers.RNN) for layer in self.model.layers for part in private.sublayers(layer)
         )
 
-    def _trace(self) -> Any:
-        """A tf.function over any batch size, traced once (never retraced), called with the arrays the model
-        takes (ReadyModel.arrays: its input dtypes, in its input order)."""
-        signature = [tf.TensorSpec((None,) + shape[1:], tf.as_dtype(dtype)) for _, shape, dtype in self.inputs]
+    def _trace(self, shapes: tuple) -> Any:
+        """A tf.function over any batch size and any length of a variable axis (the model's own None axes are
+        the signature's) or, given `shapes`, inputs of those shapes; traced once (never retraced), called with
+        the arrays the model takes (ReadyModel.arrays: its input dtypes, in its input order)."""
+        signature = [
+            tf.TensorSpec((None,) + (shapes[index] if shapes else shape[1:]), tf.as_dtype(dtype))
+            for index, (_, shape, dtype) in enumerate(self.inputs)
+        ]
         # A partial, not a lambda: TensorFlow counts traces per code object and would warn of "retracing"
         # once five models shared one lambda's code.
-        traced = private.flat_call(tf.function(functools.partial(_infer, self.model), input_signature=signature))
+        function = tf.function(functools.partial(_infer, self.model), input_signature=signature)
+        traced = private.flat_call(function)
+        self.traces += int(function.experimental_get_tracing_count())
 
         def call(*arrays: np.ndarray) -> Any:
             return traced(*map(tf.convert_to_tensor, arrays))
@@ -76,10 +93,14 @@ class ReadyModel:
         """A forward pass in inference mode, eager the first time, traced from the second call on: the model's
         outputs, in order."""
         self.calls += 1
-        if self._traced is None and (self.calls > 1 or self._trace_first):
-            self._traced = self._trace()
-        call = self._traced or functools.partial(_infer, self.model)
-        self.traced_calls += self._traced is not None
+        shapes = tuple(array.shape[1:] for array in arrays) if self._per_shape else ()
+        traced = self._traced.get(shapes)
+        if traced is None and (self.calls > 1 or self._trace_first):
+            if len(self._traced) >= TRACED_SHAPES:
+                del self._traced[next(iter(self._traced))]
+            traced = self._traced[shapes] = self._trace(shapes)
+        call = traced or functools.partial(_infer, self.model)
+        self.traced_calls += traced is not None
         try:
             output = call(*arrays)
         except OUT_OF_MEMORY:

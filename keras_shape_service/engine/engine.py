@@ -26,7 +26,7 @@ from keras_shape_service.errors import (
 from keras_shape_service.explain import diagram
 from keras_shape_service.explain import rows as explain
 from keras_shape_service.explain.compare import differences
-from keras_shape_service.facts import known, sized_for_estimates, walk
+from keras_shape_service.facts import sized_for_estimates, walk
 from keras_shape_service.guards import limits, safety
 from keras_shape_service.metrics import count_build
 from keras_shape_service.schemas import (
@@ -90,6 +90,9 @@ class Engine:
         )
         # By model key and batch size: the batch was checked against the limits, and what it costs.
         self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
+        # Keys of variable-length models Keras refused to build with None on their variable axes (a Flatten
+        # before a Dense: a kernel sized by the length): each is built at the lengths of its inputs instead.
+        self.built_per_length: LruCache[bool] = LruCache(settings.model_cache_entries, 1, lambda known: 0)
         adapter.configure_tensorflow(intra_op=settings.tf_threads, inter_op=1)
         self.repository = repository.Repository()
         adapter.allow_chains_of(settings.max_layers)
@@ -140,9 +143,13 @@ class Engine:
         if isinstance(request, PredictRequest):
             spec, arrays, _ = self._predict_spec(request)
             batch = next(iter(arrays.values())).shape[0]
-            planned = self._plan(spec, request.seed, batch, "max_params")
-            self._check_batch(planned.facts, spec, batch)
-            limits.check_answer(planned.output_shapes, batch, self.settings)
+            try:
+                planned = self._plan(spec, request.seed, batch, "max_params")
+            except ModelRejected:
+                if not _variable(spec):
+                    raise
+                planned = self._plan(_with_input_shapes(spec, arrays, lengths=True), request.seed, batch, "max_params")
+            self._check_batch(planned, arrays, batch)
             return _summary(planned)
         if isinstance(request, CompareRequest):  # a fix of one side: both sides plan, or the fix is not offered
             return [self.check(side) for side in (request.a, request.b)][-1]
@@ -212,8 +219,9 @@ class Engine:
     def _predict_spec(
         self, request: PredictRequest, reading: Optional[str] = None
     ) -> tuple[CanonicalSpec, Arrays, str]:
-        """The spec with its input shapes taken from the inputs, the inputs, checked against each other, and the
-        key of the model they make; a model answered before with inputs of the same shapes (`reading`, its
+        """The spec with the input shapes it leaves out taken from the inputs (its variable axes stay None: one
+        model for every length), the inputs, checked against each other, and the key of the model they make; a
+        model answered before with inputs of the same shapes (`reading`, its
         reading's key) is read from memory."""
         read = self.readings.get(reading) if reading else None
         if read is not None:
@@ -246,38 +254,61 @@ class Engine:
             self.summaries.put(key, summary)
         return summary
 
-    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, batch: int) -> tuple[adapter.ReadyModel, Cost]:
+    def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, arrays: Arrays) -> tuple[adapter.ReadyModel, Cost]:
         """The built model from the cache, or planned, checked against the limits and built now; and what this
-        batch costs it."""
+        batch costs it, at the lengths of these inputs."""
+        batch = next(iter(arrays.values())).shape[0]
         ready = self.models.get(key)
         if ready is None:
             planned = self._plan(spec, seed, batch, "max_params")
             count_build("predict")
-        # For a cached model too: the same model with another batch size may be too large.
-        cost = self.batch_costs.get(f"{key} {batch}")
+        # For a cached model too: the same model with another batch size, or longer inputs, may be too large.
+        batch_key = f"{key} {batch} {[array.shape[1:] for array in arrays.values()]}"
+        cost = self.batch_costs.get(batch_key)
         if cost is None:
-            found = ready if ready is not None else planned
-            self._check_batch(found.facts, spec, batch)
-            limits.check_answer(found.output_shapes, batch, self.settings)
-            cost = explain.cost(found.facts, batch)
-            self.batch_costs.put(f"{key} {batch}", cost)
+            cost = self._check_batch(ready if ready is not None else planned, arrays, batch)
+            self.batch_costs.put(batch_key, cost)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
             ready = adapter.materialize(planned)
             self.models.put(key, ready)
         return ready, cost
 
-    def _check_batch(self, facts: tuple, spec: CanonicalSpec, batch: int) -> None:
-        """The activation and compute limits for this batch, a nested model's open axes sized by the inputs."""
-        facts = sized_for_estimates(facts, _largest_input(spec))
-        limits.check_activations(facts, batch, self.settings)
-        limits.check_work(facts, batch, self.settings)
+    def _ready_model_at_some_length(
+        self, spec: CanonicalSpec, key: str, seed: int, arrays: Arrays
+    ) -> tuple[adapter.ReadyModel, Cost, CanonicalSpec, str]:
+        """_ready_model, built with None on its variable axes, or, where Keras refuses that (and answered
+        before these models were built once for every length), at the lengths of these inputs: the spec and
+        key of the model it is."""
+        if not (_variable(spec) and self.built_per_length.get(key)):
+            try:
+                return (*self._ready_model(spec, key, seed, arrays), spec, key)
+            except ModelRejected:
+                if not _variable(spec):
+                    raise
+            self.built_per_length.put(key, True)
+        spec = _with_input_shapes(spec, arrays, lengths=True)
+        key = spec_key(spec, seed)
+        return (*self._ready_model(spec, key, seed, arrays), spec, key)
+
+    def _check_batch(self, found: adapter.PlannedModel | adapter.ReadyModel, arrays: Arrays, batch: int) -> Cost:
+        """The activation, compute and answer limits for this batch at the lengths of its inputs (a model with
+        variable axes is built once, with None there), a nested model's open axes sized by the inputs; and
+        what the batch costs."""
+        facts, output_shapes = adapter.facts_for_inputs(
+            found.model, found.facts, {name: array.shape[1:] for name, array in arrays.items()}
+        )
+        sized = sized_for_estimates(facts, max(prod(array.shape[1:]) for array in arrays.values()))
+        limits.check_activations(sized, batch, self.settings)
+        limits.check_work(sized, batch, self.settings)
+        limits.check_answer(output_shapes, batch, self.settings)
+        return explain.cost(facts, batch)
 
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
         reading = _reading_key(request)
         spec, arrays, key = self._predict_spec(request, reading)
-        ready, cost = self._ready_model(spec, key, request.seed, next(iter(arrays.values())).shape[0])
+        ready, cost, spec, key = self._ready_model_at_some_length(spec, key, request.seed, arrays)
         if reading and not spec.weights:  # weights given in the request are kept by no cache
             self.readings.put(reading, (spec, key))
         inputs = ready.arrays(arrays)
@@ -348,16 +379,6 @@ def _layers_before_building(spec: CanonicalSpec) -> int:
     return spec.layer_count()
 
 
-def _largest_input(spec: CanonicalSpec) -> int:
-    """Numbers per example of the largest input: what an axis a nested model leaves unknown is sized at."""
-    sizes = []
-    for model_input in spec.inputs:
-        shape = model_input.shape or ()
-        assert known(shape), "the inputs gave every axis its size (_with_input_shapes) before this is asked"
-        sizes.append(prod(shape))
-    return max(sizes)
-
-
 def _model_name(spec: CanonicalSpec) -> str:
     return f"the model '{spec.name}'" + (f" ({spec.layer_count()} layers)" if spec.layers else "")
 
@@ -405,9 +426,16 @@ def _arrays(spec: CanonicalSpec, request: PredictRequest) -> Arrays:
     return arrays
 
 
-def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
-    """The spec with every input's shape taken from its array where the model leaves it open (null axes, or no
-    shape at all); an array that contradicts a declared axis is refused."""
+def _variable(spec: CanonicalSpec) -> bool:
+    """Whether an input of the spec has a variable axis (None)."""
+    return any(model_input.shape is not None and None in model_input.shape for model_input in spec.inputs)
+
+
+def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays, lengths: bool = False) -> CanonicalSpec:
+    """The spec with every input's shape taken from its array where the model gives none (and, with
+    `lengths`, on its variable axes too); an array that contradicts a declared axis is refused. Variable axes
+    (null) stay None otherwise: the model is built once, with None there, and called with every length (its
+    estimates are sized per request: Engine._check_batch)."""
     inputs = []
     for model_input in spec.inputs:
         array = arrays[model_input.name] if model_input.name in arrays else arrays[None]
@@ -423,8 +451,9 @@ def _with_input_shapes(spec: CanonicalSpec, arrays: Arrays) -> CanonicalSpec:
                 error_type="input_shape",
                 cause=_misfit(array, declared, model_input.name in arrays),
             )
+        shape = given if declared is None or lengths else declared
         inputs.append(
-            CanonicalInput(model_input.name, given, model_input.dtype, model_input.batch_size, model_input.loc)
+            CanonicalInput(model_input.name, shape, model_input.dtype, model_input.batch_size, model_input.loc)
         )
     return spec.replace(inputs=tuple(inputs))
 
