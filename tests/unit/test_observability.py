@@ -121,9 +121,11 @@ def test_metrics_are_prometheus_text_and_documented(client):
 
 @pytest.fixture
 def gunicorn_hooks(monkeypatch):
-    """The hooks of the one gunicorn config, with PROMETHEUS_MULTIPROC_DIR restored afterwards."""
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "placeholder")
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    """The hooks of the one gunicorn config, with the variables on_starting sets restored afterwards (a
+    KSS_EXECUTOR_SOCKET left behind sent every app made later in this process to executors that had stopped)."""
+    for variable in ("PROMETHEUS_MULTIPROC_DIR", "KSS_EXECUTOR_SOCKET"):
+        monkeypatch.setenv(variable, "placeholder")
+        monkeypatch.delenv(variable)
     namespace: dict = {}
     exec((ROOT / "keras_shape_service" / "gunicorn_conf.py").read_text(), namespace)
     return namespace
