@@ -143,6 +143,8 @@ def with_binary_data(request: InferenceRequest, binary: Optional[bytes], setting
 def _read(tensor: RequestInput, data: bytes, index: int) -> Any:
     """One input's bytes as an array of its shape: float64, as JSON numbers are read (object for BYTES)."""
     name, shape, count = tensor.name, tensor.shape, prod(tensor.shape)
+    if count == 0:  # as a JSON array must not be empty: a batch of nothing is no question
+        raise _refuse(f"input '{name}' has shape {list(shape)}: no values; send at least one example", index, "shape")
     if tensor.datatype == "BYTES":
         return np.array(_bytes_elements(tensor, data, index), dtype=object).reshape(shape)
     dtype = DTYPES.get(tensor.datatype)

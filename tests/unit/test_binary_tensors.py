@@ -219,6 +219,13 @@ def test_sizes_that_do_not_add_up_are_refused_saying_which(client):
     )
 
 
+def test_an_empty_binary_tensor_is_refused_as_an_empty_json_array_is(client):
+    body, length = binary_body([("input_layer", "FP32", (0, 3, 2), b"")])
+    assert error_of(post(client, body, length), 400) == (
+        "input 'input_layer' has shape [0, 3, 2]: no values; send at least one example"
+    )
+
+
 def test_too_many_elements_are_refused_before_they_are_read(client):
     data = np.zeros((1000, 3, 2), "<u1").tobytes()  # 6,000 elements, 6 kB: within the body limit
     body, length = binary_body([("input_layer", "UINT8", (1000, 3, 2), data)])
