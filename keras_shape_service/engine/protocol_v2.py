@@ -2,7 +2,8 @@
 
 A request's tensors are checked against the model's metadata (name, datatype, shape: -1 is any size) and
 become the `inputs` of a /v1/predict request, row-major data reshaped where it came flat; the predictions
-become the protocol's outputs, flat and row-major.
+become the protocol's outputs, flat and row-major. A tensor sent as binary data arrives here as an array
+already, read by the HTTP side to its shape.
 """
 
 from math import prod
@@ -38,7 +39,9 @@ DATATYPES = {
     "bfloat16": "BF16",
 }
 INTEGER_DATATYPES = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
-Inputs = Union[list, dict[str, list]]  # /v1/predict's `inputs`: one array, or arrays by input name
+FLOAT_DATATYPES = {"FP16", "BF16", "FP32", "FP64"}
+# /v1/predict's `inputs`: one array, or arrays by input name; each a nested list, or a numpy array (binary data)
+Inputs = Union[list, Any, dict[str, Any]]
 
 
 def tensor_metadata(tensor: TensorFacts) -> TensorMetadata:
@@ -61,12 +64,25 @@ def _reshaped(flat: list, shape: list[int]) -> list:
     return flat
 
 
-def _array(tensor: RequestInput, expected: TensorMetadata, index: int) -> list:
-    """One input's data as a nested array, once its datatype, shape and data agree with the model."""
+def _accepted(datatype: str) -> list[str]:
+    """The datatypes converted to a model input's datatype, as /v1/predict converts JSON numbers: any number
+    for a float input (uint8 pixels, fp16 activations), whole numbers for an integer one."""
+    if datatype in FLOAT_DATATYPES:
+        return sorted(FLOAT_DATATYPES | INTEGER_DATATYPES)
+    if datatype in INTEGER_DATATYPES:
+        return sorted(INTEGER_DATATYPES)
+    return [datatype]
+
+
+def _array(tensor: RequestInput, expected: TensorMetadata, index: int) -> Any:
+    """One input's data as a nested array (an array, if it came as binary data), once its datatype, shape and
+    data agree with the model."""
     name, shape, loc = tensor.name, list(tensor.shape), ["inputs", index]
-    if tensor.datatype != expected.datatype:
+    accepted = _accepted(expected.datatype)
+    if tensor.datatype not in accepted:
+        also = f" (or one converted to it: {', '.join(accepted)})" if len(accepted) > 1 else ""
         raise _refuse(
-            f"input '{name}' has datatype {tensor.datatype}; the model takes {expected.datatype}",
+            f"input '{name}' has datatype {tensor.datatype}; the model takes {expected.datatype}{also}",
             loc + ["datatype"],
             "datatype",
         )
@@ -76,6 +92,15 @@ def _array(tensor: RequestInput, expected: TensorMetadata, index: int) -> list:
             loc + ["shape"],
             "input_shape",
         )
+    if tensor.data is None:
+        raise _refuse(
+            f"input '{name}' has no data: send `data`, or `parameters.binary_data_size` with the bytes after the "
+            "JSON (binary tensor data, header Inference-Header-Content-Length)",
+            loc + ["data"],
+            "missing",
+        )
+    if not isinstance(tensor.data, list):  # binary data: whole numbers if its datatype is an integer one
+        return tensor.data
     given = list(shape_of(tensor.data))
     if given != shape and given != [prod(shape)]:
         raise _refuse(
@@ -95,7 +120,7 @@ def _array(tensor: RequestInput, expected: TensorMetadata, index: int) -> list:
 def request_inputs(metadata: ModelMetadata, request: InferenceRequest) -> Inputs:
     """The request's tensors as /v1/predict's inputs, every one checked; outputs asked for must exist."""
     expected = {tensor.name: tensor for tensor in metadata.inputs}
-    arrays: dict[str, list] = {}
+    arrays: dict[str, Any] = {}
     for index, tensor in enumerate(request.inputs):
         if tensor.name not in expected or tensor.name in arrays:
             why = "is given twice" if tensor.name in arrays else "is no input of the model"

@@ -26,6 +26,7 @@ from keras_shape_service.schemas.numbers import NUMBERS_ONLY
 from keras_shape_service.settings import Settings
 
 Request = TypeVar("Request", bound=BaseModel)
+OCTETS = "application/octet-stream"
 
 
 def _refuse_constant(name: str) -> None:
@@ -40,15 +41,16 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def raw_body(settings: Settings, untyped: bool = False) -> bytes:
+def raw_body(settings: Settings, untyped: bool = False, binary: bool = False) -> bytes:
     """The body's bytes: 415 unless it is JSON (or, if `untyped`, has no content type, as tritonclient sends
-    it), 413 past the size limit (declared or chunked), 408 if it takes longer than the body timeout to arrive.
+    it; or, if `binary`, is application/octet-stream), 413 past the size limit (declared or chunked), 408 if
+    it takes longer than the body timeout to arrive.
 
     A refused body is left unread: gunicorn reads and drops the rest of it before the connection's next
     request (within its keep-alive time), so a client that sends it all before reading, without
     `Expect: 100-continue`, still reads the answer.
     """
-    if not (request.is_json or (untyped and not request.mimetype)):
+    if not (request.is_json or (untyped and not request.mimetype) or (binary and request.mimetype == OCTETS)):
         raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype or 'nothing'}")
     limit, declared = settings.max_body_bytes, request.content_length
     if declared is not None and declared > limit:

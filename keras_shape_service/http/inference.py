@@ -5,13 +5,15 @@ they never wait for a busy executor; an inference runs in an executor like /v1/p
 the protocol's shape in problems.py, the one error module.
 """
 
+import gzip
+import zlib
 from typing import Callable
 
 from flask import Response, request
 from pydantic import BaseModel
 from werkzeug.exceptions import ServiceUnavailable
 
-from keras_shape_service.errors import MalformedBody, ModelNotFound
+from keras_shape_service.errors import ModelNotFound
 from keras_shape_service.schemas.api import JSON
 from keras_shape_service.schemas.inference import (
     InferenceRequest,
@@ -24,11 +26,11 @@ from keras_shape_service.schemas.inference import (
     ServerReady,
 )
 
-from . import body
+from . import body, tensors
 from .context import services
 
 SERVER_NAME, SERVER_VERSION = "keras-shape-service", "1.0.0"
-BINARY_HEADER = "Inference-Header-Content-Length"  # present when a client sends binary tensor data
+EXTENSIONS = ["binary_tensor_data"]
 
 
 def _json(answer: BaseModel) -> Response:
@@ -69,8 +71,8 @@ def ready() -> Response:
 
 
 def server() -> Response:
-    """Name, version and extensions: none (binary tensor data, the repository API: not implemented)."""
-    return _json(ServerMetadata(name=SERVER_NAME, version=SERVER_VERSION, extensions=[]))
+    """Name, version and extensions: binary tensor data (the repository API and the others: not implemented)."""
+    return _json(ServerMetadata(name=SERVER_NAME, version=SERVER_VERSION, extensions=EXTENSIONS))
 
 
 def model(name: str) -> Response:
@@ -83,15 +85,35 @@ def model_ready(name: str) -> Response:
 
 
 def infer(name: str) -> Response:
-    """JSON tensors in, the model's outputs out; the protocol's binary tensor data is refused by name."""
-    if BINARY_HEADER in request.headers:
-        raise MalformedBody(
-            "binary tensor data is not supported: send the tensors as JSON (tritonclient: binary_data=False)"
-        )
+    """Tensors in, as JSON or as binary data after it (the binary tensor data extension), the body gzip or
+    deflate compressed or not; the model's outputs out, those asked for as binary after the JSON, compressed
+    when the client accepts it so."""
     served(name)
     found = services()
-    typed = body.read(InferenceRequest, body.raw_body(found.settings, untyped=True), found.settings)
-    return Response(found.engine.answer("infer", ModelInference(model_name=name, request=typed)), mimetype=JSON)
+    raw = body.raw_body(found.settings, untyped=True, binary=True)
+    raw = tensors.decoded(raw, request.headers.get("Content-Encoding"), found.settings.max_body_bytes)
+    header_length = request.headers.get(tensors.BINARY_HEADER)
+    header, binary = tensors.split(raw, header_length) if header_length is not None else (raw, None)
+    typed = tensors.with_binary_data(body.read(InferenceRequest, header, found.settings), binary, found.settings)
+    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed))
+    answer, json_length = tensors.binary_answer(answer, tensors.binary_outputs(typed))
+    response = Response(answer, mimetype=JSON if json_length is None else tensors.BINARY_MIMETYPE)
+    if json_length is not None:
+        response.headers[tensors.BINARY_HEADER] = str(json_length)
+    return _compressed(response)
+
+
+def _compressed(response: Response) -> Response:
+    """The answer gzip or deflate compressed where the client asks for it (tritonclient's
+    response_compression_algorithm), as Triton does; as it is otherwise."""
+    coding = request.accept_encodings.best_match(["gzip", "deflate"])
+    response.vary.add("Accept-Encoding")
+    if coding is None:
+        return response
+    data = response.get_data()
+    response.set_data(gzip.compress(data, compresslevel=1) if coding == "gzip" else zlib.compress(data, level=1))
+    response.headers["Content-Encoding"] = coding
+    return response
 
 
 # Each view answers a Response; some take the path's parameters as arguments.

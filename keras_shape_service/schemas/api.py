@@ -170,7 +170,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "v2_infer",
         "POST",
         "/v2/models/{name}/infer",
-        "Open Inference Protocol: predict on JSON tensors with a model repository model",
+        "Open Inference Protocol: predict with a model repository model, on JSON tensors or binary ones after the JSON "
+        "(header Inference-Header-Content-Length, parameters.binary_data_size)",
         InferenceResponse,
         request=InferenceRequest,
         errors=("400", "404", "408", "413", "415", "500", "503"),

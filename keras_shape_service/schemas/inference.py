@@ -1,8 +1,9 @@
 """The Open Inference Protocol v2 (REST) messages, and the model repository they serve.
 
 Field names and meanings are the protocol's (kserve/open-inference-protocol, REST): a client that speaks it,
-tritonclient's HTTP client for one, reads and writes these unchanged. Tensors travel as JSON only: the
-protocol's binary tensor data extension is not implemented, so it is not listed in the server's metadata.
+tritonclient's HTTP client for one, reads and writes these unchanged. Tensors travel as JSON `data`, or as
+the binary tensor data extension's bytes after the JSON (`parameters.binary_data_size`), which the HTTP side
+reads into arrays before a request reaches an executor.
 """
 
 from typing import Annotated, Any, Optional
@@ -84,13 +85,14 @@ class ModelReady(ApiModel):
 
 
 class RequestInput(ApiModel):
-    """One input tensor: `data` row-major, flat or nested to `shape`."""
+    """One input tensor: `data` row-major, flat or nested to `shape`; or, with `parameters.binary_data_size`,
+    that many bytes of binary tensor data after the JSON (read into an array of `shape` by the HTTP side)."""
 
     name: str
     shape: list[Annotated[int, Field(ge=0), WHOLE]]
     datatype: str
     parameters: Optional[Parameters] = None
-    data: NumberArray
+    data: Optional[NumberArray] = None
 
 
 class RequestOutput(ApiModel):
@@ -110,12 +112,14 @@ class InferenceRequest(ApiModel):
 
 
 class ResponseOutput(ApiModel):
-    """One output tensor, its data flat and row-major."""
+    """One output tensor, its data flat and row-major; or, asked for as binary, `parameters.binary_data_size`
+    bytes of it after the JSON."""
 
     name: str
     shape: list[int]
     datatype: str
-    data: list[Any]
+    parameters: Optional[Parameters] = None
+    data: Optional[list[Any]] = None
 
 
 class InferenceResponse(ApiModel):

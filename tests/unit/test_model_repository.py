@@ -106,7 +106,11 @@ def test_model_metadata_names_datatypes_and_shapes_with_minus_one_for_free_axes(
 
 
 def test_server_metadata_health_and_model_ready(client):
-    assert client.get("/v2").get_json() == {"name": "keras-shape-service", "version": "1.0.0", "extensions": []}
+    assert client.get("/v2").get_json() == {
+        "name": "keras-shape-service",
+        "version": "1.0.0",
+        "extensions": ["binary_tensor_data"],
+    }
     assert client.get("/v2/health/live").get_json() == {"live": True}
     assert client.get("/v2/health/ready").get_json() == {"ready": True}
     assert client.get("/v2/models/seed/ready").get_json() == {"name": "seed", "ready": True}
@@ -157,7 +161,12 @@ def test_several_inputs_by_name_and_only_the_outputs_asked_for(client):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"datatype": "FP64"}, "input 'input_layer' has datatype FP64; the model takes FP32"),
+        (
+            {"datatype": "BYTES"},
+            "input 'input_layer' has datatype BYTES; the model takes FP32 (or one converted to it: BF16, FP16, FP32, "
+            "FP64, INT16, INT32, INT64, INT8, UINT16, UINT32, UINT64, UINT8)",
+        ),
+        ({"data": None}, "input 'input_layer' has no data: send `data`, or `parameters.binary_data_size`"),
         ({"shape": [1, 2, 3]}, "input 'input_layer' has shape [1, 2, 3]; the model takes [-1, 3, 2] (-1: any size)"),
         ({"shape": [1, 3]}, "input 'input_layer' has shape [1, 3]; the model takes [-1, 3, 2]"),
         (
@@ -192,8 +201,8 @@ def test_other_refusals_of_an_inference(client):
     assert "not valid JSON" in error_of(
         client.post("/v2/models/seed/infer", data="{", content_type="application/json"), 400
     )
-    assert "binary tensor data is not supported" in error_of(
-        client.post("/v2/models/seed/infer", data=b"{}", headers={"Inference-Header-Content-Length": "2"}), 400
+    assert "INT32 (or one converted to it: INT16, INT32, INT64, INT8, UINT16, UINT32, UINT64, UINT8)" in error_of(
+        infer(client, "graph", {"name": "tokens", "shape": [1, 1], "datatype": "FP32", "data": [1]}), 400
     )
     assert "application/json" in error_of(
         client.post("/v2/models/seed/infer", data="{}", content_type="text/plain"), 415
