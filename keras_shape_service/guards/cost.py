@@ -105,12 +105,13 @@ def _attention_macs(f: LayerFacts) -> int:
 
 
 def _attention_scores(f: LayerFacts) -> int:
-    """MultiHeadAttention's score tensor (heads x query positions x key positions), or the heads' outputs
-    before their projection, whichever is larger; each held whole for the softmax and the weighted sum."""
+    """MultiHeadAttention's largest inner tensor: its score tensor (heads x query positions x key positions),
+    or a projection of the query, key or value to every head, whichever is larger."""
     query, value, _ = _query_key_value(f)
-    heads = int(f.config["num_heads"])
-    value_dim = int(f.config.get("value_dim") or f.config["key_dim"])
-    return max(heads * _spatial(query) * _spatial(value), heads * _spatial(query) * value_dim)
+    heads, key_dim = int(f.config["num_heads"]), int(f.config["key_dim"])
+    value_dim = int(f.config.get("value_dim") or key_dim)
+    t_query, t_value = _spatial(query), _spatial(value)
+    return heads * max(t_query * t_value, t_query * max(key_dim, value_dim), t_value * max(key_dim, value_dim))
 
 
 def _group_query_macs(f: LayerFacts) -> int:
@@ -129,11 +130,12 @@ def _group_query_macs(f: LayerFacts) -> int:
 
 
 def _group_query_scores(f: LayerFacts) -> int:
-    """GroupQueryAttention's score tensor (query heads x query positions x key positions), or its key and value
-    repeated to every query head, whichever is larger."""
+    """GroupQueryAttention's largest inner tensor: its score tensor (query heads x query positions x key
+    positions), or the query, key or value projected to every query head (key and value repeated to them)."""
     query, value, _ = _query_key_value(f)
     query_heads, head_dim = int(f.config["num_query_heads"]), int(f.config["head_dim"])
-    return max(query_heads * _spatial(query) * _spatial(value), query_heads * _spatial(value) * head_dim)
+    t_query, t_value = _spatial(query), _spatial(value)
+    return query_heads * max(t_query * t_value, t_query * head_dim, t_value * head_dim)
 
 
 def _dot_attention_macs(f: LayerFacts) -> int:
