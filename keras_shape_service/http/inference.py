@@ -91,7 +91,8 @@ def infer(name: str) -> Response:
     served(name)
     found = services()
     typed = body.read(InferenceRequest, body.raw_body(found.settings, untyped=True), found.settings)
-    return Response(found.engine.answer("infer", ModelInference(model_name=name, request=typed)), mimetype=JSON)
+    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed), request.remote_addr or "")
+    return Response(answer, mimetype=JSON)
 
 
 # Each view answers a Response; some take the path's parameters as arguments.
