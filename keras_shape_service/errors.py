@@ -228,6 +228,40 @@ class BudgetExceeded(ServiceError):
         )
 
 
+class StoppedBefore(BudgetExceeded):
+    """A request that ran past a budget before, sent again: refused at once rather than stopping another
+    executor (the operations are deterministic: it would run past the budget again)."""
+
+    def __init__(self, budget: str, budget_value: float):
+        super().__init__(
+            f"this request (the same model and input shapes) was stopped before: it ran past its budget "
+            f"{budget}={budget_value:g} and its executor was stopped, so it is refused without running again; send "
+            "a smaller model, input or batch",
+            budget,
+            budget_value,
+            None,
+            "not run: stopped before",
+        )
+
+
+class TooManyKills(ServiceError):
+    """A client whose requests ran past their budgets, stopping executors, too often lately."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, kills: int, window_s: float, retry_after_s: int):
+        super().__init__(
+            f"{kills} of this client's requests ran past their budgets within {window_s:g} s, each stopping an "
+            f"executor (max_kills_per_client={kills}); this client's requests are refused until the oldest ages "
+            f"out: retry in {retry_after_s} s",
+            error_type="rate",
+            limit="max_kills_per_client",
+            limit_value=kills,
+        )
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 class ExecutorLost(ServiceError):
     """The executor running a request ended without answering (a crash in Keras or TensorFlow)."""
 

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     replaced, and the request answered 422."""
     memory_budget_mb: int = Field(2048, gt=0)
     """Memory one request may add to its executor's address space (RLIMIT_AS, enforced by the kernel)."""
+    known_killers: int = Field(256, ge=0)
+    """Requests that ran past a budget (their executor stopped) remembered per HTTP worker, by operation, model
+    and input shapes, the least recently sent forgotten first; sent again, they are refused at once (422)
+    without running. 0 turns it off."""
+    max_kills_per_client: int = Field(5, gt=0)
+    """Requests of one client (by remote address) that may run past a budget, each stopping an executor, within
+    kill_window_s; past it the client's requests are answered 429 with Retry-After until the oldest ages out."""
+    kill_window_s: float = Field(60, gt=0)
+    """The window, in seconds, over which max_kills_per_client counts."""
     request_deadline_ms: int = Field(5_000, gt=0)
     """How long a request may wait for an executor to take it before a 503 with Retry-After."""
     executors: int = Field(CORES, gt=0)

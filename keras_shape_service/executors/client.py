@@ -4,26 +4,116 @@ Nothing here imports Keras: the HTTP workers stay light, and no request can hold
 to whichever executor is idle (they all accept on one socket); it waits for one at most the request deadline
 (else 503), and for its answer at most the compute budget, after which its executor is killed (SIGKILL) and
 the request refused (422). The executor manager (process.py) replaces the executor from its warm zygote.
+
+A stopped executor costs everyone (its replacement warms up; the requests queued behind it wait), so a
+request that ran past a budget is remembered (KnownKillers) and refused at once when sent again, and a client
+whose requests stopped executors too often lately (KillWindow) is answered 429 until its kills age out.
 """
 
+import hashlib
 import logging
 import os
+import pickle
 import signal
 import socket
+import threading
 import time
-from typing import Optional
+from collections import OrderedDict, deque
+from typing import Callable, Optional
 
 from pydantic import BaseModel
 
-from keras_shape_service.errors import BudgetExceeded, ExecutorLost, Overloaded, Relayed
-from keras_shape_service.schemas import Problem
-from keras_shape_service.schemas.inference import RepositoryIndex
+from keras_shape_service.errors import (
+    BudgetExceeded,
+    ExecutorLost,
+    Overloaded,
+    Relayed,
+    ServiceError,
+    StoppedBefore,
+    TooManyKills,
+)
+from keras_shape_service.schemas import PredictRequest, Problem
+from keras_shape_service.schemas.inference import ModelInference, RepositoryIndex
 from keras_shape_service.settings import Settings
 
 from . import Answerer, wire
 
 log = logging.getLogger("kss.executors.client")
 _NOTE_WAIT_S = 1.0  # how long a worker waits for the manager to note why an executor ended
+_CLIENTS_REMEMBERED = 10_000  # clients whose recent kills are kept, the least recently seen forgotten first
+
+
+def killer_key(operation_id: str, request: BaseModel) -> str:
+    """What decides a request's cost: its operation, model (or code) and input shapes, batch first; not the
+    input values, seed or weights, which change no shape (a killer sent with other numbers is the same)."""
+    if isinstance(request, PredictRequest):
+        shapes = request.inputs_shapes if request.inputs is not None else None
+        decisive: object = (request.model, request.code, shapes)
+    elif isinstance(request, ModelInference):
+        decisive = (request.model_name, [(tensor.name, tensor.shape) for tensor in request.request.inputs])
+    else:  # summary, diagram, compare, check: no inputs but the model's own
+        decisive = request
+    sent = pickle.dumps((operation_id, decisive), protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(sent).hexdigest()
+
+
+class KnownKillers:
+    """Requests that ran past a budget, by killer_key, with the budget they ran past: at most `size`, the
+    least recently sent forgotten first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._budgets: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()  # gevent workers: greenlets, but a thread may answer too (large bodies)
+
+    def note(self, key: str, budget: str, budget_value: float) -> None:
+        if self.size == 0:
+            return
+        with self._lock:
+            self._budgets[key] = (budget, budget_value)
+            self._budgets.move_to_end(key)
+            while len(self._budgets) > self.size:
+                self._budgets.popitem(last=False)
+
+    def check(self, key: str) -> None:
+        """StoppedBefore (422) for a request that ran past a budget before."""
+        with self._lock:
+            known = self._budgets.get(key)
+            if known is not None:
+                self._budgets.move_to_end(key)
+        if known is not None:
+            raise StoppedBefore(*known)
+
+
+class KillWindow:
+    """When each client's requests last stopped executors, over the last `window_s` seconds: at most
+    `max_kills` times per client kept, for at most _CLIENTS_REMEMBERED clients."""
+
+    def __init__(self, max_kills: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self.max_kills, self.window_s, self.clock = max_kills, window_s, clock
+        self._kills: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, client: str) -> None:
+        with self._lock:
+            kills = self._kills.setdefault(client, deque(maxlen=self.max_kills))
+            kills.append(self.clock())
+            self._kills.move_to_end(client)
+            while len(self._kills) > _CLIENTS_REMEMBERED:
+                self._kills.popitem(last=False)
+
+    def check(self, client: str) -> None:
+        """TooManyKills (429, Retry-After: until the oldest kill in the window ages out) for a client whose
+        requests stopped executors max_kills times within the window."""
+        with self._lock:
+            kills = self._kills.get(client)
+            if kills is None or len(kills) < self.max_kills:
+                return
+            ages_out = kills[0] + self.window_s - self.clock()
+            if ages_out <= 0:
+                kills.popleft()
+                return
+        raise TooManyKills(self.max_kills, self.window_s, max(1, int(ages_out + 0.999)))
 
 
 class ExecutorClient(Answerer):
@@ -35,6 +125,8 @@ class ExecutorClient(Answerer):
         assert settings.executor_socket, "ExecutorClient needs KSS_EXECUTOR_SOCKET"
         self.run_dir = wire.RunDir(settings.executor_socket)
         self._repository: Optional[RepositoryIndex] = None
+        self.known_killers = KnownKillers(settings.known_killers)
+        self.kill_window = KillWindow(settings.max_kills_per_client, settings.kill_window_s)
 
     def ready(self) -> bool:
         """At least one executor has warmed up and is alive."""
@@ -47,8 +139,25 @@ class ExecutorClient(Answerer):
             self._repository = None if index is None else RepositoryIndex.model_validate_json(index)
         return self._repository
 
-    def answer(self, operation_id: str, request: BaseModel) -> bytes:
-        """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of."""
+    def answer(self, operation_id: str, request: BaseModel, client: str = "") -> bytes:
+        """The answer's bytes from an executor, or the refusal it made, or one for a budget it ran out of; a
+        request that stopped an executor before, or from a client whose requests did so too often lately, is
+        refused without taking one."""
+        if client:
+            self.kill_window.check(client)
+        key = killer_key(operation_id, request)
+        self.known_killers.check(key)
+        try:
+            return self._answer(operation_id, request)
+        except ServiceError as error:
+            if error.reason == "BudgetExceeded":  # raised here, or relayed from an executor out of memory
+                problem = error.problem()
+                self.known_killers.note(key, problem.limit or "", problem.limit_value or 0)
+                if client:
+                    self.kill_window.note(client)
+            raise
+
+    def _answer(self, operation_id: str, request: BaseModel) -> bytes:
         deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
         job = wire.encode(wire.Job(operation_id, request))
         while True:

@@ -34,7 +34,7 @@ class LocalEngine(Answerer):
             self.engine.load_repository(repository.read_files(settings.model_repository, settings.max_body_bytes))
             repository.log_index(self.engine.repository.index)
 
-    def answer(self, operation_id: str, request: BaseModel) -> bytes:
+    def answer(self, operation_id: str, request: BaseModel, client: str = "") -> bytes:
         """The engine's answer, once it is this request's turn (else 503 with Retry-After)."""
         if not self._turn.acquire(timeout=self._deadline_s):
             raise Overloaded(f"the engine stayed busy for {self._deadline_s * 1000:.0f} ms")

@@ -9,10 +9,15 @@ Two measures, both per example unless said otherwise:
   graph copy per step when traced), unrolled recurrent layers (a graph copy per step). No multiply-add
   count sees these, and they dominate tiny models over long sequences. The per-step costs were measured on
   the project's machine (bench/README.md, "What a step costs").
+- `scratch_elements`: the largest tensor a layer makes inside itself, which no output shape shows (attention
+  scores: heads x query positions x key positions); limits.py holds it to the same bound as any output.
+Every layer class the service accepts is named in RULES, by itself or in its family, with both rules.
 Initializers cost too: an orthogonal one runs a QR decomposition of its whole kernel, once, at build time.
 """
 
+from dataclasses import dataclass
 from math import prod
+from typing import Callable, Iterable
 
 from keras_shape_service.facts import LayerFacts, Shape
 from keras_shape_service.schemas.keras_names import MODEL_CLASSES
@@ -72,10 +77,21 @@ def _recurrent_macs(f: LayerFacts, gates: int) -> int:
     return steps * gates * (_channels_in(f) * units + units * units)
 
 
+def _gated_recurrent_macs(f: LayerFacts) -> int:
+    return _recurrent_macs(f, _RECURRENT_GATES[f.class_name])
+
+
+def _query_key_value(f: LayerFacts) -> tuple[Shape, Shape, Shape]:
+    """An attention layer's query, value and key shapes, called as layer(query, value[, key])."""
+    query = f.input_shapes[0]
+    value = f.input_shapes[1] if len(f.input_shapes) > 1 else query
+    key = f.input_shapes[2] if len(f.input_shapes) > 2 else value
+    return query, value, key
+
+
 def _attention_macs(f: LayerFacts) -> int:
     """MultiHeadAttention: the four projections, then scores (query . key) and their weighted sum of values."""
-    query, value = f.input_shapes[0], f.input_shapes[1] if len(f.input_shapes) > 1 else f.input_shapes[0]
-    key = f.input_shapes[2] if len(f.input_shapes) > 2 else value
+    query, value, key = _query_key_value(f)
     heads, key_dim = int(f.config["num_heads"]), int(f.config["key_dim"])
     value_dim = int(f.config.get("value_dim") or key_dim)
     t_query, t_value = _spatial(query), _spatial(value)
@@ -88,10 +104,52 @@ def _attention_macs(f: LayerFacts) -> int:
     return projections + scores + t_query * heads * value_dim * (f.output_shape[-1] or 1)
 
 
+def _attention_scores(f: LayerFacts) -> int:
+    """MultiHeadAttention's largest inner tensor: its score tensor (heads x query positions x key positions),
+    or a projection of the query, key or value to every head, whichever is larger."""
+    query, value, _ = _query_key_value(f)
+    heads, key_dim = int(f.config["num_heads"]), int(f.config["key_dim"])
+    value_dim = int(f.config.get("value_dim") or key_dim)
+    t_query, t_value = _spatial(query), _spatial(value)
+    return heads * max(t_query * t_value, t_query * max(key_dim, value_dim), t_value * max(key_dim, value_dim))
+
+
+def _group_query_macs(f: LayerFacts) -> int:
+    """GroupQueryAttention: query heads project the query, the fewer key-value heads the key and value; each
+    query head scores its group's key (head_dim each) and sums its values, then one projection back."""
+    query, value, key = _query_key_value(f)
+    query_heads, kv_heads = int(f.config["num_query_heads"]), int(f.config["num_key_value_heads"])
+    head_dim = int(f.config["head_dim"])
+    t_query, t_value = _spatial(query), _spatial(value)
+    projections = (
+        t_query * (query[-1] or 1) * query_heads * head_dim
+        + t_value * ((key[-1] or 1) + (value[-1] or 1)) * kv_heads * head_dim
+    )
+    scores = query_heads * t_query * t_value * 2 * head_dim
+    return projections + scores + t_query * query_heads * head_dim * (f.output_shape[-1] or 1)
+
+
+def _group_query_scores(f: LayerFacts) -> int:
+    """GroupQueryAttention's largest inner tensor: its score tensor (query heads x query positions x key
+    positions), or the query, key or value projected to every query head (key and value repeated to them)."""
+    query, value, _ = _query_key_value(f)
+    query_heads, head_dim = int(f.config["num_query_heads"]), int(f.config["head_dim"])
+    t_query, t_value = _spatial(query), _spatial(value)
+    return query_heads * max(t_query * t_value, t_query * head_dim, t_value * head_dim)
+
+
 def _dot_attention_macs(f: LayerFacts) -> int:
     """Attention / AdditiveAttention: a score per query and value position, then the weighted sum."""
-    query, value = f.input_shapes[0], f.input_shapes[1] if len(f.input_shapes) > 1 else f.input_shapes[0]
+    query, value, _ = _query_key_value(f)
     return _spatial(query) * _spatial(value) * ((query[-1] or 1) + (value[-1] or 1))
+
+
+def _dot_attention_scores(f: LayerFacts) -> int:
+    """Attention's scores, query positions x value positions; "concat" scoring (as AdditiveAttention always
+    does) adds each query to each key first: a tensor of query x value positions x features."""
+    query, value, _ = _query_key_value(f)
+    added = f.class_name == "AdditiveAttention" or f.config.get("score_mode") == "concat"
+    return _spatial(query) * _spatial(value) * ((query[-1] or 1) if added else 1)
 
 
 def _dot_macs(f: LayerFacts) -> int:
@@ -102,59 +160,150 @@ def _dot_macs(f: LayerFacts) -> int:
     return elements(f.output_shape) * (first[axis] or 1)
 
 
-_FAMILY_MACS = {
-    "MultiHeadAttention": _attention_macs,
-    "Attention": _dot_attention_macs,
-    "AdditiveAttention": _dot_attention_macs,
-    "Dot": _dot_macs,
-}
-_LOOKUPS_AND_ELEMENTWISE = {"Embedding", "PReLU", "Multiply"}  # a table lookup, or one product with no add
+def _dense_macs(f: LayerFacts) -> int:
+    return _spatial(f.input_shape) * _channels_in(f) * int(f.config["units"])
+
+
+def _einsum_macs(f: LayerFacts) -> int:
+    """EinsumDense: each output number sums the products over the axes its kernel contracts (those in the
+    input and the kernel, not the output); an equation this cannot read falls back to the weights rule."""
+    equation = str(f.config.get("equation", "")).replace(" ", "")
+    kernel = next((w.shape for w in f.weights if w.name.endswith("kernel")), None)
+    sides = equation.split("->")
+    operands = sides[0].split(",")
+    if kernel is None or len(sides) != 2 or len(operands) != 2 or len(operands[1]) != len(kernel):
+        return _weights_macs(f)
+    (given, kernel_axes), made = operands, sides[1]
+    contracted = prod(size for axis, size in zip(kernel_axes, kernel) if axis in given and axis not in made)
+    return elements(f.output_shape) * contracted
+
+
+def _convolution_macs(f: LayerFacts) -> int:
+    groups = int(f.config.get("groups") or 1)
+    return _spatial(f.output_shape) * _kernel(f) * (_channels_in(f) // groups) * int(f.config["filters"])
+
+
+def _transposed_macs(f: LayerFacts) -> int:
+    return _spatial(f.input_shape) * _kernel(f) * _channels_in(f) * int(f.config["filters"])
+
+
+def _depthwise_macs(f: LayerFacts) -> int:
+    return _spatial(f.output_shape) * _kernel(f) * _channels_in(f) * int(f.config.get("depth_multiplier") or 1)
+
+
+def _separable_macs(f: LayerFacts) -> int:
+    depth = _channels_in(f) * int(f.config.get("depth_multiplier") or 1)
+    return _spatial(f.output_shape) * (_kernel(f) * depth + depth * int(f.config["filters"]))
+
+
+def _conv_lstm_macs(f: LayerFacts) -> int:
+    steps, filters = f.input_shape[1] or 1, int(f.config["filters"])
+    rank = max(len(f.input_shape) - 3, 1)
+    window = _sizes(f.config.get("kernel_size"), rank)
+    positions = _spatial(f.output_shape[:1] + f.output_shape[-rank - 1 :])
+    return steps * 4 * positions * window * (_channels_in(f) + filters) * filters
+
+
+def _kernel(f: LayerFacts) -> int:
+    return _sizes(f.config.get("kernel_size"), max(len(f.input_shape) - 2, 1))
+
+
+def _normalizing_macs(f: LayerFacts) -> int:
+    return elements(f.output_shape)
+
+
+def _inner_macs(f: LayerFacts) -> int:
+    """A wrapper or nested model: its layers' multiply-adds; TimeDistributed's once per time step."""
+    per_call = sum(macs(inner) for inner in f.inner)
+    return per_call * ((f.input_shape[1] or 1) if f.class_name == "TimeDistributed" else 1)
+
+
+def _weights_macs(f: LayerFacts) -> int:
+    """Each weight used once per output position: the fallback for a layer no family names."""
+    return sum(prod(w.shape) for w in f.weights) * max(_spatial(f.output_shape), 1) if f.weights else 0
+
+
+def _none(f: LayerFacts) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a family of layers costs per example: `macs`, its multiply-adds; `scratch`, the elements of the
+    largest tensor it makes inside itself (none of its outputs), named by `scratch_what` in a refusal."""
+
+    macs: Callable[[LayerFacts], int]
+    scratch: Callable[[LayerFacts], int] = _none
+    scratch_what: str = ""
+
+
+def _ranks(pattern: str, ranks: Iterable[int] = (1, 2, 3)) -> tuple[str, ...]:
+    return tuple(pattern.format(rank) for rank in ranks)
+
+
+# No multiply-adds: what these layers read and write (and a pooling window's reads) is counted by `work`.
+_NO_MULTIPLY_ADDS = (
+    # activations, noise, regularization, identity
+    ("Activation", "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "Identity", "Masking", "ActivityRegularization")
+    + ("Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", *_ranks("SpatialDropout{}D"))
+    # reshaping, cropping, padding, repeating, resizing
+    + ("Flatten", "Reshape", "Permute", "RepeatVector", "CenterCrop", "Resizing", "Rescaling")
+    + _ranks("Cropping{}D")
+    + _ranks("ZeroPadding{}D")
+    + _ranks("UpSampling{}D")
+    # pooling
+    + _ranks("MaxPooling{}D")
+    + _ranks("MaxPool{}D")
+    + _ranks("AveragePooling{}D")
+    + _ranks("AvgPool{}D")
+    + _ranks("GlobalMaxPooling{}D")
+    + _ranks("GlobalMaxPool{}D")
+    + _ranks("GlobalAveragePooling{}D")
+    + _ranks("GlobalAvgPool{}D")
+    + _ranks("AdaptiveMaxPooling{}D")
+    + _ranks("AdaptiveAveragePooling{}D")
+    # lookups and bucketing
+    + ("Embedding", "CategoryEncoding", "Discretization")
+    # elementwise merges (Multiply: one product, no add) and concatenation
+    + ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
+)
+_FAMILIES: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (_NO_MULTIPLY_ADDS, Rule(_none)),
+    (("Dense",), Rule(_dense_macs)),
+    (("EinsumDense",), Rule(_einsum_macs)),
+    (("Dot",), Rule(_dot_macs)),
+    (tuple(_CONVOLUTIONS), Rule(_convolution_macs)),
+    (tuple(_TRANSPOSED), Rule(_transposed_macs)),
+    (tuple(_DEPTHWISE), Rule(_depthwise_macs)),
+    (tuple(_SEPARABLE), Rule(_separable_macs)),
+    (tuple(_RECURRENT_GATES), Rule(_gated_recurrent_macs)),
+    (tuple(_CONV_LSTM), Rule(_conv_lstm_macs)),
+    (tuple(_NORMALIZING), Rule(_normalizing_macs)),
+    (("MultiHeadAttention",), Rule(_attention_macs, _attention_scores, "attention scores (heads x query x key)")),
+    (
+        ("GroupQueryAttention", "GroupedQueryAttention"),  # the name a spec gives, and its Keras class's
+        Rule(_group_query_macs, _group_query_scores, "attention scores (query heads x query x key)"),
+    ),
+    (("Attention", "AdditiveAttention"), Rule(_dot_attention_macs, _dot_attention_scores, "attention scores")),
+    (("Bidirectional", "TimeDistributed", *MODEL_CLASSES), Rule(_inner_macs)),
+)
+# Every layer class the service accepts, by the name a spec gives and by its Keras class's name (the facts'
+# class_name: Convolution2D is a Conv2D), with its family's rule; tests/unit/test_cost_rules.py checks that
+# none is missing. Layers of keras.applications no spec can name (ConvNeXt's LayerScale) take the fallback.
+RULES: dict[str, Rule] = {name: rule for names, rule in _FAMILIES for name in names}
+_FALLBACK = Rule(_weights_macs)
 
 
 def macs(f: LayerFacts) -> int:
     """Multiply-adds per example, one fused multiply-add counted once (fvcore's convention); 0 where a layer
     does none (reshapes, pooling, activations, lookups, elementwise merges)."""
-    name, rank = f.class_name, max(len(f.input_shape) - 2, 1)
-    kernel = _sizes(f.config.get("kernel_size"), rank)
-    if name in _FAMILY_MACS:
-        return _FAMILY_MACS[name](f)
-    if name in _LOOKUPS_AND_ELEMENTWISE:
-        return 0
-    if name == "Dense":
-        return _spatial(f.input_shape) * _channels_in(f) * int(f.config["units"])
-    if name in _CONVOLUTIONS:
-        groups = int(f.config.get("groups") or 1)
-        return _spatial(f.output_shape) * kernel * (_channels_in(f) // groups) * int(f.config["filters"])
-    if name in _TRANSPOSED:
-        return _spatial(f.input_shape) * kernel * _channels_in(f) * int(f.config["filters"])
-    if name in _DEPTHWISE:
-        return _spatial(f.output_shape) * kernel * _channels_in(f) * int(f.config.get("depth_multiplier") or 1)
-    if name in _SEPARABLE:
-        depth = _channels_in(f) * int(f.config.get("depth_multiplier") or 1)
-        return _spatial(f.output_shape) * (kernel * depth + depth * int(f.config["filters"]))
-    if name in _RECURRENT_GATES:
-        return _recurrent_macs(f, _RECURRENT_GATES[name])
-    if name in _CONV_LSTM:
-        steps, filters = f.input_shape[1] or 1, int(f.config["filters"])
-        rank = max(len(f.input_shape) - 3, 1)
-        window = _sizes(f.config.get("kernel_size"), rank)
-        return (
-            steps
-            * 4
-            * _spatial(f.output_shape[:1] + f.output_shape[-rank - 1 :])
-            * window
-            * (_channels_in(f) + filters)
-            * filters
-        )
-    if name in _NORMALIZING:
-        return elements(f.output_shape)
-    if name in MODEL_CLASSES:
-        return sum(macs(inner) for inner in f.inner)
-    if name in ("Bidirectional", "TimeDistributed"):
-        per_call = sum(macs(inner) for inner in f.inner)
-        return per_call * ((f.input_shape[1] or 1) if name == "TimeDistributed" else 1)
-    # Any other layer with weights: each weight used once per output position.
-    return sum(prod(w.shape) for w in f.weights) * max(_spatial(f.output_shape), 1) if f.weights else 0
+    return RULES.get(f.class_name, _FALLBACK).macs(f)
+
+
+def scratch_elements(f: LayerFacts) -> int:
+    """Elements per example of the largest tensor a layer makes inside itself, beyond its outputs (attention
+    scores): no output shape shows them, and they can be the whole of a request's memory."""
+    return RULES.get(f.class_name, _FALLBACK).scratch(f)
 
 
 def _window(f: LayerFacts) -> int:
@@ -189,7 +338,7 @@ def work(f: LayerFacts) -> int:
 
 
 def _call_work(f: LayerFacts) -> int:
-    own = elements(f.input_shape) + elements(f.output_shape) * _window(f)
+    own = elements(f.input_shape) + elements(f.output_shape) * _window(f) + scratch_elements(f)
     if f.class_name == "TimeDistributed":
         return own + (f.input_shape[1] or 1) * sum(work(inner) for inner in f.inner)
     if f.class_name == "Bidirectional" or f.class_name in MODEL_CLASSES:

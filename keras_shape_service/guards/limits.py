@@ -79,7 +79,8 @@ def check_params(total: int, limit_name: str, settings: Settings) -> None:
 
 
 def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
-    """The largest output any call of any layer would produce for this batch."""
+    """The largest output any call of any layer would produce for this batch, and the largest tensor any makes
+    inside itself (attention scores), both held whole in the executor's memory."""
     largest = max(cost.elements(shape) for f in every_call(layers) for shape in f.output_shapes) * batch
     if largest > settings.max_activation_elements:
         raise LimitExceeded(
@@ -87,6 +88,15 @@ def check_activations(layers: tuple[LayerFacts, ...], batch: int, settings: Sett
             settings.max_activation_elements,
             largest,
             "largest layer output (elements for the batch)",
+        )
+    scratch, layer = max(((cost.scratch_elements(f), f) for f in every_call(layers)), key=lambda pair: pair[0])
+    if scratch * batch > settings.max_activation_elements:
+        raise LimitExceeded(
+            "max_activation_elements",
+            settings.max_activation_elements,
+            scratch * batch,
+            f"the {cost.RULES[layer.class_name].scratch_what} of layer '{layer.name}' ({layer.class_name}), "
+            "elements for the batch,",
         )
 
 

@@ -95,7 +95,7 @@ def infer(name: str) -> Response:
     header_length = request.headers.get(tensors.BINARY_HEADER)
     header, binary = tensors.split(raw, header_length) if header_length is not None else (raw, None)
     typed = tensors.with_binary_data(body.read(InferenceRequest, header, found.settings), binary, found.settings)
-    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed))
+    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed), request.remote_addr or "")
     answer, json_length = tensors.binary_answer(answer, tensors.binary_outputs(typed))
     response = Response(answer, mimetype=JSON if json_length is None else tensors.BINARY_MIMETYPE)
     if json_length is not None:

@@ -65,7 +65,7 @@ def _answer(operation_id: str) -> Response:
         request_model = operation(operation_id).request
         assert request_model is not None, f"{operation_id} is answered here only with a body to read"
         typed = body.read(request_model, raw, found.settings, plans=found.engine.plans)
-        answer = found.engine.answer(operation_id, typed)
+        answer = found.engine.answer(operation_id, typed, client=request.remote_addr or "")
         found.answers.put(key, answer)
     return Response(answer, mimetype=operation(operation_id).answer_media)
 

@@ -5,6 +5,8 @@ No timed assertions: each property is an order of events (the short request was 
 ones were still running) or an outcome (status, the budget named, the executor replaced).
 """
 
+import http.client
+import json
 import os
 import signal
 import threading
@@ -56,6 +58,9 @@ def budgeted(tmp_path_factory):
         # The runaway's answer would be 240 MB (20,000 x 500 numbers): past the default answer limit it is refused
         # before it runs, and this module is about what the budgets stop once it does.
         KSS_MAX_ANSWER_BYTES="1000000000",
+        # These tests send the same runaway body again and again, from one address: each must run to its budget.
+        KSS_KNOWN_KILLERS="0",
+        KSS_MAX_KILLS_PER_CLIENT="1000",
     ) as (master, url):
         yield master.pid, url, log
 
@@ -202,3 +207,76 @@ def _retrying(url: str, body: dict, seconds: float = 60) -> requests.Response:
         if response.status_code != 503 or time.monotonic() > deadline:
             return response
         time.sleep(float(response.headers.get("Retry-After", "1")))
+
+
+def _post_from(url: str, source: str, body: dict) -> tuple[int, dict]:
+    """POST /v1/predict from another loopback address (Linux routes all of 127/8 to lo): another client."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60, source_address=(source, 0))
+    try:
+        conn.request("POST", "/v1/predict", json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def _exits(url: str) -> float:
+    """Executor exits the manager counted, whatever the reason (kss_executor_exits_total on /metrics)."""
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("kss_executor_exits_total{")
+    )
+
+
+def _replaced(master: int, url: str, exits: float) -> set[int]:
+    """The executors once the manager has counted `exits` exits and a replacement is running."""
+    deadline = time.monotonic() + 60
+    while (_exits(url) < exits or not executors(master)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _exits(url) >= exits, "the stopped executor's exit was never counted"
+    return set(executors(master))
+
+
+def test_a_request_that_stopped_an_executor_is_refused_at_once_and_its_client_slowed(tmp_path):
+    """One HTTP worker (the known killers are its own), two kills allowed per client and window."""
+    with live_server(
+        tmp_path / "gunicorn.log",
+        WEB_CONCURRENCY="1",
+        KSS_EXECUTORS="1",
+        KSS_MAX_EXECUTORS="2",
+        KSS_COMPUTE_BUDGET_S="2",
+        KSS_MAX_PARAMS="1000000000",
+        KSS_MAX_MULTIPLY_ADDS="100000000000000",
+        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
+        KSS_MAX_ANSWER_BYTES="1000000000",  # the runaway's answer would be 240 MB: it never gets that far
+        KSS_MAX_KILLS_PER_CLIENT="2",
+        KSS_KILL_WINDOW_S="600",
+    ) as (master, url):
+        first = requests.post(f"{url}/v1/predict", json=RUNAWAY, timeout=60)
+        assert first.status_code == 422 and Problem.model_validate_json(first.content).limit == "compute_budget_s"
+        running = _replaced(master.pid, url, 1)
+        exits = _exits(url)
+
+        # Sent again, with other numbers: refused without an executor, none stopped.
+        again = requests.post(f"{url}/v1/predict", json=dict(RUNAWAY, inputs=[[7.0]]), timeout=60)
+        assert again.status_code == 422, again.text
+        problem = Problem.model_validate_json(again.content)
+        assert (problem.limit, problem.limit_value) == ("compute_budget_s", 2)
+        assert "stopped before" in problem.detail and problem.running == "not run: stopped before"
+        assert requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60).status_code == 200
+        assert _exits(url) == exits and set(executors(master.pid)) == running, "no executor may be stopped again"
+
+        # Another batch size is another request: it runs, and is this client's second kill.
+        batch_of_two = requests.post(f"{url}/v1/predict", json=dict(RUNAWAY, inputs=[[1.0], [2.0]]), timeout=60)
+        assert Problem.model_validate_json(batch_of_two.content).limit == "compute_budget_s"
+        _replaced(master.pid, url, exits + 1)
+
+        # Two kills within the window: this client is slowed down, even for a good model; others are not (an
+        # answer already in the worker's cache costs nothing, and is still given).
+        slowed = requests.post(f"{url}/v1/predict", json=_distinct(40), timeout=60)
+        assert slowed.status_code == 429 and 1 <= int(slowed.headers["Retry-After"]) <= 600
+        refusal = Problem.model_validate_json(slowed.content)
+        assert refusal.limit == "max_kills_per_client" and "2 of this client's requests" in refusal.detail
+        status, answer = _post_from(url, "127.0.0.2", _distinct(40))
+        assert status == 200 and answer["output_shape"] == [1, 43]
