@@ -4,7 +4,7 @@ and a client whose requests keep stopping executors is answered 429 until its ki
 import pytest
 
 from keras_shape_service.errors import StoppedBefore, TooManyKills
-from keras_shape_service.executors.pool import KillWindow, KnownKillers, killer_key
+from keras_shape_service.executors.client import KillWindow, KnownKillers, killer_key
 from keras_shape_service.schemas import PredictRequest, Problem, SummaryRequest
 from keras_shape_service.settings import Settings
 
