@@ -300,6 +300,10 @@ def svg(summary: SummaryResponse) -> str:
     segments = [(u, v, c) for c, (chain, _) in enumerate(layout.chains) for u, v in zip(chain, chain[1:])]
     crossing = [s for s in segments if nodes[s[0]].column != nodes[s[1]].column]
     lanes = {s: i for i, s in enumerate(crossing)}
+    # Lanes up the gap after a column are numbered within that column: the gap is widened by their count.
+    gap_lanes = {
+        s: sum(1 for t in crossing[:i] if nodes[t[0]].column == nodes[s[0]].column) for i, s in enumerate(crossing)
+    }
     top_tracks = len(crossing)
     first_y = MARGIN + (top_tracks + 1) * TRACK if crossing else MARGIN
 
@@ -386,7 +390,7 @@ def svg(summary: SummaryResponse) -> str:
             if s in lanes:
                 lane = lanes[s]
                 below = bottoms[upper.column] + (lane + 1) * TRACK
-                gap_x = column_right[upper.column] + COLUMN_GAP / 2 + lane * TRACK
+                gap_x = column_right[upper.column] + COLUMN_GAP / 2 + gap_lanes[s] * TRACK
                 above = MARGIN + (lane + 1) * TRACK
                 points += [start, (x1, below), (gap_x, below), (gap_x, above), (x2, above), end]
             else:

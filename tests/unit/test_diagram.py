@@ -235,3 +235,25 @@ def test_resnet50_is_drawn_with_no_edge_over_a_box(make_client):
     width, height = _check_layout(picture, boxes=177)
     assert 1 <= height / width <= 2
     assert picture == _diagram(make_client(max_layers=1_200), {"model": {"application": "ResNet50"}})
+
+
+def test_edges_to_the_next_column_each_keep_a_lane_of_their_own():
+    """A deep table where every cut between columns is crossed by several edges (each layer fed by the one before
+    and the one three before, as DenseNet's concatenations are): the lanes up the gap between two columns must
+    stay in that gap, whatever the lanes of the columns before."""
+    rows = [
+        LayerRow.model_construct(
+            name=f"layer{i}",
+            type="Concatenate",
+            input_shape=[None, 4],
+            output_shape=[None, 4],
+            params=0,
+            inbound=[f"layer{j}" for j in (i - 1, i - 3) if j >= 0],
+        )
+        for i in range(90)
+    ]
+    picture = svg(
+        SummaryResponse.model_construct(layers=rows, params=ParamCounts(total=0, trainable=0, non_trainable=0))
+    ).encode()
+    width, height = _check_layout(picture, boxes=90)
+    assert width > 3 * 200  # in columns
