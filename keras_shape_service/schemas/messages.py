@@ -59,7 +59,7 @@ class SummaryRequest(ApiModel):
             "carries `trainable` either way."
         ),
     )
-    memory_budget: Optional[PositiveInt] = Field(
+    memory_budget: Optional[Annotated[PositiveInt, Field(le=2**53), WHOLE]] = Field(  # JSON's exact integers
         None,
         description=(
             "Bytes a training step may hold (e.g. a GPU's memory): the answer's cost.max_batch is the largest batch "
