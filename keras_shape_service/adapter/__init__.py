@@ -17,6 +17,7 @@ from .planner import PlannedModel, plan
 from .ready import ReadyModel, materialize
 from .runtime import allow_chains_of, configure_tensorflow
 from .signature import signature
+from .summary import summary_text
 
 private.run_eager_ops_as_kernels()
 
@@ -32,4 +33,5 @@ __all__ = [
     "plan",
     "positional_arguments",
     "signature",
+    "summary_text",
 ]

@@ -172,10 +172,13 @@ def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
             )
 
 
-def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedModel:
+def plan(
+    spec: CanonicalSpec, seed: int, max_build_elements: int, summary_options: tuple[bool, bool] = (False, False)
+) -> PlannedModel:
     """Build and compile the model, its shapes known but no weights allocated; layer names start afresh.
 
-    `max_build_elements` bounds what a layer may allocate while it is built (Normalization).
+    `max_build_elements` bounds what a layer may allocate while it is built (Normalization); `summary_options`
+    are model.summary's expand_nested and show_trainable.
     """
     private.reset_layer_names()
     keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
@@ -188,7 +191,7 @@ def plan(spec: CanonicalSpec, seed: int, max_build_elements: int) -> PlannedMode
             _check_axes(facts, spec)
             report = ModelReport(
                 params=_param_counts(model),
-                summary=summary_text(model),
+                summary=summary_text(model, *summary_options),
                 notes=[_application_note(model, spec)] if spec.kind == "application" else [],
             )
             _check_weight_shapes(model, spec)

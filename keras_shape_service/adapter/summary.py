@@ -44,19 +44,26 @@ class _Unsupported(Exception):
     """The model or the console is one this module does not draw exactly; Keras draws it."""
 
 
-def summary_text(model: Any) -> str:
-    """model.summary() as text, as Keras prints it when captured (print_fn), ending with a newline."""
+def summary_text(model: Any, expand_nested: bool = False, show_trainable: bool = False) -> str:
+    """model.summary() as text, as Keras prints it when captured (print_fn), ending with a newline. With either
+    option Keras draws it: this module draws neither the nested rows nor the Trainable column."""
+    if expand_nested or show_trainable:
+        return keras_summary_text(model, expand_nested, show_trainable)
     try:
         return _draw(model)
     except _Unsupported:
         return keras_summary_text(model)
 
 
-def keras_summary_text(model: Any) -> str:
+def keras_summary_text(model: Any, expand_nested: bool = False, show_trainable: bool = False) -> str:
     """Keras's own rendering, through rich, at Keras's own widths (runtime.py keeps the terminal out of it); the
     reference the tests compare with."""
     lines: list[str] = []
-    model.summary(print_fn=lambda text, line_break=True: lines.append(text))
+    model.summary(
+        print_fn=lambda text, line_break=True: lines.append(text),
+        expand_nested=expand_nested,
+        show_trainable=show_trainable,
+    )
     return strip_escapes("".join(lines))
 
 

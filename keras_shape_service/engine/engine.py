@@ -149,7 +149,7 @@ class Engine:
                 if not _variable(spec):
                     raise
                 planned = self._plan(_with_input_shapes(spec, arrays, lengths=True), request.seed, batch, "max_params")
-            self._check_batch(planned, arrays, batch)
+            self._check_batch(planned, arrays, batch, spec.optimizer)
             return _summary(planned)
         if isinstance(request, CompareRequest):  # a fix of one side: both sides plan, or the fix is not offered
             return [self.check(side) for side in (request.a, request.b)][-1]
@@ -235,10 +235,17 @@ class Engine:
         spec = _with_input_shapes(spec, arrays)
         return spec, arrays, spec_key(spec, request.seed)
 
-    def _plan(self, spec: CanonicalSpec, seed: int, batch: int, params_limit: str) -> adapter.PlannedModel:
+    def _plan(
+        self,
+        spec: CanonicalSpec,
+        seed: int,
+        batch: int,
+        params_limit: str,
+        summary_options: tuple[bool, bool] = (False, False),
+    ) -> adapter.PlannedModel:
         """The model's shapes planned, and checked against the limits that need them."""
         self.phase(f"planning the shapes of {_model_name(spec)}")
-        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch)
+        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch, summary_options)
         limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
         limits.check_params(planned.report.params.total, params_limit, self.settings)
         return planned
@@ -246,13 +253,14 @@ class Engine:
     def summarize(self, request: SummaryRequest) -> SummaryResponse:
         """Shapes, params and summary of a model, with no weights allocated."""
         spec = self._summary_spec(request)
-        key = spec_key(spec, seed=None)
+        options = (request.expand_nested, request.show_trainable)
+        key = f"{spec_key(spec, seed=None)} {options}"
         summary = self.summaries.get(key)
         if summary is None:
-            summary = _summary(self._plan(spec, 0, 1, "max_summary_params"))
+            summary = _summary(self._plan(spec, 0, 1, "max_summary_params", options))
             count_build("summary")
             self.summaries.put(key, summary)
-        return summary
+        return _within_budget(summary, 1, request.memory_budget)
 
     def _ready_model(self, spec: CanonicalSpec, key: str, seed: int, arrays: Arrays) -> tuple[adapter.ReadyModel, Cost]:
         """The built model from the cache, or planned, checked against the limits and built now; and what this
@@ -266,7 +274,7 @@ class Engine:
         batch_key = f"{key} {batch} {[array.shape[1:] for array in arrays.values()]}"
         cost = self.batch_costs.get(batch_key)
         if cost is None:
-            cost = self._check_batch(ready if ready is not None else planned, arrays, batch)
+            cost = self._check_batch(ready if ready is not None else planned, arrays, batch, spec.optimizer)
             self.batch_costs.put(batch_key, cost)
         if ready is None:
             self.phase(f"allocating and initializing the weights of {_model_name(spec)}")
@@ -291,7 +299,9 @@ class Engine:
         key = spec_key(spec, seed)
         return (*self._ready_model(spec, key, seed, arrays), spec, key)
 
-    def _check_batch(self, found: adapter.PlannedModel | adapter.ReadyModel, arrays: Arrays, batch: int) -> Cost:
+    def _check_batch(
+        self, found: adapter.PlannedModel | adapter.ReadyModel, arrays: Arrays, batch: int, optimizer: Optional[str]
+    ) -> Cost:
         """The activation, compute and answer limits for this batch at the lengths of its inputs (a model with
         variable axes is built once, with None there), a nested model's open axes sized by the inputs; and
         what the batch costs."""
@@ -302,7 +312,7 @@ class Engine:
         limits.check_activations(sized, batch, self.settings)
         limits.check_work(sized, batch, self.settings)
         limits.check_answer(output_shapes, batch, self.settings)
-        return explain.cost(facts, batch)
+        return explain.cost(facts, batch, optimizer)
 
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
@@ -316,6 +326,10 @@ class Engine:
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
         fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]), cost)
+        if request.expand_nested or request.show_trainable:
+            fields["summary"] = adapter.summary_text(ready.model, request.expand_nested, request.show_trainable)
+        if request.memory_budget is not None:
+            fields["cost"] = _within_budget_cost(cost, len(inputs[0]), request.memory_budget)
         # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
         # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
         return PredictResponse.model_construct(
@@ -366,9 +380,24 @@ def _reading_key(request: PredictRequest) -> Optional[str]:
 
 def _summary(planned: adapter.PlannedModel) -> SummaryResponse:
     """A planned model's answer to /v1/summary: its explained rows and their cost for a batch of one."""
+    rows = explain.layer_rows(planned.facts)
     return SummaryResponse(
-        **explain.answer_fields(planned.facts, explain.layer_rows(planned.facts), planned.report, batch=1)
+        **explain.answer_fields(planned.facts, rows, planned.report, batch=1, optimizer=planned.spec.optimizer)
     )
+
+
+def _within_budget_cost(cost: Cost, batch: int, budget: Optional[int]) -> Cost:
+    """The cost with the largest batch that trains within the budget, where one was given."""
+    if budget is None:
+        return cost
+    return cost.model_copy(update={"max_batch": explain.largest_batch(cost, batch, budget)})
+
+
+def _within_budget(summary: SummaryResponse, batch: int, budget: Optional[int]) -> SummaryResponse:
+    """A (cached) answer with its cost's max_batch for this request's budget; the cached one is left as it is."""
+    if budget is None:
+        return summary
+    return summary.model_copy(update={"cost": _within_budget_cost(summary.cost, batch, budget)})
 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:

@@ -1,23 +1,40 @@
-"""The model drawn as SVG from its layer table: a box per layer, an arrow per feed, no Graphviz.
+"""The model drawn as SVG from its layer table: a layered (Sugiyama-style) drawing in pure Python, no Graphviz.
 
-Layers are placed in levels, top to bottom: a layer sits one level below the lowest of the layers feeding it
-(rows come in Keras's model.layers order, which lists every feeder first; a shared layer's later call may be
-fed by a layer listed after it, and such an arrow is drawn without moving the layer). Within a level, layers
-keep their table order. The drawing is a function of the table alone, so the same model gives the same bytes.
+The steps, each deterministic (ties are broken by table order, so the same model gives the same bytes):
+1. Levels by longest path: a layer sits one level below the lowest of the layers feeding it (rows come in
+   Keras's model.layers order, which lists every feeder first). An edge spanning several levels gets a
+   placeholder in each level it passes, so that it is routed through a lane that no box takes.
+2. Order within a level by barycenter sweeps (down, then up, a few times), keeping the order with the fewest
+   crossings: branches come out side by side.
+3. x positions per level: each node as near the mean of its neighbours as the order and the gaps allow (pool
+   adjacent violators over the level: the least-squares placement under the order).
+4. Columns: a deep network (ResNet50: ~170 levels) is cut into columns side by side, at levels where the fewest
+   edges cross, so that the picture is not a strip; an edge crossing to the next column runs below its column,
+   up the gap between the columns and along the top.
+5. Edges are orthogonal polylines: down from the feeder's bottom, across in the gap between two levels (each
+   edge on a track of its own), down into the fed layer's top; through the placeholders' lanes in between.
+   No segment enters a box but its own ends.
+Each box is as wide as its longest line (12 px monospace, 7.2 px a character), so no text is cut.
 Every text is the user's (layer names) or derived from it, so all of it is XML-escaped.
 """
 
+import math
 import re
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from keras_shape_service.facts import shape_text
 from keras_shape_service.schemas import LayerRow, SummaryResponse
 
-BOX_WIDTH, BOX_HEIGHT, LINE_HEIGHT = 260, 100, 17
-GAP_X, GAP_Y, MARGIN = 28, 36, 16
+CHARACTER_WIDTH = 7.2  # of the 12 px monospace font below
+PADDING_X, LINE_HEIGHT, BOX_HEIGHT = 10, 17, 100
+MIN_BOX_WIDTH = 120
+GAP_X, LANE_GAP, GAP_Y, TRACK, MARGIN = 28, 12, 36, 6, 16
+COLUMN_GAP = 48
+SWEEPS = 8
+TALL = 1.4  # the height a column aims at, in widths of the whole drawing: a page in portrait
 NAME_CLASS = ' class="name"'
-MAX_CHARACTERS = 34  # of one line in a box, at the 12 px monospace font below
 # Characters XML 1.0 cannot hold even escaped (control characters, lone surrogates): shown as U+FFFD.
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 STYLE = (
@@ -26,27 +43,21 @@ STYLE = (
 )
 
 
-def _levels(rows: Sequence[LayerRow]) -> list[int]:
-    """Each row's level: one below its lowest feeder listed before it, 0 where none is."""
-    position = {row.name: index for index, row in enumerate(rows)}
-    levels: list[int] = []
-    for index, row in enumerate(rows):
-        feeders = [levels[position[name]] for name in row.inbound if position.get(name, index) < index]
-        levels.append(1 + max(feeders) if feeders else 0)
-    return levels
+@dataclass
+class _Node:
+    """A box (row is its index in the table) or a placeholder an edge passes through (row None)."""
 
+    row: Optional[int]
+    level: int
+    width: float
+    up: list[int] = field(default_factory=list)  # nodes one level above feeding this one
+    down: list[int] = field(default_factory=list)
+    x: float = 0.0  # left edge
+    column: int = 0
 
-def _places(levels: list[int]) -> list[tuple[int, int]]:
-    """Each box's top-left corner: levels top to bottom, a level's boxes side by side, centred."""
-    per_level = [levels.count(level) for level in range(max(levels) + 1)]
-    widest = max(per_level)
-    seen = [0] * len(per_level)
-    places = []
-    for level in levels:
-        offset = (widest - per_level[level]) * (BOX_WIDTH + GAP_X) // 2
-        places.append((MARGIN + offset + seen[level] * (BOX_WIDTH + GAP_X), MARGIN + level * (BOX_HEIGHT + GAP_Y)))
-        seen[level] += 1
-    return places
+    @property
+    def centre(self) -> float:
+        return self.x + self.width / 2
 
 
 def _clean(text: str) -> str:
@@ -56,10 +67,6 @@ def _clean(text: str) -> str:
 def _xml(text: str) -> str:
     """User text as XML character data."""
     return escape(_clean(text))
-
-
-def _fit(text: str) -> str:
-    return text if len(text) <= MAX_CHARACTERS else text[: MAX_CHARACTERS - 1] + "\u2026"
 
 
 def _lines(row: LayerRow) -> list[str]:
@@ -73,47 +80,352 @@ def _lines(row: LayerRow) -> list[str]:
     ]
 
 
-def _box(row: LayerRow, x: int, y: int) -> str:
-    """One layer's box; its full texts in a tooltip, since a line in the box may be cut short."""
-    lines = _lines(row)
+def text_width(text: str) -> float:
+    """Pixels a line takes at the drawing's font (monospace: characters times one width)."""
+    return len(text) * CHARACTER_WIDTH
+
+
+def _box_width(lines: list[str]) -> int:
+    return max(MIN_BOX_WIDTH, math.ceil(max(text_width(line) for line in lines)) + 2 * PADDING_X)
+
+
+def _levels(rows: Sequence[LayerRow]) -> list[int]:
+    """Each row's level: one below its lowest feeder listed before it, 0 where none is."""
+    position = {row.name: index for index, row in enumerate(rows)}
+    levels: list[int] = []
+    for index, row in enumerate(rows):
+        feeders = [levels[position[name]] for name in row.inbound if position.get(name, index) < index]
+        levels.append(1 + max(feeders) if feeders else 0)
+    return levels
+
+
+class _Layout:
+    """Nodes, their order per level, positions, and each edge's chain of nodes from feeder to fed."""
+
+    def __init__(self, rows: Sequence[LayerRow]) -> None:
+        self.lines = [_lines(row) for row in rows]
+        levels = _levels(rows)
+        self.nodes = [
+            _Node(index, level, _box_width(lines)) for index, (level, lines) in enumerate(zip(levels, self.lines))
+        ]
+        position = {row.name: index for index, row in enumerate(rows)}
+        # A shared layer's later call may be fed by a layer below it: that edge is laid out upwards, drawn reversed.
+        self.chains: list[tuple[list[int], bool]] = []
+        # An edge between two layers of one level (or a layer fed by itself) runs below them, bottom to bottom.
+        self.beside: list[tuple[int, int]] = []
+        for index, row in enumerate(rows):
+            for name in row.inbound:
+                if name in position and levels[position[name]] == levels[index]:
+                    self.beside.append((position[name], index))
+                elif name in position:
+                    source, reverse = position[name], levels[position[name]] > levels[index]
+                    top, bottom = (index, source) if reverse else (source, index)
+                    self.chains.append((self._chain(top, bottom), reverse))
+        self.depth = max(levels) + 1
+        self.order: list[list[int]] = [[] for _ in range(self.depth)]
+        for number, node in enumerate(self.nodes):
+            self.order[node.level].append(number)
+
+    def _chain(self, top: int, bottom: int) -> list[int]:
+        chain = [top]
+        for level in range(self.nodes[top].level + 1, self.nodes[bottom].level):
+            self.nodes.append(_Node(None, level, 0))
+            chain.append(len(self.nodes) - 1)
+        chain.append(bottom)
+        for upper, lower in zip(chain, chain[1:]):
+            self.nodes[upper].down.append(lower)
+            self.nodes[lower].up.append(upper)
+        return chain
+
+    # 2. order ---------------------------------------------------------------------------------------------
+
+    def sort(self) -> None:
+        best, fewest = [list(level) for level in self.order], self._crossings()
+        for sweep in range(SWEEPS):
+            levels = range(1, self.depth) if sweep % 2 == 0 else range(self.depth - 2, -1, -1)
+            for level in levels:
+                self._sort_level(level, "up" if sweep % 2 == 0 else "down")
+            crossings = self._crossings()
+            if crossings < fewest:
+                best, fewest = [list(level) for level in self.order], crossings
+        self.order = best
+
+    def _sort_level(self, level: int, side: str) -> None:
+        places = {node: index for nodes in self.order for index, node in enumerate(nodes)}
+
+        def barycenter(node: int) -> float:
+            neighbours = getattr(self.nodes[node], side)
+            return sum(places[n] for n in neighbours) / len(neighbours) if neighbours else places[node]
+
+        self.order[level].sort(key=lambda node: (barycenter(node), places[node]))
+
+    def _crossings(self) -> int:
+        places = {node: index for nodes in self.order for index, node in enumerate(nodes)}
+        total = 0
+        for nodes in self.order:
+            edges = [(places[upper], places[lower]) for upper in nodes for lower in self.nodes[upper].down]
+            total += sum(1 for i, (a, b) in enumerate(edges) for c, d in edges[i + 1 :] if (a - c) * (b - d) < 0)
+        return total
+
+    # 3. x -------------------------------------------------------------------------------------------------
+
+    def _gap(self, left: int, right: int) -> int:
+        both_boxes = self.nodes[left].row is not None and self.nodes[right].row is not None
+        return GAP_X if both_boxes else LANE_GAP
+
+    def place(self) -> None:
+        for nodes in self.order:
+            self._place_level(nodes, [0.0] * len(nodes))
+        for sweep in range(SWEEPS):
+            side = "up" if sweep % 2 == 0 else "down"
+            levels = range(self.depth) if side == "up" else range(self.depth - 1, -1, -1)
+            for level in levels:
+                nodes = self.order[level]
+                wanted = []
+                for node in nodes:
+                    neighbours = getattr(self.nodes[node], side)
+                    centre = (
+                        sum(self.nodes[n].centre for n in neighbours) / len(neighbours)
+                        if neighbours
+                        else self.nodes[node].centre
+                    )
+                    wanted.append(centre - self.nodes[node].width / 2)
+                self._place_level(nodes, wanted)
+
+    def _place_level(self, nodes: list[int], wanted: list[float]) -> None:
+        """Left edges as near the wanted ones as the order and gaps allow: with offsets o_i of each node from
+        the first when packed, left_i = p_i + o_i where p is the non-decreasing fit to wanted_i - o_i."""
+        offsets, offset = [], 0.0
+        for i, node in enumerate(nodes):
+            offsets.append(offset)
+            if i + 1 < len(nodes):
+                offset += self.nodes[node].width + self._gap(node, nodes[i + 1])
+        blocks: list[list[float]] = []  # [sum, count]
+        for want, off in zip(wanted, offsets):
+            blocks.append([want - off, 1])
+            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+                total, count = blocks.pop()
+                blocks[-1][0] += total
+                blocks[-1][1] += count
+        i = 0
+        for total, count in blocks:
+            for _ in range(int(count)):
+                self.nodes[nodes[i]].x = round(total / count + offsets[i], 1)
+                i += 1
+
+    # 4. columns -------------------------------------------------------------------------------------------
+
+    def split(self) -> list[range]:
+        """Levels per column: as many columns as make the drawing about TALL times as high as wide, cut where
+        the fewest edges cross to the next level."""
+        widths = [self._level_width(level) for level in range(self.depth)]
+        height = self.depth * (BOX_HEIGHT + GAP_Y)
+        width = max(widths) + COLUMN_GAP
+        columns = max(1, round(math.sqrt(height / (TALL * width))))
+        if columns == 1:
+            return [range(self.depth)]
+        per_column = self.depth / columns
+        # Edges from one node share their way to the next column: count the nodes that edges leave from.
+        crossing = [sum(1 for n in self.order[level] if self.nodes[n].down) for level in range(self.depth)]
+        cuts, start = [], 0
+        for number in range(1, columns):
+            target = round(number * per_column)
+            window = range(
+                max(start + 1, target - int(per_column / 4)), min(self.depth - 1, target + int(per_column / 4)) + 1
+            )
+            if not window:
+                break
+            end = min(window, key=lambda level: (crossing[level - 1], abs(level - target), level))
+            cuts.append(end)
+            start = end
+        bounds = [0, *cuts, self.depth]
+        return [range(a, b) for a, b in zip(bounds, bounds[1:]) if a < b]
+
+    def _level_width(self, level: int) -> float:
+        nodes = self.order[level]
+        return self.nodes[nodes[-1]].x + self.nodes[nodes[-1]].width - self.nodes[nodes[0]].x
+
+
+def _points_text(points: list[tuple[float, float]]) -> str:
+    simple: list[tuple[float, float]] = []
+    for point in points:  # drop repeated points and the middle of three in a line
+        if simple and simple[-1] == point:
+            continue
+        if len(simple) >= 2 and (
+            simple[-2][0] == simple[-1][0] == point[0] or simple[-2][1] == simple[-1][1] == point[1]
+        ):
+            simple[-1] = point
+            continue
+        simple.append(point)
+    return "M" + " L".join(f"{_number(x)},{_number(y)}" for x, y in simple)
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _box(lines: list[str], name: str, x: float, y: float, width: int) -> str:
+    """One layer's box, its texts whole; a tooltip repeats them."""
     texts = "".join(
-        f'<text x="{x + 10}" y="{y + 20 + i * LINE_HEIGHT}"{NAME_CLASS if i == 0 else ""}>{_xml(_fit(line))}</text>'
+        f'<text x="{_number(x + PADDING_X)}" y="{_number(y + 20 + i * LINE_HEIGHT)}"{NAME_CLASS if i == 0 else ""}>'
+        f"{_xml(line)}</text>"
         for i, line in enumerate(lines)
     )
     return (
-        f'<g class="layer" data-name={quoteattr(_clean(row.name))}>'
+        f'<g class="layer" data-name={quoteattr(_clean(name))}>'
         f"<title>{_xml(' | '.join(lines))}</title>"
-        f'<rect class="box" x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6"/>{texts}</g>'
+        f'<rect class="box" x="{_number(x)}" y="{_number(y)}" width="{width}" height="{BOX_HEIGHT}" rx="6"/>'
+        f"{texts}</g>"
     )
-
-
-def _edge(start: tuple[int, int], end: tuple[int, int]) -> str:
-    """An arrow from the bottom middle of one box to the top middle of another, curved."""
-    x1, y1 = start[0] + BOX_WIDTH // 2, start[1] + BOX_HEIGHT
-    x2, y2 = end[0] + BOX_WIDTH // 2, end[1]
-    bend = max(GAP_Y // 2, abs(y2 - y1) // 2)
-    return f'<path class="edge" d="M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2 - 2}"/>'
 
 
 def svg(summary: SummaryResponse) -> str:
     """The diagram of a model's top-level layers, as a standalone SVG document."""
     rows = summary.layers
-    places = _places(_levels(rows))
-    position = {row.name: index for index, row in enumerate(rows)}
-    edges = [
-        _edge(places[position[name]], places[index])
-        for index, row in enumerate(rows)
-        for name in row.inbound
-        if name in position
+    layout = _Layout(rows)
+    layout.sort()
+    layout.place()
+    columns = layout.split()
+    nodes = layout.nodes
+
+    # Which column each level is in; each column shifted to start right of the one before.
+    column_of = [0] * layout.depth
+    for number, levels in enumerate(columns):
+        for level in levels:
+            column_of[level] = number
+    for node in nodes:
+        node.column = column_of[node.level]
+
+    # Segments: (upper node, lower node, chain number). Ports: where each segment leaves and enters a box.
+    segments = [(u, v, c) for c, (chain, _) in enumerate(layout.chains) for u, v in zip(chain, chain[1:])]
+    crossing = [s for s in segments if nodes[s[0]].column != nodes[s[1]].column]
+    lanes = {s: i for i, s in enumerate(crossing)}
+    # Lanes up the gap after a column are numbered within that column: the gap is widened by their count.
+    gap_lanes = {
+        s: sum(1 for t in crossing[:i] if nodes[t[0]].column == nodes[s[0]].column) for i, s in enumerate(crossing)
+    }
+    top_tracks = len(crossing)
+    first_y = MARGIN + (top_tracks + 1) * TRACK if crossing else MARGIN
+
+    left = MARGIN
+    column_left, column_right = [], []
+    for levels in columns:
+        members = [n for n in nodes if n.level in levels]
+        low = min(n.x for n in members)
+        for n in members:
+            n.x = round(n.x - low + left, 1)
+        right = max(n.x + n.width for n in members)
+        column_left.append(left)
+        column_right.append(right)
+        lanes_here = sum(1 for s in crossing if nodes[s[0]].column == len(column_left) - 1)
+        left = math.ceil(right + COLUMN_GAP + lanes_here * TRACK)
+
+    def ports(side: str) -> dict[tuple[int, int, int], float]:
+        """Each segment's x where it meets a box: a box's segments spread across its side, in the order of the
+        nodes at their other ends (a placeholder's segments pass through its one lane)."""
+        found: dict[tuple[int, int, int], float] = {}
+        for number, node in enumerate(nodes):
+            mine = [s for s in segments if (s[0] if side == "bottom" else s[1]) == number]
+            if not mine:
+                continue
+            if node.row is None:
+                for s in mine:
+                    found[s] = node.centre
+                continue
+            mine.sort(key=lambda s: (nodes[s[1] if side == "bottom" else s[0]].centre, s))
+            for i, s in enumerate(mine):
+                found[s] = round(node.x + node.width * (i + 1) / (len(mine) + 1), 1)
+        return found
+
+    out_x, in_x = ports("bottom"), ports("top")
+
+    # Tracks in the gap below each level: one per segment that moves sideways there.
+    tracks: dict[tuple[int, int, int], int] = {}
+    gap_tracks = [0] * layout.depth
+    for level in range(layout.depth):
+        sideways = sorted(
+            (s for s in segments if nodes[s[0]].level == level and s not in lanes and out_x[s] != in_x[s]),
+            key=lambda s: (min(out_x[s], in_x[s]), max(out_x[s], in_x[s]), s),
+        )
+        for i, s in enumerate(sideways):
+            tracks[s] = i
+        gap_tracks[level] = len(sideways)
+    beside_tracks = []
+    for feeder, _ in layout.beside:
+        beside_tracks.append(gap_tracks[nodes[feeder].level])
+        gap_tracks[nodes[feeder].level] += 1
+
+    def gap_height(level: int) -> float:
+        return max(GAP_Y, (gap_tracks[level] + 1) * TRACK)
+
+    tops = [0.0] * layout.depth
+    bottoms = []
+    for levels in columns:
+        y = float(first_y)
+        for level in levels:
+            tops[level] = y
+            y += BOX_HEIGHT + gap_height(level)
+        last = levels[-1]
+        bottoms.append(tops[last] + BOX_HEIGHT + (gap_height(last) if gap_tracks[last] else 0))
+
+    def track_y(level: int, track: int) -> float:
+        return round(tops[level] + BOX_HEIGHT + (track + 1) * gap_height(level) / (gap_tracks[level] + 1), 1)
+
+    def y_top(node: _Node) -> float:
+        return tops[node.level]
+
+    def y_bottom(node: _Node) -> float:
+        return tops[node.level] + BOX_HEIGHT  # a placeholder's lane spans its level as a box would
+
+    paths = []
+    for c, (chain, reverse) in enumerate(layout.chains):
+        points: list[tuple[float, float]] = []
+        for u, v in zip(chain, chain[1:]):
+            s = (u, v, c)
+            upper, lower = nodes[u], nodes[v]
+            x1, x2 = out_x[s], in_x[s]
+            start, end = (x1, y_bottom(upper)), (x2, y_top(lower))
+            if upper.row is None:
+                start = (x1, y_top(upper))  # the lane through a placeholder's level, from its top
+            if s in lanes:
+                lane = lanes[s]
+                below = bottoms[upper.column] + (lane + 1) * TRACK
+                gap_x = column_right[upper.column] + COLUMN_GAP / 2 + gap_lanes[s] * TRACK
+                above = MARGIN + (lane + 1) * TRACK
+                points += [start, (x1, below), (gap_x, below), (gap_x, above), (x2, above), end]
+            else:
+                y = track_y(upper.level, tracks.get(s, 0))
+                points += [start, (x1, y), (x2, y), end]
+        if reverse:
+            points.reverse()
+            points[-1] = (points[-1][0], points[-1][1] + 2)  # the arrow's tip at the feeder's bottom edge
+        else:
+            points[-1] = (points[-1][0], points[-1][1] - 2)  # the arrow's tip on the box's top edge
+        feeder, fed = (chain[-1], chain[0]) if reverse else (chain[0], chain[-1])
+        names = (quoteattr(_clean(rows[nodes[n].row or 0].name)) for n in (feeder, fed))
+        paths.append(f'<path class="edge" data-from={next(names)} data-to={next(names)} d="{_points_text(points)}"/>')
+
+    for (feeder, fed), track in zip(layout.beside, beside_tracks):
+        y = track_y(nodes[feeder].level, track)
+        x1, x2 = nodes[feeder].x + PADDING_X, nodes[fed].x + nodes[fed].width - PADDING_X
+        bottom = y_bottom(nodes[feeder])
+        points = [(x1, bottom), (x1, y), (x2, y), (x2, bottom + 2)]
+        paths.append(
+            f'<path class="edge" data-from={quoteattr(_clean(rows[feeder].name))} '
+            f'data-to={quoteattr(_clean(rows[fed].name))} d="{_points_text(points)}"/>'
+        )
+
+    boxes = [
+        _box(layout.lines[index], rows[index].name, node.x, y_top(node), int(node.width))
+        for index, node in enumerate(nodes[: len(rows)])  # the boxes come first, in table order
     ]
-    boxes = [_box(row, *place) for row, place in zip(rows, places)]
-    width = max(x for x, _ in places) + BOX_WIDTH + MARGIN
-    height = max(y for _, y in places) + BOX_HEIGHT + MARGIN
+    width = math.ceil(max(column_right) + MARGIN)
+    height = math.ceil(max(bottoms) + MARGIN + (len(crossing) + 1) * TRACK)
     label = f"{len(rows)} layers, {summary.params.total:,} params"
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label={quoteattr(label)}>'
         f'<title>{escape(label)}</title><style>{STYLE}</style><defs><marker id="arrow" viewBox="0 0 10 10" '
         'refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>' + "".join(edges) + "".join(boxes) + "</svg>\n"
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>' + "".join(paths) + "".join(boxes) + "</svg>\n"
     )

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Discriminator, Field, NonNegativeInt, Tag, model_serializer, model_validator
+from pydantic import Discriminator, Field, NonNegativeInt, PositiveInt, Tag, model_serializer, model_validator
 
 from .base import WHOLE, ApiModel
 from .numbers import BatchArray, NestedNumbers, shape_of
@@ -45,6 +45,27 @@ class SummaryRequest(ApiModel):
     # no null that the service would refuse.
     model: ModelSpec = None  # type: ignore[assignment]
     code: Code = None  # type: ignore[assignment]
+    expand_nested: bool = Field(
+        False,
+        description=(
+            "As model.summary(expand_nested=True): the summary text shows each nested model's layers within it. "
+            "The rows carry a nested model's own rows (`layers`) either way."
+        ),
+    )
+    show_trainable: bool = Field(
+        False,
+        description=(
+            "As model.summary(show_trainable=True): the summary text gains Keras's Trainable column. Every row "
+            "carries `trainable` either way."
+        ),
+    )
+    memory_budget: Optional[Annotated[PositiveInt, Field(le=2**53), WHOLE]] = Field(  # JSON's exact integers
+        None,
+        description=(
+            "Bytes a training step may hold (e.g. a GPU's memory): the answer's cost.max_batch is the largest batch "
+            "whose training_bytes fit in it."
+        ),
+    )
 
     @model_validator(mode="after")
     def _model_or_code(self) -> "SummaryRequest":
@@ -160,6 +181,36 @@ class Cost(ApiModel):
         description=("Bytes of every layer's output for this batch (an axis of variable length counted as 1).")
     )
     total_bytes: NonNegativeInt = Field(description="params_bytes + activation_bytes.")
+    optimizer: str = Field(
+        description=(
+            "The optimizer counted: the spec's compile optimizer, else SGD (what Keras's compile defaults to), with "
+            "Keras's default arguments (a spec names an optimizer, not its arguments)."
+        )
+    )
+    gradient_bytes: NonNegativeInt = Field(
+        description="Bytes of the gradients of a training step: one per trainable weight."
+    )
+    optimizer_params: Optional[NonNegativeInt] = Field(
+        description=(
+            "Numbers in the optimizer's variables once built for the trainable weights, as Keras builds them "
+            "(Adam: 2 slots per trainable weight; SGD: none; plus its iteration and learning-rate scalars); null "
+            "for an optimizer this service does not count."
+        )
+    )
+    optimizer_bytes: Optional[NonNegativeInt] = Field(description="Bytes of those variables.")
+    training_bytes: NonNegativeInt = Field(
+        description=(
+            "What a training step on this batch holds: params_bytes + gradient_bytes + optimizer_bytes + "
+            "activation_bytes (every layer's output kept for the backward pass)."
+        )
+    )
+    max_batch: Optional[NonNegativeInt] = Field(
+        None,
+        description=(
+            "Where the request gave memory_budget: the largest batch whose training_bytes fit in it (0: not even "
+            "the weights, gradients and optimizer state do)."
+        ),
+    )
 
 
 class SummaryResponse(ApiModel):

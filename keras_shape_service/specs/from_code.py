@@ -23,6 +23,7 @@ def spec_request(request: Request, positional_arguments: Callable[[str], Sequenc
     predicts on), and the spec read; a CodeRejected names the line and column the reader stopped at."""
     read = read_code(request.code, positional_arguments, known_layers=ALLOWED_LAYER_TYPES)
     fields: dict[str, Any] = {"model": read.model}
+    fields.update(request.model_dump(include={"expand_nested", "show_trainable", "memory_budget"}, exclude_none=True))
     if isinstance(request, PredictRequest):
         fields.update(request.model_dump(include={"seed", "weights"}, exclude_none=True))
         fields["inputs"] = request.inputs if request.inputs is not None else read.inputs

@@ -380,6 +380,12 @@ def test_the_cost_of_the_seed_for_a_summary_and_for_a_batch(client):
         "params_bytes": 976,
         "activation_bytes": 5 * outputs * 4,
         "total_bytes": 976 + 5 * outputs * 4,
+        # No compile: Keras's default SGD, no slot, its iteration (int64) and learning rate (float32).
+        "optimizer": "SGD",
+        "gradient_bytes": 976,
+        "optimizer_params": 2,
+        "optimizer_bytes": 12,
+        "training_bytes": 976 + 976 + 12 + 5 * outputs * 4,
     }
 
 
