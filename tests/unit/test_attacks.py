@@ -229,7 +229,18 @@ def test_a_body_of_a_million_small_arrays_is_read_without_a_python_step_per_arra
         "params": {"total": 0, "trainable": 0, "non_trainable": 0},
         "summary": "",
         "notes": [],
-        "cost": {"macs": 0, "batch_macs": 0, "params_bytes": 0, "activation_bytes": 0, "total_bytes": 0},
+        "cost": {
+            "macs": 0,
+            "batch_macs": 0,
+            "params_bytes": 0,
+            "activation_bytes": 0,
+            "total_bytes": 0,
+            "optimizer": "SGD",
+            "gradient_bytes": 0,
+            "optimizer_params": 2,
+            "optimizer_bytes": 12,
+            "training_bytes": 12,
+        },
     }
     assert _python_calls(PredictResponse.model_validate, answer) < 1_000
 
