@@ -14,7 +14,7 @@ import tensorflow as tf
 from keras_shape_service.errors import InvalidInputs, ModelRejected, NotIndices
 from keras_shape_service.facts import LayerFacts, shape_text
 
-from . import private
+from . import private, weights_file
 from .layers import OUT_OF_MEMORY, keras_message, rejected
 from .planner import PlannedModel
 
@@ -30,7 +30,7 @@ class ReadyModel:
 
     def __init__(self, planned: PlannedModel):
         # The client's weights are in the model now; as nested lists they would cost several times their size.
-        self.spec = planned.spec.replace(weights={})
+        self.spec = planned.spec.replace(weights={}, weights_file=None)
         self.model, self.report, self.facts = planned.model, planned.report, planned.facts
         self.output_shapes = planned.output_shapes
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights)
@@ -209,4 +209,6 @@ def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights and set the given ones."""
     _initialize(planned)
     _set_given_weights(planned)
+    if planned.spec.weights_file is not None:
+        weights_file.assign(planned.model, planned.spec.weights_file)
     return ReadyModel(planned)

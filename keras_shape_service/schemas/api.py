@@ -76,6 +76,9 @@ class Operation:
     request: Optional[type[BaseModel]] = None
     examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
+    # Also takes multipart/form-data: a model file (.keras or .h5) as the part `model`, and for predict its
+    # inputs (http/uploads.py).
+    accepts_files: bool = False
 
     @property
     def inference_protocol(self) -> bool:
@@ -98,6 +101,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=PredictRequest,
         examples=SEED_PREDICT_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "summary",
@@ -109,6 +113,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=SummaryRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "diagram",
@@ -119,6 +124,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=SummaryRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "compare",
