@@ -13,15 +13,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from keras_shape_service.errors import InvalidInputs, LimitExceeded, MalformedBody, RefusedFile, ServiceError
 from keras_shape_service.files.archive import read_model_file
+from keras_shape_service.schemas.api import MULTIPART
 from keras_shape_service.schemas.messages import SummaryRequest
 from keras_shape_service.settings import Settings
 
 from . import body
 
-MULTIPART = "multipart/form-data"
 NPY_MAGIC = b"\x93NUMPY"
 _SCAN_BYTES = 1 << 20
-_MOST_PARTS = 64  # the model, a seed, and an input each
+_MOST_PARTS = 64  # the model and an input each
 _NUMBER_KINDS = "biuf"  # bool, signed, unsigned, float: what a tensor of inputs holds
 
 
@@ -53,13 +53,13 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
         except ValueError as error:
             raise MalformedBody(f"the multipart body could not be read: {error}") from None
     parts = set(files) | set(form)
-    allowed = {"model", "inputs", "seed"} if takes_inputs else {"model"}
+    allowed = {"model", "inputs"} if takes_inputs else {"model"}
     unknown = sorted(p for p in parts if p not in allowed and not (takes_inputs and p.startswith("inputs.")))
     if unknown:
         raise ServiceError(
             f"the upload has parts {unknown[:5]}; this endpoint takes "
             + (
-                "'model' (the file), 'inputs' (JSON or .npy, or 'inputs.<name>' per input) and 'seed'"
+                "'model' (the file) and 'inputs' (JSON or .npy, or 'inputs.<name>' per input)"
                 if takes_inputs
                 else "'model' (the file) only"
             ),
@@ -81,19 +81,10 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
     document: dict[str, Any] = {"model": config}
     if takes_inputs:
         document["inputs"] = _inputs(files, form, settings)
-        if "seed" in form:
-            document["seed"] = _seed(form["seed"])
     typed = body.validate(model, document)
     assert isinstance(typed, SummaryRequest)
     typed.with_weights_file(model_file.weights)
     return typed
-
-
-def _seed(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        return text  # validation says what a seed is
 
 
 def _inputs(files: Any, form: Any, settings: Settings) -> Any:

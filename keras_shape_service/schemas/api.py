@@ -36,6 +36,7 @@ SVG = "image/svg+xml"
 HTML = "text/html"
 MARKDOWN = "text/markdown"
 CSV = "text/csv"
+MULTIPART = "multipart/form-data"
 
 # What each error status means, for every operation that may answer it.
 ERRORS = {
@@ -43,7 +44,7 @@ ERRORS = {
     "404": "No such path",
     "408": "The body did not arrive within the time limit",
     "413": "Body larger than the limit",
-    "415": "Content type is not application/json",
+    "415": "Content type is not application/json (or, where a model file is taken, multipart/form-data)",
     "422": "Invalid spec or inputs, Keras refused the model, or a limit or budget was exceeded",
     "503": "Overloaded, or not ready yet; retry after the Retry-After header's seconds",
 }

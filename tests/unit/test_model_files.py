@@ -254,3 +254,45 @@ def test_other_files_and_parts_are_refused(client, saved):
 def test_a_file_over_max_file_bytes_is_413(make_client, saved):
     small = make_client(max_file_bytes=1000)
     _refused(_upload(small, "/v1/summary", saved["cnn", "keras"].read_bytes()), 413, "max_file_bytes")
+
+
+def _soft_link(weights):
+    weights["elsewhere"] = weights["layers/dense/vars/0"][()]
+    del weights["layers/dense/vars/0"]
+    weights["layers/dense/vars/0"] = h5py.SoftLink("/elsewhere")
+
+
+def _virtual(weights):
+    shape = weights["layers/dense/vars/0"].shape
+    del weights["layers/dense/vars/0"]
+    layout = h5py.VirtualLayout(shape=shape, dtype="float32")
+    layout[:] = h5py.VirtualSource("/etc/passwd-as-hdf5.h5", "data", shape=shape)
+    weights["layers/dense/vars"].create_virtual_dataset("0", layout)
+
+
+def _compressed(weights):
+    values = weights["layers/dense/vars/0"][()]
+    del weights["layers/dense/vars/0"]
+    weights["layers/dense/vars"].create_dataset("0", data=values, compression="gzip")
+
+
+def _external(weights):
+    shape = weights["layers/dense/vars/0"].shape
+    del weights["layers/dense/vars/0"]
+    weights["layers/dense/vars"].create_dataset(
+        "0", shape=shape, dtype="float32", external=[("/etc/hostname", 0, h5py.h5f.UNLIMITED)]
+    )
+
+
+@pytest.mark.parametrize(
+    "change, phrase",
+    [
+        (_soft_link, "is a SoftLink; only the file's own members are read"),
+        (_virtual, "is a virtual dataset"),
+        (_compressed, "filter(s)"),
+        (_external, "keeps its data in external files"),
+    ],
+)
+def test_datasets_that_reach_outside_the_file_are_refused(client, saved, change, phrase):
+    archive = _rewritten_weights(saved["cnn", "keras"], change)
+    _refused(_upload(client, "/v1/predict", archive, inputs=_npy(_inputs("cnn"))), 422, phrase)
