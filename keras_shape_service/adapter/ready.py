@@ -166,8 +166,9 @@ def _not_indices(readers: list[LayerFacts], shape: tuple) -> Optional[NotIndices
     return NotIndices(layer.class_name, layer.name, layer.config.get("input_dim", 1), shape)
 
 
-def _initialize(planned: PlannedModel) -> None:
-    """Allocate and initialize every deferred weight; an initializer that fails is the client's, at its layer."""
+def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
+    """Allocate and initialize every deferred weight, to its value in `values` (by the variable's id) where
+    it has one; an initializer that fails is the client's, at its layer."""
     model, locs = planned.model, planned.spec.layer_locs()
     owners = {id(variable): layer for layer in model.layers for variable in layer.weights}
     for variable in planned.pending_variables:
@@ -175,7 +176,7 @@ def _initialize(planned: PlannedModel) -> None:
         if layer is None:  # the loss tracker's: nothing trains or evaluates here
             continue
         try:
-            private.initialize_deferred(variable)
+            private.initialize_deferred(variable, values.pop(id(variable), None))
         except OUT_OF_MEMORY:
             raise
         except Exception as error:
@@ -207,8 +208,11 @@ def _set_given_weights(planned: PlannedModel) -> None:
 
 def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights and set the given ones."""
-    _initialize(planned)
+    source = planned.spec.weights_file
+    values = weights_file.values(planned.model, source) if source is not None else {}
+    _initialize(planned, values)
+    for variable in planned.model.weights:  # any the scope did not defer
+        if id(variable) in values:
+            variable.assign(values.pop(id(variable)))
     _set_given_weights(planned)
-    if planned.spec.weights_file is not None:
-        weights_file.assign(planned.model, planned.spec.weights_file)
     return ReadyModel(planned)

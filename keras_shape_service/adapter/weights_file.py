@@ -50,10 +50,9 @@ def check(model: Any, weights: WeightsFile) -> int:
     return len(expected)
 
 
-def assign(model: Any, weights: WeightsFile) -> None:
-    """The file's values into the model's (allocated) variables."""
+def values(model: Any, weights: WeightsFile) -> dict[int, np.ndarray]:
+    """The file's value of each of the model's weights, by the variable's id."""
     with hdf5.opened(weights.data, weights.filename) as file:
         expected = _expected(model, weights, file)
-        values = hdf5.read(hdf5.check(file, [item for item, _ in expected], weights.filename))
-    for (_, variable), value in zip(expected, values):
-        variable.assign(np.asarray(value))
+        read = hdf5.read(hdf5.check(file, [item for item, _ in expected], weights.filename))
+    return {id(variable): np.asarray(value) for (_, variable), value in zip(expected, read)}

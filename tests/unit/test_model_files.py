@@ -9,6 +9,8 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 PATHS = ("/v1/predict", "/v1/summary")
 
@@ -77,8 +79,17 @@ def saved(tmp_path_factory):
 
 
 def _upload(client, path, model_bytes, filename="m.keras", **parts):
-    data = {"model": (io.BytesIO(model_bytes), filename), **parts}
-    return client.post(path, data=data, content_type="multipart/form-data")
+    """POST a multipart upload, encoded here in memory: the test client spools a body over 500 kB to a
+    temporary file it never closes (a ResourceWarning, an error under this suite's filters)."""
+    files = {"model": (io.BytesIO(model_bytes), filename), **parts}
+    fields = {
+        name: FileStorage(stream=value[0], filename=value[1], content_type="application/octet-stream")
+        if isinstance(value, tuple)
+        else value
+        for name, value in files.items()
+    }
+    boundary, body = encode_multipart(fields)
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _npy(array):
