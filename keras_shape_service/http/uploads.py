@@ -52,7 +52,7 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
             ) from None
         except ValueError as error:
             raise MalformedBody(f"the multipart body could not be read: {error}") from None
-    parts = set(files) | set(form)
+    parts = {name or "" for name in (*files, *form)}  # werkzeug keys a part of no name by None
     allowed = {"model", "inputs"} if takes_inputs else {"model"}
     unknown = sorted(p for p in parts if p not in allowed and not (takes_inputs and p.startswith("inputs.")))
     if unknown:
@@ -63,7 +63,7 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
                 if takes_inputs
                 else "'model' (the file) only"
             ),
-            loc=[unknown[0]],
+            loc=None,  # a part name may be any text, even empty: no location a problem item takes
             error_type="upload_parts",
         )
     upload = files.get("model")
@@ -89,7 +89,7 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
 
 def _inputs(files: Any, form: Any, settings: Settings) -> Any:
     """The inputs: one part `inputs`, or one `inputs.<name>` per input (an object keyed by name)."""
-    named = sorted({p for p in (*files, *form) if p.startswith("inputs.")})
+    named = sorted({p for p in (*files, *form) if p and p.startswith("inputs.")})
     if "inputs" in files or "inputs" in form:
         if named:
             raise InvalidInputs("give 'inputs' or 'inputs.<name>' parts, not both", loc=["inputs"])

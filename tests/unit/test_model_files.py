@@ -307,3 +307,9 @@ def _external(weights):
 def test_datasets_that_reach_outside_the_file_are_refused(client, saved, change, phrase):
     archive = _rewritten_weights(saved["cnn", "keras"], change)
     _refused(_upload(client, "/v1/predict", archive, inputs=_npy(_inputs("cnn"))), 422, phrase)
+
+
+def test_parts_of_any_name_are_refused_as_client_errors(client, saved):
+    """Found by schemathesis: a part named "" was a 500 (its name made the problem's location)."""
+    response = _upload(client, "/v1/summary", saved["cnn", "keras"].read_bytes(), **{"": "null", "\r": "null"})
+    _refused(response, 422, "this endpoint takes 'model' (the file) only")
