@@ -160,6 +160,16 @@ class ModelRejected(ServiceError):
     title = "Keras rejected the model"
 
 
+class RefusedFile(ServiceError):
+    """An uploaded model file that is not as Keras writes it, or reaches outside itself (links, external
+    storage, members out of the archive), or whose weights do not fit its config."""
+
+    title = "Model file refused"
+
+    def __init__(self, detail: str, error_type: str = "model_file"):
+        super().__init__(detail[:600], loc=["model"], error_type=error_type)
+
+
 class ModelNotFound(ServiceError):
     """No model of that name in the model repository (or its file was refused)."""
 

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(8_000_000, gt=0)
     """Largest request body accepted, in bytes (413 above it, chunked bodies too)."""
+    max_file_bytes: int = Field(128 * 2**20, gt=0)
+    """Largest model file uploaded as multipart/form-data (its part `model`), in bytes: a 25M-parameter float32
+    model's weights are 100 MB. The upload's other parts are bounded by max_body_bytes, as a JSON body is."""
     body_timeout_s: float = Field(30, gt=0)
     """Seconds a client may take to send its whole body (408 past it)."""
     max_json_depth: int = Field(32, gt=0, le=64)

@@ -15,11 +15,12 @@ import keras
 
 from keras_shape_service.errors import LimitExceeded, ModelRejected
 from keras_shape_service.facts import LayerFacts, shape_text
+from keras_shape_service.files.hdf5 import WeightsFile
 from keras_shape_service.schemas import ParamCounts
 from keras_shape_service.schemas.numbers import shape_of
 from keras_shape_service.specs.canonical import CanonicalSpec
 
-from . import builder, private
+from . import builder, private, weights_file
 from .facts import model_facts
 from .layers import rejected
 from .summary import summary_text
@@ -172,6 +173,14 @@ def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
             )
 
 
+def _file_note(source: WeightsFile, variables: int) -> str:
+    return (
+        f"weights: all {variables} variables read from the uploaded file '{source.filename}' "
+        f"({'model.weights.h5 of the .keras archive' if source.layout == 'keras' else 'its model_weights'}), "
+        "not drawn from the seed"
+    )
+
+
 def plan(
     spec: CanonicalSpec, seed: int, max_build_elements: int, summary_options: tuple[bool, bool] = (False, False)
 ) -> PlannedModel:
@@ -195,6 +204,8 @@ def plan(
                 notes=[_application_note(model, spec)] if spec.kind == "application" else [],
             )
             _check_weight_shapes(model, spec)
+            if spec.weights_file is not None:
+                report.notes.append(_file_note(spec.weights_file, weights_file.check(model, spec.weights_file)))
             if compile_objects:
                 # In the scope, so that the loss tracker's variables stay deferred and are never initialized:
                 # nothing trains or evaluates, so nothing reads them.

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 from keras.src.backend.common import global_state
 from keras.src.models.functional import Functional
+from keras.src.saving import saving_lib
 from keras.src.utils import summary_utils
 from tensorflow.python import pywrap_tfe
 from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
@@ -36,6 +37,7 @@ for _owner, _name in (
     (pywrap_tfe, "TFE_ContextOptionsSetRunEagerOpAsFunction"),
     (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean"),
     (ConcreteFunction, "_call_flat"),
+    (saving_lib, "_save_state"),
 ):
     _require(_owner, _name)
 
@@ -52,8 +54,11 @@ def take_deferred_variables() -> list:
     return list(pending)
 
 
-def initialize_deferred(variable: Any) -> None:
-    """Allocate and initialize a variable created in a StatelessScope (Keras's public path initializes all)."""
+def initialize_deferred(variable: Any, value: Any = None) -> None:
+    """Allocate and initialize a variable created in a StatelessScope (Keras's public path initializes all);
+    with `value`, to it (a file's weights: a random draw, then overwritten, cost 1.8 s of 25M parameters)."""
+    if value is not None:
+        variable._initializer = lambda shape, dtype: value
     variable._deferred_initialize()
 
 
@@ -199,3 +204,30 @@ def build_shapes(layer: Any) -> dict:
 def summary_trainable_weights(model: Any) -> list:
     """The trainable weights Keras's summary counts (a compiled model's collected ones, where it has them)."""
     return list(getattr(model, "_collected_trainable_weights", model.trainable_weights))
+
+
+class _PathRecorder(saving_lib.H5IOStore):
+    """Where Keras's own save would write each variable, recorded instead of written: Keras names the paths
+    of model.weights.h5 by its walk over the model (class names, attribute names: layers/gru/cell/vars/0),
+    which only that walk reproduces. A store, for the walk accepts no other kind."""
+
+    def __init__(self) -> None:  # no file: nothing is written
+        self.found: list[tuple[str, str, Any]] = []
+        self.path = ""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def make(self, path: str, metadata: Any = None) -> "_PathRecorder":
+        self.path = path
+        return self
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.found.append((self.path, key, value))
+
+
+def keras_weight_paths(model: Any) -> list[tuple[tuple[str, ...], Any]]:
+    """Each variable Keras's save writes to model.weights.h5, with its path there (its value not read)."""
+    recorder = _PathRecorder()
+    saving_lib._save_state(model, weights_store=recorder, assets_store=None, inner_path="", visited_saveables=set())
+    return [(tuple(part for part in path.split("/") if part) + ("vars", key), v) for path, key, v in recorder.found]

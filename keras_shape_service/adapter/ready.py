@@ -14,7 +14,7 @@ import tensorflow as tf
 from keras_shape_service.errors import InvalidInputs, ModelRejected, NotIndices
 from keras_shape_service.facts import LayerFacts, shape_text, walk
 
-from . import private
+from . import private, weights_file
 from .layers import OUT_OF_MEMORY, keras_message, rejected
 from .planner import PlannedModel
 
@@ -32,7 +32,7 @@ class ReadyModel:
 
     def __init__(self, planned: PlannedModel):
         # The client's weights are in the model now; as nested lists they would cost several times their size.
-        self.spec = planned.spec.replace(weights={})
+        self.spec = planned.spec.replace(weights={}, weights_file=None)
         self.model, self.report, self.facts = planned.model, planned.report, planned.facts
         self.output_shapes = planned.output_shapes
         self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights)
@@ -187,8 +187,9 @@ def _not_indices(readers: list[LayerFacts], shape: tuple) -> Optional[NotIndices
     return NotIndices(layer.class_name, layer.name, layer.config.get("input_dim", 1), shape)
 
 
-def _initialize(planned: PlannedModel) -> None:
-    """Allocate and initialize every deferred weight; an initializer that fails is the client's, at its layer."""
+def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
+    """Allocate and initialize every deferred weight, to its value in `values` (by the variable's id) where
+    it has one; an initializer that fails is the client's, at its layer."""
     model, locs = planned.model, planned.spec.layer_locs()
     owners = {id(variable): layer for layer in model.layers for variable in layer.weights}
     for variable in planned.pending_variables:
@@ -196,7 +197,7 @@ def _initialize(planned: PlannedModel) -> None:
         if layer is None:  # the loss tracker's: nothing trains or evaluates here
             continue
         try:
-            private.initialize_deferred(variable)
+            private.initialize_deferred(variable, values.pop(id(variable), None))
         except OUT_OF_MEMORY:
             raise
         except Exception as error:
@@ -228,6 +229,11 @@ def _set_given_weights(planned: PlannedModel) -> None:
 
 def materialize(planned: PlannedModel) -> ReadyModel:
     """Allocate and initialize the planned model's weights and set the given ones."""
-    _initialize(planned)
+    source = planned.spec.weights_file
+    values = weights_file.values(planned.model, source) if source is not None else {}
+    _initialize(planned, values)
+    for variable in planned.model.weights:  # any the scope did not defer
+        if id(variable) in values:
+            variable.assign(values.pop(id(variable)))
     _set_given_weights(planned)
     return ReadyModel(planned)

@@ -114,7 +114,8 @@ class Engine:
             advise_body(refusal)
             raise
         except ServiceError as error:
-            if operation_id in _TEACHES and getattr(request, "code", None) is None:  # a fix patches the body sent
+            # A fix patches the JSON body sent: neither code nor a file is patched.
+            if operation_id in _TEACHES and getattr(request, "code", None) is None and not _from_file(request):
                 self._advise(error, request)
             raise
 
@@ -199,6 +200,8 @@ class Engine:
 
     def _spec(self, request: SummaryRequest) -> CanonicalSpec:
         spec = canonical_spec(request.model)
+        if getattr(request, "weights_file", None) is not None:
+            spec = spec.replace(weights_file=request.weights_file)
         limits.check_layer_count(_layers_before_building(spec), self.settings)
         limits.check_graph_size(spec.graph_size(), self.settings)
         safety.check_spec(spec)
@@ -372,10 +375,14 @@ def _reading_key(request: PredictRequest) -> Optional[str]:
     """What makes a request's spec and model key: its model and seed as sent, hashed (not canonical: the same
     model sent with its keys in another order is read again), and its inputs' shapes. None for a request that
     gives weights."""
-    if request.weights is not None:
+    if request.weights is not None or request.weights_file is not None:
         return None
     sent = pickle.dumps((request.model, request.seed), protocol=pickle.HIGHEST_PROTOCOL)
     return f"{hashlib.sha256(sent).hexdigest()} {request.inputs_shapes}"
+
+
+def _from_file(request: BaseModel) -> bool:
+    return getattr(request, "weights_file", None) is not None
 
 
 def _summary(planned: adapter.PlannedModel) -> SummaryResponse:

@@ -21,7 +21,7 @@ from keras_shape_service.schemas import Health, SummaryResponse
 from keras_shape_service.schemas.api import CSV, JSON, MARKDOWN, OPERATIONS, Operation, operation
 from keras_shape_service.schemas.openapi import openapi_document
 
-from . import body, inference, observability
+from . import body, inference, observability, uploads
 from .context import services
 
 # The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
@@ -58,6 +58,11 @@ def _answer(operation_id: str) -> Response:
     """Validate the body and answer it; answers are deterministic, so bytes already answered are answered
     again from memory, without parsing, validating or computing."""
     found = services()
+    op = operation(operation_id)
+    if op.accepts_files and uploads.is_upload():  # a model file: read and answered afresh, never cached
+        assert op.request is not None
+        typed = uploads.read_upload(op.request, found.settings, takes_inputs=operation_id == "predict")
+        return Response(found.engine.answer(operation_id, typed), mimetype=op.answer_media)
     raw = body.raw_body(found.settings)
     key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)

@@ -36,6 +36,7 @@ SVG = "image/svg+xml"
 HTML = "text/html"
 MARKDOWN = "text/markdown"
 CSV = "text/csv"
+MULTIPART = "multipart/form-data"
 
 # What each error status means, for every operation that may answer it.
 ERRORS = {
@@ -43,7 +44,7 @@ ERRORS = {
     "404": "No such path",
     "408": "The body did not arrive within the time limit",
     "413": "Body larger than the limit",
-    "415": "Content type is not application/json",
+    "415": "Content type is not application/json (or, where a model file is taken, multipart/form-data)",
     "422": "Invalid spec or inputs, Keras refused the model, or a limit or budget was exceeded",
     "503": "Overloaded, or not ready yet; retry after the Retry-After header's seconds",
 }
@@ -76,6 +77,9 @@ class Operation:
     request: Optional[type[BaseModel]] = None
     examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
+    # Also takes multipart/form-data: a model file (.keras or .h5) as the part `model`, and for predict its
+    # inputs (http/uploads.py).
+    accepts_files: bool = False
 
     @property
     def inference_protocol(self) -> bool:
@@ -98,6 +102,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=PredictRequest,
         examples=SEED_PREDICT_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "summary",
@@ -109,6 +114,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=SummaryRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "diagram",
@@ -119,6 +125,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=SummaryRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation(
         "compare",

@@ -2,7 +2,16 @@
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import Discriminator, Field, NonNegativeInt, PositiveInt, Tag, model_serializer, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    PrivateAttr,
+    Tag,
+    model_serializer,
+    model_validator,
+)
 
 from .base import WHOLE, ApiModel
 from .numbers import BatchArray, NestedNumbers, shape_of
@@ -66,6 +75,19 @@ class SummaryRequest(ApiModel):
             "whose training_bytes fit in it."
         ),
     )
+    # The weights of an uploaded model file (files.hdf5.WeightsFile), set by the edge, never from JSON: a
+    # private attribute is no field, so no body can name it, yet it travels with the request to the executor.
+    _weights_file: Any = PrivateAttr(None)
+
+    @property
+    def weights_file(self) -> Any:
+        """The uploaded file's weights, or None where the model came as JSON."""
+        return self._weights_file
+
+    def with_weights_file(self, weights_file: Any) -> "SummaryRequest":
+        """This request, its model's weights to be read from an uploaded file."""
+        self._weights_file = weights_file
+        return self
 
     @model_validator(mode="after")
     def _model_or_code(self) -> "SummaryRequest":

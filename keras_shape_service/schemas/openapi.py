@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from .api import CSV, ERRORS, INFERENCE_ERRORS, JSON, MARKDOWN, OPERATIONS, PROBLEM, Operation
+from .api import CSV, ERRORS, INFERENCE_ERRORS, JSON, MARKDOWN, MULTIPART, OPERATIONS, PROBLEM, Operation
 from .inference import InferenceError
 from .messages import Problem
 
@@ -69,7 +69,33 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.request is not None:
         examples = {"examples": {name: {"value": value} for name, value in op.examples.items()}} if op.examples else {}
         document["requestBody"] = {"required": True, "content": _content(op.request, JSON, **examples)}
+        if op.accepts_files:
+            document["requestBody"]["content"][MULTIPART] = _upload(op)
     return document
+
+
+def _upload(op: Operation) -> dict[str, Any]:
+    """The multipart form an uploaded model file comes in (keras_shape_service/http/uploads.py)."""
+    properties: dict[str, Any] = {
+        "model": {
+            "type": "string",
+            "format": "binary",
+            "description": "The file model.save() writes: a .keras archive (config.json, metadata.json, "
+            "model.weights.h5) or a legacy .h5 file. Its config is checked as a to_json document; its weights "
+            "are read by the service (never by keras.saving.load_model), along the paths its config implies.",
+        }
+    }
+    if op.request is not None and "inputs" in op.request.model_fields:
+        properties["inputs"] = {
+            "type": "string",
+            "format": "binary",
+            "description": "The inputs: JSON text as `inputs` of a JSON body, or a .npy file of numbers "
+            "(numpy.save, never pickled). For several inputs, one part `inputs.<name>` each.",
+        }
+    return {
+        "schema": {"type": "object", "properties": properties, "required": list(properties)},
+        "encoding": {"model": {"contentType": "application/octet-stream"}},
+    }
 
 
 def openapi_document(version: str = "1.0.0") -> dict[str, Any]:

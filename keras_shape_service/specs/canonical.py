@@ -97,6 +97,9 @@ class CanonicalSpec:
     compile_loc: tuple[Any, ...] = ("model", "compile")  # where loss and optimizer were given
     application: Optional[Application] = None
     weights: dict[str, GivenWeights] = field(default_factory=dict)  # by layer name
+    # An uploaded file's weights (files.hdf5.WeightsFile): every layer's, read where Keras runs. Keyed in
+    # caches by its digest (its repr), never by its bytes.
+    weights_file: Optional[Any] = None
     loc: tuple[Any, ...] = ("model",)
 
     def replace(self, **changes: Any) -> "CanonicalSpec":

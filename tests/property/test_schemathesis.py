@@ -66,6 +66,7 @@ from keras_shape_service.errors import (
     InvalidInputs,
     LimitExceeded,
     ModelRejected,  # noqa: E402
+    RefusedFile,
     RefusedObject,
 )
 from keras_shape_service.http.app import create_app  # noqa: E402
@@ -196,6 +197,7 @@ SEMANTIC_REFUSALS = {
     LimitExceeded.title,
     BudgetExceeded.title,
     CodeRejected.title,
+    RefusedFile.title,  # a `model` part of any bytes: which bytes are a model file, no schema says
 }
 
 

@@ -1,6 +1,7 @@
 """The packages of keras_shape_service import one way, from the edge down:
 
     wsgi, gunicorn_conf -> http -> executors -> engine -> advice -> explain, adapter -> guards -> specs
+                        -> files (uploaded model files, read without Keras)
                         -> shared modules (errors, facts, settings, metrics) -> schemas
 
 Read from the source (every import statement of every module), so a new module is checked as soon as it
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "keras_shape_service"
-ORDER = ["http", "executors", "engine", "advice", "explain", "adapter", "guards", "specs", "shared", "schemas"]
+ORDER = ["http", "executors", "engine", "advice", "explain", "adapter", "guards", "specs", "files", "shared", "schemas"]
 # A layer may import the layers after it in ORDER, except where this says otherwise (siblings that must stay
 # apart: the explanations know nothing of Keras, and the adapter nothing of how a shape is explained).
 APART = {("explain", "adapter"), ("adapter", "explain")}
