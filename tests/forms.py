@@ -51,3 +51,15 @@ def native_form(concise_layers: list[dict]) -> dict:
 def document_form(concise_layers: list[dict]) -> dict:
     """Form 3: the whole json.loads(model.to_json())."""
     return json.loads(keras_model(concise_layers).to_json())
+
+
+# A graph model of two inputs (one of variable length, integer) and two outputs, as a repository file holds it.
+TWO_INPUT_GRAPH = {
+    "inputs": [{"name": "features", "shape": [4]}, {"name": "tokens", "shape": [None], "dtype": "int32"}],
+    "layers": [
+        {"type": "Dense", "units": 3, "name": "score", "inbound": ["features"]},
+        {"type": "Embedding", "input_dim": 10, "output_dim": 2, "name": "embedded", "inbound": ["tokens"]},
+        {"type": "GlobalAveragePooling1D", "name": "pooled", "inbound": ["embedded"]},
+    ],
+    "outputs": ["score", "pooled"],
+}

@@ -12,17 +12,8 @@ import pytest
 
 from keras_shape_service.schemas.examples import SEED_INPUTS
 from keras_shape_service.schemas.inference import InferenceResponse
-from tests.forms import SEED_LAYERS
+from tests.forms import SEED_LAYERS, TWO_INPUT_GRAPH
 
-GRAPH = {
-    "inputs": [{"name": "features", "shape": [4]}, {"name": "tokens", "shape": [None], "dtype": "int32"}],
-    "layers": [
-        {"type": "Dense", "units": 3, "name": "score", "inbound": ["features"]},
-        {"type": "Embedding", "input_dim": 10, "output_dim": 2, "name": "embedded", "inbound": ["tokens"]},
-        {"type": "GlobalAveragePooling1D", "name": "pooled", "inbound": ["embedded"]},
-    ],
-    "outputs": ["score", "pooled"],
-}
 X = np.array(SEED_INPUTS, dtype=np.float32)  # shape (1, 3, 2)
 HEADER = "Inference-Header-Content-Length"
 
@@ -31,7 +22,7 @@ HEADER = "Inference-Header-Content-Length"
 def client(make_client, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     (folder / "seed.json").write_text(json.dumps({"layers": SEED_LAYERS}))
-    (folder / "graph.json").write_text(json.dumps(GRAPH))
+    (folder / "graph.json").write_text(json.dumps(TWO_INPUT_GRAPH))
     return make_client(model_repository=str(folder), max_body_bytes=100_000, max_input_elements=5_000)
 
 

@@ -9,18 +9,9 @@ import pytest
 from keras_shape_service.schemas import Health, PredictResponse, SummaryResponse
 from keras_shape_service.schemas.examples import SEED_INPUTS
 from keras_shape_service.schemas.inference import InferenceResponse, ModelMetadata
-from tests.forms import SEED_LAYERS
+from tests.forms import SEED_LAYERS, TWO_INPUT_GRAPH
 
 DENSE_WEIGHTS = [[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.5, -0.5]]
-GRAPH = {
-    "inputs": [{"name": "features", "shape": [4]}, {"name": "tokens", "shape": [None], "dtype": "int32"}],
-    "layers": [
-        {"type": "Dense", "units": 3, "name": "score", "inbound": ["features"]},
-        {"type": "Embedding", "input_dim": 10, "output_dim": 2, "name": "embedded", "inbound": ["tokens"]},
-        {"type": "GlobalAveragePooling1D", "name": "pooled", "inbound": ["embedded"]},
-    ],
-    "outputs": ["score", "pooled"],
-}
 FILES = {
     "seed.json": {"layers": SEED_LAYERS},
     "seeded.json": {"model": {"layers": SEED_LAYERS}, "seed": 7},
@@ -28,7 +19,7 @@ FILES = {
         "model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
         "weights": {"dense": DENSE_WEIGHTS},
     },
-    "graph.json": GRAPH,
+    "graph.json": TWO_INPUT_GRAPH,
     "lambda.json": {"layers": [{"type": "Lambda", "function": "os.system"}], "input_shape": [2]},
     "huge.json": {"layers": [{"type": "Dense", "units": 50_000, "input_shape": [50_000]}]},
     "unsized.json": {"layers": [{"type": "Dense", "units": 2}]},
