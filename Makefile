@@ -32,10 +32,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check keras_shape_service tests bench scripts
 	$(VENV)/bin/mypy
 
-# The tests that measure time or load (marked serial) run alone, after the rest has run on every core.
+# The tests that measure time or load (marked serial) run alone, after the rest has run on every core; they
+# live in tests/integration only (tests/unit/test_suite_layout.py), so the serial run collects nothing else.
 test: system-packages lint
 	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not serial"
-	$(VENV)/bin/python -m pytest -m serial
+	$(VENV)/bin/python -m pytest -m serial tests/integration
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/run.py
