@@ -35,7 +35,7 @@ lint: $(VENV)/.installed
 # The tests that measure time or load (marked serial) run alone, after the rest has run on every core; they
 # live in tests/integration only (tests/unit/test_suite_layout.py), so the serial run collects nothing else.
 test: system-packages lint
-	$(VENV)/bin/python -m pytest -n $(WORKERS) -m "not serial"
+	$(VENV)/bin/python -m pytest -n $(WORKERS) --dist worksteal -m "not serial"
 	$(VENV)/bin/python -m pytest -m serial tests/integration
 
 bench: $(VENV)/.installed
