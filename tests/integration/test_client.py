@@ -143,19 +143,24 @@ def _plugin_arguments() -> list[str]:
     return [] if installed else ["-p", "keras_shape_service.pytest_plugin"]
 
 
-def test_another_project_using_the_plugin_passes(tmp_path):
-    """A project of one test file, pytest run on it as its own CI would, with the plugin loaded by name (as the
-    pytest11 entry point loads it once the package is installed)."""
-    (tmp_path / "test_shapes.py").write_text(PROJECT_TEST)
+def _run_project(folder: Path) -> subprocess.CompletedProcess:
+    """pytest run in another project's folder, the package importable as if installed."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", *_plugin_arguments(), "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def test_another_project_using_the_plugin_passes(tmp_path):
+    """A project of one test file, pytest run on it as its own CI would, with the plugin loaded by name (as the
+    pytest11 entry point loads it once the package is installed)."""
+    (tmp_path / "test_shapes.py").write_text(PROJECT_TEST)
+    done = _run_project(tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "3 passed" in done.stdout
     # A failing test prints the server's log: where it is, and its last lines.
@@ -163,14 +168,7 @@ def test_another_project_using_the_plugin_passes(tmp_path):
         PROJECT_TEST
         + "\n\ndef test_wrong(keras_shape_service):\n    assert keras_shape_service.summary(SEED).params.total == 1\n"
     )
-    failed = subprocess.run(
-        [sys.executable, "-m", "pytest", *_plugin_arguments(), "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    failed = _run_project(tmp_path)
     assert failed.returncode == 1 and "1 failed, 3 passed" in failed.stdout
     assert "keras-shape-service server log" in failed.stdout
     assert "1 failed test(s) used the server; its log: " in failed.stdout
