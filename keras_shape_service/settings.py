@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     kill_window_s; past it the client's requests are answered 429 with Retry-After until the oldest ages out."""
     kill_window_s: float = Field(60, gt=0)
     """The window, in seconds, over which max_kills_per_client counts."""
+    known_good: int = Field(4096, ge=0)
+    """Requests answered within half their compute budget remembered per HTTP worker, by operation, model and
+    input shapes (as known_killers), the least recently sent forgotten first: sent again, they may go to the
+    reserved executors (reserved_executors)."""
+    reserved_executors: int = Field(1, ge=0)
+    """Executors, of the `executors` kept running, that take only known-good requests (known_good; the seed
+    model is known from the start), so that never-seen requests, however many run past their budgets, cannot
+    take all the capacity; at most executors - 1 (one executor reserves nothing). 0 turns it off."""
     request_deadline_ms: int = Field(5_000, gt=0)
     """How long a request may wait for an executor to take it before a 503 with Retry-After."""
     executors: int = Field(CORES, gt=0)

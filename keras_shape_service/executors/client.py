@@ -8,6 +8,19 @@ the request refused (422). The executor manager (process.py) replaces the execut
 A stopped executor costs everyone (its replacement warms up; the requests queued behind it wait), so a
 request that ran past a budget is remembered (KnownKillers) and refused at once when sent again, and a client
 whose requests stopped executors too often lately (KillWindow) is answered 429 until its kills age out.
+
+Those two do not stop a stream of never-seen killers (a new model each time, from many addresses), which
+would hold every executor and its queue: each HTTP worker also remembers the requests it saw answered well
+within budget (KnownGood, by the same key: operation, model and input shapes, which decide the cost), and
+sends those to known.sock, where reserved executors take nothing else (process.py says why two sockets).
+Whatever never-seen requests do, known work keeps that capacity. Half the budget, not all of it: a request that
+barely made it might not under load, and a kill among the reserved executors is the one that would cost known
+work. The seed model is known from the start: every executor ran it as it warmed up.
+
+An executor ended by SIGKILL while running a request that did not order it (its HTTP worker was still waiting)
+was ended for another: the kill of a request past its budget that reached it as it took the next one, or an
+operator's or the kernel's. The operations are deterministic, so that request is sent again, once; the request
+whose budget ran out is not (its worker killed the executor, and answers 422).
 """
 
 import hashlib
@@ -33,6 +46,7 @@ from keras_shape_service.errors import (
     TooManyKills,
 )
 from keras_shape_service.schemas import PredictRequest, Problem
+from keras_shape_service.schemas.examples import SEED_PREDICT
 from keras_shape_service.schemas.inference import ModelInference, RepositoryIndex
 from keras_shape_service.settings import Settings
 
@@ -41,6 +55,7 @@ from . import Answerer, wire
 log = logging.getLogger("kss.executors.client")
 _NOTE_WAIT_S = 1.0  # how long a worker waits for the manager to note why an executor ended
 _CLIENTS_REMEMBERED = 10_000  # clients whose recent kills are kept, the least recently seen forgotten first
+_KNOWN_GOOD_SHARE = 0.5  # a request answered within this share of the compute budget is known-good
 
 
 def killer_key(operation_id: str, request: BaseModel) -> str:
@@ -85,6 +100,39 @@ class KnownKillers:
             raise StoppedBefore(*known)
 
 
+class KnownGood:
+    """Requests answered within _KNOWN_GOOD_SHARE of the compute budget, by killer_key: at most `size`, the least
+    recently sent forgotten first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, key: str) -> None:
+        if self.size == 0:
+            return
+        with self._lock:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            if key not in self._keys:
+                return False
+            self._keys.move_to_end(key)
+            return True
+
+
+class _KilledForAnother(Exception):
+    """The executor running this request was ended by a SIGKILL this request did not order: send it again."""
+
+    def __init__(self, error: ExecutorLost):
+        self.error = error
+
+
 class KillWindow:
     """When each client's requests last stopped executors, over the last `window_s` seconds: at most
     `max_kills` times per client kept, for at most _CLIENTS_REMEMBERED clients."""
@@ -127,6 +175,10 @@ class ExecutorClient(Answerer):
         self._repository: Optional[RepositoryIndex] = None
         self.known_killers = KnownKillers(settings.known_killers)
         self.kill_window = KillWindow(settings.max_kills_per_client, settings.kill_window_s)
+        self.known_good = KnownGood(settings.known_good)
+        self.known_good.note(killer_key("predict", PredictRequest.model_validate(SEED_PREDICT)))
+        # The manager listens on known.sock only where it reserves an executor (process.py, the same rule).
+        self.reserving = min(settings.reserved_executors, settings.executors - 1) > 0
 
     def ready(self) -> bool:
         """At least one executor has warmed up and is alive."""
@@ -147,8 +199,11 @@ class ExecutorClient(Answerer):
             self.kill_window.check(client)
         key = killer_key(operation_id, request)
         self.known_killers.check(key)
+        known = self.reserving and key in self.known_good
         try:
-            return self._answer(operation_id, request)
+            answer, computed_s = self._answer(
+                operation_id, request, self.run_dir.known_socket if known else self.run_dir.socket
+            )
         except ServiceError as error:
             if error.reason == "BudgetExceeded":  # raised here, or relayed from an executor out of memory
                 problem = error.problem()
@@ -156,21 +211,35 @@ class ExecutorClient(Answerer):
                 if client:
                     self.kill_window.note(client)
             raise
+        if computed_s <= _KNOWN_GOOD_SHARE * self.settings.compute_budget_s:
+            self.known_good.note(key)
+        return answer
 
-    def _answer(self, operation_id: str, request: BaseModel) -> bytes:
+    def _answer(self, operation_id: str, request: BaseModel, socket_path: str) -> tuple[bytes, float]:
+        """The answer from an executor on `socket_path` and the seconds it computed; sent again once if that
+        executor was killed for another request."""
         deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
         job = wire.encode(wire.Job(operation_id, request))
+        sent_again = False
         while True:
-            conn, pid = self._claim(job, deadline)
+            conn, pid = self._claim(job, deadline, socket_path)
             try:
                 return self._await(conn, pid)
             except (BrokenPipeError, ConnectionResetError):  # it ended as it took the request: another will
                 if time.monotonic() >= deadline:
                     raise Overloaded("no executor could take the request within its deadline") from None
+            except _KilledForAnother as lost:
+                if sent_again:
+                    log.error("executor %d was killed while running a %s request sent again", pid, operation_id)
+                    raise lost.error from None
+                sent_again = True
+                log.warning("executor %d was killed while running a %s request; sending it again", pid, operation_id)
+                # A fresh wait for an executor: the first was spent before the kill, which was not this request's.
+                deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
             finally:
                 conn.close()
 
-    def _claim(self, job: bytes, deadline: float) -> tuple[socket.socket, int]:
+    def _claim(self, job: bytes, deadline: float, socket_path: str) -> tuple[socket.socket, int]:
         """A connection to an executor that has taken this request, and its pid; 503 past the deadline.
 
         The request goes out as soon as the connection is made: the kernel holds it until an executor accepts,
@@ -182,7 +251,7 @@ class ExecutorClient(Answerer):
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             conn.settimeout(left)
             try:
-                conn.connect(self.run_dir.socket)
+                conn.connect(socket_path)
                 conn.sendall(job)
                 hello = wire.receive(conn, wire.Hello)
             except (FileNotFoundError, ConnectionRefusedError):
@@ -200,8 +269,9 @@ class ExecutorClient(Answerer):
                 return conn, hello.pid
             conn.close()  # an executor ended just as it took us: ask again
 
-    def _await(self, conn: socket.socket, pid: int) -> bytes:
-        """The executor's answer, within the compute budget; past it the executor is killed."""
+    def _await(self, conn: socket.socket, pid: int) -> tuple[bytes, float]:
+        """The executor's answer and the seconds it took, within the compute budget; past it the executor is
+        killed."""
         budget = self.settings.compute_budget_s
         started = time.monotonic()
         conn.settimeout(budget)
@@ -216,13 +286,14 @@ class ExecutorClient(Answerer):
         if reply is None:
             raise self._lost(pid, time.monotonic() - started)
         if isinstance(reply, wire.Answer):
-            return reply.body
+            return reply.body, time.monotonic() - started
         if isinstance(reply, wire.Refusal):
             raise Relayed(Problem.model_validate(reply.problem), reply.reason, reply.headers)
         raise ExecutorLost("the executor running this request failed; it was replaced")  # it logged why
 
     def _lost(self, pid: int, used_s: float) -> Exception:
-        """The error for an executor that ended mid-request, from the manager's note of why."""
+        """The error for an executor that ended mid-request, from the manager's note of why: _KilledForAnother
+        for a SIGKILL (this worker was still waiting: it did not send it)."""
         running = self.run_dir.phase(pid)
         why = None
         waited = time.monotonic() + _NOTE_WAIT_S
@@ -232,11 +303,14 @@ class ExecutorClient(Answerer):
                 time.sleep(0.02)
         if why is not None and "SIGXCPU" in why:
             return BudgetExceeded.compute(self.settings.compute_budget_s, used_s, running)
-        log.error("executor %d %s while %s", pid, why or "ended", running)
-        return ExecutorLost(
+        lost = ExecutorLost(
             f"the executor running this request {why or 'ended'} while {running}; it was "
             "replaced and the service is unaffected"
         )
+        if why is not None and "SIGKILL" in why:
+            return _KilledForAnother(lost)
+        log.error("executor %d %s while %s", pid, why or "ended", running)
+        return lost
 
 
 def _kill(pid: int) -> None:

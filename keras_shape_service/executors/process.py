@@ -3,13 +3,25 @@ python -m keras_shape_service.executors.process, started by the ExecutorSupervis
 
 The manager imports TensorFlow and Keras once without starting them (TensorFlow's thread pools do not survive
 fork), then forks executors from itself; each starts TensorFlow, warms up on the seed model and takes
-requests one at a time from the one Unix socket they all accept on, so the kernel hands a request to an idle
+requests one at a time from the Unix sockets they accept on, so the kernel hands a request to an idle
 executor and queues the rest. While a request runs, the operating system bounds it (guards/budgets.py), and
 the HTTP worker that sent it kills the executor when its compute budget is up (client.py).
 
 The manager replaces every executor that ends, forks one idle spare once all have been busy for a while (up
 to max_executors, so that a short request never waits long behind long ones), and notes why each ended in the run
 directory (wire.RunDir), where the HTTP workers read it.
+
+Capacity that never-seen requests cannot take: of the `executors`, `reserved_executors` (one by default, at most
+all but one) accept only on the second socket, known.sock, where the HTTP workers send the requests they have seen
+answered well within budget (client.py KnownGood); the others accept on both, known.sock first. A stream of
+never-seen requests that each run to the compute budget (or past the memory budget, replacing their executor)
+then holds every other executor, spares included, and its own queue, while known work (the seed model with new
+inputs, a model a client sends again and again) is still answered by the reserved ones. Two sockets rather than
+a priority queue in the manager: the kernel still hands each connection to an idle executor, nothing new sits
+between a request and its executor, and a reserved executor is ordinary (forked, replaced and recycled as the
+others are). The reserved ones are counted in `executors` and `max_executors`, so the service holds no more
+processes or memory than before; what never-seen work gives up is one executor of the floor (a spare is forked
+once every other executor has been busy a while).
 """
 
 import ctypes
@@ -52,15 +64,15 @@ class Executor:
 
     def __init__(
         self,
-        listener: socket.socket,
+        listeners: list[socket.socket],
         state_fd: int,
         run_dir: wire.RunDir,
         settings: Settings,
         spare: bool,
         models: repository.Files,
     ):
-        self.listener, self.state_fd, self.run_dir, self.settings, self.spare, self.models = (
-            listener,
+        self.listeners, self.state_fd, self.run_dir, self.settings, self.spare, self.models = (
+            listeners,
             state_fd,
             run_dir,
             settings,
@@ -119,12 +131,24 @@ class Executor:
             raise SystemExit(0)
 
     def _next_connection(self) -> Optional[socket.socket]:
-        """The next request's connection; a spare gives up after SPARE_IDLE_S without one."""
-        if self.spare and not select.select([self.listener], [], [], SPARE_IDLE_S)[0]:
-            return None
-        conn, _ = self.listener.accept()
-        self.in_request = True
-        return conn
+        """The next request's connection, from the first of our listeners that has one (known.sock comes first);
+        a spare gives up after SPARE_IDLE_S without one.
+
+        The listeners are non-blocking (the manager made them so): every executor waiting on a socket wakes for
+        a connection and one takes it, and the others go back to waiting rather than block in accept() on that
+        socket while another one's queue fills."""
+        while True:
+            waiting = select.select(self.listeners, [], [], SPARE_IDLE_S if self.spare else None)[0]
+            if not waiting:
+                return None
+            for listener in self.listeners:
+                if listener in waiting:
+                    try:
+                        conn, _ = listener.accept()
+                    except BlockingIOError:  # another executor took it
+                        continue
+                    self.in_request = True
+                    return conn
 
     def _tell(self, state: bytes) -> None:
         os.write(self.state_fd, _STATE.pack(state, os.getpid()))
@@ -198,10 +222,14 @@ class ExecutorManager:
         self.run_dir = wire.RunDir(self.socket_path)
         self.run_dir.make()
         self.listener = _listen(self.socket_path)
+        # All but one executor at most: one executor reserves nothing, never-seen work would have none.
+        self.reserved_count = min(settings.reserved_executors, settings.executors - 1)
+        self.known_listener = _listen(self.run_dir.known_socket) if self.reserved_count else None
         self.state_read, self.state_write = os.pipe()
         os.set_blocking(self.state_read, False)
         self.busy: dict[int, Optional[float]] = {}  # executor pid -> busy since (monotonic), None while idle
         self.spares: set[int] = set()
+        self.reserved: set[int] = set()  # executors that accept known-good requests alone
         self.stopping = False
         self.parent = parent
         # Read once, here: every executor, replacements included, serves the files as they were at start.
@@ -226,19 +254,28 @@ class ExecutorManager:
         self.stopping = True
 
     def _fill(self) -> None:
-        """Executors up to the floor; then one idle spare once every executor has been busy for SPARE_AFTER_S, up
-        to the ceiling."""
+        """Reserved executors, then the others, up to the floor; then one idle spare once every executor that
+        takes never-seen work has been busy for SPARE_AFTER_S, up to the ceiling (the reserved ones count in
+        both)."""
+        while len(self.reserved) < self.reserved_count:
+            self._fork(spare=False, reserved=True)
         while len(self.busy) < self.settings.executors:
-            self._fork(spare=False)
-        busy_since = [since for since in self.busy.values() if since is not None]
+            self._fork(spare=False, reserved=False)
+        busy_since = [since for pid, since in self.busy.items() if pid not in self.reserved]
         if (
-            len(busy_since) == len(self.busy)  # none idle
+            all(since is not None for since in busy_since)  # none idle
             and len(self.busy) < self.settings.max_executors
-            and time.monotonic() - max(busy_since) >= SPARE_AFTER_S
+            and time.monotonic() - max(since for since in busy_since if since is not None) >= SPARE_AFTER_S
         ):
-            self._fork(spare=True)
+            self._fork(spare=True, reserved=False)
 
-    def _fork(self, spare: bool) -> None:
+    def _listeners(self, reserved: bool) -> list[socket.socket]:
+        """The sockets an executor accepts on, the one it prefers first."""
+        if self.known_listener is None:
+            return [self.listener]
+        return [self.known_listener] if reserved else [self.known_listener, self.listener]
+
+    def _fork(self, spare: bool, reserved: bool) -> None:
         pid = os.fork()
         if pid == 0:
             status = 1
@@ -247,7 +284,7 @@ class ExecutorManager:
                 os.close(self.state_read)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 status = Executor(
-                    self.listener, self.state_write, self.run_dir, self.settings, spare, self.models
+                    self._listeners(reserved), self.state_write, self.run_dir, self.settings, spare, self.models
                 ).run()
             except SystemExit as stop:
                 status = stop.code if isinstance(stop.code, int) else 0
@@ -259,6 +296,8 @@ class ExecutorManager:
         self.busy[pid] = None
         if spare:
             self.spares.add(pid)
+        if reserved:
+            self.reserved.add(pid)
 
     def _read_states(self) -> None:
         data = b""
@@ -289,6 +328,7 @@ class ExecutorManager:
         """Forget the executor and write down why it ended, for the HTTP worker whose request it held."""
         self.busy.pop(pid, None)
         self.spares.discard(pid)
+        self.reserved.discard(pid)
         for folder in (self.run_dir.ready, self.run_dir.phases):
             (folder / str(pid)).unlink(missing_ok=True)
         why, reason = _exit_reason(status)
@@ -317,6 +357,9 @@ class ExecutorManager:
             _signal(pid, signal.SIGKILL)
         self.listener.close()
         Path(self.socket_path).unlink(missing_ok=True)
+        if self.known_listener is not None:
+            self.known_listener.close()
+            Path(self.run_dir.known_socket).unlink(missing_ok=True)
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -347,6 +390,7 @@ def _listen(path: str) -> socket.socket:
     listener.bind(path)
     os.chmod(path, 0o600)
     listener.listen(socket.SOMAXCONN)
+    listener.setblocking(False)  # executors select on it, and on known.sock (Executor._next_connection)
     return listener
 
 

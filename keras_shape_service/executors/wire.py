@@ -194,6 +194,7 @@ class RunDir:
     """The directory an executor manager and the HTTP workers share; only the service's user may enter it.
 
     executors.sock   the socket            ready/<pid>   a warmed-up executor
+    known.sock       the socket for known-good requests, which reserved executors take alone (client.py)
     exits/<pid>      why it ended          phase/<pid>   what it is doing now (a page it writes to)
     repository.json  the model repository's index, written once by the first executor to warm up
     """
@@ -203,6 +204,7 @@ class RunDir:
     def __init__(self, socket_path: str):
         self.socket = socket_path
         self.root = Path(socket_path).parent
+        self.known_socket = str(self.root / "known.sock")
         self.ready, self.exits, self.phases = self.root / "ready", self.root / "exits", self.root / "phase"
         self.repository = self.root / "repository.json"
 
