@@ -2,10 +2,12 @@
 (keras_shape_service.testing.live_server, which the pytest plugin other projects load uses too)."""
 
 import os
+import time
 
 import pytest
 import requests
 
+from keras_shape_service.executors import wire
 from keras_shape_service.testing import live_server
 
 __all__ = ["live_server"]  # the integration tests import it from here, with the helpers below
@@ -52,6 +54,25 @@ def executors(master_pid: int) -> list[int]:
     """The executor processes (the manager's children)."""
     managers = [pid for pid in _children(master_pid) if b"keras_shape_service.executors.process" in _cmdline(pid)]
     return [pid for manager in managers for pid in _children(manager)]
+
+
+def run_dir(master_pid: int) -> wire.RunDir:
+    """The executors' run directory, from an executor's environment (gunicorn_conf.py names its socket there)."""
+    with open(f"/proc/{executors(master_pid)[0]}/environ", "rb") as environ:
+        variables = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if b"=" in item)
+    return wire.RunDir(variables[b"KSS_EXECUTOR_SOCKET"].decode())
+
+
+def running(master_pid: int, text: str, other_than: tuple[int, ...] = ()) -> int:
+    """The executor whose phase (what it says it is doing, in the run directory) names `text`, as soon as one
+    does; none of `other_than`."""
+    found, deadline = run_dir(master_pid), time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for pid in executors(master_pid):
+            if pid not in other_than and text in found.phase(pid):
+                return pid
+        time.sleep(0.005)
+    raise AssertionError(f"no executor ever ran {text}")
 
 
 def rss_mb(pids: list[int]) -> float:

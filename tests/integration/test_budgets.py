@@ -17,7 +17,7 @@ import requests
 
 from keras_shape_service.schemas import PredictResponse, Problem
 from tests.forms import SEED_BODY
-from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb
+from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb, running
 
 # Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
@@ -43,13 +43,14 @@ MEMORY_BOMB = {
 
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory):
-    """Two executors and one spare at most, small budgets, params and answer limits the bombs pass."""
+    """Two executors (one reserved for known-good requests) and two spares at most, small budgets, params and
+    answer limits the bombs pass."""
     log = tmp_path_factory.mktemp("budgets") / "gunicorn.log"
     with live_server(
         log,
         WEB_CONCURRENCY="2",
         KSS_EXECUTORS="2",
-        KSS_MAX_EXECUTORS="3",
+        KSS_MAX_EXECUTORS="4",
         KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S),
         KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
         KSS_MAX_PARAMS="1000000000",
@@ -163,12 +164,14 @@ def test_a_request_past_the_memory_budget_is_refused_and_its_memory_given_back(b
     assert rss_mb(executors(master)) < rss_before + 300
 
 
-def test_an_executor_killed_mid_request_fails_that_request_alone(budgeted):
+def test_an_executor_killed_mid_request_twice_fails_that_request_alone(budgeted):
+    """Killed once (as another request's kill might reach it), a request is sent again (test_capacity.py);
+    killed again, it is answered 500."""
     master, url, _ = budgeted
     slow = Background(url, [RUNAWAY])
-    _wait_until_busy(master, 1)
-    busy = max(executors(master), key=lambda pid: _cpu_ticks(pid, 0.1))
-    os.kill(busy, signal.SIGKILL)
+    first = running(master, "on inputs of shape [[1, 1]]")
+    os.kill(first, signal.SIGKILL)
+    os.kill(running(master, "on inputs of shape [[1, 1]]", other_than=(first,)), signal.SIGKILL)
     response = slow.join()[0]
     assert response.status_code == 500 and response.headers["Content-Type"] == "application/problem+json"
     assert "SIGKILL" in Problem.model_validate_json(response.content).detail
