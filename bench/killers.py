@@ -48,7 +48,8 @@ def memory_killer(index: int) -> dict:
 
 
 def good_body(rng: random.Random) -> dict:
-    """The seed model with new inputs."""
+    """The seed model's layers with new inputs. Without its compile section, so that it is not the model every
+    HTTP worker knows from the start: each learns it from its first answer, as it would any model sent again."""
     inputs = [[[rng.uniform(-9, 9), rng.uniform(-9, 9)] for _ in range(3)]]
     return {"model": {"layers": SEED_LAYERS}, "inputs": inputs}
 

@@ -215,7 +215,7 @@ def _executor(path: str, replies: list[bytes]) -> threading.Thread:
 def _client(tmp_path: Path, *replies: bytes) -> ExecutorClient:
     path = str(tmp_path / "executors.sock")
     _executor(path, list(replies))
-    return ExecutorClient(Settings(executor_socket=path))
+    return ExecutorClient(Settings(executor_socket=path, reserved_executors=0))  # one socket: this one
 
 
 def test_the_client_returns_an_executors_answer(tmp_path):
