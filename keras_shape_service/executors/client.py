@@ -1,9 +1,10 @@
 """The executors' client, in each HTTP worker: send a request, wait for its answer within its budgets.
 
 Nothing here imports Keras: the HTTP workers stay light, and no request can hold one of them. A request goes
-to whichever executor is idle (they all accept on one socket); it waits for one at most the request deadline
-(else 503), and for its answer at most the compute budget, after which its executor is killed (SIGKILL) and
-the request refused (422). The executor manager (process.py) replaces the executor from its warm zygote.
+to whichever executor is idle (they accept on one socket; known-good requests go to a second, below); it waits
+for one at most the request deadline (else 503), and for its answer at most the compute budget, after which its
+executor is killed (SIGKILL) and the request refused (422). The executor manager (process.py) replaces the
+executor from its warm zygote.
 
 A stopped executor costs everyone (its replacement warms up; the requests queued behind it wait), so a
 request that ran past a budget is remembered (KnownKillers) and refused at once when sent again, and a client
@@ -165,7 +166,7 @@ class KillWindow:
 
 
 class ExecutorClient(Answerer):
-    """The executors behind one socket, as an HTTP worker asks them."""
+    """The executors behind their sockets, as an HTTP worker asks them."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
