@@ -119,6 +119,10 @@ class KnownGood:
             while len(self._keys) > self.size:
                 self._keys.popitem(last=False)
 
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._keys.pop(key, None)
+
     def __contains__(self, key: str) -> bool:
         with self._lock:
             if key not in self._keys:
@@ -209,6 +213,7 @@ class ExecutorClient(Answerer):
             if error.reason == "BudgetExceeded":  # raised here, or relayed from an executor out of memory
                 problem = error.problem()
                 self.known_killers.note(key, problem.limit or "", problem.limit_value or 0)
+                self.known_good.forget(key)  # known_killers may be off: it must not take a reserved executor again
                 if client:
                     self.kill_window.note(client)
             raise

@@ -177,6 +177,19 @@ def test_the_request_whose_budget_ran_out_is_refused_422_and_not_sent_again(run_
     assert len(executors.taken) == 1
 
 
+def test_a_known_request_that_ran_past_its_budget_is_never_seen_again(run_dir):
+    executors = FakeExecutors(run_dir, ["answer", "hang", "answer"])
+    try:
+        client = _client(run_dir, compute_budget_s=0.5, known_killers=0)  # not refused at once: sent again
+        client.answer("predict", NEVER_SEEN)
+        with pytest.raises(BudgetExceeded):
+            client.answer("predict", NEVER_SEEN)
+        client.answer("predict", NEVER_SEEN)
+    finally:
+        executors.stop()
+    assert [name for name, _ in executors.taken] == ["executors.sock", "known.sock", "executors.sock"]
+
+
 def test_known_good_requests_are_bounded_the_least_recently_sent_forgotten_first():
     known = KnownGood(size=2)
     known.note("a")
