@@ -134,10 +134,11 @@ def _latency(measurement, phase: str) -> float:
     return measurement.phases[phase].percentile(0.5)
 
 
-# The targets of the performance issue: (label, service's figure, peer, peer's figure, ratio needed, at least?).
+# The targets of the performance issues (new inputs and cold specs: issue 25's): (label, service's figure,
+# peer, peer's figure, ratio needed, at least?).
 TARGETS = [
     ("100-image batch, new numbers: p50 ≤ 1.3× the array floor's", "floor", "image batch", _latency, 1.3, False),
-    ("seed spec, new inputs: ≥ 0.7× the HTTP floor's requests/s", "floor", "new inputs", _rate, 0.7, True),
+    ("seed spec, new inputs: ≥ 0.5× the HTTP floor's requests/s", "floor", "new inputs", _rate, 0.5, True),
     ("repeated spec: ≥ 0.9× the HTTP floor's requests/s", "floor", "repeated", _rate, 0.9, True),
     ("repeated spec: ≥ 100× the naive peer's requests/s", "naive", "repeated", _rate, 100, True),
 ]
