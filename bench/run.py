@@ -4,7 +4,9 @@ Each contender runs under `gunicorn --config keras_shape_service/gunicorn_conf.p
 floor only name
 another WSGI app), on its own free port. They are started one after another and stay up; each phase loads
 one of them while the others idle (the machine has few cores), except the cold phase, which comes last and
-sends the specs to every contender in turn, in blocks. The table goes to stdout and to
+sends the specs to every contender in turn, in blocks, Keras in this process taking its turn too
+(bench/keras_cold.py). Then, for the service alone: one variable-length model at 20 lengths (its builds read
+from /metrics), the batch stream's memory, ResNet50 by name. The table goes to stdout and to
 bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
 """
 
