@@ -17,6 +17,7 @@ from keras_shape_service.errors import LimitExceeded, ModelRejected
 from keras_shape_service.facts import LayerFacts, shape_text
 from keras_shape_service.files.hdf5 import WeightsFile
 from keras_shape_service.schemas import ParamCounts
+from keras_shape_service.schemas.keras_names import INFERENCE_IDENTITY_LAYER_TYPES
 from keras_shape_service.schemas.numbers import shape_of
 from keras_shape_service.specs.canonical import CanonicalSpec
 
@@ -150,6 +151,24 @@ def _application_note(model: Any, spec: CanonicalSpec) -> str:
     )
 
 
+def _identity_note(model: Any) -> list[str]:
+    """Augmentation layers do nothing at inference: the answer says so, lest a client expect flipped images."""
+    found = [
+        f"{part.name} ({type(part).__name__})"
+        for layer in model.layers
+        for part in private.sublayers(layer)
+        if type(part).__name__ in INFERENCE_IDENTITY_LAYER_TYPES
+    ]
+    if not found:
+        return []
+    more = len(found) - _NAMED_AT_MOST
+    named = ", ".join(found[:_NAMED_AT_MOST]) + (f" and {more} more" if more > 0 else "")
+    return [
+        f"{named}: data augmentation, which changes images in training only; at inference (these predictions "
+        "and shapes) it does nothing: its input passes through unchanged"
+    ]
+
+
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
     layers = {layer.name: layer for layer in model.layers}
@@ -201,7 +220,7 @@ def plan(
             report = ModelReport(
                 params=_param_counts(model),
                 summary=summary_text(model, *summary_options),
-                notes=[_application_note(model, spec)] if spec.kind == "application" else [],
+                notes=([_application_note(model, spec)] if spec.kind == "application" else []) + _identity_note(model),
             )
             _check_weight_shapes(model, spec)
             if spec.weights_file is not None:

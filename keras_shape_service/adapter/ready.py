@@ -24,7 +24,17 @@ TRACED_SHAPES = 8
 
 
 def _infer(model: Any, *inputs: Any) -> Any:
-    return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+    """The model's outputs, a flat list in model.outputs order (a dict of outputs flattened as Keras does, by
+    sorted key), for its inputs in model.inputs order (packed as a dict where the model takes one)."""
+    structure = private.input_structure(model)
+    given = (
+        keras.tree.pack_sequence_as(structure, list(inputs))
+        if isinstance(structure, dict)
+        else list(inputs)
+        if len(inputs) > 1
+        else inputs[0]
+    )
+    return keras.tree.flatten(model(given, training=False))
 
 
 class ReadyModel:

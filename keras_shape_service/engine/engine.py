@@ -335,9 +335,23 @@ class Engine:
             fields["cost"] = _within_budget_cost(cost, len(inputs[0]), request.memory_budget)
         # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
         # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
+        keys = spec.output_keys
         return PredictResponse.model_construct(
-            output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-            predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
+            output_shape=(
+                {key: list(o.shape) for key, o in zip(keys, outputs)}
+                if keys
+                else list(outputs[0].shape)
+                if one
+                else [list(o.shape) for o in outputs]
+            ),
+            # keyed as Keras's predict answers a model made with outputs={...}
+            predictions=(
+                {key: o.tolist() for key, o in zip(keys, outputs)}
+                if keys
+                else outputs[0].tolist()
+                if one
+                else [o.tolist() for o in outputs]
+            ),
             **fields,
         )
 
