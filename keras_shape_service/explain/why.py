@@ -264,12 +264,47 @@ def _elementwise(f: LayerFacts) -> Optional[str]:
     return f"{f.class_name}{what} acts on each value on its own; the shape stays {shape_text(f.output_shape)}"
 
 
+def _broadcast_pair(first: Shape, second: Shape) -> Shape:
+    """NumPy's broadcasting as Keras's broadcast_shapes does it with unknown axes: aligned on the right, an axis
+    of 1 (or a missing one) takes the other's size; an unknown one stays unknown unless the other is sized."""
+    rank = max(len(first), len(second))
+    first, second = (1,) * (rank - len(first)) + first, (1,) * (rank - len(second)) + second
+    return tuple(b if a == 1 else (None if b == 1 else b) if a is None else a for a, b in zip(first, second))
+
+
+def operation_shape(f: LayerFacts) -> Optional[Shape]:
+    """What an operation node's family says its output shape is (keras_names.OPERATIONS), from its inputs'
+    shapes and config alone; None where the rule does not cover the call (a matmul of vectors)."""
+    tensors = list(f.input_shapes)
+    if f.operation == "broadcast":
+        operands = f.config.get("operands") or [None] * len(tensors)
+        shapes = [tensors.pop(0) if operand is None else () for operand in operands]
+        result: Shape = ()
+        for shape in shapes:
+            result = _broadcast_pair(result, tuple(shape))
+        return result
+    if f.operation == "elementwise":
+        return f.input_shape
+    if f.operation == "reduce":
+        axis, rank = f.config.get("axis"), len(f.input_shape)
+        axes = set(range(rank)) if axis is None else {a % rank for a in (axis if isinstance(axis, list) else [axis])}
+        if f.config.get("keepdims"):
+            return tuple(1 if i in axes else size for i, size in enumerate(f.input_shape))
+        return tuple(size for i, size in enumerate(f.input_shape) if i not in axes)
+    if f.operation == "matmul" and len(tensors) == 2 and min(len(tensors[0]), len(tensors[1])) >= 2:
+        first, second = tensors
+        return _broadcast_pair(first[:-2], second[:-2]) + (first[-2], second[-1])
+    return None
+
+
 def _operand_text(operand: object, shapes: list[Shape]) -> str:
     return shape_text(shapes.pop(0)) if operand is None and shapes else repr(operand)
 
 
 def _broadcast(f: LayerFacts) -> Optional[str]:
     """x + y, x * 0.5, inputs != 0: NumPy's broadcasting of two operands, a number counting as shape ()."""
+    if operation_shape(f) != f.output_shape:
+        return None
     operands, shapes = f.config.get("operands") or [], list(f.input_shapes)
     said = " and ".join(_operand_text(operand, shapes) for operand in operands)
     verb = _OPERATION_VERBS[f.class_name]
@@ -281,7 +316,7 @@ def _broadcast(f: LayerFacts) -> Optional[str]:
 
 
 def _elementwise_operation(f: LayerFacts) -> Optional[str]:
-    if not _keeps_shape(f):
+    if operation_shape(f) != f.output_shape:
         return None
     return (
         f"{f.class_name} is {_OPERATION_ORIGIN}: it acts on each value on its own; the shape stays "
@@ -290,6 +325,8 @@ def _elementwise_operation(f: LayerFacts) -> Optional[str]:
 
 
 def _reduce(f: LayerFacts) -> Optional[str]:
+    if operation_shape(f) != f.output_shape:
+        return None
     axis, keep = f.config.get("axis"), bool(f.config.get("keepdims"))
     where = "over every axis" if axis is None else f"over axis {axis}"
     kept = "kept as size 1 (keepdims)" if keep else "removed"
@@ -297,7 +334,7 @@ def _reduce(f: LayerFacts) -> Optional[str]:
 
 
 def _matmul(f: LayerFacts) -> Optional[str]:
-    if len(f.input_shapes) != 2:
+    if operation_shape(f) != f.output_shape:
         return None
     first, second = f.input_shapes
     return (

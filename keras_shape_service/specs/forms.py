@@ -4,6 +4,7 @@ Every layer gets its name here, the client's or Keras's default (naming.py), so 
 refusal name it alike; every graph call says which outputs feed it, by name.
 """
 
+import json
 from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
@@ -395,7 +396,20 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
         raise ModelRejected(
             "input_layers and output_layers must list [layer, node, tensor]", loc=list(loc), error_type="inbound"
         )
+    for index, item in enumerate(value):
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested(item, loc + (index,))
     return tuple(_reference(item, loc + (index,)) for index, item in enumerate(value))
+
+
+def _nested(item: Any, loc: tuple) -> ModelRejected:
+    return ModelRejected(
+        f"{json.dumps(item)[:120]} is a nested structure of tensors, which the service does not read: send the "
+        "model made with a flat list or a flat dict of inputs and outputs (keras.Model(inputs, "
+        '{"name": output, ...}))',
+        loc=list(loc),
+        error_type="inbound",
+    )
 
 
 def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
@@ -488,14 +502,8 @@ def _keyed_refs(value: Any, loc: tuple) -> tuple[tuple[str, ...], tuple[TensorRe
     refs = []
     for key in keys:
         item = value[key]
-        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)):
-            raise ModelRejected(
-                f"'{key}' maps to {item!r}: the service reads a dict of single tensors, each [layer, node, tensor]; "
-                "a nested dict or list of tensors is not supported: send the model with a flat list or a flat "
-                "dict of inputs and outputs"[:400],
-                loc=list(loc + (key,)),
-                error_type="inbound",
-            )
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested(item, loc + (key,))
         refs.append(_reference(item, loc + (key,)))
     return keys, tuple(refs)
 
