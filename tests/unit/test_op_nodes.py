@@ -275,3 +275,32 @@ def test_applications_to_json_documents_answer_as_keras(client, name):
     residual Adds; built with weights=None, never downloaded."""
     model = getattr(keras.applications, name)(weights=None, input_shape=(64, 64, 3))
     _same_as_keras(client, model)
+
+
+def test_the_inference_protocol_names_each_output_of_a_dict_model_by_its_key():
+    """A served model made with outputs={...}: its metadata names outputs by key (Keras's output_names, in
+    its sorted order), and each protocol output carries that key's predictions, whatever the dict's order."""
+    from keras_shape_service.engine import protocol_v2
+    from keras_shape_service.schemas import PredictResponse
+    from keras_shape_service.schemas.inference import InferenceRequest, ModelMetadata, TensorMetadata
+
+    metadata = ModelMetadata(
+        name="tickets",
+        inputs=[TensorMetadata(name="tags", datatype="FP32", shape=[-1, 2])],
+        outputs=[
+            TensorMetadata(name="department", datatype="FP32", shape=[-1, 2]),
+            TensorMetadata(name="priority", datatype="FP32", shape=[-1, 1]),
+        ],
+    )
+    request = InferenceRequest.model_validate(
+        {"inputs": [{"name": "tags", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}
+    )
+    answer = PredictResponse.model_construct(
+        output_shape={"priority": [1, 1], "department": [1, 2]},
+        predictions={"priority": [[0.5]], "department": [[0.25, 0.75]]},
+    )
+    outputs = protocol_v2.response(metadata, request, answer).outputs
+    assert [(o.name, o.shape, o.data) for o in outputs] == [
+        ("department", [1, 2], [0.25, 0.75]),
+        ("priority", [1, 1], [0.5]),
+    ]
