@@ -169,6 +169,25 @@ def _identity_note(model: Any) -> list[str]:
     ]
 
 
+def _mask_note(model: Any) -> list[str]:
+    """Layers given a mask (Embedding(mask_zero=True) upstream): the rows list their real inputs only, so the
+    answer says where a mask goes and what it does."""
+    operations = private.model_operations(model) if private.is_functional(model) else model.layers
+    masked = [
+        f"{operation.name} (from {', '.join(sources)})"
+        for operation in operations
+        for node in private.layer_nodes(operation)[:1]
+        if (sources := private.mask_sources(node))
+    ]
+    if not masked:
+        return []
+    return [
+        f"masked: {', '.join(masked[:_NAMED_AT_MOST])}{' and more' if len(masked) > _NAMED_AT_MOST else ''} "
+        "take a mask, which skips the padded (masked) steps; a mask is no input, so their rows list only the "
+        "tensors they compute on"
+    ]
+
+
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
     layers = {layer.name: layer for layer in model.layers}
@@ -220,7 +239,9 @@ def plan(
             report = ModelReport(
                 params=_param_counts(model),
                 summary=summary_text(model, *summary_options),
-                notes=([_application_note(model, spec)] if spec.kind == "application" else []) + _identity_note(model),
+                notes=([_application_note(model, spec)] if spec.kind == "application" else [])
+                + _identity_note(model)
+                + _mask_note(model),
             )
             _check_weight_shapes(model, spec)
             if spec.weights_file is not None:

@@ -168,6 +168,12 @@ def call_inputs(node: Any) -> list:
     return [t for t in keras.tree.flatten((node.arguments.args, kwargs)) if isinstance(t, keras.KerasTensor)]
 
 
+def mask_sources(node: Any) -> list[str]:
+    """The layers (or operation nodes) whose outputs a call was given as its masks (call_inputs leaves out)."""
+    masks = [value for name, value in node.arguments.kwargs.items() if _is_mask_argument(name)]
+    return [tensor_source(t) for t in keras.tree.flatten(masks) if isinstance(t, keras.KerasTensor)]
+
+
 def _is_mask_argument(name: str) -> bool:
     return name == "mask" or name.endswith("_mask")
 

@@ -84,6 +84,7 @@ def test_a_masked_functional_gru_writes_a_not_equal_node_and_predicts_as_keras(c
     assert mask["input_shape"] == [None, None] and mask["inbound"] == ["tokens"]
     assert "compares (!=) (None, None) and 0" in mask["why"]["shape"] and "a mask" in mask["why"]["shape"]
     assert rows["gru"]["inbound"] == ["embedded"] and rows["gru"]["input_shape"] == [None, None, 8]  # no mask
+    assert f"masked: gru (from {mask['name']}) take a mask" in " ".join(answer["notes"])
 
 
 def test_python_operators_and_keras_ops_on_tensors_are_keras_own_nodes(client):
