@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras.src.applications import convnext
 from keras.src.backend.common import global_state
 from keras.src.models.functional import Functional
+from keras.src.ops import core as ops_core
 from keras.src.ops import nn as ops_nn
 from keras.src.ops import numpy as ops_numpy
 from keras.src.saving import saving_lib
@@ -28,7 +29,7 @@ PINNED = "keras==3.15.* and tensorflow-cpu==2.21.* (see pyproject.toml)"
 # writes for them: keras.ops' public functions make these nodes, but only the classes rebuild them as Keras's
 # own Functional.from_config does (the same node, name and summary row). Looked up in this fixed table only,
 # never by importing the module a document names.
-_OPERATION_MODULES = {"keras.src.ops.numpy": ops_numpy, "keras.src.ops.nn": ops_nn}
+_OPERATION_MODULES = {"keras.src.ops.numpy": ops_numpy, "keras.src.ops.nn": ops_nn, "keras.src.ops.core": ops_core}
 _APPLICATION_MODULES = {"keras.src.applications.convnext": convnext}
 
 

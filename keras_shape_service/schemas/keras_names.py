@@ -198,6 +198,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     },
     **{name: ("keras.src.ops.numpy", "reduce") for name in ("Mean", "Sum", "Max", "Min")},
     "Matmul": ("keras.src.ops.numpy", "matmul"),
+    # keras.ops.cast: a comparison's true/false back to numbers (its dtype one of REAL_DTYPES)
+    "Cast": ("keras.src.ops.core", "elementwise"),
 }
 # The arguments an operation takes besides `name` (Keras writes them in the node's config); none for the others.
 OPERATION_ARGUMENTS: dict[str, tuple[str, ...]] = {
@@ -207,6 +209,7 @@ OPERATION_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "Sum": ("axis", "keepdims"),
     "Max": ("axis", "keepdims", "initial"),
     "Min": ("axis", "keepdims", "initial"),
+    "Cast": ("dtype",),
 }
 # keras.applications' own layers (not in keras.layers) the service builds when a to_json document holds them,
 # by module and class name, with the arguments each takes; any other layer of keras.applications is refused

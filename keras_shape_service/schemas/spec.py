@@ -329,6 +329,17 @@ class OperationNode(ApiModel):
             )
         takes = ("name",) + OPERATION_ARGUMENTS.get(self.class_name, ())
         for key, value in self.config.items():
+            if key in ("name", "dtype") and not (isinstance(value, str) and (key == "name" or value in REAL_DTYPES)):
+                raise PydanticCustomError(
+                    "operation_argument",
+                    "the operation '{name}' takes a string '{key}'{which}; got {value}",
+                    {
+                        "name": self.class_name,
+                        "key": key,
+                        "which": f" (one of {', '.join(REAL_DTYPES)})" if key == "dtype" else "",
+                        "value": repr(value)[:80],
+                    },
+                )
             if key not in takes or not _plain(value):
                 raise PydanticCustomError(
                     "operation_argument",

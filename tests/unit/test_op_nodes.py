@@ -125,6 +125,8 @@ def test_every_allowed_operation_has_its_shape_rule_and_why_sentence(client):
             outputs.append(operation(axis=1, name=f"op_{name.lower()}")(wide))
         elif family == "matmul":
             outputs.append(operation(name=f"op_{name.lower()}")(wide, layers.Reshape((4, 1))(narrow)))
+        elif name == "Cast":
+            outputs.append(operation("float16", name=f"op_{name.lower()}")(wide > 0))
         else:
             outputs.append(operation(name=f"op_{name.lower()}")(wide > 0 if name == "LogicalNot" else wide))
     answer = _same_as_keras(client, keras.Model([wide, narrow], outputs))
@@ -248,6 +250,27 @@ def test_an_operation_outside_the_allow_list_is_refused_naming_it(client):
     assert response.status_code == 422
     detail = response.get_json()["detail"]
     assert "the operation 'GetItem'" in detail and "use a built-in layer instead" in detail
+
+
+def test_a_true_false_output_is_refused_in_a_prediction_and_answered_once_cast(client):
+    features = keras.Input((3,), name="features")
+    positive = layers.Dense(3, name="dense")(features) > 0
+    refused = client.post(
+        "/v1/predict", json={"model": json.loads(keras.Model(features, positive).to_json()), "inputs": [[1, 2, 3]]}
+    )
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert 'keras.ops.cast(x > 0, "float32")' in refused.get_json()["detail"]
+    cast = keras.Model(features, ops.cast(positive, "float32"))
+    _same_as_keras(client, cast, np.array([[1.0, -2.0, 3.0], [0.5, 0.5, -0.5]], dtype=np.float32))
+
+
+def test_a_cast_to_no_real_dtype_is_refused(client):
+    features = keras.Input((3,), name="features")
+    document = json.loads(keras.Model(features, ops.cast(features, "int32")).to_json())
+    cast = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Cast")
+    cast["config"]["dtype"] = "string"
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422 and "takes a string 'dtype' (one of float16" in response.get_json()["detail"]
 
 
 def test_an_operation_node_cannot_name_another_module(client):
