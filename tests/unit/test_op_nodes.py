@@ -151,9 +151,7 @@ def _priorities_model(dict_inputs: bool):
     return keras.Model(inputs=inputs, outputs=outputs)
 
 
-@pytest.mark.parametrize(
-    "dict_inputs", [pytest.param(False, marks=pytest.mark.slow), True], ids=["list_inputs", "dict_inputs"]
-)
+@pytest.mark.parametrize("dict_inputs", [False, True], ids=["list_inputs", "dict_inputs"])
 def test_dict_outputs_are_answered_keyed_as_kerass_predict(client, dict_inputs):
     model = _priorities_model(dict_inputs)
     rng = np.random.default_rng(5)
