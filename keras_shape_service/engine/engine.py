@@ -346,9 +346,22 @@ class Engine:
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
+        keys = spec.output_keys  # keyed as Keras's predict answers a model made with outputs={...}
         prediction = {
-            "output_shape": list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-            "predictions": outputs[0].tolist() if one else [o.tolist() for o in outputs],
+            "output_shape": (
+                {key: list(o.shape) for key, o in zip(keys, outputs)}
+                if keys
+                else list(outputs[0].shape)
+                if one
+                else [list(o.shape) for o in outputs]
+            ),
+            "predictions": (
+                {key: o.tolist() for key, o in zip(keys, outputs)}
+                if keys
+                else outputs[0].tolist()
+                if one
+                else [o.tolist() for o in outputs]
+            ),
         }
         batch = len(inputs[0])
 

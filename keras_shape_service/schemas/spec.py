@@ -24,7 +24,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .base import WHOLE, ApiModel, bounded_errors
-from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
+from .keras_names import (
+    ALLOWED_LAYER_TYPES,
+    APPLICATION_INTERNAL_LAYERS,
+    APPLICATIONS,
+    APPLICATIONS_BY_MODULE,
+    OPERATION_ARGUMENTS,
+    OPERATIONS,
+    REAL_DTYPES,
+    is_builtin_registration,
+)
 from .numbers import NestedNumbers
 
 MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
@@ -275,6 +284,117 @@ class NativeLayer(ApiModel):
     _registration = model_validator(mode="after")(_builtin_registration)
 
 
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """A JSON number, string, true/false or null, or a list of them (an axis list): never an object."""
+    return isinstance(value, _PLAIN) or (isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value))
+
+
+class OperationNode(ApiModel):
+    """A keras.ops operation as Keras 3 writes it in a Functional to_json document: a node made by a Python
+    operator on symbolic tensors (``x + inputs``, ``x * 0.5``), by a mask (Embedding(mask_zero=True) writes
+    ``NotEqual``), or by a ``keras.ops`` call. Only the operations of keras_names.OPERATIONS, from the module
+    Keras writes for each; the service builds them from its own table, never by importing a module."""
+
+    class_name: Annotated[str, Field(max_length=64)]
+    module: Annotated[str, Field(max_length=64)]
+    config: dict[str, Any] = Field(default_factory=dict)
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "OperationNode":
+        allowed = OPERATIONS.get(self.class_name)
+        if allowed is None or allowed[0] != self.module:
+            raise PydanticCustomError(
+                "refused_operation",
+                "the operation '{name}' of module '{module}' is not one the service builds; it builds {allowed} "
+                "(Python operators on tensors, masks, and common activations and reductions of keras.ops); "
+                "use a built-in layer instead (Add, Multiply, Activation, Reshape, ...)",
+                {
+                    "name": self.class_name,
+                    "module": self.module,
+                    "allowed": ", ".join(OPERATIONS),
+                },
+            )
+        if not is_builtin_registration(self.registered_name, self.class_name):
+            raise PydanticCustomError(
+                "refused_registered_name",
+                "registered_name '{name}' points outside Keras's built-ins",
+                {"name": self.registered_name},
+            )
+        takes = ("name",) + OPERATION_ARGUMENTS.get(self.class_name, ())
+        for key, value in self.config.items():
+            if key in ("name", "dtype") and not (isinstance(value, str) and (key == "name" or value in REAL_DTYPES)):
+                raise PydanticCustomError(
+                    "operation_argument",
+                    "the operation '{name}' takes a string '{key}'{which}; got {value}",
+                    {
+                        "name": self.class_name,
+                        "key": key,
+                        "which": f" (one of {', '.join(REAL_DTYPES)})" if key == "dtype" else "",
+                        "value": repr(value)[:80],
+                    },
+                )
+            if key not in takes or not _plain(value):
+                raise PydanticCustomError(
+                    "operation_argument",
+                    "the operation '{name}' takes {takes} in its config, each a plain value; got '{key}': {value}",
+                    {"name": self.class_name, "takes": list(takes), "key": key, "value": repr(value)[:80]},
+                )
+        return self
+
+
+class ApplicationLayerNode(ApiModel):
+    """A layer of keras.applications' own (ConvNeXt's LayerScale), as Keras writes it in the to_json document of
+    a network it built: only those of keras_names.APPLICATION_INTERNAL_LAYERS, with plain arguments; any other
+    is refused with the network to ask for by name instead."""
+
+    class_name: Annotated[str, Field(max_length=64)]
+    module: Annotated[str, Field(max_length=64)]
+    config: dict[str, Any] = Field(default_factory=dict)
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    weights: Optional[LayerWeights] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "ApplicationLayerNode":
+        takes = APPLICATION_INTERNAL_LAYERS.get((self.module, self.class_name))
+        if takes is None:
+            networks = APPLICATIONS_BY_MODULE.get(self.module) or ("<the network's name>",)
+            raise PydanticCustomError(
+                "application_layer",
+                "the layer '{name}' of {module} belongs to a keras.applications network and the service cannot "
+                "build it from a document; send {send} instead{others}",
+                {
+                    "name": self.class_name,
+                    "module": self.module,
+                    "send": '{"model": {"application": "%s"}}' % networks[0],
+                    "others": f" (or {', '.join(networks[1:])})" if networks[1:] else "",
+                },
+            )
+        if not is_builtin_registration(self.registered_name, self.class_name):
+            raise PydanticCustomError(
+                "refused_registered_name",
+                "registered_name '{name}' points outside Keras's built-ins",
+                {"name": self.registered_name},
+            )
+        for key, value in self.config.items():
+            if key not in takes + ("name", "trainable", "dtype") or (key != "dtype" and not _plain(value)):
+                raise PydanticCustomError(
+                    "application_layer_argument",
+                    "{name} takes {takes} in its config, each a plain value; got '{key}'",
+                    {"name": self.class_name, "takes": list(takes + ("name", "trainable", "dtype")), "key": key},
+                )
+        return self
+
+
 def _get(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
 
@@ -290,13 +410,16 @@ def _layer_tag(value: Any) -> str:
 
 
 def _document_tag(value: Any) -> str:
-    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer."""
-    class_name = _get(value, "class_name")
-    return (
-        {"Sequential": "<sequential>", "Functional": "<functional>"}.get(class_name, "<native>")
-        if isinstance(class_name, str)
-        else "<native>"
-    )
+    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer; by its module,
+    a keras.ops operation or a keras.applications layer."""
+    class_name, module = _get(value, "class_name"), _get(value, "module")
+    if isinstance(class_name, str) and class_name in ("Sequential", "Functional"):
+        return f"<{class_name.lower()}>"
+    if isinstance(module, str) and module.startswith("keras.src.ops."):
+        return "<operation>"
+    if isinstance(module, str) and module.startswith("keras.src.applications."):
+        return "<application_layer>"
+    return "<native>"
 
 
 # Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON
@@ -304,6 +427,8 @@ def _document_tag(value: Any) -> str:
 _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} | {
     "<other>": OtherLayer,
     "<native>": NativeLayer,
+    "<operation>": OperationNode,
+    "<application_layer>": ApplicationLayerNode,
     "<sequential>": "SequentialDocument",
     "<functional>": "FunctionalDocument",
 }
@@ -311,7 +436,9 @@ _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} |
 if TYPE_CHECKING:
     # What validation yields, for type checkers: the union below is built from _TYPED_LAYERS at import time, which
     # no checker can read; every concise member (OtherLayer too) is a _ConciseLayer.
-    LayerSpec = Union[_ConciseLayer, NativeLayer, "SequentialDocument", "FunctionalDocument"]
+    LayerSpec = Union[
+        _ConciseLayer, NativeLayer, OperationNode, ApplicationLayerNode, "SequentialDocument", "FunctionalDocument"
+    ]
 else:
     LayerSpec = Annotated[
         Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],
@@ -325,6 +452,8 @@ else:
 DocumentLayer = Annotated[
     Union[
         Annotated[NativeLayer, Tag("<native>")],
+        Annotated[OperationNode, Tag("<operation>")],
+        Annotated[ApplicationLayerNode, Tag("<application_layer>")],
         Annotated["SequentialDocument", Tag("<sequential>")],
         Annotated["FunctionalDocument", Tag("<functional>")],
     ],
@@ -451,7 +580,7 @@ def _model_tag(value: Any) -> str:
     if _get(value, "application") is not None:
         return "<application>"
     if _get(value, "class_name") is not None:
-        return _document_tag(value) if _document_tag(value) != "<native>" else "<unknown>"
+        return _document_tag(value) if _document_tag(value) in ("<sequential>", "<functional>") else "<unknown>"
     return "<graph>" if _get(value, "inputs") is not None else "<layers>"
 
 
@@ -484,6 +613,7 @@ for _referring_model in (
     _referring_model.model_rebuild()
 
 __all__ = [
+    "ApplicationLayerNode",
     "ApplicationSpec",
     "CompileSpec",
     "FunctionalDocument",
@@ -493,6 +623,7 @@ __all__ = [
     "LayersModelSpec",
     "ModelSpec",
     "NativeLayer",
+    "OperationNode",
     "SequentialDocument",
     "Shape",
     "SourceRef",

@@ -4,6 +4,7 @@ Every layer gets its name here, the client's or Keras's default (naming.py), so 
 refusal name it alike; every graph call says which outputs feed it, by name.
 """
 
+import json
 from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
@@ -11,10 +12,12 @@ from keras_shape_service.schemas import NativeLayer, PredictRequest
 from keras_shape_service.schemas.inference import RepositoryModel
 from keras_shape_service.schemas.keras_names import SEPARATE_INPUT_LAYER_TYPES
 from keras_shape_service.schemas.spec import (
+    ApplicationLayerNode,
     ApplicationSpec,
     EmbeddingLayer,
     FunctionalDocument,
     GraphModelSpec,
+    OperationNode,
     SequentialDocument,
     SourceRef,
     WrapperLayer,
@@ -112,6 +115,7 @@ class _Layers:
         weights: Optional[list] = None,
         graph: Any = None,
         graph_kind: Optional[str] = None,
+        module: str = "keras.layers",
     ) -> None:
         """`graph` says what feeds the layer: Keras's inbound nodes ("nodes"), or a concise layer's sources
         ("inbound": one call, "calls": several)."""
@@ -126,6 +130,7 @@ class _Layers:
                 weights=weights,
                 graph=graph,
                 graph_kind=graph_kind,
+                module=module,
             )
         )
 
@@ -166,6 +171,22 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
             graph_kind="nodes",
         )
         return {}
+    if isinstance(entry, (OperationNode, ApplicationLayerNode)):
+        config = dict(entry.config)
+        name = entry.name or config.pop("name", None)
+        config.pop("name", None)
+        layers.add(
+            entry.class_name,
+            config,
+            name,
+            loc,
+            loc + ("config",),
+            weights=getattr(entry, "weights", None),
+            graph=entry.inbound_nodes,
+            graph_kind="nodes",
+            module=entry.module,
+        )
+        return {}
     if isinstance(entry, NativeLayer):
         config, hints = _split_hints(dict(entry.config), keep_input_dim=entry.class_name == "Embedding")
         name = entry.name or config.pop("name", None)
@@ -204,6 +225,13 @@ def _sequential(
     layers, hint = _Layers(), None
     for index, entry in enumerate(entries):
         loc = base_loc + (index,)
+        if isinstance(entry, OperationNode):
+            raise ModelRejected(
+                f"the operation '{entry.class_name}' is a node of a Functional graph, which Keras never writes in "
+                "a Sequential model; send the Functional model's to_json document",
+                loc=list(loc),
+                error_type="unsupported",
+            )
         hints = _read_layer(layers, entry, loc)
         if layers.entries and layers.entries[-1]["loc"] == loc and layers.entries[-1]["graph_kind"] in _GRAPH_KEYS:
             raise ModelRejected(
@@ -220,7 +248,9 @@ def _sequential(
     named = layers.named(set())
     shape = input_shape if input_shape is not None else hint
     canonical = tuple(
-        CanonicalLayer(e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"], model=e["model"])
+        CanonicalLayer(
+            e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"], model=e["model"], module=e["module"]
+        )
         for e in named
     )
     return CanonicalSpec(
@@ -366,7 +396,20 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
         raise ModelRejected(
             "input_layers and output_layers must list [layer, node, tensor]", loc=list(loc), error_type="inbound"
         )
+    for index, item in enumerate(value):
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested(item, loc + (index,))
     return tuple(_reference(item, loc + (index,)) for index, item in enumerate(value))
+
+
+def _nested(item: Any, loc: tuple) -> ModelRejected:
+    return ModelRejected(
+        f"{json.dumps(item)[:120]} is a nested structure of tensors, which the service does not read: send the "
+        "model made with a flat list or a flat dict of inputs and outputs (keras.Model(inputs, "
+        '{"name": output, ...}))',
+        loc=list(loc),
+        error_type="inbound",
+    )
 
 
 def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
@@ -397,10 +440,10 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
         else:
             _read_layer(layers, entry, where)
     by_name = {i.name: i for i in inputs}
-    order = (
-        _layer_refs(document.config.input_layers, loc + ("config", "input_layers"))
+    input_keys, order = (
+        _keyed_refs(document.config.input_layers, loc + ("config", "input_layers"))
         if document.config.input_layers is not None
-        else tuple(TensorRef(i.name) for i in inputs)
+        else ((), tuple(TensorRef(i.name) for i in inputs))
     )
     missing = [ref.layer for ref in order if ref.layer not in by_name]
     if len({ref.layer for ref in order}) < len(order):
@@ -425,10 +468,11 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
             e["config_loc"],
             _document_calls(e["class_name"], e["graph"], e["loc"]),
             e["model"],
+            e["module"],
         )
         for e in named
     )
-    outputs = _layer_refs(document.config.output_layers, loc + ("config", "output_layers"))
+    output_keys, outputs = _keyed_refs(document.config.output_layers, loc + ("config", "output_layers"))
     return CanonicalSpec(
         "functional",
         document.config.name or document.name or "functional",
@@ -437,7 +481,31 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
         outputs,
         weights=layers.weights,
         loc=loc,
+        input_keys=input_keys,
+        output_keys=output_keys,
     )
+
+
+def _keyed_refs(value: Any, loc: tuple) -> tuple[tuple[str, ...], tuple[TensorRef, ...]]:
+    """input_layers / output_layers: [name, node, tensor], a list of them, or a dict of them by key (a model
+    made with inputs={...} or outputs={...}); the keys and the references in Keras's order, sorted by key as
+    Keras's flattening sorts a dict's. A nesting deeper than that is refused, saying what to send."""
+    if not isinstance(value, dict):
+        return (), _layer_refs(value, loc)
+    if not value or not all(isinstance(key, str) for key in value):
+        raise ModelRejected(
+            "input_layers and output_layers, as a dict, map a name to [layer, node, tensor]",
+            loc=list(loc),
+            error_type="inbound",
+        )
+    keys = tuple(sorted(value))
+    refs = []
+    for key in keys:
+        item = value[key]
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested(item, loc + (key,))
+        refs.append(_reference(item, loc + (key,)))
+    return keys, tuple(refs)
 
 
 def _document(document: Document, loc: tuple) -> CanonicalSpec:

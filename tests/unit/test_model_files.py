@@ -29,8 +29,6 @@ def _cnn():
 
 
 def _masked_gru():
-    # Sequential: a Functional model's to_json writes its mask as a NotEqual op layer, which the allow-list
-    # does not take (yet).
     return keras.Sequential(
         [
             keras.Input((7,), dtype="int32"),
@@ -39,6 +37,13 @@ def _masked_gru():
             keras.layers.Dense(2),
         ]
     )
+
+
+def _masked_functional_gru():
+    """A Functional model's config writes its mask as a NotEqual operation node, and `+` as an Add one."""
+    tokens = keras.Input((7,), dtype="int32", name="tokens")
+    read = keras.layers.GRU(6)(keras.layers.Embedding(30, 8, mask_zero=True)(tokens))
+    return keras.Model(tokens, keras.layers.Dense(6)(read) + read)
 
 
 def _two_outputs():
@@ -51,14 +56,19 @@ def _two_outputs():
 
 def _inputs(name):
     rng = np.random.default_rng(7)
-    if name == "gru":
+    if name in ("gru", "masked_functional_gru"):
         tokens = rng.integers(1, 30, size=(4, 7))
         tokens[:, 5:] = 0  # padding, masked
         return tokens.astype(np.int32)
     return rng.normal(size=(3, 12, 12, 3) if name == "cnn" else (3, 10)).astype(np.float32)
 
 
-MODELS = {"cnn": _cnn, "gru": _masked_gru, "two_outputs": _two_outputs}
+MODELS = {
+    "cnn": _cnn,
+    "gru": _masked_gru,
+    "masked_functional_gru": _masked_functional_gru,
+    "two_outputs": _two_outputs,
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +108,14 @@ def _npy(array):
     return (io.BytesIO(buffer.getvalue()), "x.npy")
 
 
-@pytest.mark.parametrize("suffix", ["keras", "h5"])
-@pytest.mark.parametrize("name", list(MODELS))
+# Keras's legacy .h5 writes no module for an operation node, and Keras itself cannot load it back ("Unknown
+# layer: 'NotEqual'"): that model is read from its .keras archive only.
+SAVED = [
+    (name, suffix) for name in MODELS for suffix in ("keras", "h5") if (name, suffix) != ("masked_functional_gru", "h5")
+]
+
+
+@pytest.mark.parametrize("name, suffix", SAVED)
 def test_predictions_are_keras_own(client, saved, name, suffix):
     path = saved[name, suffix]
     x = _inputs(name)
