@@ -22,6 +22,7 @@ from keras_shape_service.schemas.api import CSV, JSON, MARKDOWN, OPERATIONS, Ope
 from keras_shape_service.schemas.openapi import openapi_document
 
 from . import body, inference, observability, uploads
+from .clients import request_client
 from .context import services
 
 # The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
@@ -62,7 +63,8 @@ def _answer(operation_id: str) -> Response:
     if op.accepts_files and uploads.is_upload():  # a model file: read and answered afresh, never cached
         assert op.request is not None
         typed = uploads.read_upload(op.request, found.settings, takes_inputs=operation_id == "predict")
-        return Response(found.engine.answer(operation_id, typed), mimetype=op.answer_media)
+        client = request_client(found.settings.trusted_proxies)
+        return Response(found.engine.answer(operation_id, typed, client), mimetype=op.answer_media)
     raw = body.raw_body(found.settings)
     key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)
@@ -70,7 +72,7 @@ def _answer(operation_id: str) -> Response:
         request_model = operation(operation_id).request
         assert request_model is not None, f"{operation_id} is answered here only with a body to read"
         typed = body.read(request_model, raw, found.settings, plans=found.engine.plans)
-        answer = found.engine.answer(operation_id, typed, client=request.remote_addr or "")
+        answer = found.engine.answer(operation_id, typed, client=request_client(found.settings.trusted_proxies))
         found.answers.put(key, answer)
     return Response(answer, mimetype=operation(operation_id).answer_media)
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from keras_shape_service.errors import InvalidInputs, LimitExceeded, MalformedBody, RefusedFile, ServiceError
 from keras_shape_service.files.archive import read_model_file
 from keras_shape_service.schemas.api import MULTIPART
+from keras_shape_service.schemas.base import MAX_LAYERS
 from keras_shape_service.schemas.messages import SummaryRequest
 from keras_shape_service.settings import Settings
 
@@ -81,7 +82,7 @@ def read_upload(model: type[body.Request], settings: Settings, takes_inputs: boo
     document: dict[str, Any] = {"model": config}
     if takes_inputs:
         document["inputs"] = _inputs(files, form, settings)
-    typed = body.validate(model, document)
+    typed = body.validate(model, document, {MAX_LAYERS: settings.max_layers})
     assert isinstance(typed, SummaryRequest)
     typed.with_weights_file(model_file.weights)
     return typed

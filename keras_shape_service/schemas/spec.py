@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -23,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .base import WHOLE, ApiModel, bounded_errors
+from .base import WHOLE, ApiModel, bounded_errors, layers_within_limit, one_model
 from .keras_names import (
     ALLOWED_LAYER_TYPES,
     APPLICATION_INTERNAL_LAYERS,
@@ -464,6 +465,10 @@ DocumentLayer = Annotated[
 ]
 
 
+# Every list of layers, counted against max_layers before its entries are validated (schemas/base.py).
+_LAYER_COUNT = BeforeValidator(layers_within_limit)
+
+
 class CompileSpec(ApiModel):
     """What model.compile() receives; checked against Keras's own losses and optimizers."""
 
@@ -474,7 +479,7 @@ class CompileSpec(ApiModel):
 class LayersModelSpec(ApiModel):
     """A Sequential model as a list of layers (concise or Keras-native, mixed freely)."""
 
-    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     input_shape: Optional[Shape] = None
     name: Optional[Name] = None
     compile: Optional[CompileSpec] = None
@@ -505,7 +510,7 @@ class GraphModelSpec(ApiModel):
     """A Functional model: named inputs, layers fed by name (default: the previous entry), named outputs."""
 
     inputs: Annotated[list[InputSpec], Field(min_length=1)]
-    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     outputs: Optional[
         Annotated[
             list[Source],
@@ -521,7 +526,7 @@ class SequentialConfig(ApiModel):
 
     model_config = ConfigDict(extra="ignore")
     name: Optional[str] = None
-    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    layers: Annotated[list[DocumentLayer], Field(min_length=1), _LAYER_COUNT]
     build_input_shape: Optional[BatchShape] = None
 
 
@@ -552,7 +557,7 @@ class FunctionalConfig(ApiModel):
 
     model_config = ConfigDict(extra="ignore")
     name: Optional[str] = None
-    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    layers: Annotated[list[DocumentLayer], Field(min_length=1), _LAYER_COUNT]
     input_layers: Any = None
     output_layers: Any = None
 
@@ -598,6 +603,7 @@ ModelSpec = Annotated[
         custom_error_message="model needs 'layers' (a Sequential list), 'inputs' and 'layers' (a graph), "
         "a Sequential or Functional to_json document, or an 'application'",
     ),
+    WrapValidator(one_model),
 ]
 
 for _referring_model in (
