@@ -50,7 +50,7 @@ class Scope:
         # (how many producers were made by then, class name): unnamed layers Keras makes as it builds a layer
         self.build_time_layers: list[tuple[int, str]] = []
         self.called: list[LayerEntry] = []  # layers, in the order of their first call
-        self.model: Any = None
+        self.models: list = []  # every model the code makes, in order; those used as layers are nested
         self.compile: Optional[dict] = None
         self.inputs: Optional[list] = None
         self.calls: list[str] = []
@@ -93,8 +93,10 @@ class Scope:
                 return True, scope[name]
         return False, None
 
-    def check_name(self, name: str, node: ast.AST, attribute: bool = False) -> None:
-        if name in FORBIDDEN and not attribute:
+    def check_name(self, name: str, node: ast.AST, attribute: bool = False, binding: bool = False) -> None:
+        """`binding`: the code gives the name a value of its own (keras.io writes `input = layers.Input(...)`),
+        which shadows the builtin, so nothing of it is reached."""
+        if name in FORBIDDEN and not (attribute or binding):
             self.refuse(node, f"`{name}` is refused: nothing in the code is run, opened or imported", "code_forbidden")
         if name.startswith("__"):
             self.refuse(

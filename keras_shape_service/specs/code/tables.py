@@ -176,6 +176,8 @@ POINTWISE_CONVOLUTIONS = frozenset("Conv1D Conv2D Conv3D".split())
 BUILD_TIME_LAYERS = {"MultiHeadAttention": ("Softmax", "Dropout"), "GroupQueryAttention": ("Softmax", "Dropout")}
 # Layers called on separate tensors (query, value, key) rather than one list: as in schemas.keras_names, which
 # the reader may not import
+# Keyword arguments of a layer call that carry tensors, as the concise spec names them beside "inbound"
+KEYWORD_TENSORS = ("initial_state", "mask")
 SEPARATE_INPUT_LAYERS = ("MultiHeadAttention", "GroupQueryAttention")
 ARITHMETIC = {
     ast.Add: operator.add,
