@@ -810,7 +810,7 @@ REFUSALS = [
     ("return 3", "code_unsupported", 1, 1, "`return` outside a function"),
     ("break", "code_unsupported", 1, 1, "`break` outside a loop"),
     ("class Block(layers.Layer):\n    pass", "code_unsupported", 1, 1, "send the model's model.to_json() instead"),
-    ("model = Sequential([Lambda(lambda x: x / 255)])", "code_unsupported", 1, 28, "layers.Rescaling"),
+    ("model = Sequential([Lambda(lambda x: x / 255)])", "code_unsupported", 1, 21, "layers.Rescaling"),
     (
         "x = Input(shape=(4, 8))\ny = MultiHeadAttention(2, 4)([x, x])",
         "code_unsupported",
@@ -946,6 +946,22 @@ REFUSALS = [
     ("x = 1\nwhile x:\n    pass", "code_unsupported", 2, 1, "write a `for` loop over range(n)"),
     ("for i in range(60_000):\n    break", "code_limit", 1, 1, "max_loop_iterations"),
     ("é = 'ü'; x = ü", "code_unknown_name", 1, 14, "`ü` is not defined"),
+    # what the reader still refuses says what to send instead
+    (
+        "def distance(vects):\n    return vects\nx = Input((3,))\ny = layers.Lambda(distance)([x, x])",
+        "code_unsupported",
+        4,
+        5,
+        "layers.Dot(axes=1, normalize=True)([a, b])",
+    ),
+    ("model = Sequential([Dense(4)])\nmodel.fit(x, y)", "code_unsupported", 2, 1, "leave out the lines that train"),
+    ("model = Sequential([Dense(4)])\nmodel.save('m.keras')", "code_unsupported", 2, 1, "field `model`"),
+    ("model = keras.models.load_model('m.keras')", "code_unknown_name", 1, 9, "upload the saved file"),
+    ("import my_layers", "code_forbidden", 1, 8, "paste here what the model needs from it"),
+    ("x = open('data.csv')", "code_forbidden", 1, 5, "send a file's data as the request's `inputs`"),
+    ("x = np.loadtxt('a.csv')", "code_unknown_name", 1, 5, "send the data as the request's `inputs`"),
+    ("x = Input((3,))\ny = keras.ops.abs(x)", "code_unknown_name", 2, 5, "the built-in layer that computes it"),
+    ("x = Input((3,))\ny = tf.concat([x, x], axis=-1)", "code_unknown_name", 2, 5, "layers.Concatenate for concat"),
 ]
 
 

@@ -25,7 +25,9 @@ from .tables import (
     INPUT_LAYER_PARAMETERS,
     INPUT_PARAMETERS,
     KEYWORD_TENSORS,
+    LAMBDA_INSTEAD,
     MERGE_FUNCTIONS,
+    METHODS_INSTEAD,
     NOT_IN_PRINT,
     OBJECT_POSITIONALS,
     OPERATOR_LAYERS,
@@ -34,6 +36,8 @@ from .tables import (
     SEPARATE_INPUT_LAYERS,
     SHAPE_KEEPING_LAYERS,
     SUMMARY_PARAMETERS,
+    TRAINING_METHODS,
+    calls_instead,
 )
 from .values import (
     Array,
@@ -83,9 +87,11 @@ class Models(Expressions):
             self.unknown(callee.parts[-1], node.func)
         if kind in (None, "activation", "dtype"):
             what = f"`{source_text(node.func)}`" if isinstance(callee, KerasPath) else describe(callee)
+            instead = calls_instead(callee.parts) if isinstance(callee, KerasPath) else None
             self.refuse(
                 node.func,
-                f"calling {what} is not supported: it is no Keras layer, model or function this reader knows",
+                f"calling {what} is not supported: it is no Keras layer, model or function this reader knows"
+                + (f"; {instead}" if instead else ""),
                 "code_unknown_name" if kind is None else "code_unsupported",
             )
         return getattr(self, "make_" + kind)(callee, node)
@@ -278,6 +284,8 @@ class Models(Expressions):
 
     def make_layer(self, path: KerasPath, node: ast.Call) -> LayerEntry:
         class_name = path.parts[-1]
+        if class_name == "Lambda":  # its function is Python the service would have to run
+            self.refuse(node.func, f"a Lambda layer is not read: it runs Python; {LAMBDA_INSTEAD}")
         nodes = self.arguments(node, self.layer_parameters(class_name, node.func), class_name, any_keyword=True)
         return self.new_layer(class_name, nodes, node)
 
@@ -501,7 +509,8 @@ class Models(Expressions):
             self.refuse(
                 node,
                 f"`model.{method.name}` is not supported: the model is read, not run; the reader "
-                "understands add, build, compile, predict and summary",
+                "understands add, build, compile, predict and summary"
+                + (f"; {METHODS_INSTEAD}" if method.name in TRAINING_METHODS else ""),
             )
         self.calls.append(method.name)
         return readers[method.name](method.model, node)

@@ -16,6 +16,7 @@ from .tables import (
     DEFAULT_NAMES,
     DTYPES,
     FORBIDDEN,
+    FORBIDDEN_INSTEAD,
     IMPORTABLE,
     INSTEAD,
     MAX_SUGGESTED_NAMES,
@@ -97,7 +98,13 @@ class Scope:
         """`binding`: the code gives the name a value of its own (keras.io writes `input = layers.Input(...)`),
         which shadows the builtin, so nothing of it is reached."""
         if name in FORBIDDEN and not (attribute or binding):
-            self.refuse(node, f"`{name}` is refused: nothing in the code is run, opened or imported", "code_forbidden")
+            instead = FORBIDDEN_INSTEAD.get(name)
+            self.refuse(
+                node,
+                f"`{name}` is refused: nothing in the code is run, opened or imported"
+                + (f"; {instead}" if instead else ""),
+                "code_forbidden",
+            )
         if name.startswith("__"):
             self.refuse(
                 node, f"`{name}` is refused: names with double underscores reach Python's internals", "code_forbidden"
@@ -111,7 +118,8 @@ class Scope:
             self.refuse(
                 node,
                 f"importing `{module}` is refused: only keras, tensorflow and numpy imports are "
-                "read (and never performed)",
+                "read (and never performed); leave it out, and paste here what the model needs from it (functions "
+                "that build layers are read), or send the model's model.to_json()",
                 "code_forbidden",
             )
         return parts
