@@ -1101,3 +1101,36 @@ def test_the_reader_imports_nothing_but_the_standard_library_service_errors_and_
         check=True,
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_layer_of_it():
+    source = "x = Input(shape=(4,))\ny = Dense(2)(x)\nprobe = Dense(3)(x)\nmodel = Model(x, y)"
+    keras.backend.clear_session()
+    namespace: dict = {"Input": keras.Input, "Dense": keras.layers.Dense, "Model": keras.Model}
+    exec(source, namespace)  # the test alone runs the code, to compare with what Keras builds
+    spec = read(source).model
+    assert [layer["name"] for layer in spec["layers"]] == [layer.name for layer in namespace["model"].layers[1:]]
+    assert spec["layers"] == [{"type": "Dense", "name": "dense", "units": 2, "inbound": ["input_layer"]}]
+
+
+def test_models_nested_and_shared_read_into_the_concise_form():
+    source = (
+        "tower = Sequential([Input(shape=(3,)), Dense(4)])\n"
+        "a = Input(shape=(3,))\nb = Input(shape=(3,))\n"
+        "model = Model([a, b], Subtract()([tower(a), tower(b)]))"
+    )
+    assert read(source).model == {
+        "name": "functional_1",  # Keras built the Sequential into `functional` first
+        "inputs": [{"name": "input_layer_1", "shape": [3]}, {"name": "input_layer_2", "shape": [3]}],
+        "layers": [
+            {
+                "type": "Sequential",
+                "name": "sequential",
+                "input_shape": [3],
+                "layers": [{"type": "Dense", "name": "dense", "units": 4}],
+                "calls": [["input_layer_1"], ["input_layer_2"]],
+            },
+            {"type": "Subtract", "name": "subtract", "inbound": ["sequential", "sequential#1"]},
+        ],
+        "outputs": ["subtract"],
+    }
