@@ -2,7 +2,8 @@
 
 1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``: a
    Sequential model as ``{"layers": [...]}``, or a graph (Functional) model as ``{"inputs": [{"name": ...,
-   "shape": [...]}], "layers": [... each with "inbound": [sources] ...], "outputs": [sources]}``.
+   "shape": [...]}], "layers": [... each with "inbound": [sources], keyword tensors "initial_state" / "mask"
+   ...], "outputs": [sources]}``; a model nested as a layer as ``{"type": "Sequential" | "Functional", ...}``.
 2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``,
    mixed freely with concise ones.
 3. A whole ``json.loads(model.to_json())`` document, Sequential or Functional, models nested as layers at any depth.

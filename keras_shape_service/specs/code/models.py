@@ -4,8 +4,13 @@ arrays, print; and the spec they add up to.
 A Sequential model is its layers in order, with an input shape from a first Input/InputLayer or model.build. A
 functional model is a graph: every input and layer named (the code's name, else Keras's default, counted in the
 order the code makes them), a layer called more than once listed once with its "calls", the output of its call k
-being the source "<name>#k". Model methods other than add, build, compile, predict and summary are refused: the
-model is read, not run. print(...) is ignored, but what it names is checked and model calls inside it are read.
+being the source "<name>#k", its keyword tensors (initial_state=, mask=) beside its sources. A model called on
+tensors, or given to a Sequential, is a layer of the model that uses it (one layer however often it is called:
+its weights are shared); the spec is the one model no other uses, those it uses nested in it, and a functional
+model's layers are those between its inputs and outputs. Names are Keras's, counted over every model, the
+Functional models and input layers Keras makes unseen as it builds a Sequential included. Model methods other
+than add, build, compile, predict and summary are refused: the model is read, not run. print(...) is ignored,
+but what it names is checked and model calls inside it are read.
 """
 
 import ast
