@@ -334,12 +334,22 @@ tower.add(layers.Dense(4))
 features = keras.Input(shape=(6,))
 model = keras.Model(features, layers.Dense(2)(tower(features)))
 """
+MASK_CODE = """import keras
+from keras import layers
+
+tokens = keras.Input(shape=(None,), dtype="int32")
+embedded = layers.Embedding(20, 4)(tokens)
+kept = keras.Input(shape=(None,), dtype="int32")
+outputs = layers.GRU(3)(embedded, mask=kept)
+model = keras.Model([tokens, kept], outputs)
+"""
 NESTED_EXAMPLES = {
     "siamese": SIAMESE_CODE,
     "seq2seq": SEQ2SEQ_CODE,
     "sequential_tower": SEQUENTIAL_TOWER_CODE,
     "nested_sequential": NESTED_SEQUENTIAL_CODE,
     "sequential_built_by_add": SEQUENTIAL_BUILT_BY_ADD_CODE,
+    "mask": MASK_CODE,
 }
 
 
@@ -349,7 +359,11 @@ def _example_inputs(built) -> dict:
 
     rng = np.random.default_rng(7)
     names = [layer for layer, _, _ in built.get_config()["input_layers"]] if len(built.inputs) > 1 else [None]
-    return {name: rng.uniform(-1, 1, [2, *(size or 4 for size in t.shape[1:])]) for name, t in zip(names, built.inputs)}
+    return {
+        name: (rng.integers(0, 2, shape) if "int" in t.dtype else rng.uniform(-1, 1, shape))
+        for name, t in zip(names, built.inputs)
+        for shape in [[2, *(size or 4 for size in t.shape[1:])]]
+    }
 
 
 @pytest.mark.parametrize("code", list(NESTED_EXAMPLES.values()), ids=list(NESTED_EXAMPLES))
