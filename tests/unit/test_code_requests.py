@@ -392,3 +392,14 @@ def test_nested_models_and_keyword_tensors_in_code_answer_as_keras(client, code)
     predicted = _post(client, "/v1/predict", {**body, "weights": weights}).get_json()
     expected = built.predict([data[name] for name in data] if len(inputs) > 1 else data, verbose=0)
     np.testing.assert_allclose(np.asarray(predicted["predictions"]), expected, atol=1e-6, rtol=0)
+
+
+def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_row_of_it(client):
+    code = (
+        "x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\nprobe = layers.Dense(3)(x)\nmodel = keras.Model(x, y)\n"
+    )
+    built = _keras_built("import keras\nfrom keras import layers\n" + code)
+    answer = _post(client, "/v1/summary", {"code": code}).get_json()
+    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
+        (layer.name, layer.count_params()) for layer in built.layers
+    ]

@@ -606,7 +606,8 @@ class Models(Expressions):
                 f"a second model is not supported{first}: one model per request; a model called on tensors, or "
                 "given to a Sequential as a layer, is read as a layer of the model that uses it",
             )
-        self.name_producers()
+        self.name_producers(outermost[0].entry)
+        self.outermost = outermost[0]
         spec = self.model_spec(outermost[0], len(self.models) > 1)
         if self.compile is not None:
             spec["compile"] = self.compile
@@ -636,11 +637,19 @@ class Models(Expressions):
         named = {"name": layer.name} if several or layer.user_name is not None else {}
         return {"type": layer.class_name, **named, **{k: v for k, v in layer.arguments.items() if k != "name"}}
 
-    def name_producers(self) -> None:
-        """Every producer named: the code's name, else Keras's default, counted in the order Keras takes them."""
+    def name_producers(self, outermost: LayerEntry) -> None:
+        """Every producer named: the code's name, else Keras's default, counted in the order Keras takes them.
+        The outermost model's name is no layer's: it may be one of its layers' names too. A lone Sequential's
+        spec keeps the code's names as they are: the spec's own check then names the layer given a name twice."""
         named: dict[str, Union[InputEntry, LayerEntry]] = {}
+        lone_sequential = len(self.models) == 1 and isinstance(outermost.model, SequentialModel)
         for producer in self.producers:
-            if producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
+            if producer is outermost:
+                producer.name = producer.user_name
+                continue
+            if producer.user_name is not None and lone_sequential:
+                named.setdefault(producer.user_name, producer)
+            elif producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
                 self.refuse(producer.node, f"the name `{producer.user_name}` is given to two layers")
             producer.name = producer.user_name
         # default names in the order Keras takes them: each layer made, and those layers make when first called
@@ -658,20 +667,25 @@ class Models(Expressions):
                 maker.name = name
 
     def graph(self, model: FunctionalModel, several: bool) -> dict:
-        """The concise graph: the layers between the model's inputs and outputs, in the order of their first
-        call, each naming what feeds each of its calls."""
+        """The concise graph: its layers in the order of their first call, each naming what feeds each of its
+        calls. A layer between another model's inputs and outputs is that model's; the outermost model also lists
+        the layers no model uses (Keras leaves them out as it builds the model, and so do the answer's rows)."""
         reached = self.reached(model)
+        elsewhere: set[int] = set()
+        for other in self.models:
+            if other is not model and isinstance(other, FunctionalModel):
+                elsewhere |= set(self.reached(other))
         layers = []
         for layer in self.called:
-            if id(layer) not in reached:
-                continue
-            if len(reached[id(layer)]) < len(layer.calls):
+            if id(layer) in reached and id(layer) in elsewhere:
                 self.refuse(
                     layer.node,
-                    f"the layer `{layer.name}` is called outside the model built from it too (in another model, "
-                    "or on tensors the model does not use); the reader reads one model: leave out those calls, or "
-                    "send the model's model.to_json()",
+                    f"the layer `{layer.name}` is called in two models (one nested in the other, or side by side); "
+                    "the reader gives a layer to one model: make one layer for each, or send the outer model's "
+                    "model.to_json()",
                 )
+            if id(layer) not in reached and (id(layer) in elsewhere or model is not self.outermost):
+                continue
             entry = self.layer_spec(layer, several)
             entry["name"] = layer.name
             sources = [[source_name(tensor) for tensor in call] for call in layer.calls]

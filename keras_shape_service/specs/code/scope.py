@@ -52,6 +52,7 @@ class Scope:
         self.build_time_layers: list[tuple[int, str]] = []
         self.called: list[LayerEntry] = []  # layers, in the order of their first call
         self.models: list = []  # every model the code makes, in order; those used as layers are nested
+        self.outermost: Any = None  # the model no other uses as a layer, once the code is read
         self.compile: Optional[dict] = None
         self.inputs: Optional[list] = None
         self.calls: list[str] = []
