@@ -2,7 +2,8 @@
 
 1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``: a
    Sequential model as ``{"layers": [...]}``, or a graph (Functional) model as ``{"inputs": [{"name": ...,
-   "shape": [...]}], "layers": [... each with "inbound": [sources] ...], "outputs": [sources]}``.
+   "shape": [...]}], "layers": [... each with "inbound": [sources], keyword tensors "initial_state" / "mask"
+   ...], "outputs": [sources]}``; a model nested as a layer as ``{"type": "Sequential" | "Functional", ...}``.
 2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``,
    mixed freely with concise ones.
 3. A whole ``json.loads(model.to_json())`` document, Sequential or Functional, models nested as layers at any depth.
@@ -111,6 +112,31 @@ class _ConciseLayer(ApiModel):
             ),
         ]
     ] = None
+    initial_state: Optional[
+        Annotated[
+            list[Source],
+            Field(
+                min_length=1,
+                description=(
+                    "In a graph model: the states a recurrent layer (LSTM, GRU, SimpleRNN, Bidirectional...) starts "
+                    "from, Keras's call argument `initial_state=`; e.g. a seq2seq decoder fed an encoder LSTM's "
+                    'states: [{"layer": "encoder", "tensor": 1}, {"layer": "encoder", "tensor": 2}]. For a layer '
+                    "called once ('inbound', or the previous entry)."
+                ),
+            ),
+        ]
+    ] = None
+    mask: Optional[
+        Annotated[
+            Source,
+            Field(
+                description=(
+                    "In a graph model: the tensor given as Keras's call argument `mask=` (a boolean mask over the "
+                    "time axis). For a layer called once."
+                ),
+            ),
+        ]
+    ] = None
 
 
 class DenseLayer(_ConciseLayer):
@@ -194,6 +220,33 @@ class WrapperLayer(_ConciseLayer):
     backward_layer: Optional["LayerSpec"] = None
 
 
+class SequentialLayer(_ConciseLayer):
+    """A Sequential model used as a layer of another (Keras's nested models): its layers in order, its input shape
+    from its own `input_shape` or from the model around it. Called several times ('calls'), it is one layer:
+    every call shares its weights (a Siamese network's tower). Its rows in the answer are the parent's one row,
+    its own with expand_nested."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Sequential"]
+    layers: Annotated[list["LayerSpec"], Field(min_length=1)]
+
+
+class FunctionalLayer(_ConciseLayer):
+    """A Functional (graph) model used as a layer of another: its own named inputs, layers and outputs, as a
+    graph model's; fed by 'inbound' or 'calls' like any layer (several calls share its weights)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Functional"]
+    inputs: Annotated[list["InputSpec"], Field(min_length=1)]
+    layers: Annotated[list["LayerSpec"], Field(min_length=1)]
+    outputs: Optional[
+        Annotated[
+            list[Source],
+            Field(min_length=1, description="The nested model's outputs, in order (default: its last layer's)."),
+        ]
+    ] = None
+
+
 _TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
 for _model in (
     DenseLayer,
@@ -206,6 +259,8 @@ for _model in (
     RecurrentLayer,
     EmbeddingLayer,
     WrapperLayer,
+    SequentialLayer,
+    FunctionalLayer,
 ):
     for _name in get_args(_model.model_fields["type"].annotation):
         _TYPED_LAYERS[_name] = _model
@@ -242,6 +297,18 @@ class OtherLayer(_ConciseLayer):
     """Any other allowed built-in layer, its arguments checked by Keras itself."""
 
     type: OtherLayerTypeName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _untyped_model(cls, value: Any) -> Any:
+        """A model nested without its type: say which types there are, rather than that `type` is missing."""
+        if isinstance(value, dict) and "type" not in value and "class_name" not in value and "layers" in value:
+            raise PydanticCustomError(
+                "nested_model_type",
+                'a model nested as a layer says its kind: "type": "Sequential" with its "layers", or "type": '
+                '"Functional" with its "inputs", "layers" and "outputs" (or send it as its model.to_json() document)',
+            )
+        return value
 
 
 # The document says null, as Keras writes it for its built-ins; the class's own name is accepted too, which
@@ -608,6 +675,8 @@ ModelSpec = Annotated[
 
 for _referring_model in (
     WrapperLayer,
+    SequentialLayer,
+    FunctionalLayer,
     NativeLayer,
     SequentialConfig,
     SequentialDocument,
@@ -627,6 +696,8 @@ __all__ = [
     "InputSpec",
     "LayerSpec",
     "LayersModelSpec",
+    "FunctionalLayer",
+    "SequentialLayer",
     "ModelSpec",
     "NativeLayer",
     "OperationNode",

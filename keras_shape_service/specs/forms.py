@@ -5,6 +5,7 @@ refusal name it alike; every graph call says which outputs feed it, by name.
 """
 
 import json
+import dataclasses
 from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
@@ -16,9 +17,11 @@ from keras_shape_service.schemas.spec import (
     ApplicationSpec,
     EmbeddingLayer,
     FunctionalDocument,
+    FunctionalLayer,
     GraphModelSpec,
     OperationNode,
     SequentialDocument,
+    SequentialLayer,
     SourceRef,
     WrapperLayer,
 )
@@ -29,6 +32,7 @@ from .naming import keras_default_names
 Document = Union[SequentialDocument, FunctionalDocument]
 _INPUT_HINT_KEYS = ("input_shape", "batch_input_shape", "batch_shape", "input_dim")  # say what the input is
 _GRAPH_KEYS = ("inbound", "calls")
+_KEYWORD_TENSORS = ("initial_state", "mask")  # a concise layer's call arguments that carry tensors
 
 
 def _axes(value: Any, loc: tuple) -> Shape:
@@ -68,15 +72,16 @@ def _serialized(layer: Any, loc: tuple) -> dict[str, Any]:
             "config": layer.config,
             "registered_name": None,
         }
-    if isinstance(layer, (SequentialDocument, FunctionalDocument)):
+    if isinstance(layer, (SequentialDocument, FunctionalDocument, SequentialLayer, FunctionalLayer)):
         raise ModelRejected(
             "a model inside a wrapper is not supported; nest it as a layer of its own",
             loc=list(loc),
             error_type="unsupported",
         )
-    if layer.weights is not None or layer.inbound is not None or layer.calls is not None:
+    if any(getattr(layer, key) is not None for key in ("weights", *_GRAPH_KEYS, *_KEYWORD_TENSORS)):
         raise ModelRejected(
-            "a wrapped layer takes no weights, inbound or calls of its own (give them to the wrapper)",
+            "a wrapped layer takes no weights, inbound, calls, initial_state or mask of its own (give them to the "
+            "wrapper)",
             loc=list(loc),
             error_type="unsupported",
         )
@@ -88,7 +93,8 @@ def _serialized(layer: Any, loc: tuple) -> dict[str, Any]:
 def _concise_config(layer: Any, loc: tuple) -> tuple[dict[str, Any], dict[str, Any]]:
     """A concise layer's Keras arguments and its input hints: every field the client set but the service's."""
     arguments = layer.model_dump(
-        exclude_unset=True, exclude={"type", "weights", "name", *_GRAPH_KEYS, "layer", "backward_layer"}
+        exclude_unset=True,
+        exclude={"type", "weights", "name", *_GRAPH_KEYS, *_KEYWORD_TENSORS, "layer", "backward_layer"},
     )
     if isinstance(layer, WrapperLayer):
         arguments["layer"] = _serialized(layer.layer, loc + ("layer",))
@@ -116,9 +122,10 @@ class _Layers:
         graph: Any = None,
         graph_kind: Optional[str] = None,
         module: str = "keras.layers",
+        keywords: Optional[dict[str, Any]] = None,
     ) -> None:
         """`graph` says what feeds the layer: Keras's inbound nodes ("nodes"), or a concise layer's sources
-        ("inbound": one call, "calls": several)."""
+        ("inbound": one call, "calls": several); `keywords` a concise layer's keyword tensors (initial_state...)."""
         self.entries.append(
             dict(
                 class_name=class_name,
@@ -131,6 +138,7 @@ class _Layers:
                 graph=graph,
                 graph_kind=graph_kind,
                 module=module,
+                keywords=keywords or {},
             )
         )
 
@@ -206,7 +214,6 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
             hints = {k: entry.config[k] for k in ("batch_shape", "batch_input_shape", "shape") if k in entry.config}
             hints = {"input_shape": hints["shape"]} if "shape" in hints else hints
         return hints
-    config, hints = _concise_config(entry, loc)
     graph, kind = (
         (entry.calls, "calls")
         if entry.calls is not None
@@ -214,8 +221,42 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
         if entry.inbound is not None
         else (None, None)
     )
-    layers.add(entry.type, config, entry.name, loc, loc, weights=entry.weights, graph=graph, graph_kind=kind)
+    keywords = {key: getattr(entry, key) for key in _KEYWORD_TENSORS if getattr(entry, key) is not None}
+    if isinstance(entry, (SequentialLayer, FunctionalLayer)):
+        layers.add(
+            entry.type,
+            {},
+            entry.name,
+            loc,
+            loc,
+            model=_nested(entry, loc),
+            weights=entry.weights,
+            graph=graph,
+            graph_kind=kind,
+            keywords=keywords,
+        )
+        return {}
+    config, hints = _concise_config(entry, loc)
+    layers.add(
+        entry.type, config, entry.name, loc, loc, weights=entry.weights, graph=graph, graph_kind=kind, keywords=keywords
+    )
     return hints
+
+
+def _nested(entry: Union[SequentialLayer, FunctionalLayer], loc: tuple) -> CanonicalSpec:
+    """A concise model used as a layer: a Sequential list or a graph of its own, named by its parent."""
+    hints = _split_hints(
+        entry.model_dump(exclude_unset=True, include={"input_shape", "batch_input_shape", "input_dim"}), False
+    )[1]
+    if isinstance(entry, FunctionalLayer):
+        if hints:
+            raise ModelRejected(
+                "a nested Functional model's inputs are its 'inputs'; give it no input_shape",
+                loc=list(loc + (next(iter(hints)),)),
+                error_type="input_shape",
+            )
+        return _graph(entry, loc)
+    return _sequential(entry.layers, loc + ("layers",), None, _input_shape_from(hints, loc), loc + ("layers",))
 
 
 def _sequential(
@@ -233,9 +274,11 @@ def _sequential(
                 error_type="unsupported",
             )
         hints = _read_layer(layers, entry, loc)
-        if layers.entries and layers.entries[-1]["loc"] == loc and layers.entries[-1]["graph_kind"] in _GRAPH_KEYS:
+        last = layers.entries[-1] if layers.entries and layers.entries[-1]["loc"] == loc else None
+        if last is not None and (last["graph_kind"] in _GRAPH_KEYS or last["keywords"]):
             raise ModelRejected(
-                "'inbound' and 'calls' belong to a graph model: give the model its 'inputs'",
+                "'inbound', 'calls', 'initial_state' and 'mask' belong to a graph model: give the model its "
+                "'inputs' and its layers' sources",
                 loc=list(loc),
                 error_type="unsupported",
             )
@@ -279,19 +322,20 @@ def _concise_call(class_name: str, sources: list, loc: tuple) -> Call:
     return Call(tuple(refs) if class_name in SEPARATE_INPUT_LAYER_TYPES else (refs,), loc=loc)
 
 
-def _graph(spec: GraphModelSpec) -> CanonicalSpec:
-    """The concise graph form: named inputs, layers fed by name (default: the previous entry), outputs."""
+def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)) -> CanonicalSpec:
+    """The concise graph form: named inputs, layers fed by name (default: the previous entry), outputs; at `loc`
+    (a nested one's is its place in its parent)."""
     inputs = tuple(
-        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, ("model", "inputs", index))
+        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, loc + ("inputs", index))
         for index, i in enumerate(spec.inputs)
     )
     layers = _Layers()
     for index, entry in enumerate(spec.layers):
-        hints = _read_layer(layers, entry, ("model", "layers", index))
+        hints = _read_layer(layers, entry, loc + ("layers", index))
         if any(value is not None for value in hints.values()):
             raise ModelRejected(
                 "a graph model's inputs are its 'inputs'; give no input_shape to its layers",
-                loc=["model", "layers", index],
+                loc=list(loc + ("layers", index)),
                 error_type="input_shape",
             )
     named = layers.named({i.name for i in inputs})
@@ -312,21 +356,33 @@ def _graph(spec: GraphModelSpec) -> CanonicalSpec:
         previous = TensorRef(layer["name"], len(calls) - 1)
     outputs = tuple(_source(s) for s in spec.outputs) if spec.outputs else (previous,)
     return CanonicalSpec(
-        "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights
+        "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights, loc=loc
     )
 
 
 def _entry_calls(entry: dict[str, Any], previous: TensorRef) -> tuple[Call, ...]:
     """What feeds one layer of a concise graph: its own sources, its Keras nodes, else the previous entry."""
     graph, kind, loc, class_name = entry["graph"], entry["graph_kind"], entry["loc"], entry["class_name"]
+    keywords = {
+        key: [_source(source) for source in value] if isinstance(value, list) else _source(value)
+        for key, value in entry["keywords"].items()
+    }
+    if keywords and kind == "calls":
+        raise ModelRejected(
+            "'initial_state' and 'mask' go with a layer called once ('inbound'); for a layer called several "
+            "times with them, send the model's model.to_json(), which gives each call its own",
+            loc=list(loc + (next(iter(keywords)),)),
+            error_type="unsupported",
+        )
     if not graph:
-        return (Call((previous,), loc=loc),)
+        return (Call((previous,), keywords, loc=loc),)
     if kind == "nodes":
         return _document_calls(class_name, graph, loc)
-    return tuple(
+    calls = tuple(
         _concise_call(class_name, sources, loc + ((kind, number) if kind == "calls" else (kind,)))
         for number, sources in enumerate(graph)
     )
+    return (dataclasses.replace(calls[0], kwargs=keywords),) if keywords else calls
 
 
 def _document_calls(class_name: str, nodes: Optional[list], loc: tuple) -> tuple[Call, ...]:
