@@ -4,8 +4,8 @@ Every layer gets its name here, the client's or Keras's default (naming.py), so 
 refusal name it alike; every graph call says which outputs feed it, by name.
 """
 
-import json
 import dataclasses
+import json
 from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
@@ -454,11 +454,11 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
         )
     for index, item in enumerate(value):
         if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
-            raise _nested(item, loc + (index,))
+            raise _nested_structure(item, loc + (index,))
     return tuple(_reference(item, loc + (index,)) for index, item in enumerate(value))
 
 
-def _nested(item: Any, loc: tuple) -> ModelRejected:
+def _nested_structure(item: Any, loc: tuple) -> ModelRejected:
     return ModelRejected(
         f"{json.dumps(item)[:120]} is a nested structure of tensors, which the service does not read: send the "
         "model made with a flat list or a flat dict of inputs and outputs (keras.Model(inputs, "
@@ -559,7 +559,7 @@ def _keyed_refs(value: Any, loc: tuple) -> tuple[tuple[str, ...], tuple[TensorRe
     for key in keys:
         item = value[key]
         if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
-            raise _nested(item, loc + (key,))
+            raise _nested_structure(item, loc + (key,))
         refs.append(_reference(item, loc + (key,)))
     return keys, tuple(refs)
 
