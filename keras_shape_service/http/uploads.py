@@ -186,6 +186,8 @@ def _json_side(form: Form, side: str, upload: Optional[FileStorage], settings: S
             loc=[side],
         )
     data = _bounded(upload, side, settings) if upload is not None else form.texts[side].encode()
+    if len(data) > settings.max_body_bytes:  # a text part is bounded by werkzeug at 1 MB at least
+        raise LimitExceeded("max_body_bytes", settings.max_body_bytes, len(data), f"part '{side}' in bytes", 413)
     return body.parse(data, settings)
 
 

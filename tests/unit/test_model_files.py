@@ -412,3 +412,10 @@ def test_compare_over_twice_max_file_bytes_is_413(make_client, saved):
     small = make_client(max_file_bytes=2000)  # a side fits; the two files do not
     response = _compare(small, a=_file(saved["cnn", "keras"]), b=_file(saved["cnn", "keras"]))
     _refused(response, 413, "max_file_bytes")
+
+
+def test_a_json_side_past_max_body_bytes_is_413(make_client, saved):
+    small = make_client(max_body_bytes=6000)  # the file's config (4 kB) fits
+    big_side = json.dumps({"model": {"layers": [{"type": "Dense", "units": 1}] * 300, "input_shape": [3]}})
+    response = _compare(small, a=_file(saved["cnn", "keras"]), b=big_side)
+    _refused(response, 413, "max_body_bytes", "part 'b'")
