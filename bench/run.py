@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
 
-from bench import applications, keras_cold, load, report, servers, specs  # noqa: E402
+from bench import applications, files, keras_cold, load, report, servers, specs  # noqa: E402
 
 CONTENDERS = (
     servers.Contender("service"),
@@ -298,12 +298,16 @@ def main() -> int:
             print("-- ResNet50 summaries: the service cold, then Keras in-process", file=sys.stderr, flush=True)
             results["service"].application_summary = applications.service_seconds(running["service"].port)
             results["service"].keras_application_summary = applications.keras_seconds()
+            print("-- a 25M-parameter .keras upload: the service, then Keras in-process", file=sys.stderr, flush=True)
+            upload = files.measure(running["service"])
         for name, server in running.items():
             server.worker_pids()
             results[name].restarts = len(server.seen_workers) - settings["workers"]
             for phase_name, phase in results[name].phases.items():
                 _check(phase, phase_name, results[name])
     text = report.render(results, options, settings, machine, time.perf_counter() - started)
+    if "service" in running:
+        text += files.render(upload)
     (options.results / "latest.md").write_text(text)
     print(text)
     return 0
