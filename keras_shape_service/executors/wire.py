@@ -26,6 +26,8 @@ from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel
 
+from keras_shape_service.files.hdf5 import WeightsFile
+
 # A sanity bound on a length prefix, not a budget (those are enforced before a frame is made: a body is at most
 # KSS_MAX_BODY_BYTES, 8 MB by default, an answer at most KSS_MAX_ANSWER_BYTES, 64 MiB): a corrupt prefix is
 # refused before its payload is read.
@@ -103,7 +105,11 @@ _NUMPY = {
 }
 _SCHEMAS = "keras_shape_service.schemas."
 # (module, name) -> what find_class resolved it to, once it was allowed: a dict lookup per global after that.
-_RESOLVED: dict[tuple[str, str], Any] = {(cls.__module__, cls.__qualname__): cls for cls in _FIELD_TYPES}
+# An uploaded file's weights ride with their request (a private attribute): plain data (bytes and names) that
+# the executor's HDF5 reader checks before reading; unpickled by setting its __dict__, no code of its own run.
+_RESOLVED: dict[tuple[str, str], Any] = {
+    (cls.__module__, cls.__qualname__): cls for cls in (*_FIELD_TYPES, WeightsFile)
+}
 
 
 class _Unpickler(pickle.Unpickler):
