@@ -286,14 +286,19 @@ def test_a_refused_model_leaves_nothing_of_the_last(browser, server, refused, er
 
 
 def visible_boxes(driver) -> list[str]:
-    """The names of the picture's boxes a person sees (a drawing not opened is not displayed)."""
-    from selenium.webdriver.common.by import By
+    """The names of the picture's boxes a person sees (a drawing not opened is not displayed), read in one
+    script: the page may redraw the picture between two WebDriver calls (a run as one types)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#diagram svg g.layer')]"
+        ".filter((box) => box.getBoundingClientRect().width > 0).map((box) => box.dataset.name)"
+    )
 
-    return [
-        box.get_attribute("data-name")
-        for box in driver.find_elements(By.CSS_SELECTOR, "#diagram svg g.layer")
-        if box.is_displayed()
-    ]
+
+def shown(driver, selector: str, read: str = "element.textContent") -> list:
+    """What each element the CSS selector finds shows, read in one script (see visible_boxes)."""
+    return driver.execute_script(
+        f"return [...document.querySelectorAll(arguments[0])].map((element) => {read})", selector
+    )
 
 
 def test_a_nested_models_box_opens_on_a_click_and_back_closes_it(browser, server):
@@ -337,14 +342,11 @@ def test_a_model_file_chosen_is_answered_with_its_table_and_picture(browser, ser
     replace_text(browser, "inputs", "[[1, 2, 3, 4, 5], [0, 0, 0, 0, 1]]")
     browser.find_element(By.ID, "model-file").send_keys(str(path))
     wait_for(browser, text_in("verdict", "Predictions have shape (2, 3)"), "the file's prediction was not shown")
-    assert browser.find_element(By.ID, "total-params").text == f"{model.count_params():,}"  # 7 * 6 + 3 * 8 = 66
-    assert [row.get_attribute("data-name") for row in browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")] == [
-        "hidden",
-        "scores",
-    ]
+    assert shown(browser, "#total-params") == [f"{model.count_params():,}"]  # 7 * 6 + 3 * 8 = 66
+    assert shown(browser, "#layers tr.layer", "element.dataset.name") == ["hidden", "scores"]
     wait_for(browser, lambda d: visible_boxes(d) == ["hidden", "scores"], "no picture of the file's model")
-    assert f"model{suffix}" in browser.find_element(By.ID, "file-status").text
+    assert f"model{suffix}" in shown(browser, "#file-status")[0]
     replace_text(browser, "inputs", "")
     replace_text(browser, "source", SEED_CODE)
     wait_for(browser, text_in("verdict", "(1, 4)"), "the code was not answered after the file")
-    assert browser.find_element(By.ID, "file-status").text == ""
+    assert shown(browser, "#file-status") == [""]
