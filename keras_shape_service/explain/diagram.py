@@ -150,28 +150,48 @@ def repeats(rows: Sequence[LayerRow]) -> list[Run]:
                 return False
         return entered
 
+    def blocks_from(start: int, length: int) -> int:
+        """How many identical blocks of `length` rows follow one another from `start` (0 where none is a block)."""
+        if start + length > len(rows) or not block(start, length):
+            return 0
+        count = 1
+        while (
+            start + (count + 1) * length <= len(rows)
+            and keys[start + (count - 1) * length : start + count * length]
+            == keys[start + count * length : start + (count + 1) * length]
+            and last_fed[start + count * length - 1] < start + (count + 1) * length
+            and block(start + count * length, length)
+        ):
+            count += 1
+        return count
+
+    def branching(run: Run) -> int:
+        """How many rows of a block the row before it feeds: a block begins best where its branches part."""
+        return sum(index - run.start + 1 in feeds[index] for index in range(run.start, run.start + run.length))
+
     runs, start = [], 1
     while start < len(rows):
         best: Optional[Run] = None
         for length in range(1, min(LONGEST_BLOCK, (len(rows) - start) // 2) + 1):
-            if not block(start, length):
-                continue
-            count = 1
-            while (
-                start + (count + 1) * length <= len(rows)
-                and keys[start + (count - 1) * length : start + count * length]
-                == keys[start + count * length : start + (count + 1) * length]
-                and last_fed[start + count * length - 1] < start + (count + 1) * length
-                and block(start + count * length, length)
-            ):
-                count += 1
+            count = blocks_from(start, length)
             if count > 1 and (best is None or count * length > best.count * best.length):
                 best = Run(start, length, count)
         if best is None:
             start += 1
-        else:
-            runs.append(best)
-            start += best.length * best.count
+            continue
+        # The same blocks may be cut at another row (ResNet's: from a block's output ReLU to the next one's Add,
+        # or from a block's first convolution to its output ReLU): of the cuts covering as many rows, the one
+        # whose first row before the run feeds the most rows of its first block.
+        shifted = [
+            Run(best.start + shift, best.length, blocks_from(best.start + shift, best.length))
+            for shift in range(best.length)
+        ]
+        chosen = max(
+            (run for run in shifted if run.count * run.length == best.count * best.length),
+            key=lambda run: (branching(run), -run.start),
+        )
+        runs.append(chosen)
+        start = chosen.start + chosen.length * chosen.count
     return runs
 
 
