@@ -63,7 +63,10 @@ log = logging.getLogger(__name__)
 Answer = TypeVar("Answer", bound=BaseModel)
 _TEACHES = ("predict", "summary", "diagram")  # the operations whose refusals get advice on one model
 # Operations answered in another form than the JSON of their response model.
-_RENDERERS: dict[str, Callable[[Any], bytes]] = {"diagram": lambda summary: diagram.svg(summary).encode()}
+# Each takes the answer and the request (how to draw it).
+_RENDERERS: dict[str, Callable[[Any, Any], bytes]] = {
+    "diagram": lambda summary, request: diagram.svg(summary, request.fold_repeats).encode()
+}
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
 # A prediction answer as PredictResponse serializes it, its prediction's fields empty: the bytes after these are
 # the same for every request of a model at the same input shapes.
@@ -131,7 +134,7 @@ class Engine:
             return self._predict_answer(request)
         answer = _answered_as_spec(self._operations[operation_id], request)
         render = _RENDERERS.get(operation_id)
-        return render(answer) if render else answer.model_dump_json(exclude_none=True).encode()
+        return render(answer, request) if render else answer.model_dump_json(exclude_none=True).encode()
 
     def _advise(self, error: ServiceError, request: BaseModel) -> None:
         """Advice on a refusal; should working it out fail, the refusal is answered as it is (and logged)."""

@@ -32,6 +32,10 @@ PADDING_X, LINE_HEIGHT, BOX_HEIGHT = 10, 17, 100
 MIN_BOX_WIDTH = 120
 GAP_X, LANE_GAP, GAP_Y, TRACK, MARGIN = 28, 12, 36, 6, 16
 COLUMN_GAP = 48
+# A folded block's frame: within the gaps round its boxes (half a lane's gap; under a track's spacing, so that no
+# frame line lies on an edge's track). A nested model's drawing: a heading line above it.
+FRAME_X, FRAME_Y, HEADING = 6, 3, 24
+LONGEST_BLOCK = 64  # layers: a block longer is not looked for (the search is quadratic in it)
 SWEEPS = 8
 TALL = 1.4  # the height a column aims at, in widths of the whole drawing: a page in portrait
 NAME_CLASS = ' class="name"'
@@ -39,7 +43,8 @@ NAME_CLASS = ' class="name"'
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 STYLE = (
     "text{font:12px monospace;fill:#1b1b1b}.name{font-weight:bold}.box{fill:#f4f7fb;stroke:#3b6ea5}"
-    ".edge{stroke:#555;fill:none;marker-end:url(#arrow)}"
+    ".edge{stroke:#555;fill:none;marker-end:url(#arrow)}.repeat{fill:none;stroke:#3b6ea5;stroke-dasharray:6 4}"
+    ".nested .box{stroke-width:3;cursor:pointer}.heading{font-weight:bold}"
 )
 
 
@@ -69,8 +74,10 @@ def _xml(text: str) -> str:
     return escape(_clean(text))
 
 
-def _lines(row: LayerRow) -> list[str]:
-    kind = row.type + (f" ({len(row.layers)} layers inside)" if row.layers else "")
+def _lines(row: LayerRow, times: int = 1) -> list[str]:
+    kind = (
+        row.type + (f" ({len(row.layers)} layers inside)" if row.layers else "") + (f"  x {times}" if times > 1 else "")
+    )
     return [
         row.name,
         kind,
@@ -99,11 +106,135 @@ def _levels(rows: Sequence[LayerRow]) -> list[int]:
     return levels
 
 
+@dataclass(frozen=True)
+class Run:
+    """Rows start .. start + length * count - 1 of a table: `count` identical blocks of `length` rows each."""
+
+    start: int
+    length: int
+    count: int
+
+
+def repeats(rows: Sequence[LayerRow]) -> list[Run]:
+    """The runs of identical consecutive blocks, each drawn once when folded. A block is `length` consecutive
+    rows fed only from inside it and from the row just before it (at least one of its rows is), whose rows but
+    the last feed no row outside it. Two blocks are identical when row by row they have the same layer class,
+    the same input and output shapes, the same params and the same feeds (counted in rows back): so a run never
+    hides a change of shape, nor a feed to or from a row outside it (each block but the last feeds only the
+    next). Runs are taken in table order, at each row the one covering the most rows (the shorter block on a
+    tie), of two blocks or more."""
+    position = {row.name: index for index, row in enumerate(rows)}
+    feeds = [
+        tuple(index - position[name] if position.get(name, index) < index else None for name in row.inbound)
+        for index, row in enumerate(rows)
+    ]
+    last_fed = list(range(len(rows)))  # the last row each row feeds (itself where none)
+    for index, row in enumerate(rows):
+        for name in row.inbound:
+            if name in position:  # a feed to a row listed before (a shared layer's later call): never folded
+                last_fed[position[name]] = max(last_fed[position[name]], index, len(rows) * (position[name] > index))
+    keys = [
+        (row.type, repr(row.input_shape), repr(row.output_shape), row.params, feeds[index], bool(row.layers))
+        for index, row in enumerate(rows)
+    ]
+
+    def block(start: int, length: int) -> bool:
+        """Whether rows start .. start + length - 1 are a block: fed from within or the row before."""
+        entered = False
+        for index in range(start, start + length):
+            back = index - start + 1
+            if any(feed is None or feed > back for feed in feeds[index]):
+                return False
+            entered = entered or back in feeds[index]
+            if index < start + length - 1 and last_fed[index] >= start + length:
+                return False
+        return entered
+
+    def blocks_from(start: int, length: int) -> int:
+        """How many identical blocks of `length` rows follow one another from `start` (0 where none is a block)."""
+        if start + length > len(rows) or not block(start, length):
+            return 0
+        count = 1
+        while (
+            start + (count + 1) * length <= len(rows)
+            and keys[start + (count - 1) * length : start + count * length]
+            == keys[start + count * length : start + (count + 1) * length]
+            and last_fed[start + count * length - 1] < start + (count + 1) * length
+            and block(start + count * length, length)
+        ):
+            count += 1
+        return count
+
+    def branching(run: Run) -> int:
+        """How many rows of a block the row before it feeds: a block begins best where its branches part."""
+        return sum(index - run.start + 1 in feeds[index] for index in range(run.start, run.start + run.length))
+
+    runs, start = [], 1
+    while start < len(rows):
+        best: Optional[Run] = None
+        for length in range(1, min(LONGEST_BLOCK, (len(rows) - start) // 2) + 1):
+            count = blocks_from(start, length)
+            if count > 1 and (best is None or count * length > best.count * best.length):
+                best = Run(start, length, count)
+        if best is None:
+            start += 1
+            continue
+        # The same blocks may be cut at another row (ResNet's: from a block's output ReLU to the next one's Add,
+        # or from a block's first convolution to its output ReLU): of the cuts covering as many rows, the one
+        # whose first row before the run feeds the most rows of its first block.
+        shifted = [
+            Run(best.start + shift, best.length, blocks_from(best.start + shift, best.length))
+            for shift in range(best.length)
+        ]
+        chosen = max(
+            (run for run in shifted if run.count * run.length == best.count * best.length),
+            key=lambda run: (branching(run), -run.start),
+        )
+        runs.append(chosen)
+        start = chosen.start + chosen.length * chosen.count
+    return runs
+
+
+def _folded(
+    rows: Sequence[LayerRow], runs: list[Run]
+) -> tuple[list[LayerRow], dict[int, int], dict[int, str], list[tuple[list[int], int]], dict[int, int]]:
+    """The rows left when each run is drawn as its first block: the rows (a feed from a run's last row now from
+    its first block's last), each shown row's repeat count and tooltip note by its new index, each folded block
+    of several rows (new indices, count), and the new index of each row kept by its old one."""
+    hidden: set[int] = set()
+    renamed: dict[str, str] = {}
+    times: dict[int, int] = {}
+    notes: dict[int, str] = {}
+    for run in runs:
+        end = run.start + run.length * run.count
+        hidden.update(range(run.start + run.length, end))
+        renamed[rows[end - 1].name] = rows[run.start + run.length - 1].name
+        for offset in range(run.length):
+            times[run.start + offset] = run.count
+            notes[run.start + offset] = (
+                f" | x {run.count}: {rows[run.start + offset].name} .. {rows[end - run.length + offset].name}"
+            )
+    kept = {old: new for new, old in enumerate(index for index in range(len(rows)) if index not in hidden)}
+    shown = [
+        row.model_copy(update={"inbound": [renamed.get(name, name) for name in row.inbound]}) if renamed else row
+        for index, row in enumerate(rows)
+        if index not in hidden
+    ]
+    blocks = [([kept[run.start + offset] for offset in range(run.length)], run.count) for run in runs if run.length > 1]
+    return (
+        shown,
+        {kept[old]: count for old, count in times.items()},
+        {kept[old]: note for old, note in notes.items()},
+        blocks,
+        kept,
+    )
+
+
 class _Layout:
     """Nodes, their order per level, positions, and each edge's chain of nodes from feeder to fed."""
 
-    def __init__(self, rows: Sequence[LayerRow]) -> None:
-        self.lines = [_lines(row) for row in rows]
+    def __init__(self, rows: Sequence[LayerRow], times: Optional[dict[int, int]] = None) -> None:
+        self.lines = [_lines(row, (times or {}).get(index, 1)) for index, row in enumerate(rows)]
         levels = _levels(rows)
         self.nodes = [
             _Node(index, level, _box_width(lines)) for index, (level, lines) in enumerate(zip(levels, self.lines))
@@ -264,25 +395,35 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _box(lines: list[str], name: str, x: float, y: float, width: int) -> str:
-    """One layer's box, its texts whole; a tooltip repeats them."""
+def _box(
+    lines: list[str], name: str, x: float, y: float, width: int, opens: Optional[int] = None, note: str = ""
+) -> str:
+    """One layer's box, its texts whole; a tooltip repeats them. A nested model's box names the drawing of its
+    inside (data-opens), which the page shows on a click."""
     texts = "".join(
         f'<text x="{_number(x + PADDING_X)}" y="{_number(y + 20 + i * LINE_HEIGHT)}"{NAME_CLASS if i == 0 else ""}>'
         f"{_xml(line)}</text>"
         for i, line in enumerate(lines)
     )
     return (
-        f'<g class="layer" data-name={quoteattr(_clean(name))}>'
-        f"<title>{_xml(' | '.join(lines))}</title>"
+        (
+            f'<g class="layer" data-name={quoteattr(_clean(name))}>'
+            if opens is None
+            else f'<g class="layer nested" data-name={quoteattr(_clean(name))} data-opens="{opens}" tabindex="0">'
+        )
+        + f"<title>{_xml(' | '.join(lines) + note)}</title>"
         f'<rect class="box" x="{_number(x)}" y="{_number(y)}" width="{width}" height="{BOX_HEIGHT}" rx="6"/>'
         f"{texts}</g>"
     )
 
 
-def svg(summary: SummaryResponse) -> str:
-    """The diagram of a model's top-level layers, as a standalone SVG document."""
-    rows = summary.layers
-    layout = _Layout(rows)
+def _draw(rows: Sequence[LayerRow], fold_repeats: bool, opens: dict[int, int]) -> tuple[str, int, int]:
+    """One model's layers drawn from (0, 0): the SVG elements, the width and the height. `opens`: the drawing
+    number of the inside of each nested model's row."""
+    runs = repeats(rows) if fold_repeats else []
+    rows, times, notes, blocks, kept = _folded(rows, runs)
+    opens = {kept[index]: number for index, number in opens.items() if index in kept}
+    layout = _Layout(rows, times)
     layout.sort()
     layout.place()
     columns = layout.split()
@@ -416,16 +557,88 @@ def svg(summary: SummaryResponse) -> str:
         )
 
     boxes = [
-        _box(layout.lines[index], rows[index].name, node.x, y_top(node), int(node.width))
+        _box(
+            layout.lines[index],
+            rows[index].name,
+            node.x,
+            y_top(node),
+            int(node.width),
+            opens.get(index),
+            notes.get(index, ""),
+        )
         for index, node in enumerate(nodes[: len(rows)])  # the boxes come first, in table order
     ]
+    frames = []
+    for block, count in blocks:  # a folded block of several layers: a dashed frame round it, per column
+        for column in sorted({nodes[index].column for index in block}):
+            inside = [nodes[index] for index in block if nodes[index].column == column]
+            frame_left, frame_right = min(n.x for n in inside) - FRAME_X, max(n.x + n.width for n in inside) + FRAME_X
+            frame_top, frame_bottom = (
+                min(y_top(n) for n in inside) - FRAME_Y,
+                max(y_bottom(n) for n in inside) + FRAME_Y,
+            )
+            frame = (frame_left, frame_top, frame_right - frame_left, frame_bottom - frame_top)
+            frames.append(
+                '<rect class="repeat" x="{}" y="{}" width="{}" height="{}" rx="8">'.format(*map(_number, frame))
+                + f"<title>{len(block)} layers, x {count}</title></rect>"
+            )
     width = math.ceil(max(column_right) + MARGIN)
     height = math.ceil(max(bottoms) + MARGIN + (len(crossing) + 1) * TRACK)
+    return "".join(frames) + "".join(paths) + "".join(boxes), width, height
+
+
+def _inside_drawings(
+    rows: Sequence[LayerRow], path: str, found: list[tuple[str, LayerRow]], fold_repeats: bool
+) -> dict[int, int]:
+    """Number each drawn nested model's drawing (in the order found, from 1: the model's own is 0), adding
+    (its path of names, its row) to `found`; answers the drawing number of each nested row of `rows`."""
+    folded = {
+        index
+        for run in (repeats(rows) if fold_repeats else [])
+        for index in range(run.start + run.length, run.start + run.length * run.count)
+    }
+    opens = {}
+    for index, row in enumerate(rows):
+        if row.layers and index not in folded:
+            found.append((f"{path}{row.name}", row))
+            opens[index] = len(found)
+    return opens
+
+
+def svg(summary: SummaryResponse, fold_repeats: bool = False) -> str:
+    """The diagram of a model's top-level layers, as a standalone SVG document; with fold_repeats, each run of
+    identical blocks (see `repeats`) drawn once, marked "x N". Each nested model's inside is drawn too, below
+    the model, in a group of its own (class "inside"): the page shows one drawing at a time."""
+    rows = summary.layers
+    insides: list[tuple[str, LayerRow]] = []
+    content, width, height = _draw(rows, fold_repeats, _inside_drawings(rows, "", insides, fold_repeats))
     label = f"{len(rows)} layers, {summary.params.total:,} params"
+    if insides:
+        drawings = [f'<g class="drawing" data-drawing="0" data-view="0 0 {width} {height}">{content}</g>']
+        number = 0
+        while number < len(insides):  # insides of insides are appended as they are found
+            path, row = insides[number]
+            number += 1
+            layers = row.layers or []
+            opens = _inside_drawings(layers, f"{path}/", insides, fold_repeats)
+            inner, inner_width, inner_height = _draw(layers, fold_repeats, opens)
+            heading = (
+                f"{path} ({row.type}): in {shape_text(row.input_shape)}, out {shape_text(row.output_shape)}, "
+                f"{row.params:,} params"
+            )
+            inner_width = max(inner_width, math.ceil(text_width(heading)) + 2 * MARGIN)
+            inner_height += HEADING
+            drawings.append(
+                f'<g class="drawing inside" data-drawing="{number}" data-model={quoteattr(_clean(path))} '
+                f'data-view="0 {height} {inner_width} {inner_height}" transform="translate(0,{height + HEADING})">'
+                f'<text class="heading" x="{MARGIN}" y="{MARGIN + 12 - HEADING}">{_xml(heading)}</text>{inner}</g>'
+            )
+            width, height = max(width, inner_width), height + inner_height
+        content = "".join(drawings)
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label={quoteattr(label)}>'
         f'<title>{escape(label)}</title><style>{STYLE}</style><defs><marker id="arrow" viewBox="0 0 10 10" '
         'refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>' + "".join(paths) + "".join(boxes) + "</svg>\n"
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>' + content + "</svg>\n"
     )

@@ -22,6 +22,7 @@ from .inference import (
 from .messages import (
     CompareRequest,
     CompareResponse,
+    DiagramRequest,
     Health,
     PredictRequest,
     PredictResponse,
@@ -122,7 +123,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/v1/diagram",
         "The model drawn: a box per layer (name, type, shapes, params), an arrow per feed",
         answer_media=SVG,
-        request=SummaryRequest,
+        request=DiagramRequest,
         examples=SEED_SUMMARY_EXAMPLES,
         errors=BODY_ERRORS,
         accepts_files=True,

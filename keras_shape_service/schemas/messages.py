@@ -96,6 +96,20 @@ class SummaryRequest(ApiModel):
         return self
 
 
+class DiagramRequest(SummaryRequest):
+    """Body of POST /v1/diagram: a model spec, or the Python code that builds one; and how to draw it."""
+
+    fold_repeats: bool = Field(
+        True,
+        description=(
+            'Draw each run of identical consecutive blocks once, marked "x N" (a block of several layers framed): '
+            "blocks of consecutive layers fed only from inside and from the layer just before, identical when layer "
+            "by layer they have the same class, input and output shapes, params and feeds, so a fold never hides a "
+            "change of shape or a feed from outside the run. false: every layer drawn."
+        ),
+    )
+
+
 class PredictRequest(SummaryRequest):
     """Body of POST /v1/predict: a model spec and inputs, or code (whose predict call may give the inputs)."""
 

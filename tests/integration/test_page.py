@@ -283,3 +283,70 @@ def test_a_refused_model_leaves_nothing_of_the_last(browser, server, refused, er
     replace_text(browser, "source", SEED_CODE)
     wait_for(browser, text_in("verdict", "(1, 4)"), "the seed did not come back after the refusal")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#layers tr.layer")) == 4
+
+
+def visible_boxes(driver) -> list[str]:
+    """The names of the picture's boxes a person sees (a drawing not opened is not displayed), read in one
+    script: the page may redraw the picture between two WebDriver calls (a run as one types)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#diagram svg g.layer')]"
+        ".filter((box) => box.getBoundingClientRect().width > 0).map((box) => box.dataset.name)"
+    )
+
+
+def shown(driver, selector: str, read: str = "element.textContent") -> list:
+    """What each element the CSS selector finds shows, read in one script (see visible_boxes)."""
+    return driver.execute_script(
+        f"return [...document.querySelectorAll(arguments[0])].map((element) => {read})", selector
+    )
+
+
+def test_a_nested_models_box_opens_on_a_click_and_back_closes_it(browser, server):
+    """A Functional model calling a Sequential encoder (made by Keras here, pasted as its to_json): three boxes;
+    a click on the encoder's box shows its two layers in their place, and Back the three again."""
+    import json
+
+    import keras
+    from selenium.webdriver.common.by import By
+
+    encoder = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(16, name="enc1"), keras.layers.Dense(8, name="enc2")], name="encoder"
+    )
+    features = keras.Input((8,), name="features")
+    model = keras.Model(features, keras.layers.Dense(2, name="head")(encoder(features)))
+    open_page(browser, server)
+    replace_text(browser, "source", json.dumps(json.loads(model.to_json())))
+    wait_for(browser, lambda d: visible_boxes(d) == ["features", "encoder", "head"], "no picture of three boxes")
+    assert not browser.find_element(By.ID, "drawing-trail").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, '#diagram g.nested[data-name="encoder"]').click()
+    wait_for(browser, lambda d: visible_boxes(d) == ["enc1", "enc2"], "the encoder's inside did not open")
+    assert browser.find_element(By.ID, "drawing-name").text == "Inside encoder"
+    browser.find_element(By.ID, "drawing-back").click()
+    wait_for(browser, lambda d: visible_boxes(d) == ["features", "encoder", "head"], "Back did not close it")
+    assert refused_by_policy(browser) == []
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_model_file_chosen_is_answered_with_its_table_and_picture(browser, server, tmp_path, suffix):
+    """A model saved by Keras here, given to the file input (what a drop hands to the same function): the
+    prediction's shape, the params Keras counts, a row and a box per layer; editing the code again answers it."""
+    import keras
+    from selenium.webdriver.common.by import By
+
+    model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(7, name="hidden"), keras.layers.Dense(3, name="scores")]
+    )
+    path = tmp_path / f"model{suffix}"
+    model.save(path)
+    open_page(browser, server)
+    replace_text(browser, "inputs", "[[1, 2, 3, 4, 5], [0, 0, 0, 0, 1]]")
+    browser.find_element(By.ID, "model-file").send_keys(str(path))
+    wait_for(browser, text_in("verdict", "Predictions have shape (2, 3)"), "the file's prediction was not shown")
+    assert shown(browser, "#total-params") == [f"{model.count_params():,}"]  # 7 * 6 + 3 * 8 = 66
+    assert shown(browser, "#layers tr.layer", "element.dataset.name") == ["hidden", "scores"]
+    wait_for(browser, lambda d: visible_boxes(d) == ["hidden", "scores"], "no picture of the file's model")
+    assert f"model{suffix}" in shown(browser, "#file-status")[0]
+    replace_text(browser, "inputs", "")
+    replace_text(browser, "source", SEED_CODE)
+    wait_for(browser, text_in("verdict", "(1, 4)"), "the code was not answered after the file")
+    assert shown(browser, "#file-status") == [""]

@@ -74,3 +74,52 @@ def test_any_table_draws_a_well_formed_picture_of_it(table):
                 inside = min(x1, x2) < right and max(x1, x2) > left and min(y1, y2) < bottom and max(y1, y2) > top
                 assert name in ends or not inside, f"an edge crosses {name!r}"
     assert svg(table.model_copy(deep=True)) == text
+
+
+@st.composite
+def repeating_tables(draw) -> SummaryResponse:
+    """A chain whose rows repeat a few kinds of layer (so that runs of identical blocks are common), some rows also
+    fed from further back: the tables folding works on."""
+    count = draw(st.integers(2, 24))
+    kinds = draw(st.lists(st.sampled_from(["Dense", "Add", "ReLU"]), min_size=count, max_size=count))
+    rows = []
+    for index, kind in enumerate(kinds):
+        back = draw(st.sets(st.integers(1, 4), max_size=2)) if index else set()
+        inbound = [f"row{index - step}" for step in sorted(back | ({1} if index else set())) if index - step >= 0]
+        rows.append(
+            LayerRow.model_construct(
+                name=f"row{index}", type=kind, input_shape=[None, 4], output_shape=[None, 4], params=0, inbound=inbound
+            )
+        )
+    return SummaryResponse.model_construct(
+        layers=rows, params=ParamCounts(total=0, trainable=0, non_trainable=0), summary=""
+    )
+
+
+@given(repeating_tables())
+def test_a_folded_picture_keeps_boxes_apart_and_edges_off_them(table):
+    """Folded: every box drawn is a row of the table, and a row's feeds are drawn or folded with it (each box
+    drawn has an edge per feed, from a drawn row); boxes never overlap and no edge crosses a box it does not
+    join; the same bytes every time."""
+    text = svg(table, fold_repeats=True)
+    root = ElementTree.fromstring(text.encode())
+    groups = list(root.iter(f"{SVG}g"))
+    names = [group.get("data-name") for group in groups]
+    rows = {row.name: row for row in table.layers}
+    assert set(names) <= set(rows)
+    edges = [path for path in root.iter(f"{SVG}path") if path.get("class") == "edge"]
+    assert len(edges) == sum(len(rows[name].inbound) for name in names)
+    assert {path.get("data-from") for path in edges} <= set(names)
+    boxes = [box for box, rect in zip(_boxes(root), root.iter(f"{SVG}rect")) if rect.get("class") == "box"]
+    assert len(boxes) == len(names)
+    for i, (left, top, right, bottom) in enumerate(boxes):
+        for other_left, other_top, other_right, other_bottom in boxes[i + 1 :]:
+            assert right <= other_left or other_right <= left or bottom <= other_top or other_bottom <= top
+    for path in edges:
+        points = [tuple(float(v) for v in pair.split(",")) for pair in path.get("d").lstrip("M").split(" L")]
+        ends = {path.get("data-from"), path.get("data-to")}
+        for (x1, y1), (x2, y2) in zip(points, points[1:]):
+            for name, (left, top, right, bottom) in zip(names, boxes):
+                inside = min(x1, x2) < right and max(x1, x2) > left and min(y1, y2) < bottom and max(y1, y2) > top
+                assert name in ends or not inside, f"an edge crosses {name!r}"
+    assert svg(table.model_copy(deep=True), fold_repeats=True) == text

@@ -275,8 +275,9 @@ def coverage_schema():
 
 # Coverage sets that repeat others, left out for the suite's time: /v1/compare's two sides are each a summary or
 # predict body, whose cases run on their own paths (its own set, two models built per case, ran past 20
-# minutes); /v1/diagram takes exactly /v1/summary's document and answers through the same engine call, then
-# draws (tests/unit/test_diagram.py, tests/property/test_diagram_properties.py). Both are fuzzed below.
+# minutes); /v1/diagram takes /v1/summary's document and a boolean (fold_repeats) and answers through the same
+# engine call, then draws (tests/unit/test_diagram.py, tests/property/test_diagram_properties.py). Both are
+# fuzzed below.
 coverage = coverage_schema().exclude(path="/v1/compare").exclude(path="/v1/diagram")
 # /v1/compare's positive fuzzing found a gap of PredictRequest's document (input names not bound by
 # propertyNames), since fixed in schemas/messages.py; it stays out for the suite's time (two models a case),

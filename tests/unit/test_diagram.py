@@ -2,6 +2,7 @@
 layer's name, type, shapes and params in its box, an arrow per feed, user text escaped."""
 
 import xml.etree.ElementTree as ElementTree
+from typing import Optional
 
 from keras_shape_service.explain.diagram import svg
 from keras_shape_service.schemas import LayerRow, ParamCounts, SummaryResponse
@@ -219,22 +220,130 @@ def test_a_unet_is_drawn_with_its_branches_beside_the_path_and_no_edge_over_a_bo
     """Keras's U-Net example (72 layers): residual branches side by side with the main path, edges routed
     between boxes, merge boxes wide enough for all their input shapes, in columns rather than a strip: the
     picture no more than twice as high as wide, nor wider than high (a page in portrait, about)."""
-    picture = _diagram(client, {"model": UNET})
+    picture = _diagram(client, {"model": UNET, "fold_repeats": False})
     width, height = _check_layout(picture, boxes=72)
     assert 1 <= height / width <= 2
+    # Folded: the first up block's (ReLU, Conv2DTranspose, BatchNormalization) twice at 256 filters, drawn once.
+    folded = _diagram(client, {"model": UNET})
+    _check_layout(folded, boxes=69)
+    assert _boxes(ElementTree.fromstring(folded))["up256_conv1"][1] == "Conv2DTranspose  x 2"
     root = ElementTree.fromstring(picture)
     tops = _box_tops(root)
     assert tops["down64_relu1"] == tops["down64_residual"]  # the branch beside the path, not below it
     assert "in  (None, 40, 40, 64), (None, 40, 40, 64)" in _boxes(root)["down64_add"]
-    assert picture == _diagram(client, {"model": UNET})
+    assert picture == _diagram(client, {"model": UNET, "fold_repeats": False})
 
 
 def test_resnet50_is_drawn_with_no_edge_over_a_box(make_client):
     client = make_client(max_layers=1_200)
-    picture = _diagram(client, {"model": {"application": "ResNet50"}})
+    body = {"model": {"application": "ResNet50"}, "fold_repeats": False}
+    picture = _diagram(client, body)
     width, height = _check_layout(picture, boxes=177)
     assert 1 <= height / width <= 2
+    assert picture == _diagram(make_client(max_layers=1_200), body)
+
+
+def test_resnet50s_identity_blocks_are_folded_by_default(make_client):
+    """ResNet50's stages hold 3, 4, 6 and 3 bottleneck blocks: the first of each projects its input (a block of
+    its own), the others are identical (10 layers each, the same shapes in and out): drawn once, "x 2", "x 3",
+    "x 5", "x 2", each framed; 177 - 10 * (1 + 2 + 4 + 1) = 97 boxes, laid out as cleanly."""
+    client = make_client(max_layers=1_200)
+    picture = _diagram(client, {"model": {"application": "ResNet50"}})
+    _check_layout(picture, boxes=97)
+    root = ElementTree.fromstring(picture)
+    boxes = _boxes(root)
+    assert boxes["conv2_block2_1_conv"][1] == "Conv2D  x 2" and "conv2_block3_1_conv" not in boxes
+    assert boxes["conv4_block2_add"][1] == "Add  x 5" and boxes["conv4_block1_add"][1] == "Add"
+    assert len([rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "repeat"]) >= 4
+    # Each run cut where the block's branches part: stage 4's from block 2's first convolution to its output
+    # ReLU; the last block's output fed stage 5's two branches: now the first block's does.
+    assert "conv4_block2_out" in boxes and "conv4_block3_1_conv" not in boxes and "conv4_block6_out" not in boxes
+    edges = {(feeder, fed) for feeder, fed, _ in _edges(root)}
+    assert {("conv4_block2_out", "conv5_block1_1_conv"), ("conv4_block2_out", "conv5_block1_0_conv")} <= edges
     assert picture == _diagram(make_client(max_layers=1_200), {"model": {"application": "ResNet50"}})
+
+
+def _dense_stack(widths: list[int], extra: Optional[list[dict]] = None) -> dict:
+    layers = [{"type": "Dense", "units": width, "name": f"d{i}"} for i, width in enumerate(widths)]
+    return {"inputs": [{"name": "x", "shape": [8]}], "layers": layers + (extra or [])}
+
+
+def test_repeated_dense_layers_are_one_box_marked_with_their_count(client):
+    """Sixteen Dense(32) after a Dense(32) from 8 features: d0 changes the shape (8 to 32), so the run is d1..d16;
+    the Dense(4) after it changes the shape too and stays a box of its own."""
+    model = _dense_stack([32] * 17 + [4])
+    root = ElementTree.fromstring(_diagram(client, {"model": model}))
+    boxes = _boxes(root)
+    assert list(boxes) == ["x", "d0", "d1", "d17"]
+    assert boxes["d1"] == ["d1", "Dense  x 16", "in  (None, 32)", "out (None, 32)", "1,056 params"]
+    assert {(feeder, fed) for feeder, fed, _ in _edges(root)} == {("x", "d0"), ("d0", "d1"), ("d1", "d17")}
+    assert "d1 .. d16" in root.find(f"{SVG}g[@data-name='d1']/{SVG}title").text
+    unfolded = ElementTree.fromstring(_diagram(client, {"model": model, "fold_repeats": False}))
+    assert len(_boxes(unfolded)) == 19
+
+
+def test_a_fold_never_hides_a_change_of_shape_nor_a_feed_from_inside_the_run(client):
+    """Dense(32) x 2, then Dense(16) x 2 (each run keeps its shape: the 32 to 16 is a box of its own); and d2,
+    inside the second run of Dense(32)s, feeds the Concatenate at the end: the run ends at d2."""
+    model = _dense_stack(
+        [32, 32, 32, 32, 32, 16, 16, 16],
+        [{"type": "Concatenate", "name": "both", "inbound": ["d7", "d2"]}],
+    )
+    boxes = _boxes(ElementTree.fromstring(_diagram(client, {"model": model})))
+    assert {name: texts[1] for name, texts in boxes.items()} == {
+        "x": "InputLayer",
+        "d0": "Dense",
+        "d1": "Dense  x 2",  # d1, d2: d2 feeds "both", so d3 cannot join them
+        "d3": "Dense  x 2",  # d3, d4
+        "d5": "Dense",  # 32 to 16
+        "d6": "Dense  x 2",  # d6, d7
+        "both": "Concatenate",
+    }
+
+
+def _nested_model() -> dict:
+    """A Functional model calling two Sequential models: an encoder (two Dense) and a head (Dense, Dropout, Dense)."""
+    import json
+
+    import keras
+
+    layers = keras.layers
+    encoder = keras.Sequential(
+        [keras.Input((8,)), layers.Dense(16, name="enc1"), layers.Dense(8, name="enc2")], name="encoder"
+    )
+    head = keras.Sequential(
+        [
+            keras.Input((8,)),
+            layers.Dense(4, name="head1"),
+            layers.Dropout(0.1, name="drop"),
+            layers.Dense(3, name="head2"),
+        ],
+        name="head",
+    )
+    features = keras.Input((8,), name="features")
+    model = keras.Model(features, head(encoder(features)), name="outer")
+    return json.loads(model.to_json())
+
+
+def test_a_nested_model_is_one_box_and_its_inside_a_drawing_of_its_own(client):
+    root = ElementTree.fromstring(_diagram(client, {"model": _nested_model()}))
+    drawings = [group for group in root.iter(f"{SVG}g") if "drawing" in (group.get("class") or "").split()]
+    assert [d.get("data-model") for d in drawings] == [None, "encoder", "head"]
+
+    def names(drawing):
+        return [group.get("data-name") for group in drawing.iter(f"{SVG}g") if group.get("data-name")]
+
+    assert names(drawings[0]) == ["features", "encoder", "head"]
+    assert names(drawings[1]) == ["enc1", "enc2"]
+    assert names(drawings[2]) == ["head1", "drop", "head2"]
+    encoder_box = drawings[0].find(f"{SVG}g[@data-name='encoder']")
+    assert encoder_box.get("data-opens") == "1" and "nested" in encoder_box.get("class")
+    texts = [text.text for text in encoder_box.iter(f"{SVG}text")]
+    assert texts == ["encoder", "Sequential (2 layers inside)", "in  (None, 8)", "out (None, 8)", "280 params"]
+    # each drawing's view is its own part of the picture, one below the other
+    views = [[float(v) for v in d.get("data-view").split()] for d in drawings]
+    assert views[0][1] == 0 and views[1][1] == views[0][3] and views[2][1] == views[1][1] + views[1][3]
+    assert views[2][1] + views[2][3] == float(root.get("height"))
 
 
 def test_edges_to_the_next_column_each_keep_a_lane_of_their_own():

@@ -50,9 +50,11 @@ function modelBody(text) {
   return ("model" in parsed || "code" in parsed) ? parsed : {model: parsed};
 }
 
+// A FormData body goes as multipart/form-data (the browser sets its boundary), anything else as JSON.
 async function post(path, body) {
-  const response = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
-                                      body: JSON.stringify(body)});
+  const form = body instanceof FormData;
+  const response = await fetch(path, {method: "POST", headers: form ? {} : {"Content-Type": "application/json"},
+                                      body: form ? body : JSON.stringify(body)});
   const isJson = (response.headers.get("Content-Type") || "").includes("json");
   return {ok: response.ok, answer: isJson ? await response.json() : await response.text()};
 }
@@ -199,12 +201,58 @@ function clearAnswer() {
   $("spec").textContent = "";
 }
 
+// A picture with nested models holds one drawing per model (g.drawing, each with its part of the picture as
+// data-view): one is shown at a time; a nested model's box (g.nested, data-opens) opens its drawing, Back returns.
+let trail = [];  // the drawings opened, the model's own first
+
+function showDrawing(svg, number) {
+  let shown = null;
+  for (const drawing of svg.querySelectorAll("g.drawing")) {
+    const on = drawing.dataset.drawing === String(number);
+    drawing.setAttribute("display", on ? "inline" : "none");
+    if (on) shown = drawing;
+  }
+  if (!shown) return;
+  const view = shown.dataset.view.split(" ");
+  svg.setAttribute("viewBox", view.join(" "));
+  svg.setAttribute("width", view[2]);
+  svg.setAttribute("height", view[3]);
+  $("drawing-trail").hidden = trail.length < 2;
+  $("drawing-name").textContent = shown.dataset.model ? `Inside ${shown.dataset.model}` : "";
+  $("diagram").scrollTo(0, 0);
+}
+
+function openNested(svg, event) {
+  const box = event.target.closest("g.nested");
+  if (!box || (event.type === "keydown" && event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  trail.push(box.dataset.opens);
+  showDrawing(svg, box.dataset.opens);
+}
+
+function showDiagram(answer) {
+  const svg = document.importNode(new DOMParser().parseFromString(answer, "image/svg+xml").documentElement, true);
+  $("diagram").replaceChildren(svg);
+  trail = ["0"];
+  $("drawing-trail").hidden = true;
+  if (!svg.querySelector("g.drawing")) return;
+  showDrawing(svg, "0");
+  svg.addEventListener("click", (event) => openNested(svg, event));
+  svg.addEventListener("keydown", (event) => openNested(svg, event));
+}
+
+function drawingBack() {
+  const svg = $("diagram").querySelector("svg");
+  if (!svg || trail.length < 2) return;
+  trail.pop();
+  showDrawing(svg, trail[trail.length - 1]);
+}
+
 async function drawDiagram(body, sequence) {
   const {ok, answer} = await post("/v1/diagram", body);
   if (sequence !== latest) return;
   if (!ok) return $("diagram").replaceChildren();
-  const svg = new DOMParser().parseFromString(answer, "image/svg+xml").documentElement;
-  $("diagram").replaceChildren(document.importNode(svg, true));
+  showDiagram(answer);
 }
 
 function inputsOf(text) {
@@ -215,11 +263,54 @@ function inputsOf(text) {
   }
 }
 
+// A model file chosen or dropped: answered instead of the editor's text until the text is edited again.
+let modelFile = null;
+
+function chooseFile(file) {
+  if (!file) return;
+  modelFile = file;
+  $("file-status").textContent = `${file.name}, ${file.size.toLocaleString("en-US")} bytes: answered from the file`;
+  runSingle();
+}
+
+function upload(inputs) {
+  const form = new FormData();
+  form.append("model", modelFile, modelFile.name);
+  if (inputs !== undefined) form.append("inputs", JSON.stringify(inputs));
+  return form;
+}
+
+// The file's model as the API takes it (multipart: the part "model", and "inputs" for a prediction).
+async function runFile(sequence, boxes) {
+  let inputs;
+  try {
+    inputs = inputsOf($("inputs").value);
+  } catch (error) {
+    clearAnswer();
+    return showError(...boxes.inputs, error.message, error.line, error.column);
+  }
+  const predicting = "inputs" in inputs;
+  post("/v1/diagram", upload()).then(({ok, answer}) => {
+    if (sequence !== latest) return;
+    if (!ok) return $("diagram").replaceChildren();
+    showDiagram(answer);
+  });
+  const {ok, answer} = await post(predicting ? "/v1/predict" : "/v1/summary", upload(inputs.inputs));
+  if (sequence !== latest) return;
+  if (!ok) {
+    clearAnswer();
+    return showProblem(answer, boxes);
+  }
+  showAnswer(answer, !predicting);
+  $("spec").textContent = `(the model file ${modelFile.name} was sent)`;
+}
+
 async function runSingle() {
   const sequence = ++latest;
   const boxes = {source: [$("source-error"), $("source")], inputs: [$("inputs-error"), $("inputs")]};
   clearError(...boxes.source);
   clearError(...boxes.inputs);
+  if (modelFile) return runFile(sequence, boxes);
   let body, inputs;
   try {
     body = modelBody($("source").value);
@@ -320,6 +411,22 @@ async function start() {
   $("left-source").value = seed;
   $("right-source").value = seed.split("\n").filter((line) => line.trim() !== FLATTEN_LINE).join("\n");
   for (const id of ["source", "inputs"]) $(id).addEventListener("input", debounced(runSingle));
+  $("source").addEventListener("input", () => {
+    modelFile = null;
+    $("model-file").value = "";
+    $("file-status").textContent = "";
+  });
+  $("model-file").addEventListener("change", () => chooseFile($("model-file").files[0]));
+  // Anywhere on the page: a file dropped elsewhere would otherwise be opened by the browser in place of the page.
+  const drop = $("drop");
+  document.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  document.addEventListener("dragleave", () => drop.classList.remove("over"));
+  document.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    chooseFile(event.dataTransfer.files[0]);
+  });
+  $("drawing-back").addEventListener("click", drawingBack);
   for (const id of ["left-source", "right-source"]) $(id).addEventListener("input", debounced(runCompare));
   $("run").addEventListener("click", runSingle);
   $("compare-run").addEventListener("click", runCompare);
