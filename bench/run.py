@@ -209,6 +209,7 @@ def _options() -> argparse.Namespace:
         help="run only these contenders (repeatable); the targets need all three",
     )
     parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
+    parser.add_argument("--attacks", action="store_true", help="then bench/attacks.py, issue 21's findings (~5 min)")
     options = parser.parse_args()
     options.image_batches = specs.image_batches(IMAGE_BATCHES)
     if max(options.distinct, options.naive_distinct) > specs.COLD_RANGE.start - specs.GROWTH_RANGE.start:
@@ -262,6 +263,10 @@ def main() -> int:
             for phase_name, phase in results[name].phases.items():
                 _check(phase, phase_name, results[name])
     text = report.render(results, options, settings, machine, time.perf_counter() - started)
+    if options.attacks:  # a fresh service of its own, once the contenders have stopped
+        from bench import attacks
+
+        text += "\n\n## Attacks (issue 21)\n\n" + attacks.report(options.results)[0]
     (options.results / "latest.md").write_text(text)
     print(text)
     return 0
