@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Protocol
 
 
 @dataclass
@@ -77,10 +77,13 @@ class Connection:
         raise AssertionError("unreachable")
 
     def get_status(self, path: str) -> int:
+        return self.get(path)[0]
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """Status and body of a GET."""
         self.http.request("GET", path)
         response = self.http.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read()
 
     def close(self) -> None:
         self.http.close()
@@ -127,25 +130,34 @@ def run(port: int, path: str, bodies: Iterable[bytes], connections: int, seconds
     return phase
 
 
-def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: int, seconds: float) -> dict[str, Phase]:
-    """The bodies `block` at a time to every server in turn, one request at a time, one keep-alive connection
-    per server.
+class Poster(Protocol):
+    """A contender of the cold phase: a server's connection, or Keras in this process (bench/keras_cold.py)."""
 
-    The servers then meet the machine's noise of the same few seconds, so their ratio does not depend on when
-    each was measured; within a block each server answers back to back, as for one client alone.
+    def post(self, path: str, body: bytes) -> tuple[int, bytes, bool]: ...
+
+    def close(self) -> None: ...
+
+
+def alternating(
+    contenders: dict[str, Poster], path: str, bodies: list[bytes], block: int, seconds: float
+) -> dict[str, Phase]:
+    """The bodies `block` at a time to every contender in turn, one request at a time: for a server, over one
+    keep-alive connection of its own. The contenders are closed at the end.
+
+    The contenders then meet the machine's noise of the same few seconds, so their ratio does not depend on when
+    each was measured; within a block each answers back to back, as for one client alone.
     """
-    phases = {name: Phase() for name in ports}
-    connections = {name: Connection(port) for name, port in ports.items()}
+    phases = {name: Phase() for name in contenders}
     start = time.perf_counter()
     try:
         for first in range(0, len(bodies), block):
             if time.perf_counter() - start > seconds:
                 break
-            for name, connection in connections.items():
+            for name, contender in contenders.items():
                 for body in bodies[first : first + block]:
                     sent = time.perf_counter()
                     try:
-                        status, answer, closed = connection.post(path, body)
+                        status, answer, closed = contender.post(path, body)
                     except OSError as error:
                         phases[name].failures.append(f"{type(error).__name__}: {error}")
                         continue
@@ -153,8 +165,8 @@ def alternating(ports: dict[str, int], path: str, bodies: list[bytes], block: in
                     phases[name].record(status, answer, closed, elapsed)
                     phases[name].wall += elapsed  # its own time only: the others' turns are not its
     finally:
-        for connection in connections.values():
-            connection.close()
+        for contender in contenders.values():
+            contender.close()
     return phases
 
 

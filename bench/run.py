@@ -4,7 +4,9 @@ Each contender runs under `gunicorn --config keras_shape_service/gunicorn_conf.p
 floor only name
 another WSGI app), on its own free port. They are started one after another and stay up; each phase loads
 one of them while the others idle (the machine has few cores), except the cold phase, which comes last and
-sends the specs to every contender in turn, in blocks. The table goes to stdout and to
+sends the specs to every contender in turn, in blocks, Keras in this process taking its turn too
+(bench/keras_cold.py). Then, for the service alone: one variable-length model at 20 lengths (its builds read
+from /metrics), the batch stream's memory, ResNet50 by name. The table goes to stdout and to
 bench/results/latest.md; gunicorn's logs to bench/results/<name>.log.
 """
 
@@ -17,11 +19,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by `make bench`
 
-from bench import applications, load, report, servers, specs  # noqa: E402
+from bench import applications, files, keras_cold, load, report, servers, specs  # noqa: E402
 
 CONTENDERS = (
     servers.Contender("service"),
@@ -52,6 +54,9 @@ class Measurement:
     batch_same_workers: bool = True
     application_summary: float = 0.0  # seconds: /v1/summary of ResNet50 by name, cold (the service only)
     keras_application_summary: float = 0.0  # seconds: Keras's own build and summary of it, in-process
+    keras_cold: Optional[load.Phase] = None  # Keras in the bench's process, in the cold phase's blocks (service)
+    text_builds: Optional[float] = None  # models built for one text model over 20 lengths, from /metrics
+    text_phase: Optional[load.Phase] = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -159,7 +164,7 @@ def measure(
 def _batch_memory(server: servers.Server, options: argparse.Namespace, measurement: Measurement) -> None:
     """Memory over a long stream of big batches, new numbers in every body: read once the caches have had
     time to fill (after the first specs.BATCH_STREAM[0]), and again at the end: no difference, or nearly."""
-    first, total = specs.BATCH_STREAM
+    first, total = options.batch_stream
     stream = specs.image_batch_stream(options.image_batches, total)
     measurement.phases["batch stream"] = load.run(
         server.port, "/v1/predict", islice(stream, first), options.connections, 600
@@ -173,12 +178,39 @@ def _batch_memory(server: servers.Server, options: argparse.Namespace, measureme
 
 
 def _cold(running: dict[str, servers.Server], results: dict[str, Measurement]) -> None:
-    """Never-seen specs, one request at a time, in blocks of COLD_BLOCK to every contender in turn."""
-    ports = {name: server.port for name, server in running.items()}
+    """Never-seen specs, one request at a time, in blocks of COLD_BLOCK to every contender in turn; with the
+    service, Keras in this process takes its turn too (warmed up first on the warm-up specs, as the servers
+    were)."""
+    contenders: dict[str, load.Poster] = {name: load.Connection(server.port) for name, server in running.items()}
+    if "service" in running:
+        keras = contenders["keras"] = keras_cold.KerasInProcess()
+        for body in specs.distinct_bodies(specs.WARM_UP_RANGE):
+            keras.post("/v1/predict", body)
     bodies = specs.distinct_bodies(specs.COLD_RANGE)
-    phases = load.alternating(ports, "/v1/predict", bodies, specs.COLD_BLOCK, COLD_SECONDS)
+    phases = load.alternating(contenders, "/v1/predict", bodies, specs.COLD_BLOCK, COLD_SECONDS)
     for name, phase in phases.items():
-        results[name].phases["cold"] = phase
+        if name == "keras":
+            results["service"].keras_cold = phase
+        else:
+            results[name].phases["cold"] = phase
+
+
+def _variable_length(server: servers.Server, measurement: Measurement) -> None:
+    """One text model with 20 sentence lengths, one request at a time: the builds it cost, read from the
+    service's /metrics before and after (every process's counters summed)."""
+    connection = load.Connection(server.port)
+    try:
+        before = specs.builds(connection.get("/metrics")[1].decode())
+        phase = load.Phase()
+        for body in specs.text_bodies():
+            sent = time.perf_counter()
+            status, answer, closed = connection.post("/v1/predict", body)
+            phase.record(status, answer, closed, time.perf_counter() - sent)
+            phase.wall += time.perf_counter() - sent
+        measurement.text_builds = specs.builds(connection.get("/metrics")[1].decode()) - before
+        measurement.text_phase = measurement.phases["variable length"] = phase
+    finally:
+        connection.close()
 
 
 def _options() -> argparse.Namespace:
@@ -208,10 +240,18 @@ def _options() -> argparse.Namespace:
         action="append",
         help="run only these contenders (repeatable); the targets need all three",
     )
+    parser.add_argument(
+        "--batch-stream",
+        type=int,
+        default=specs.BATCH_STREAM[1],
+        help="batches of 100 images in the memory stream (the first reading after a fifth of them); the flat "
+        f"memory target needs {specs.BATCH_STREAM[1]:,}",
+    )
     parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
     parser.add_argument("--attacks", action="store_true", help="then bench/attacks.py, issue 21's findings (~5 min)")
     options = parser.parse_args()
     options.image_batches = specs.image_batches(IMAGE_BATCHES)
+    options.batch_stream = (options.batch_stream * specs.BATCH_STREAM[0] // specs.BATCH_STREAM[1], options.batch_stream)
     if max(options.distinct, options.naive_distinct) > specs.COLD_RANGE.start - specs.GROWTH_RANGE.start:
         parser.error("so many distinct specs would reach into the cold phase's")
     return options
@@ -247,9 +287,11 @@ def main() -> int:
         print(f"-- cold specs, {specs.COLD_BLOCK} at a time to every contender in turn", file=sys.stderr, flush=True)
         _cold(running, results)
         if "service" in running:
+            print(f"-- the service: one text model, {len(specs.TEXT_LENGTHS)} lengths", file=sys.stderr, flush=True)
+            _variable_length(running["service"], results["service"])
             print(
-                f"-- the service: {specs.BATCH_STREAM[1]:,} batches of 100 images, memory after "
-                f"{specs.BATCH_STREAM[0]:,} and at the end",
+                f"-- the service: {options.batch_stream[1]:,} batches of 100 images, memory after "
+                f"{options.batch_stream[0]:,} and at the end",
                 file=sys.stderr,
                 flush=True,
             )
@@ -257,12 +299,16 @@ def main() -> int:
             print("-- ResNet50 summaries: the service cold, then Keras in-process", file=sys.stderr, flush=True)
             results["service"].application_summary = applications.service_seconds(running["service"].port)
             results["service"].keras_application_summary = applications.keras_seconds()
+            print("-- a 25M-parameter .keras upload: the service, then Keras in-process", file=sys.stderr, flush=True)
+            upload = files.measure(running["service"])
         for name, server in running.items():
             server.worker_pids()
             results[name].restarts = len(server.seen_workers) - settings["workers"]
             for phase_name, phase in results[name].phases.items():
                 _check(phase, phase_name, results[name])
     text = report.render(results, options, settings, machine, time.perf_counter() - started)
+    if "service" in running:
+        text += files.render(upload)
     if options.attacks:  # a fresh service of its own, once the contenders have stopped
         from bench import attacks
 

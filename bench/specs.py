@@ -12,6 +12,7 @@ GROWTH_RANGE = range(1_000, 2_500)  # 1,500 specs for the memory phase
 COLD_RANGE = range(10_000, 10_100)
 COLD_BLOCK = 10  # cold specs each contender answers back to back before the next contender's turn
 SPEED_ROUNDS = 5  # each speed phase (repeated, summary, new inputs, image batch) in rounds, contenders in turn
+TEXT_LENGTHS = range(1, 21)  # the variable-length phase: one text model called with 20 sentence lengths
 VARIANTS = 5 * 5 * 40 * 2 * 3 * 8  # the mixed radix of distinct_body: every index below it is a new model
 
 
@@ -62,6 +63,43 @@ def seed_with_new_inputs(count: int, start: int = 0) -> list[bytes]:
         inputs = [[[index / 1000 + (2 * row + column) / 10 for column in range(2)] for row in range(3)]]
         bodies.append(encode(dict(SEED_BODY, inputs=inputs)))
     return bodies
+
+
+# A text model whose time axis is variable (None): the service builds it once whatever the sentences' lengths.
+# Its vocabulary and sizes are no other phase's, so that its first request is a cold build.
+TEXT_MODEL = {
+    "layers": [
+        {"type": "Embedding", "input_dim": 1000, "output_dim": 16, "input_shape": [None]},
+        {"type": "LSTM", "units": 12},
+        {"type": "Dense", "units": 3},
+    ]
+}
+
+
+def text_bodies(lengths: range = TEXT_LENGTHS, batch: int = 2) -> list[bytes]:
+    """The text model with `batch` sentences of each length (word ids below its vocabulary), one body a length."""
+    vocabulary = TEXT_MODEL["layers"][0]["input_dim"]
+    return [
+        encode(
+            {
+                "model": TEXT_MODEL,
+                "inputs": [
+                    [(7 * length + 13 * row + 31 * step) % vocabulary for step in range(length)] for row in range(batch)
+                ],
+            }
+        )
+        for length in lengths
+    ]
+
+
+def builds(metrics: str) -> float:
+    """The models the service built, from its /metrics text (Prometheus exposition): kss_model_builds_total summed
+    over its labels (predict, summary)."""
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith("kss_model_builds_total{") or line.startswith("kss_model_builds_total "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 IMAGE_MODEL = {"layers": [{"type": "Flatten", "input_shape": [28, 28]}, {"type": "Dense", "units": 10}]}

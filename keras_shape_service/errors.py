@@ -194,9 +194,19 @@ class LimitExceeded(ServiceError):
 
     title = "Request exceeds a limit"
 
-    def __init__(self, limit: str, limit_value: float, request_value: float, what: str, status: int = 422):
+    def __init__(
+        self,
+        limit: str,
+        limit_value: float,
+        request_value: float,
+        what: str,
+        status: int = 422,
+        loc: Optional[list[Any]] = None,
+        then: str = "",
+    ):
         super().__init__(
-            f"{what} is {request_value:,}, over the limit {limit}={limit_value:,}",
+            f"{what} is {request_value:,}, over the limit {limit}={limit_value:,}" + (f"; {then}" if then else ""),
+            loc=loc,
             error_type="limit",
             limit=limit,
             limit_value=limit_value,

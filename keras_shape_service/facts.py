@@ -47,6 +47,9 @@ class LayerFacts:
     calls: tuple["LayerFacts", ...] = ()  # a shared layer's other calls in its model, each with its own shapes
     output_dtypes: tuple[str, ...] = ()  # one per output; empty where unknown (a wrapper's inner layer)
     trainable: bool = True  # Keras's layer.trainable: False where the layer is frozen (its weights are not trained)
+    # A keras.ops operation node (x + y, a mask): its shape rule's family (keras_names.OPERATIONS), "" for a
+    # layer; its config then holds "operands", each positional argument: a number, or None for a tensor.
+    operation: str = ""
 
     @property
     def params(self) -> int:

@@ -27,12 +27,23 @@ LATENCY = Histogram(
 )
 BUILDS = Counter("kss_model_builds_total", "Models whose shapes Keras built, by endpoint kind.", ["kind"])
 REFUSALS = Counter("kss_refusals_total", "Problem+json answers, by the error class that caused them.", ["reason"])
+ANSWERS = Counter(
+    "kss_answers_total",
+    "Answers to /v1 bodies, by operation, body form (json, upload) and source (cache: the HTTP worker's answer "
+    "cache, given again without reading the body; computed).",
+    ["operation", "form", "source"],
+)
 EXECUTOR_EXITS = Counter("kss_executor_exits_total", "Executor processes that ended, by why.", ["reason"])
 
 
 def count_build(kind: str) -> None:
     """Count one model Keras built; `kind` is the endpoint's ("predict" or "summary")."""
     BUILDS.labels(kind).inc()
+
+
+def count_answer(operation: str, form: str, cached: bool) -> None:
+    """Count one /v1 body answered (or about to be): from the answer cache, or computed."""
+    ANSWERS.labels(operation, form, "cache" if cached else "computed").inc()
 
 
 def count_refusal(reason: str) -> None:

@@ -1,9 +1,10 @@
 """Every setting of the service, read once from the environment (prefix KSS_)."""
 
+import ipaddress
 import os
 from typing import Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CORES = os.cpu_count() or 2
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     max_answer_bytes: int = Field(64 * 2**20, gt=0)
     """Largest answer a prediction may make, in bytes, estimated from its output shapes and batch before it runs
     (at most 24 bytes a number as JSON): an answer is held whole in memory until the client has read it."""
+    send_timeout_s: float = Field(60, gt=0)
+    """Seconds an answer may take to be sent, from its first byte; past it the connection is closed and the
+    answer's memory freed (an answer is held whole until the client has read it, and a client that never
+    reads would hold it for as long as its socket stays open). The largest answer, max_answer_bytes, needs a
+    client reading over 1.1 MB/s at the default."""
     max_multiply_adds: int = Field(20_000_000_000, gt=0)
     """Most multiply-adds a prediction may cost, estimated from shapes (ResNet50 on one image: about 4.5e9)."""
     compute_budget_s: float = Field(10, gt=0)
@@ -56,6 +62,19 @@ class Settings(BaseSettings):
     max_kills_per_client: int = Field(5, gt=0)
     """Requests of one client (by remote address) that may run past a budget, each stopping an executor, within
     kill_window_s; past it the client's requests are answered 429 with Retry-After until the oldest ages out."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks (CIDR) of proxies in front of the service, e.g. "127.0.0.1" for a
+    sidecar. A request from one of them is taken as from the right-most address of its X-Forwarded-For that is
+    no trusted proxy (what max_kills_per_client counts by); from any other peer X-Forwarded-For is ignored,
+    since a client may write anything there. Empty (the default): the peer's address, always."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(entry, strict=False)  # a ValueError names the entry
+        return value
+
     kill_window_s: float = Field(60, gt=0)
     """The window, in seconds, over which max_kills_per_client counts."""
     known_good: int = Field(4096, ge=0)

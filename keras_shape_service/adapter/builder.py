@@ -13,7 +13,7 @@ import keras
 from keras_shape_service.errors import ModelRejected
 from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
 
-from .layers import check_input_dtype, make_layer, received, rejected
+from .layers import check_input_dtype, make_application_layer, make_layer, make_operation, received, rejected
 
 
 def build(spec: CanonicalSpec) -> Any:
@@ -30,6 +30,10 @@ def _layer(layer: CanonicalLayer) -> Any:
     refusals name its own layers)."""
     if layer.model is not None:
         return build(layer.model.replace(name=layer.name))
+    if layer.module.startswith("keras.src.ops."):
+        return make_operation(layer)
+    if layer.module.startswith("keras.src.applications."):
+        return make_application_layer(layer)
     return make_layer(layer)
 
 
@@ -111,11 +115,16 @@ def _functional(spec: CanonicalSpec) -> Any:
     outputs = [tensors[ref] for ref in spec.outputs]
     inputs = [tensors[TensorRef(i.name)] for i in spec.inputs]
     try:
-        return keras.Model(
-            inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0], name=spec.name
-        )
+        return keras.Model(_structured(inputs, spec.input_keys), _structured(outputs, spec.output_keys), name=spec.name)
     except Exception as error:
         raise rejected(error, list(spec.loc), "keras_model") from None
+
+
+def _structured(tensors: list, keys: tuple[str, ...]) -> Any:
+    """A model's inputs or outputs as it was made: a dict by key, a list, or the one tensor."""
+    if keys:
+        return dict(zip(keys, tensors))
+    return tensors if len(tensors) > 1 else tensors[0]
 
 
 def _named(ref: TensorRef) -> str:

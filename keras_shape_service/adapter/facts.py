@@ -7,7 +7,7 @@ from typing import Any, Optional
 import keras
 
 from keras_shape_service.facts import LayerFacts, Shape, WeightFacts
-from keras_shape_service.schemas.keras_names import MODEL_CLASSES
+from keras_shape_service.schemas.keras_names import MODEL_CLASSES, OPERATIONS
 
 from . import private
 
@@ -51,8 +51,27 @@ def _inner(layer: Any, input_shape: Shape, output_shape: Shape) -> tuple[LayerFa
 
 
 def _config(layer: Any) -> dict[str, Any]:
-    """A layer's config; a model's is its layers (their facts are its `inner`)."""
-    return {"name": layer.name} if type(layer).__name__ in MODEL_CLASSES else layer.get_config()
+    """A layer's config; a model's is its layers (their facts are its `inner`); an operation's, with the
+    operands of its (first) call: a number as given, None for a tensor."""
+    if type(layer).__name__ in MODEL_CLASSES:
+        return {"name": layer.name}
+    config = layer.get_config()
+    if _operation(layer):
+        nodes = private.layer_nodes(layer)
+        args = nodes[0].arguments.args if nodes else ()
+        config["operands"] = [None if isinstance(a, keras.KerasTensor) else _plain(a) for a in args]
+    return config
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (bool, int, float, str, type(None))) else repr(value)[:40]
+
+
+def _operation(layer: Any) -> str:
+    """The shape family of a keras.ops operation node, "" for a layer."""
+    if isinstance(layer, keras.layers.Layer):
+        return ""
+    return OPERATIONS.get(type(layer).__name__, ("", "operation"))[1]
 
 
 def layer_facts(
@@ -62,7 +81,9 @@ def layer_facts(
     inbound: tuple[str, ...] = (),
     output_dtypes: tuple[str, ...] = (),
 ) -> LayerFacts:
-    weights = tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable), str(v.dtype)) for v in layer.weights)
+    # A keras.ops operation node (x + y, a mask) is no Layer: no weights, nothing to train.
+    variables = getattr(layer, "weights", ())
+    weights = tuple(WeightFacts(v.name, tuple(v.shape), bool(v.trainable), str(v.dtype)) for v in variables)
     return LayerFacts(
         name=layer.name,
         class_name=type(layer).__name__,
@@ -73,7 +94,8 @@ def layer_facts(
         inner=_inner(layer, input_shapes[0], output_shapes[0]),
         inbound=inbound,
         output_dtypes=output_dtypes,
-        trainable=bool(layer.trainable),
+        trainable=bool(getattr(layer, "trainable", True)),
+        operation=_operation(layer),
     )
 
 
@@ -98,7 +120,7 @@ def _graph_facts(model: Any) -> tuple[LayerFacts, ...]:
     """A graph's layers: shapes of each layer's first call in this model, every layer that feeds it, and (for
     the estimates) each later call with its own shapes."""
     ours, facts = private.model_nodes(model), []
-    for layer in model.layers:
+    for layer in private.model_operations(model):
         nodes = [node for node in private.layer_nodes(layer) if node in ours]
         feeders = [private.tensor_source(t) for node in nodes for t in private.call_inputs(node)]
         first = layer_facts(layer, *_node_shapes(nodes[0]), _unique(feeders), _dtypes(nodes[0].output_tensors))
@@ -119,7 +141,8 @@ def _sequential_facts(model: Any) -> tuple[LayerFacts, ...]:
 
 
 def model_facts(model: Any) -> tuple[LayerFacts, ...]:
-    """Every layer of the model, in model.layers order (a Functional model's InputLayers included)."""
+    """Every layer of the model, in model.layers order (a Functional model's InputLayers included); in a graph,
+    its keras.ops operation nodes too, where Keras's summary lists them."""
     return _sequential_facts(model) if isinstance(model, keras.Sequential) else _graph_facts(model)
 
 
@@ -143,7 +166,7 @@ def _resized_facts(model: Any, facts: tuple[LayerFacts, ...], resized: Resized) 
             for layer, built in zip(model.layers, facts)
         )
     ours, sized = private.model_nodes(model), []
-    for layer, built in zip(model.layers, facts):
+    for layer, built in zip(private.model_operations(model), facts):
         nodes = [node for node in private.layer_nodes(layer) if node in ours]
         calls = tuple(_resized(layer, call, *_node_shapes(node, resized)) for node, call in zip(nodes[1:], built.calls))
         sized.append(dataclasses.replace(_resized(layer, built, *_node_shapes(nodes[0], resized)), calls=calls))

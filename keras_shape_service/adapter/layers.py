@@ -248,6 +248,28 @@ def make_layer(layer: CanonicalLayer) -> Any:
     return made
 
 
+def make_operation(layer: CanonicalLayer) -> Any:
+    """A keras.ops operation node (keras_names.OPERATIONS) as Keras's Functional.from_config rebuilds it:
+    its class, from the service's own table, constructed with the plain arguments the schema let through."""
+    operation_class = private.operation_class(layer.module, layer.class_name)
+    try:
+        return operation_class(**layer.config, name=layer.name)
+    except Exception as error:  # a client's argument Keras refuses is the client's 422
+        raise rejected(error, list(layer.loc), "keras_layer") from None
+
+
+def make_application_layer(layer: CanonicalLayer) -> Any:
+    """A keras.applications layer (keras_names.APPLICATION_INTERNAL_LAYERS) from its plain arguments; its dtype
+    policy, as any layer's, went through guards/safety.py."""
+    layer_class = private.application_layer_class(layer.module, layer.class_name)
+    try:
+        made = layer_class.from_config(dict(layer.config, name=layer.name))
+    except Exception as error:  # a client's argument Keras refuses is the client's 422
+        raise rejected(error, list(layer.loc), "keras_layer") from None
+    _check_dtype(made, layer)
+    return made
+
+
 def _check_dtype(made: Any, layer: CanonicalLayer) -> None:
     """Real numbers only: Keras builds bool, string and complex layers, but their summaries and outputs fail
     (and JSON carries no complex number)."""

@@ -17,6 +17,7 @@ from keras_shape_service.errors import LimitExceeded, ModelRejected
 from keras_shape_service.facts import LayerFacts, shape_text
 from keras_shape_service.files.hdf5 import WeightsFile
 from keras_shape_service.schemas import ParamCounts
+from keras_shape_service.schemas.keras_names import INFERENCE_IDENTITY_LAYER_TYPES
 from keras_shape_service.schemas.numbers import shape_of
 from keras_shape_service.specs.canonical import CanonicalSpec
 
@@ -150,6 +151,43 @@ def _application_note(model: Any, spec: CanonicalSpec) -> str:
     )
 
 
+def _identity_note(model: Any) -> list[str]:
+    """Augmentation layers do nothing at inference: the answer says so, lest a client expect flipped images."""
+    found = [
+        f"{part.name} ({type(part).__name__})"
+        for layer in model.layers
+        for part in private.sublayers(layer)
+        if type(part).__name__ in INFERENCE_IDENTITY_LAYER_TYPES
+    ]
+    if not found:
+        return []
+    more = len(found) - _NAMED_AT_MOST
+    named = ", ".join(found[:_NAMED_AT_MOST]) + (f" and {more} more" if more > 0 else "")
+    return [
+        f"{named}: data augmentation, which changes images in training only; at inference (these predictions "
+        "and shapes) it does nothing: its input passes through unchanged"
+    ]
+
+
+def _mask_note(model: Any) -> list[str]:
+    """Layers given a mask (Embedding(mask_zero=True) upstream): the rows list their real inputs only, so the
+    answer says where a mask goes and what it does."""
+    operations = private.model_operations(model) if private.is_functional(model) else model.layers
+    masked = [
+        f"{operation.name} (from {', '.join(sources)})"
+        for operation in operations
+        for node in private.layer_nodes(operation)[:1]
+        if (sources := private.mask_sources(node))
+    ]
+    if not masked:
+        return []
+    return [
+        f"masked: {', '.join(masked[:_NAMED_AT_MOST])}{' and more' if len(masked) > _NAMED_AT_MOST else ''} "
+        "take a mask, which skips the padded (masked) steps; a mask is no input, so their rows list only the "
+        "tensors they compute on"
+    ]
+
+
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
     layers = {layer.name: layer for layer in model.layers}
@@ -201,7 +239,9 @@ def plan(
             report = ModelReport(
                 params=_param_counts(model),
                 summary=summary_text(model, *summary_options),
-                notes=[_application_note(model, spec)] if spec.kind == "application" else [],
+                notes=([_application_note(model, spec)] if spec.kind == "application" else [])
+                + _identity_note(model)
+                + _mask_note(model),
             )
             _check_weight_shapes(model, spec)
             if spec.weights_file is not None:

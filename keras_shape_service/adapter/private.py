@@ -11,14 +11,26 @@ from typing import Any, Callable, Optional
 
 import keras
 import tensorflow as tf
+from keras.src.applications import convnext
 from keras.src.backend.common import global_state
 from keras.src.models.functional import Functional
+from keras.src.ops import core as ops_core
+from keras.src.ops import nn as ops_nn
+from keras.src.ops import numpy as ops_numpy
 from keras.src.saving import saving_lib
 from keras.src.utils import summary_utils
 from tensorflow.python import pywrap_tfe
 from tensorflow.python.eager.polymorphic_function.concrete_function import ConcreteFunction
 
+from keras_shape_service.schemas.keras_names import APPLICATION_INTERNAL_LAYERS, OPERATIONS
+
 PINNED = "keras==3.15.* and tensorflow-cpu==2.21.* (see pyproject.toml)"
+# The classes behind a to_json document's operation nodes and keras.applications layers, by the module Keras
+# writes for them: keras.ops' public functions make these nodes, but only the classes rebuild them as Keras's
+# own Functional.from_config does (the same node, name and summary row). Looked up in this fixed table only,
+# never by importing the module a document names.
+_OPERATION_MODULES = {"keras.src.ops.numpy": ops_numpy, "keras.src.ops.nn": ops_nn, "keras.src.ops.core": ops_core}
+_APPLICATION_MODULES = {"keras.src.applications.convnext": convnext}
 
 
 def _require(owner: Any, name: str) -> None:
@@ -38,8 +50,29 @@ for _owner, _name in (
     (keras.layers.Normalization(mean=0.0, variance=1.0), "input_mean"),
     (ConcreteFunction, "_call_flat"),
     (saving_lib, "_save_state"),
+    *((_OPERATION_MODULES[module], name) for name, (module, _) in OPERATIONS.items()),
+    *((_APPLICATION_MODULES[module], name) for module, name in APPLICATION_INTERNAL_LAYERS),
 ):
     _require(_owner, _name)
+
+
+def operation_class(module: str, class_name: str) -> Any:
+    """The keras.ops operation class of an allowed operation node (keras_names.OPERATIONS), else KeyError."""
+    if OPERATIONS[class_name][0] != module:
+        raise KeyError(f"{module}.{class_name}")
+    return getattr(_OPERATION_MODULES[module], class_name)
+
+
+def application_layer_class(module: str, class_name: str) -> Any:
+    """The class of an allowed keras.applications layer (keras_names.APPLICATION_INTERNAL_LAYERS), else KeyError."""
+    APPLICATION_INTERNAL_LAYERS[(module, class_name)]
+    return getattr(_APPLICATION_MODULES[module], class_name)
+
+
+def input_structure(model: Any) -> Any:
+    """The structure a graph model takes its inputs in (a dict for keras.Model(inputs={...})); None for a
+    Sequential model. Keras refuses a flat list where it was built with a dict."""
+    return getattr(model, "_inputs_struct", None) if is_functional(model) else None
 
 
 def reset_layer_names() -> None:
@@ -134,6 +167,12 @@ def call_inputs(node: Any) -> list:
     (Node.arguments is the SymbolicArguments Keras flattens into input_tensors, args then kwargs.)"""
     kwargs = {name: value for name, value in node.arguments.kwargs.items() if not _is_mask_argument(name)}
     return [t for t in keras.tree.flatten((node.arguments.args, kwargs)) if isinstance(t, keras.KerasTensor)]
+
+
+def mask_sources(node: Any) -> list[str]:
+    """The layers (or operation nodes) whose outputs a call was given as its masks (call_inputs leaves out)."""
+    masks = [value for name, value in node.arguments.kwargs.items() if _is_mask_argument(name)]
+    return [tensor_source(t) for t in keras.tree.flatten(masks) if isinstance(t, keras.KerasTensor)]
 
 
 def _is_mask_argument(name: str) -> bool:

@@ -24,7 +24,17 @@ TRACED_SHAPES = 8
 
 
 def _infer(model: Any, *inputs: Any) -> Any:
-    return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+    """The model's outputs, a flat list in model.outputs order (a dict of outputs flattened as Keras does, by
+    sorted key), for its inputs in model.inputs order (packed as a dict where the model takes one)."""
+    structure = private.input_structure(model)
+    given = (
+        keras.tree.pack_sequence_as(structure, list(inputs))
+        if isinstance(structure, dict)
+        else list(inputs)
+        if len(inputs) > 1
+        else inputs[0]
+    )
+    return keras.tree.flatten(model(given, training=False))
 
 
 class ReadyModel:
@@ -110,6 +120,14 @@ class ReadyModel:
         results = [
             keras.ops.convert_to_numpy(tensor) for tensor in (output if isinstance(output, (list, tuple)) else [output])
         ]
+        if any(result.dtype == np.bool_ for result in results):
+            raise ModelRejected(
+                "the model's output is true/false (a comparison such as x > 0 ends it), which predictions, numbers, "
+                'do not carry: end the model with numbers (keras.ops.cast(x > 0, "float32")) and send its '
+                "to_json again; /v1/summary answers the model as it is",
+                loc=list(self.spec.loc),
+                error_type="boolean_output",
+            )
         if not all(np.all(np.isfinite(result)) for result in results):
             raise ModelRejected(
                 "the model's output holds NaN or infinite values, which JSON cannot carry",

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from keras_shape_service import adapter
 from keras_shape_service.advice import advise_body, advise_model
@@ -64,6 +65,10 @@ _TEACHES = ("predict", "summary", "diagram")  # the operations whose refusals ge
 # Operations answered in another form than the JSON of their response model.
 _RENDERERS: dict[str, Callable[[Any], bytes]] = {"diagram": lambda summary: diagram.svg(summary).encode()}
 Arrays = dict[Optional[str], np.ndarray]  # by input name; None: the one array of a one-input model
+# A prediction answer as PredictResponse serializes it, its prediction's fields empty: the bytes after these are
+# the same for every request of a model at the same input shapes.
+_NO_PREDICTION = b'{"output_shape":[],"predictions":[]'
+_ANSWER_TAILS_BYTES = 16 * 2**20  # a large model's rows and summary are some 100 kB; most answers' a few kB
 
 
 class Engine:
@@ -90,6 +95,8 @@ class Engine:
         )
         # By model key and batch size: the batch was checked against the limits, and what it costs.
         self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
+        # A prediction answer's bytes after the prediction, by model key and input shapes (Engine._predict_answer).
+        self.answer_tails: LruCache[bytes] = LruCache(4 * settings.model_cache_entries, _ANSWER_TAILS_BYTES, len)
         # Keys of variable-length models Keras refused to build with None on their variable axes (a Flatten
         # before a Dense: a kernel sized by the length): each is built at the lengths of its inputs instead.
         self.built_per_length: LruCache[bool] = LruCache(settings.model_cache_entries, 1, lambda known: 0)
@@ -120,6 +127,8 @@ class Engine:
             raise
 
     def _answer(self, operation_id: str, request: BaseModel) -> bytes:
+        if operation_id == "predict" and isinstance(request, PredictRequest) and request.code is None:
+            return self._predict_answer(request)
         answer = _answered_as_spec(self._operations[operation_id], request)
         render = _RENDERERS.get(operation_id)
         return render(answer) if render else answer.model_dump_json(exclude_none=True).encode()
@@ -319,6 +328,15 @@ class Engine:
 
     def predict(self, request: PredictRequest) -> PredictResponse:
         """Build (or reuse) the model, check it fits the limits, run the inputs through it."""
+        prediction, fields, _ = self._predicted(request)
+        # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
+        # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
+        return PredictResponse.model_construct(**prediction, **fields())
+
+    def _predicted(self, request: PredictRequest) -> tuple[dict[str, Any], Callable[[], dict[str, Any]], Optional[str]]:
+        """The prediction's fields (output_shape, predictions); how to make the answer's other fields; and the
+        key of those other fields where they are the same for every request of this model at these input
+        shapes (None where the request changes them: a memory budget, summary options)."""
         reading = _reading_key(request)
         spec, arrays, key = self._predict_spec(request, reading)
         ready, cost, spec, key = self._ready_model_at_some_length(spec, key, request.seed, arrays)
@@ -328,18 +346,55 @@ class Engine:
         self.phase(f"predicting with {_model_name(spec)} on inputs of shape {[list(a.shape) for a in inputs]}")
         outputs = ready.predict(inputs)
         one = len(outputs) == 1
-        fields = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, len(inputs[0]), cost)
-        if request.expand_nested or request.show_trainable:
-            fields["summary"] = adapter.summary_text(ready.model, request.expand_nested, request.show_trainable)
-        if request.memory_budget is not None:
-            fields["cost"] = _within_budget_cost(cost, len(inputs[0]), request.memory_budget)
-        # Made from this engine's own parts, each valid already (rows and cost are models; the outputs are
-        # finite, ready.predict checked): validating them again, a walk over every prediction, checks nothing.
-        return PredictResponse.model_construct(
-            output_shape=list(outputs[0].shape) if one else [list(o.shape) for o in outputs],
-            predictions=outputs[0].tolist() if one else [o.tolist() for o in outputs],
-            **fields,
-        )
+        keys = spec.output_keys  # keyed as Keras's predict answers a model made with outputs={...}
+        prediction = {
+            "output_shape": (
+                {key: list(o.shape) for key, o in zip(keys, outputs)}
+                if keys
+                else list(outputs[0].shape)
+                if one
+                else [list(o.shape) for o in outputs]
+            ),
+            "predictions": (
+                {key: o.tolist() for key, o in zip(keys, outputs)}
+                if keys
+                else outputs[0].tolist()
+                if one
+                else [o.tolist() for o in outputs]
+            ),
+        }
+        batch = len(inputs[0])
+
+        def fields() -> dict[str, Any]:
+            made = explain.answer_fields(ready.facts, self._rows(key, ready), ready.report, batch, cost)
+            if request.expand_nested or request.show_trainable:
+                made["summary"] = adapter.summary_text(ready.model, request.expand_nested, request.show_trainable)
+            if request.memory_budget is not None:
+                made["cost"] = _within_budget_cost(cost, batch, request.memory_budget)
+            return made
+
+        changed = request.expand_nested or request.show_trainable or request.memory_budget is not None
+        return prediction, fields, None if changed else f"{key} {[a.shape for a in inputs]}"
+
+    def _predict_answer(self, request: PredictRequest) -> bytes:
+        """/v1/predict's answer bytes: the prediction, then the rest of the answer, which every request of the
+        model at the same input shapes shares, made and serialized once (rows, params, cost and summary are
+        most of an answer's bytes and of its serializing) and kept beside the model."""
+        prediction, fields, shared = self._predicted(request)
+        tail = self.answer_tails.get(shared) if shared else None
+        if tail is None:
+            made = fields()
+            whole = PredictResponse.model_construct(output_shape=[], predictions=[], **made)
+            serialized = whole.model_dump_json(exclude_none=True).encode()
+            if not serialized.startswith(_NO_PREDICTION):  # the response model's first fields moved: no splicing
+                answer = PredictResponse.model_construct(**prediction, **made)
+                return answer.model_dump_json(exclude_none=True).encode()
+            tail = serialized[len(_NO_PREDICTION) :]
+            if shared:
+                self.answer_tails.put(shared, tail)
+        # The prediction's fields hold lists of numbers (Any in the response model): pydantic's serializer writes
+        # them as it would within the whole answer.
+        return to_json(prediction)[:-1] + tail
 
     def _rows(self, key: str, ready: adapter.ReadyModel) -> list[LayerRow]:
         """The model's explained rows, made once per built model (the same key as the model cache's)."""

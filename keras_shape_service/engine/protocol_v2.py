@@ -157,9 +157,15 @@ def _flat(nested: Any) -> list:
 def response(metadata: ModelMetadata, request: InferenceRequest, answer: PredictResponse) -> InferenceResponse:
     """The predictions as the protocol's outputs, those the request asked for (all if it named none)."""
     one = len(metadata.outputs) == 1
-    # A model of one output answers one shape, of several a list of them (PredictResponse.output_shape).
-    shapes = cast(list[list[int]], [answer.output_shape] if one else answer.output_shape)
-    predictions = [answer.predictions] if one else answer.predictions
+    # A model of one output answers one shape, of several a list of them (PredictResponse.output_shape), or a
+    # dict by output name (a model made with outputs={...}, whose output names are its keys).
+    if isinstance(answer.predictions, dict) and isinstance(answer.output_shape, dict):
+        names = [tensor.name for tensor in metadata.outputs]
+        shapes = [answer.output_shape[name] for name in names]
+        predictions: Any = [answer.predictions[name] for name in names]
+    else:
+        shapes = cast(list[list[int]], [answer.output_shape] if one else answer.output_shape)
+        predictions = [answer.predictions] if one else answer.predictions
     wanted = {tensor.name for tensor in request.outputs} if request.outputs else None
     outputs = [
         ResponseOutput(name=tensor.name, shape=list(shape), datatype=tensor.datatype, data=_flat(data))

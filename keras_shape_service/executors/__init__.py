@@ -14,8 +14,8 @@ class Answerer:
     """What the HTTP layer asks of whichever answers its requests."""
 
     def answer(self, operation_id: str, request: BaseModel, client: str = "") -> bytes:
-        """The answer's bytes, or the ServiceError refusing the request; `client` (its remote address) is whom
-        to slow down should its requests keep stopping executors (pool.py)."""
+        """The answer's bytes, or the ServiceError refusing the request; `client` (its address, http/clients.py) is
+        whom to slow down should its requests keep stopping executors (pool.py)."""
         raise NotImplementedError
 
     def ready(self) -> bool:

@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict, deque
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from pydantic import BaseModel
 
@@ -69,8 +69,13 @@ def killer_key(operation_id: str, request: BaseModel) -> str:
         decisive = (request.model_name, [(tensor.name, tensor.shape) for tensor in request.request.inputs])
     else:  # summary, diagram, compare, check: no inputs but the model's own
         decisive = request
-    sent = pickle.dumps((operation_id, decisive), protocol=pickle.HIGHEST_PROTOCOL)
+    # An uploaded file counts by its digest: its bytes stay out of band (the callback keeps none), uncopied.
+    sent = pickle.dumps((operation_id, decisive), protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=_dropped)
     return hashlib.sha256(sent).hexdigest()
+
+
+def _dropped(buffer: pickle.PickleBuffer) -> None:
+    return None
 
 
 class KnownKillers:
@@ -225,7 +230,7 @@ class ExecutorClient(Answerer):
         """The answer from an executor on `socket_path` and the seconds it computed; sent again once if that
         executor was killed for another request."""
         deadline = time.monotonic() + self.settings.request_deadline_ms / 1000
-        job = wire.encode(wire.Job(operation_id, request))
+        job = wire.pieces(wire.Job(operation_id, request))  # an uploaded file's bytes are sent, not copied
         sent_again = False
         while True:
             conn, pid = self._claim(job, deadline, socket_path)
@@ -245,7 +250,7 @@ class ExecutorClient(Answerer):
             finally:
                 conn.close()
 
-    def _claim(self, job: bytes, deadline: float, socket_path: str) -> tuple[socket.socket, int]:
+    def _claim(self, job: list[Any], deadline: float, socket_path: str) -> tuple[socket.socket, int]:
         """A connection to an executor that has taken this request, and its pid; 503 past the deadline.
 
         The request goes out as soon as the connection is made: the kernel holds it until an executor accepts,
@@ -258,7 +263,8 @@ class ExecutorClient(Answerer):
             conn.settimeout(left)
             try:
                 conn.connect(socket_path)
-                conn.sendall(job)
+                for piece in job:
+                    conn.sendall(piece)
                 hello = wire.receive(conn, wire.Hello)
             except (FileNotFoundError, ConnectionRefusedError):
                 conn.close()

@@ -26,11 +26,17 @@ from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel
 
+from keras_shape_service.files.hdf5 import WeightsFile
+
 # A sanity bound on a length prefix, not a budget (those are enforced before a frame is made: a body is at most
 # KSS_MAX_BODY_BYTES, 8 MB by default, an answer at most KSS_MAX_ANSWER_BYTES, 64 MiB): a corrupt prefix is
 # refused before its payload is read.
 MAX_FRAME_BYTES = 1 << 30
 _LENGTH = struct.Struct("!I")
+# A payload that starts with _BUFFERED carries out-of-band buffers: their count and sizes, the pickle, then the
+# buffers (an uploaded model file's weights; a compare of two files, two). Any other payload is a pickle.
+_BUFFERED, _COUNT, _SIZE = b"B", struct.Struct("!I"), struct.Struct("!Q")
+_MOST_BUFFERS = 16
 
 
 class WireError(Exception):
@@ -103,7 +109,10 @@ _NUMPY = {
 }
 _SCHEMAS = "keras_shape_service.schemas."
 # (module, name) -> what find_class resolved it to, once it was allowed: a dict lookup per global after that.
-_RESOLVED: dict[tuple[str, str], Any] = {(cls.__module__, cls.__qualname__): cls for cls in _FIELD_TYPES}
+# An uploaded model file's weights travel as a WeightsFile (its constructor checks its fields).
+_RESOLVED: dict[tuple[str, str], Any] = {
+    (cls.__module__, cls.__qualname__): cls for cls in (*_FIELD_TYPES, WeightsFile)
+}
 
 
 class _Unpickler(pickle.Unpickler):
@@ -125,16 +134,58 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of the executors' wire")
 
 
+def pieces(message: Message) -> list[Any]:
+    """One frame, as the pieces it is sent in: its length and the pickle, then each out-of-band buffer as it
+    lies in memory (an uploaded file's bytes: never copied into the frame)."""
+    buffers: list[pickle.PickleBuffer] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        # Bytes (a WeightsFile's) go beside the pickle; a numpy array stays in it, as it went before: an array
+        # made over a frame's buffer would be read-only in the executor.
+        if isinstance(buffer.raw().obj, bytes):
+            buffers.append(buffer)
+            return False
+        return True
+
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=out_of_band)
+    if not buffers:
+        return [_LENGTH.pack(len(data)) + data]
+    views = [buffer.raw() for buffer in buffers]
+    head = _BUFFERED + _COUNT.pack(len(views)) + b"".join(_SIZE.pack(view.nbytes) for view in views)
+    size = len(head) + len(data) + sum(view.nbytes for view in views)
+    return [_LENGTH.pack(size) + head, data, *views]
+
+
 def encode(message: Message) -> bytes:
-    """One frame's bytes."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
+    """One frame's bytes (joined: a copy of its buffers; `send` sends the pieces as they are)."""
+    return b"".join(pieces(message))
+
+
+def _split(data: bytes) -> tuple[Any, list[memoryview]]:
+    """A payload's pickle and its out-of-band buffers (views of the payload, not copies)."""
+    if data[:1] != _BUFFERED:
+        return data, []
+    view = memoryview(data)
+    (count,) = _COUNT.unpack_from(view, 1)
+    start = 1 + _COUNT.size + count * _SIZE.size
+    if count > _MOST_BUFFERS or start > len(data):
+        raise WireError(f"a frame declaring {count} buffers")
+    sizes = [_SIZE.unpack_from(view, 1 + _COUNT.size + i * _SIZE.size)[0] for i in range(count)]
+    offset = len(data) - sum(sizes)
+    if offset < start:
+        raise WireError(f"a frame of {len(data)} bytes declaring buffers of {sum(sizes)}")
+    pickled, buffers = view[start:offset], []
+    for size in sizes:
+        buffers.append(view[offset : offset + size])
+        offset += size
+    return pickled, buffers
 
 
 def decode(data: bytes) -> Message:
     """The message a frame's payload holds; WireError if it is anything else."""
+    pickled, buffers = _split(data)
     try:
-        message = _Unpickler(io.BytesIO(data)).load()
+        message = _Unpickler(io.BytesIO(pickled), buffers=buffers).load()
     except Exception as error:  # a truncated or corrupt pickle raises any of a dozen types
         raise WireError(f"an unreadable frame ({type(error).__name__}: {error})") from None
     fields = _FIELD_TYPES.get(type(message))
@@ -152,7 +203,8 @@ def _names(kind: Any) -> str:
 
 def send(conn: socket.socket, message: Message) -> None:
     """One frame."""
-    conn.sendall(encode(message))
+    for piece in pieces(message):
+        conn.sendall(piece)
 
 
 def _exactly(conn: socket.socket, size: int) -> Optional[bytes]:

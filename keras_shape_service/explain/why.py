@@ -7,6 +7,7 @@ from math import prod
 from typing import Callable, Optional
 
 from keras_shape_service.facts import LayerFacts, Shape, known, shape_text
+from keras_shape_service.schemas.keras_names import INFERENCE_IDENTITY_LAYER_TYPES
 from keras_shape_service.schemas.messages import Why
 
 from .why_params import dims, params_text
@@ -42,6 +43,32 @@ _MERGE_VERBS = {
     "Maximum": "takes the maximum of",
     "Minimum": "takes the minimum of",
 }
+
+
+# What each keras.ops operation node does to its operands, in words (keras_names.OPERATIONS lists them).
+_OPERATION_VERBS = {
+    "Add": "adds",
+    "Subtract": "subtracts the second from the first of",
+    "Multiply": "multiplies",
+    "Divide": "divides the first by the second of",
+    "TrueDivide": "divides the first by the second of",
+    "FloorDivide": "floor-divides the first by the second of",
+    "Mod": "takes the remainder of the first by the second of",
+    "Power": "raises the first to the power of the second of",
+    "Maximum": "takes the larger of",
+    "Minimum": "takes the smaller of",
+    "Equal": "compares (==)",
+    "NotEqual": "compares (!=)",
+    "Less": "compares (<)",
+    "LessEqual": "compares (<=)",
+    "Greater": "compares (>)",
+    "GreaterEqual": "compares (>=)",
+    "LogicalAnd": "takes the logical and of",
+    "LogicalOr": "takes the logical or of",
+    "LogicalXor": "takes the logical xor of",
+}
+_OPERATION_ORIGIN = "a keras.ops operation Keras recorded in the graph (a Python operator on tensors, or a mask)"
+_REDUCTIONS = {"Mean": "the mean", "Sum": "the sum", "Max": "the maximum", "Min": "the minimum"}
 
 
 def _arrow(f: LayerFacts) -> str:
@@ -237,6 +264,111 @@ def _elementwise(f: LayerFacts) -> Optional[str]:
     return f"{f.class_name}{what} acts on each value on its own; the shape stays {shape_text(f.output_shape)}"
 
 
+def _broadcast_pair(first: Shape, second: Shape) -> Shape:
+    """NumPy's broadcasting as Keras's broadcast_shapes does it with unknown axes: aligned on the right, an axis
+    of 1 (or a missing one) takes the other's size; an unknown one stays unknown unless the other is sized."""
+    rank = max(len(first), len(second))
+    first, second = (1,) * (rank - len(first)) + first, (1,) * (rank - len(second)) + second
+    return tuple(b if a == 1 else (None if b == 1 else b) if a is None else a for a, b in zip(first, second))
+
+
+def operation_shape(f: LayerFacts) -> Optional[Shape]:
+    """What an operation node's family says its output shape is (keras_names.OPERATIONS), from its inputs'
+    shapes and config alone; None where the rule does not cover the call (a matmul of vectors)."""
+    tensors = list(f.input_shapes)
+    if f.operation == "broadcast":
+        operands = f.config.get("operands") or [None] * len(tensors)
+        shapes = [tensors.pop(0) if operand is None else () for operand in operands]
+        result: Shape = ()
+        for shape in shapes:
+            result = _broadcast_pair(result, tuple(shape))
+        return result
+    if f.operation == "elementwise":
+        return f.input_shape
+    if f.operation == "reduce":
+        axis, rank = f.config.get("axis"), len(f.input_shape)
+        axes = set(range(rank)) if axis is None else {a % rank for a in (axis if isinstance(axis, list) else [axis])}
+        if f.config.get("keepdims"):
+            return tuple(1 if i in axes else size for i, size in enumerate(f.input_shape))
+        return tuple(size for i, size in enumerate(f.input_shape) if i not in axes)
+    if f.operation == "matmul" and len(tensors) == 2 and min(len(tensors[0]), len(tensors[1])) >= 2:
+        first, second = tensors
+        return _broadcast_pair(first[:-2], second[:-2]) + (first[-2], second[-1])
+    return None
+
+
+def _operand_text(operand: object, shapes: list[Shape]) -> str:
+    return shape_text(shapes.pop(0)) if operand is None and shapes else repr(operand)
+
+
+def _broadcast(f: LayerFacts) -> Optional[str]:
+    """x + y, x * 0.5, inputs != 0: NumPy's broadcasting of two operands, a number counting as shape ()."""
+    if operation_shape(f) != f.output_shape:
+        return None
+    operands, shapes = f.config.get("operands") or [], list(f.input_shapes)
+    said = " and ".join(_operand_text(operand, shapes) for operand in operands)
+    verb = _OPERATION_VERBS[f.class_name]
+    mask = " (a mask: true where the value is not 0)" if f.class_name == "NotEqual" and 0 in operands else ""
+    return (
+        f"{f.class_name} is {_OPERATION_ORIGIN}: it {verb} {said} element by element, broadcasting them to one "
+        f"shape (an axis of 1, or a missing leading one, stretches to the other's){mask}: {_arrow(f)}"
+    )
+
+
+def _elementwise_operation(f: LayerFacts) -> Optional[str]:
+    if operation_shape(f) != f.output_shape:
+        return None
+    return (
+        f"{f.class_name} is {_OPERATION_ORIGIN}: it acts on each value on its own; the shape stays "
+        f"{shape_text(f.output_shape)}"
+    )
+
+
+def _reduce(f: LayerFacts) -> Optional[str]:
+    if operation_shape(f) != f.output_shape:
+        return None
+    axis, keep = f.config.get("axis"), bool(f.config.get("keepdims"))
+    where = "over every axis" if axis is None else f"over axis {axis}"
+    kept = "kept as size 1 (keepdims)" if keep else "removed"
+    return f"{f.class_name} is {_OPERATION_ORIGIN}: it takes {_REDUCTIONS[f.class_name]} {where}, {kept}: {_arrow(f)}"
+
+
+def _matmul(f: LayerFacts) -> Optional[str]:
+    if operation_shape(f) != f.output_shape:
+        return None
+    first, second = f.input_shapes
+    return (
+        f"Matmul is {_OPERATION_ORIGIN} (the @ operator): the last axis of the first ({_size(first[-1])}) meets the "
+        f"second-to-last of the second ({_size(second[-2])}), the other axes broadcast: {_arrow(f)}"
+    )
+
+
+def _layer_scale(f: LayerFacts) -> Optional[str]:
+    if not _keeps_shape(f):
+        return None
+    return (
+        f"LayerScale (a ConvNeXt layer of keras.applications) multiplies each of the {f.config['projection_dim']} "
+        f"channels of the last axis by its own learned scale; the shape stays {shape_text(f.output_shape)}"
+    )
+
+
+_OPERATION_FAMILIES: dict[str, Callable[[LayerFacts], Optional[str]]] = {
+    "broadcast": _broadcast,
+    "elementwise": _elementwise_operation,
+    "reduce": _reduce,
+    "matmul": _matmul,
+}
+
+
+def _identity_at_inference(f: LayerFacts) -> Optional[str]:
+    if not _keeps_shape(f):
+        return None
+    return (
+        f"{f.class_name} is data augmentation: it changes images at random in training only; at inference "
+        f"(predictions) it passes its input through unchanged, so the shape stays {shape_text(f.output_shape)}"
+    )
+
+
 _FAMILIES: dict[str, Callable[[LayerFacts], Optional[str]]] = {
     "Dense": _dense,
     "Flatten": _flatten,
@@ -265,6 +397,8 @@ _FAMILIES: dict[str, Callable[[LayerFacts], Optional[str]]] = {
     "SpatialDropout2D": _dropout,
     "SpatialDropout3D": _dropout,
     **{name: _elementwise for name in _ELEMENTWISE},
+    **{name: _identity_at_inference for name in INFERENCE_IDENTITY_LAYER_TYPES},
+    "LayerScale": _layer_scale,
 }
 
 
@@ -303,7 +437,7 @@ def generic(f: LayerFacts) -> str:
 
 def shape_sentence(f: LayerFacts) -> str:
     """The family's sentence where its rule fits the planned shapes, else the generic one."""
-    rule = _family(f.class_name)
+    rule = _OPERATION_FAMILIES.get(f.operation) if f.operation else _family(f.class_name)
     try:
         found = rule(f) if rule else None
     except (KeyError, IndexError, TypeError, ValueError):

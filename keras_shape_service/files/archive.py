@@ -9,7 +9,7 @@ weights under `model_weights`; the whole file is the weights file.
 import io
 import zipfile
 from dataclasses import dataclass
-from typing import Literal
+from typing import IO, Literal
 
 from keras_shape_service.errors import RefusedFile
 
@@ -37,12 +37,19 @@ def _refused(detail: str) -> RefusedFile:
     return RefusedFile(detail)
 
 
-def read_model_file(data: bytes, filename: str, max_config_bytes: int) -> ModelFile:
-    """The config and weights of a `.keras` or `.h5` file, told apart by their first bytes; a 422 saying
-    what is wrong with any other file, or with one of these that is not as Keras writes it."""
-    if data.startswith(ZIP_SIGNATURE):
-        return _keras_archive(data, filename, max_config_bytes)
-    if data.startswith(HDF5_SIGNATURE):
+def read_model_file(stream: IO[bytes], filename: str, max_config_bytes: int) -> ModelFile:
+    """The config and weights of a `.keras` or `.h5` file (a seekable stream: the upload as werkzeug spooled
+    it), told apart by their first bytes; a 422 saying what is wrong with any other file, or with one of these
+    that is not as Keras writes it. Of a `.keras` file only its members are read into memory, each once; of a
+    `.h5` file the whole file, once."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    head = stream.read(len(HDF5_SIGNATURE))
+    stream.seek(0)
+    if head.startswith(ZIP_SIGNATURE):
+        return _keras_archive(stream, size, filename, max_config_bytes)
+    if head.startswith(HDF5_SIGNATURE):
+        data = stream.read(size)  # sized: read() after a short read joins two buffers, a second copy
         config = model_config(data, filename, max_config_bytes)
         return ModelFile(config, WeightsFile(data, "h5", filename))
     raise _refused(
@@ -51,13 +58,20 @@ def read_model_file(data: bytes, filename: str, max_config_bytes: int) -> ModelF
     )
 
 
-def _keras_archive(data: bytes, filename: str, max_config_bytes: int) -> ModelFile:
+def is_model_file(stream: IO[bytes]) -> bool:
+    """Whether a stream starts as a .keras or .h5 file does (left at its start)."""
+    head = stream.read(len(HDF5_SIGNATURE))
+    stream.seek(0)
+    return head.startswith(ZIP_SIGNATURE) or head.startswith(HDF5_SIGNATURE)
+
+
+def _keras_archive(stream: IO[bytes], size: int, filename: str, max_config_bytes: int) -> ModelFile:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise _refused(f"the file '{filename}' is not a readable zip archive: {error}") from None
-    limits = {CONFIG: max_config_bytes, METADATA: METADATA_BYTES, WEIGHTS: len(data) * MAX_COMPRESSION_RATIO}
+    limits = {CONFIG: max_config_bytes, METADATA: METADATA_BYTES, WEIGHTS: size * MAX_COMPRESSION_RATIO}
     names = [member.filename for member in members]
     for name in names:
         if name.startswith("/") or "\\" in name or ".." in name.split("/"):

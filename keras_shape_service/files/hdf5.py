@@ -9,6 +9,7 @@ The file is opened from memory (h5py on a BytesIO), so it names no path on this 
 import contextlib
 import hashlib
 import io
+import pickle
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Optional
 
@@ -27,9 +28,20 @@ class WeightsFile:
     came from. Not a dataclass: a model's cache key is made of its spec's fields, and this one is keyed by its
     digest, not by its bytes."""
 
-    def __init__(self, data: bytes, layout: Literal["keras", "h5"], filename: str):
-        self.data, self.layout, self.filename = data, layout, filename
-        self.digest = hashlib.sha256(data).hexdigest()
+    def __init__(self, data: Any, layout: Literal["keras", "h5"], filename: str, digest: Optional[str] = None):
+        # From the executors' wire `data` is a view of the frame it came in (held as bytes from here on), and
+        # the digest the HTTP worker made; both checked, as the wire checks every field it reads.
+        if layout not in ("keras", "h5") or not isinstance(filename, str):
+            raise TypeError(f"a weights file of layout {layout!r} named {filename!r}")
+        self.data: bytes = data if isinstance(data, bytes) else bytes(data)
+        self.layout, self.filename = layout, filename
+        self.digest = digest if isinstance(digest, str) else hashlib.sha256(self.data).hexdigest()
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Pickled for the executors' wire, the bytes go out of band (protocol 5): the wire sends them as they
+        # are, where an in-band pickle would copy a 100 MB file into the frame (and a frame into a bigger one).
+        data = pickle.PickleBuffer(self.data) if protocol >= 5 else self.data
+        return (WeightsFile, (data, self.layout, self.filename, self.digest))
 
     def __repr__(self) -> str:
         return f"WeightsFile({self.layout}, {self.filename!r}, sha256={self.digest})"

@@ -20,7 +20,12 @@ from math import prod
 from typing import Callable, Iterable
 
 from keras_shape_service.facts import LayerFacts, Shape
-from keras_shape_service.schemas.keras_names import MODEL_CLASSES
+from keras_shape_service.schemas.keras_names import (
+    APPLICATION_INTERNAL_LAYERS,
+    INFERENCE_IDENTITY_LAYER_TYPES,
+    MODEL_CLASSES,
+    OPERATIONS,
+)
 
 RECURRENT_STEP_S = 60e-6  # a recurrent layer's step in a traced tf.while_loop
 UNROLLED_STEP_S = 25e-3  # an unrolled recurrent step: built eagerly, then traced as a graph copy per step
@@ -227,6 +232,16 @@ def _none(f: LayerFacts) -> int:
     return 0
 
 
+def _matmul_macs(f: LayerFacts) -> int:
+    """x @ y: each output number sums the products along the first operand's last axis."""
+    return elements(f.output_shape) * (f.input_shape[-1] or 1)
+
+
+def _scale_macs(f: LayerFacts) -> int:
+    """LayerScale: one product per value."""
+    return elements(f.output_shape)
+
+
 @dataclass(frozen=True)
 class Rule:
     """What a family of layers costs per example: `macs`, its multiply-adds; `scratch`, the elements of the
@@ -266,6 +281,11 @@ _NO_MULTIPLY_ADDS = (
     + ("Embedding", "CategoryEncoding", "Discretization")
     # elementwise merges (Multiply: one product, no add) and concatenation
     + ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
+    # identities at inference (augmentation): what they read and write, nothing more
+    + INFERENCE_IDENTITY_LAYER_TYPES
+    # keras.ops operation nodes: one value (or a reduction's few) per output number, no multiply-adds; but
+    # Matmul, below. (Add, Multiply... name a layer and an operation alike, with the same rule.)
+    + tuple(name for name, (_, family) in OPERATIONS.items() if family != "matmul")
 )
 _FAMILIES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (_NO_MULTIPLY_ADDS, Rule(_none)),
@@ -286,10 +306,13 @@ _FAMILIES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     ),
     (("Attention", "AdditiveAttention"), Rule(_dot_attention_macs, _dot_attention_scores, "attention scores")),
     (("Bidirectional", "TimeDistributed", *MODEL_CLASSES), Rule(_inner_macs)),
+    (("Matmul",), Rule(_matmul_macs)),
+    (tuple(name for _, name in APPLICATION_INTERNAL_LAYERS), Rule(_scale_macs)),
 )
 # Every layer class the service accepts, by the name a spec gives and by its Keras class's name (the facts'
 # class_name: Convolution2D is a Conv2D), with its family's rule; tests/unit/test_cost_rules.py checks that
-# none is missing. Layers of keras.applications no spec can name (ConvNeXt's LayerScale) take the fallback.
+# none is missing, nor any operation node or keras.applications layer a document may hold. Layers of
+# keras.applications no document can name take the fallback (a network by name may hold them).
 RULES: dict[str, Rule] = {name: rule for names, rule in _FAMILIES for name in names}
 _FALLBACK = Rule(_weights_macs)
 

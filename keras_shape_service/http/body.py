@@ -19,9 +19,10 @@ from keras_shape_service.errors import (
     InvalidRequest,
     LimitExceeded,
     MalformedBody,
+    ServiceError,
 )
 from keras_shape_service.guards import limits
-from keras_shape_service.schemas.base import ERRORS_UNLISTED
+from keras_shape_service.schemas.base import ERRORS_UNLISTED, MAX_LAYERS
 from keras_shape_service.schemas.numbers import NUMBERS_ONLY
 from keras_shape_service.settings import Settings
 
@@ -137,8 +138,9 @@ def parse(raw: bytes, settings: Settings) -> Any:
 
 
 def _parse(raw: bytes, settings: Settings) -> tuple[Any, dict[str, Any]]:
-    """The parsed body, and what validation may know of its text: whether its arrays hold nothing but numbers
-    and arrays (no string, no true or false), so that number arrays can be read in bulk by numpy."""
+    """The parsed body, and what validation may know: whether its arrays hold nothing but numbers and arrays
+    (no string, no true or false), so that number arrays can be read in bulk by numpy; and the most layers a
+    model may have, so that a longer list is refused before its entries are validated."""
     try:
         raw = _utf8(raw)
         with _no_cycle_collection():
@@ -151,7 +153,7 @@ def _parse(raw: bytes, settings: Settings) -> tuple[Any, dict[str, Any]]:
     structure = limits.outline(raw)
     limits.check_depth(structure, settings)
     numbers_only = b"true" not in raw and b"false" not in raw and not limits.strings_in_arrays(structure)
-    return document, {NUMBERS_ONLY: numbers_only}
+    return document, {NUMBERS_ONLY: numbers_only, MAX_LAYERS: settings.max_layers}
 
 
 _LARGE_BODY_BYTES = 65_536  # above this, reading a body takes milliseconds or more of CPU
@@ -179,19 +181,39 @@ def read(
 
 def _typed(
     model: type[Request], document: Any, context: Optional[dict[str, Any]], check_fixes: bool
-) -> tuple[Optional[Request], Optional[InvalidRequest], ValidFixes]:
+) -> tuple[Optional[Request], Optional[ServiceError], ValidFixes]:
     """The typed request; or the refusal, advised, with (if `check_fixes`) its fixes that validate."""
     counts = dict(context or {})  # bounded_errors counts this validation's errors here
     try:
         return model.model_validate(document, context=counts), None, []
     except ValidationError as error:
         refusal = InvalidRequest(error, document, unlisted=counts.get(ERRORS_UNLISTED, 0))
+    too_many = _too_many_layers(refusal)
+    if too_many is not None:
+        return None, too_many, []
     return None, refusal, advise_body(refusal, model.model_validate if check_fixes else None)
+
+
+def _too_many_layers(refusal: InvalidRequest) -> Optional[LimitExceeded]:
+    """A model over max_layers, refused by its lists' lengths before their entries were validated
+    (schemas/base.py layers_within_limit), as any limit is: naming it, its value and the request's."""
+    for item, raw in zip(refusal.errors or [], refusal.raw):
+        if item.type == MAX_LAYERS:
+            limit, count = raw["ctx"]["limit"], raw["ctx"]["count"]
+            return LimitExceeded(
+                MAX_LAYERS,
+                limit,
+                count,
+                "number of layers counted (nested models' included)",
+                loc=item.loc,
+                then=f"send a model of at most {limit:,} layers",
+            )
+    return None
 
 
 def _answered(
     typed: Optional[Request],
-    refusal: Optional[InvalidRequest],
+    refusal: Optional[ServiceError],
     fixes: ValidFixes,
     plans: Optional[Callable[[Request], bool]],
 ) -> Request:

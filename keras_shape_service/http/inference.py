@@ -27,6 +27,7 @@ from keras_shape_service.schemas.inference import (
 )
 
 from . import body, tensors
+from .clients import request_client
 from .context import services
 
 SERVER_NAME, SERVER_VERSION = "keras-shape-service", "1.0.0"
@@ -95,7 +96,8 @@ def infer(name: str) -> Response:
     header_length = request.headers.get(tensors.BINARY_HEADER)
     header, binary = tensors.split(raw, header_length) if header_length is not None else (raw, None)
     typed = tensors.with_binary_data(body.read(InferenceRequest, header, found.settings), binary, found.settings)
-    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed), request.remote_addr or "")
+    client = request_client(found.settings.trusted_proxies)
+    answer = found.engine.answer("infer", ModelInference(model_name=name, request=typed), client)
     answer, json_length = tensors.binary_answer(answer, tensors.binary_outputs(typed))
     response = Response(answer, mimetype=JSON if json_length is None else tensors.BINARY_MIMETYPE)
     if json_length is not None:

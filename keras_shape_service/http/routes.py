@@ -17,11 +17,13 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from keras_shape_service.explain import table
 from keras_shape_service.explain.diagram import STYLE as DIAGRAM_STYLE
+from keras_shape_service.metrics import count_answer
 from keras_shape_service.schemas import Health, SummaryResponse
 from keras_shape_service.schemas.api import CSV, JSON, MARKDOWN, OPERATIONS, Operation, operation
 from keras_shape_service.schemas.openapi import openapi_document
 
 from . import body, inference, observability, uploads
+from .clients import request_client
 from .context import services
 
 # The page's files, served as the app's static files (/page/...); Swagger UI's from the flask-swagger-ui
@@ -56,23 +58,25 @@ def negotiated(op: Operation) -> str:
 
 def _answer(operation_id: str) -> Response:
     """Validate the body and answer it; answers are deterministic, so bytes already answered are answered
-    again from memory, without parsing, validating or computing."""
+    again from memory, without parsing, validating or computing. An upload is keyed by a digest of its parts
+    (the file's bytes among them), made before the file is read."""
     found = services()
     op = operation(operation_id)
-    if op.accepts_files and uploads.is_upload():  # a model file: read and answered afresh, never cached
-        assert op.request is not None
-        typed = uploads.read_upload(op.request, found.settings, takes_inputs=operation_id == "predict")
-        return Response(found.engine.answer(operation_id, typed), mimetype=op.answer_media)
-    raw = body.raw_body(found.settings)
-    key = f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
+    request_model = op.request
+    assert request_model is not None, f"{operation_id} is answered here only with a body to read"
+    upload = uploads.received(found.settings, operation_id) if op.accepts_files and uploads.is_upload() else None
+    raw = b"" if upload is not None else body.raw_body(found.settings)
+    key = f"{operation_id} upload {upload.digest}" if upload else f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)
+    count_answer(operation_id, "upload" if upload else "json", cached=answer is not None)
     if answer is None:
-        request_model = operation(operation_id).request
-        assert request_model is not None, f"{operation_id} is answered here only with a body to read"
-        typed = body.read(request_model, raw, found.settings, plans=found.engine.plans)
-        answer = found.engine.answer(operation_id, typed, client=request.remote_addr or "")
+        if upload is not None:
+            typed = uploads.typed_request(request_model, upload, found.settings, operation_id)
+        else:
+            typed = body.read(request_model, raw, found.settings, plans=found.engine.plans)
+        answer = found.engine.answer(operation_id, typed, client=request_client(found.settings.trusted_proxies))
         found.answers.put(key, answer)
-    return Response(answer, mimetype=operation(operation_id).answer_media)
+    return Response(answer, mimetype=op.answer_media)
 
 
 def predict() -> Response:

@@ -78,7 +78,7 @@ class Operation:
     examples: Optional[dict[str, dict[str, Any]]] = None  # request bodies by name
     errors: tuple[str, ...] = ()
     # Also takes multipart/form-data: a model file (.keras or .h5) as the part `model`, and for predict its
-    # inputs (http/uploads.py).
+    # inputs; compare its sides as the parts `a` and `b` (http/uploads.py).
     accepts_files: bool = False
 
     @property
@@ -136,6 +136,7 @@ OPERATIONS: tuple[Operation, ...] = (
         request=CompareRequest,
         examples={"spec": SEED_COMPARE},
         errors=BODY_ERRORS,
+        accepts_files=True,
     ),
     Operation("healthz", "GET", "/healthz", "The process is alive", Health),
     Operation("readyz", "GET", "/readyz", "Keras is loaded and a warm-up model ran", Health, errors=("503",)),

@@ -123,9 +123,110 @@ ALLOWED_LAYER_TYPES: tuple[str, ...] = (
     "AdditiveAttention",
     "MultiHeadAttention",
     "GroupQueryAttention",
+    # preprocessing and augmentation layers that are identities at inference (INFERENCE_IDENTITY_LAYER_TYPES)
+    "AugMix",
+    "CutMix",
+    "MixUp",
+    "RandAugment",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomContrast",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "RandomTranslation",
+    "RandomZoom",
 )
+# Augmentation layers that change nothing when predicting (training=False): the answer notes that they do
+# nothing there. Left out: RandomCrop (it crops or resizes at inference, to a shape its own shape inference
+# does not report), and AutoContrast, Equalization, Solarization, which change values at inference too.
+# tests/unit/test_op_nodes.py calls each on an image with training=False and sees it unchanged.
+INFERENCE_IDENTITY_LAYER_TYPES: tuple[str, ...] = ALLOWED_LAYER_TYPES[ALLOWED_LAYER_TYPES.index("AugMix") :]
 # Layers fed their inputs as separate arguments, layer(query, value), not as one list.
 SEPARATE_INPUT_LAYER_TYPES: tuple[str, ...] = ("MultiHeadAttention", "GroupQueryAttention")
+# keras.ops operations Keras 3 records as nodes of a Functional graph (Python operators on symbolic tensors,
+# Embedding's mask, the hard-swish of keras.applications), as to_json writes them: class name -> module,
+# and the shape rule each follows (explain/why.py says it; tests/unit/test_op_nodes.py checks it against
+# Keras). The service builds only these, by its own table, never by importing the module a document names:
+# "broadcast": two operands (a tensor, or a number) broadcast to one shape, NumPy's rule;
+# "elementwise": one operand, one value at a time, the shape kept;
+# "reduce": the `axis` in its config removed (kept as 1 with keepdims);
+# "matmul": the last axis of the first against the second-to-last of the second.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    **{
+        name: ("keras.src.ops.numpy", "broadcast")
+        for name in (
+            "Add",
+            "Subtract",
+            "Multiply",
+            "Divide",
+            "TrueDivide",
+            "FloorDivide",
+            "Mod",
+            "Power",
+            "Maximum",
+            "Minimum",
+            "Equal",
+            "NotEqual",
+            "Less",
+            "LessEqual",
+            "Greater",
+            "GreaterEqual",
+            "LogicalAnd",
+            "LogicalOr",
+            "LogicalXor",
+        )
+    },
+    **{
+        name: ("keras.src.ops.numpy", "elementwise")
+        for name in ("Negative", "Absolute", "Abs", "LogicalNot", "Square", "Sqrt", "Exp", "Log", "Tanh")
+    },
+    **{
+        name: ("keras.src.ops.nn", "elementwise")
+        for name in ("Relu", "Relu6", "Sigmoid", "HardSigmoid", "HardSilu", "Silu", "Gelu", "Softplus", "Elu")
+    },
+    **{name: ("keras.src.ops.numpy", "reduce") for name in ("Mean", "Sum", "Max", "Min")},
+    "Matmul": ("keras.src.ops.numpy", "matmul"),
+    # keras.ops.cast: a comparison's true/false back to numbers (its dtype one of REAL_DTYPES)
+    "Cast": ("keras.src.ops.core", "elementwise"),
+}
+# The arguments an operation takes besides `name` (Keras writes them in the node's config); none for the others.
+OPERATION_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "Gelu": ("approximate",),
+    "Elu": ("alpha",),
+    "Mean": ("axis", "keepdims"),
+    "Sum": ("axis", "keepdims"),
+    "Max": ("axis", "keepdims", "initial"),
+    "Min": ("axis", "keepdims", "initial"),
+    "Cast": ("dtype",),
+}
+# keras.applications' own layers (not in keras.layers) the service builds when a to_json document holds them,
+# by module and class name, with the arguments each takes; any other layer of keras.applications is refused
+# with the network to ask for by name instead (APPLICATIONS_BY_MODULE).
+APPLICATION_INTERNAL_LAYERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("keras.src.applications.convnext", "LayerScale"): ("init_values", "projection_dim"),
+}
+APPLICATIONS_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "keras.src.applications.convnext": (
+        "ConvNeXtTiny",
+        "ConvNeXtSmall",
+        "ConvNeXtBase",
+        "ConvNeXtLarge",
+        "ConvNeXtXLarge",
+    ),
+    "keras.src.applications.inception_resnet_v2": ("InceptionResNetV2",),
+}
 # Models a document may nest as layers.
 MODEL_CLASSES: tuple[str, ...] = ("Sequential", "Functional")
 

@@ -252,12 +252,13 @@ class SummaryResponse(ApiModel):
 class _Predictions(ApiModel):
     """What a prediction adds to a summary (a base of its own so that these fields come first)."""
 
-    output_shape: Union[list[int], list[list[int]]] = Field(
+    output_shape: Union[list[int], list[list[int]], dict[str, list[int]]] = Field(
         description=(
-            "The predictions' shape; for a model of several outputs, a list of them in the model's output order."
+            "The predictions' shape; for a model of several outputs, a list of them in the model's output order, "
+            "or a dict by output name where the model was made with outputs={...} (as Keras's predict returns)."
         )
     )
-    predictions: Union[NestedNumbers, list[NestedNumbers]]
+    predictions: Union[NestedNumbers, list[NestedNumbers], dict[str, NestedNumbers]]
 
 
 class PredictResponse(SummaryResponse, _Predictions):

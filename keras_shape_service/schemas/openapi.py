@@ -74,24 +74,39 @@ def _operation(op: Operation) -> dict[str, Any]:
     return document
 
 
+_MODEL_FILE = (
+    "The file model.save() writes: a .keras archive (config.json, metadata.json, model.weights.h5) or a legacy "
+    ".h5 file. Its config is checked as a to_json document; its weights are read by the service (never by "
+    "keras.saving.load_model), along the paths its config implies."
+)
+_INPUTS = (
+    "The inputs: JSON text as `inputs` of a JSON body, or a .npy file of numbers (numpy.save, never pickled). "
+    "For several inputs, one part `{part}.<name>` each."
+)
+
+
 def _upload(op: Operation) -> dict[str, Any]:
-    """The multipart form an uploaded model file comes in (keras_shape_service/http/uploads.py)."""
-    properties: dict[str, Any] = {
-        "model": {
-            "type": "string",
-            "format": "binary",
-            "description": "The file model.save() writes: a .keras archive (config.json, metadata.json, "
-            "model.weights.h5) or a legacy .h5 file. Its config is checked as a to_json document; its weights "
-            "are read by the service (never by keras.saving.load_model), along the paths its config implies.",
+    """The multipart form an uploaded model file comes in (keras_shape_service/http/uploads.py). The same
+    file (and parts) sent again is answered from the answer cache, as the same JSON body is."""
+    binary = {"type": "string", "format": "binary"}
+    if op.operation_id == "compare":
+        properties: dict[str, Any] = {}
+        for side, other in (("a", ""), ("b", ", compared with `a`")):
+            properties[side] = binary | {
+                "description": f"One side{other}: a model file ({_MODEL_FILE}) or the JSON text of a /v1/summary "
+                "or /v1/predict body."
+            }
+            properties[f"{side}.inputs"] = binary | {
+                "description": f"Inputs for the model file `{side}` (it is then predicted on): "
+                + _INPUTS.format(part=f"{side}.inputs")
+            }
+        return {
+            "schema": {"type": "object", "properties": properties, "required": ["a", "b"]},
+            "encoding": {side: {"contentType": "application/octet-stream, application/json"} for side in "ab"},
         }
-    }
+    properties = {"model": binary | {"description": _MODEL_FILE}}
     if op.request is not None and "inputs" in op.request.model_fields:
-        properties["inputs"] = {
-            "type": "string",
-            "format": "binary",
-            "description": "The inputs: JSON text as `inputs` of a JSON body, or a .npy file of numbers "
-            "(numpy.save, never pickled). For several inputs, one part `inputs.<name>` each.",
-        }
+        properties["inputs"] = binary | {"description": _INPUTS.format(part="inputs")}
     return {
         "schema": {"type": "object", "properties": properties, "required": list(properties)},
         "encoding": {"model": {"contentType": "application/octet-stream"}},

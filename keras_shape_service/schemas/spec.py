@@ -2,7 +2,8 @@
 
 1. Concise layers: ``{"type": "Dense", "units": 16, ...}``, the layer's Keras arguments beside ``type``: a
    Sequential model as ``{"layers": [...]}``, or a graph (Functional) model as ``{"inputs": [{"name": ...,
-   "shape": [...]}], "layers": [... each with "inbound": [sources] ...], "outputs": [sources]}``.
+   "shape": [...]}], "layers": [... each with "inbound": [sources], keyword tensors "initial_state" / "mask"
+   ...], "outputs": [sources]}``; a model nested as a layer as ``{"type": "Sequential" | "Functional", ...}``.
 2. Keras-native layer configs: ``{"class_name": "Dense", "config": {...}}`` as in ``model.get_config()["layers"]``,
    mixed freely with concise ones.
 3. A whole ``json.loads(model.to_json())`` document, Sequential or Functional, models nested as layers at any depth.
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -23,8 +25,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .base import WHOLE, ApiModel, bounded_errors
-from .keras_names import ALLOWED_LAYER_TYPES, APPLICATIONS, REAL_DTYPES, is_builtin_registration
+from .base import WHOLE, ApiModel, bounded_errors, layers_within_limit, one_model
+from .keras_names import (
+    ALLOWED_LAYER_TYPES,
+    APPLICATION_INTERNAL_LAYERS,
+    APPLICATIONS,
+    APPLICATIONS_BY_MODULE,
+    OPERATION_ARGUMENTS,
+    OPERATIONS,
+    REAL_DTYPES,
+    is_builtin_registration,
+)
 from .numbers import NestedNumbers
 
 MAX_AXIS = 2**31 - 1  # no tensor axis is longer: TensorFlow sizes many shape computations in int32
@@ -97,6 +108,31 @@ class _ConciseLayer(ApiModel):
                     "In a graph model, instead of inbound: a layer called more than once (shared), the sources of "
                     "each call; "
                     'the output of call k is the source "name#k".'
+                ),
+            ),
+        ]
+    ] = None
+    initial_state: Optional[
+        Annotated[
+            list[Source],
+            Field(
+                min_length=1,
+                description=(
+                    "In a graph model: the states a recurrent layer (LSTM, GRU, SimpleRNN, Bidirectional...) starts "
+                    "from, Keras's call argument `initial_state=`; e.g. a seq2seq decoder fed an encoder LSTM's "
+                    'states: [{"layer": "encoder", "tensor": 1}, {"layer": "encoder", "tensor": 2}]. For a layer '
+                    "called once ('inbound', or the previous entry)."
+                ),
+            ),
+        ]
+    ] = None
+    mask: Optional[
+        Annotated[
+            Source,
+            Field(
+                description=(
+                    "In a graph model: the tensor given as Keras's call argument `mask=` (a boolean mask over the "
+                    "time axis). For a layer called once."
                 ),
             ),
         ]
@@ -184,6 +220,33 @@ class WrapperLayer(_ConciseLayer):
     backward_layer: Optional["LayerSpec"] = None
 
 
+class SequentialLayer(_ConciseLayer):
+    """A Sequential model used as a layer of another (Keras's nested models): its layers in order, its input shape
+    from its own `input_shape` or from the model around it. Called several times ('calls'), it is one layer:
+    every call shares its weights (a Siamese network's tower). Its rows in the answer are the parent's one row,
+    its own with expand_nested."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Sequential"]
+    layers: Annotated[list["LayerSpec"], Field(min_length=1)]
+
+
+class FunctionalLayer(_ConciseLayer):
+    """A Functional (graph) model used as a layer of another: its own named inputs, layers and outputs, as a
+    graph model's; fed by 'inbound' or 'calls' like any layer (several calls share its weights)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Functional"]
+    inputs: Annotated[list["InputSpec"], Field(min_length=1)]
+    layers: Annotated[list["LayerSpec"], Field(min_length=1)]
+    outputs: Optional[
+        Annotated[
+            list[Source],
+            Field(min_length=1, description="The nested model's outputs, in order (default: its last layer's)."),
+        ]
+    ] = None
+
+
 _TYPED_LAYERS: dict[str, type[_ConciseLayer]] = {}
 for _model in (
     DenseLayer,
@@ -196,6 +259,8 @@ for _model in (
     RecurrentLayer,
     EmbeddingLayer,
     WrapperLayer,
+    SequentialLayer,
+    FunctionalLayer,
 ):
     for _name in get_args(_model.model_fields["type"].annotation):
         _TYPED_LAYERS[_name] = _model
@@ -232,6 +297,18 @@ class OtherLayer(_ConciseLayer):
     """Any other allowed built-in layer, its arguments checked by Keras itself."""
 
     type: OtherLayerTypeName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _untyped_model(cls, value: Any) -> Any:
+        """A model nested without its type: say which types there are, rather than that `type` is missing."""
+        if isinstance(value, dict) and "type" not in value and "class_name" not in value and "layers" in value:
+            raise PydanticCustomError(
+                "nested_model_type",
+                'a model nested as a layer says its kind: "type": "Sequential" with its "layers", or "type": '
+                '"Functional" with its "inputs", "layers" and "outputs" (or send it as its model.to_json() document)',
+            )
+        return value
 
 
 # The document says null, as Keras writes it for its built-ins; the class's own name is accepted too, which
@@ -275,6 +352,117 @@ class NativeLayer(ApiModel):
     _registration = model_validator(mode="after")(_builtin_registration)
 
 
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """A JSON number, string, true/false or null, or a list of them (an axis list): never an object."""
+    return isinstance(value, _PLAIN) or (isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value))
+
+
+class OperationNode(ApiModel):
+    """A keras.ops operation as Keras 3 writes it in a Functional to_json document: a node made by a Python
+    operator on symbolic tensors (``x + inputs``, ``x * 0.5``), by a mask (Embedding(mask_zero=True) writes
+    ``NotEqual``), or by a ``keras.ops`` call. Only the operations of keras_names.OPERATIONS, from the module
+    Keras writes for each; the service builds them from its own table, never by importing a module."""
+
+    class_name: Annotated[str, Field(max_length=64)]
+    module: Annotated[str, Field(max_length=64)]
+    config: dict[str, Any] = Field(default_factory=dict)
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "OperationNode":
+        allowed = OPERATIONS.get(self.class_name)
+        if allowed is None or allowed[0] != self.module:
+            raise PydanticCustomError(
+                "refused_operation",
+                "the operation '{name}' of module '{module}' is not one the service builds; it builds {allowed} "
+                "(Python operators on tensors, masks, and common activations and reductions of keras.ops); "
+                "use a built-in layer instead (Add, Multiply, Activation, Reshape, ...)",
+                {
+                    "name": self.class_name,
+                    "module": self.module,
+                    "allowed": ", ".join(OPERATIONS),
+                },
+            )
+        if not is_builtin_registration(self.registered_name, self.class_name):
+            raise PydanticCustomError(
+                "refused_registered_name",
+                "registered_name '{name}' points outside Keras's built-ins",
+                {"name": self.registered_name},
+            )
+        takes = ("name",) + OPERATION_ARGUMENTS.get(self.class_name, ())
+        for key, value in self.config.items():
+            if key in ("name", "dtype") and not (isinstance(value, str) and (key == "name" or value in REAL_DTYPES)):
+                raise PydanticCustomError(
+                    "operation_argument",
+                    "the operation '{name}' takes a string '{key}'{which}; got {value}",
+                    {
+                        "name": self.class_name,
+                        "key": key,
+                        "which": f" (one of {', '.join(REAL_DTYPES)})" if key == "dtype" else "",
+                        "value": repr(value)[:80],
+                    },
+                )
+            if key not in takes or not _plain(value):
+                raise PydanticCustomError(
+                    "operation_argument",
+                    "the operation '{name}' takes {takes} in its config, each a plain value; got '{key}': {value}",
+                    {"name": self.class_name, "takes": list(takes), "key": key, "value": repr(value)[:80]},
+                )
+        return self
+
+
+class ApplicationLayerNode(ApiModel):
+    """A layer of keras.applications' own (ConvNeXt's LayerScale), as Keras writes it in the to_json document of
+    a network it built: only those of keras_names.APPLICATION_INTERNAL_LAYERS, with plain arguments; any other
+    is refused with the network to ask for by name instead."""
+
+    class_name: Annotated[str, Field(max_length=64)]
+    module: Annotated[str, Field(max_length=64)]
+    config: dict[str, Any] = Field(default_factory=dict)
+    registered_name: BuiltinRegistration = None
+    build_config: Optional[dict[str, Any]] = None
+    weights: Optional[LayerWeights] = None
+    name: Optional[str] = None
+    inbound_nodes: Optional[list[Any]] = None
+
+    @model_validator(mode="after")
+    def _allowed(self) -> "ApplicationLayerNode":
+        takes = APPLICATION_INTERNAL_LAYERS.get((self.module, self.class_name))
+        if takes is None:
+            networks = APPLICATIONS_BY_MODULE.get(self.module) or ("<the network's name>",)
+            raise PydanticCustomError(
+                "application_layer",
+                "the layer '{name}' of {module} belongs to a keras.applications network and the service cannot "
+                "build it from a document; send {send} instead{others}",
+                {
+                    "name": self.class_name,
+                    "module": self.module,
+                    "send": '{"model": {"application": "%s"}}' % networks[0],
+                    "others": f" (or {', '.join(networks[1:])})" if networks[1:] else "",
+                },
+            )
+        if not is_builtin_registration(self.registered_name, self.class_name):
+            raise PydanticCustomError(
+                "refused_registered_name",
+                "registered_name '{name}' points outside Keras's built-ins",
+                {"name": self.registered_name},
+            )
+        for key, value in self.config.items():
+            if key not in takes + ("name", "trainable", "dtype") or (key != "dtype" and not _plain(value)):
+                raise PydanticCustomError(
+                    "application_layer_argument",
+                    "{name} takes {takes} in its config, each a plain value; got '{key}'",
+                    {"name": self.class_name, "takes": list(takes + ("name", "trainable", "dtype")), "key": key},
+                )
+        return self
+
+
 def _get(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
 
@@ -290,13 +478,16 @@ def _layer_tag(value: Any) -> str:
 
 
 def _document_tag(value: Any) -> str:
-    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer."""
-    class_name = _get(value, "class_name")
-    return (
-        {"Sequential": "<sequential>", "Functional": "<functional>"}.get(class_name, "<native>")
-        if isinstance(class_name, str)
-        else "<native>"
-    )
+    """A serialized layer by its class_name: a nested Sequential or Functional model, or a layer; by its module,
+    a keras.ops operation or a keras.applications layer."""
+    class_name, module = _get(value, "class_name"), _get(value, "module")
+    if isinstance(class_name, str) and class_name in ("Sequential", "Functional"):
+        return f"<{class_name.lower()}>"
+    if isinstance(module, str) and module.startswith("keras.src.ops."):
+        return "<operation>"
+    if isinstance(module, str) and module.startswith("keras.src.applications."):
+        return "<application_layer>"
+    return "<native>"
 
 
 # Union tags are written <like-this> so the error mapping can drop them from locations: a client's JSON
@@ -304,6 +495,8 @@ def _document_tag(value: Any) -> str:
 _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} | {
     "<other>": OtherLayer,
     "<native>": NativeLayer,
+    "<operation>": OperationNode,
+    "<application_layer>": ApplicationLayerNode,
     "<sequential>": "SequentialDocument",
     "<functional>": "FunctionalDocument",
 }
@@ -311,7 +504,9 @@ _LAYER_MEMBERS = {f"<{name}>": model for name, model in _TYPED_LAYERS.items()} |
 if TYPE_CHECKING:
     # What validation yields, for type checkers: the union below is built from _TYPED_LAYERS at import time, which
     # no checker can read; every concise member (OtherLayer too) is a _ConciseLayer.
-    LayerSpec = Union[_ConciseLayer, NativeLayer, "SequentialDocument", "FunctionalDocument"]
+    LayerSpec = Union[
+        _ConciseLayer, NativeLayer, OperationNode, ApplicationLayerNode, "SequentialDocument", "FunctionalDocument"
+    ]
 else:
     LayerSpec = Annotated[
         Union[tuple(Annotated[model, Tag(tag)] for tag, model in _LAYER_MEMBERS.items())],
@@ -325,6 +520,8 @@ else:
 DocumentLayer = Annotated[
     Union[
         Annotated[NativeLayer, Tag("<native>")],
+        Annotated[OperationNode, Tag("<operation>")],
+        Annotated[ApplicationLayerNode, Tag("<application_layer>")],
         Annotated["SequentialDocument", Tag("<sequential>")],
         Annotated["FunctionalDocument", Tag("<functional>")],
     ],
@@ -333,6 +530,10 @@ DocumentLayer = Annotated[
     ),
     WrapValidator(bounded_errors),
 ]
+
+
+# Every list of layers, counted against max_layers before its entries are validated (schemas/base.py).
+_LAYER_COUNT = BeforeValidator(layers_within_limit)
 
 
 class CompileSpec(ApiModel):
@@ -345,7 +546,7 @@ class CompileSpec(ApiModel):
 class LayersModelSpec(ApiModel):
     """A Sequential model as a list of layers (concise or Keras-native, mixed freely)."""
 
-    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     input_shape: Optional[Shape] = None
     name: Optional[Name] = None
     compile: Optional[CompileSpec] = None
@@ -376,7 +577,7 @@ class GraphModelSpec(ApiModel):
     """A Functional model: named inputs, layers fed by name (default: the previous entry), named outputs."""
 
     inputs: Annotated[list[InputSpec], Field(min_length=1)]
-    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     outputs: Optional[
         Annotated[
             list[Source],
@@ -392,7 +593,7 @@ class SequentialConfig(ApiModel):
 
     model_config = ConfigDict(extra="ignore")
     name: Optional[str] = None
-    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    layers: Annotated[list[DocumentLayer], Field(min_length=1), _LAYER_COUNT]
     build_input_shape: Optional[BatchShape] = None
 
 
@@ -423,7 +624,7 @@ class FunctionalConfig(ApiModel):
 
     model_config = ConfigDict(extra="ignore")
     name: Optional[str] = None
-    layers: Annotated[list[DocumentLayer], Field(min_length=1)]
+    layers: Annotated[list[DocumentLayer], Field(min_length=1), _LAYER_COUNT]
     input_layers: Any = None
     output_layers: Any = None
 
@@ -451,7 +652,7 @@ def _model_tag(value: Any) -> str:
     if _get(value, "application") is not None:
         return "<application>"
     if _get(value, "class_name") is not None:
-        return _document_tag(value) if _document_tag(value) != "<native>" else "<unknown>"
+        return _document_tag(value) if _document_tag(value) in ("<sequential>", "<functional>") else "<unknown>"
     return "<graph>" if _get(value, "inputs") is not None else "<layers>"
 
 
@@ -469,10 +670,13 @@ ModelSpec = Annotated[
         custom_error_message="model needs 'layers' (a Sequential list), 'inputs' and 'layers' (a graph), "
         "a Sequential or Functional to_json document, or an 'application'",
     ),
+    WrapValidator(one_model),
 ]
 
 for _referring_model in (
     WrapperLayer,
+    SequentialLayer,
+    FunctionalLayer,
     NativeLayer,
     SequentialConfig,
     SequentialDocument,
@@ -484,6 +688,7 @@ for _referring_model in (
     _referring_model.model_rebuild()
 
 __all__ = [
+    "ApplicationLayerNode",
     "ApplicationSpec",
     "CompileSpec",
     "FunctionalDocument",
@@ -491,8 +696,11 @@ __all__ = [
     "InputSpec",
     "LayerSpec",
     "LayersModelSpec",
+    "FunctionalLayer",
+    "SequentialLayer",
     "ModelSpec",
     "NativeLayer",
+    "OperationNode",
     "SequentialDocument",
     "Shape",
     "SourceRef",

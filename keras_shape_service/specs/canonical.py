@@ -65,6 +65,9 @@ class CanonicalLayer:
     config_loc: tuple[Any, ...]  # where the config's keys sit in the request: the layer itself, or its "config"
     calls: tuple[Call, ...] = ()  # graph models; a Sequential model chains its layers
     model: Optional["CanonicalSpec"] = None
+    # Where Keras's class lives: keras.layers, or (in a to_json document) a keras.ops operation's module
+    # (keras_names.OPERATIONS) or a keras.applications layer's (keras_names.APPLICATION_INTERNAL_LAYERS).
+    module: str = "keras.layers"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class CanonicalSpec:
     # caches by its digest (its repr), never by its bytes.
     weights_file: Optional[Any] = None
     loc: tuple[Any, ...] = ("model",)
+    # A graph whose inputs or outputs are a dict (keras.Model(inputs={...}, outputs={...})): the keys, one per
+    # input or output, in `inputs` / `outputs` order, which is Keras's (its flattening sorts a dict's keys).
+    input_keys: tuple[str, ...] = ()
+    output_keys: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> "CanonicalSpec":
         return dataclasses.replace(self, **changes)

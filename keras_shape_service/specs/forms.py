@@ -4,6 +4,8 @@ Every layer gets its name here, the client's or Keras's default (naming.py), so 
 refusal name it alike; every graph call says which outputs feed it, by name.
 """
 
+import dataclasses
+import json
 from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
@@ -11,11 +13,15 @@ from keras_shape_service.schemas import NativeLayer, PredictRequest
 from keras_shape_service.schemas.inference import RepositoryModel
 from keras_shape_service.schemas.keras_names import SEPARATE_INPUT_LAYER_TYPES
 from keras_shape_service.schemas.spec import (
+    ApplicationLayerNode,
     ApplicationSpec,
     EmbeddingLayer,
     FunctionalDocument,
+    FunctionalLayer,
     GraphModelSpec,
+    OperationNode,
     SequentialDocument,
+    SequentialLayer,
     SourceRef,
     WrapperLayer,
 )
@@ -26,6 +32,7 @@ from .naming import keras_default_names
 Document = Union[SequentialDocument, FunctionalDocument]
 _INPUT_HINT_KEYS = ("input_shape", "batch_input_shape", "batch_shape", "input_dim")  # say what the input is
 _GRAPH_KEYS = ("inbound", "calls")
+_KEYWORD_TENSORS = ("initial_state", "mask")  # a concise layer's call arguments that carry tensors
 
 
 def _axes(value: Any, loc: tuple) -> Shape:
@@ -65,15 +72,16 @@ def _serialized(layer: Any, loc: tuple) -> dict[str, Any]:
             "config": layer.config,
             "registered_name": None,
         }
-    if isinstance(layer, (SequentialDocument, FunctionalDocument)):
+    if isinstance(layer, (SequentialDocument, FunctionalDocument, SequentialLayer, FunctionalLayer)):
         raise ModelRejected(
             "a model inside a wrapper is not supported; nest it as a layer of its own",
             loc=list(loc),
             error_type="unsupported",
         )
-    if layer.weights is not None or layer.inbound is not None or layer.calls is not None:
+    if any(getattr(layer, key) is not None for key in ("weights", *_GRAPH_KEYS, *_KEYWORD_TENSORS)):
         raise ModelRejected(
-            "a wrapped layer takes no weights, inbound or calls of its own (give them to the wrapper)",
+            "a wrapped layer takes no weights, inbound, calls, initial_state or mask of its own (give them to the "
+            "wrapper)",
             loc=list(loc),
             error_type="unsupported",
         )
@@ -85,7 +93,8 @@ def _serialized(layer: Any, loc: tuple) -> dict[str, Any]:
 def _concise_config(layer: Any, loc: tuple) -> tuple[dict[str, Any], dict[str, Any]]:
     """A concise layer's Keras arguments and its input hints: every field the client set but the service's."""
     arguments = layer.model_dump(
-        exclude_unset=True, exclude={"type", "weights", "name", *_GRAPH_KEYS, "layer", "backward_layer"}
+        exclude_unset=True,
+        exclude={"type", "weights", "name", *_GRAPH_KEYS, *_KEYWORD_TENSORS, "layer", "backward_layer"},
     )
     if isinstance(layer, WrapperLayer):
         arguments["layer"] = _serialized(layer.layer, loc + ("layer",))
@@ -112,9 +121,11 @@ class _Layers:
         weights: Optional[list] = None,
         graph: Any = None,
         graph_kind: Optional[str] = None,
+        module: str = "keras.layers",
+        keywords: Optional[dict[str, Any]] = None,
     ) -> None:
         """`graph` says what feeds the layer: Keras's inbound nodes ("nodes"), or a concise layer's sources
-        ("inbound": one call, "calls": several)."""
+        ("inbound": one call, "calls": several); `keywords` a concise layer's keyword tensors (initial_state...)."""
         self.entries.append(
             dict(
                 class_name=class_name,
@@ -126,6 +137,8 @@ class _Layers:
                 weights=weights,
                 graph=graph,
                 graph_kind=graph_kind,
+                module=module,
+                keywords=keywords or {},
             )
         )
 
@@ -166,6 +179,22 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
             graph_kind="nodes",
         )
         return {}
+    if isinstance(entry, (OperationNode, ApplicationLayerNode)):
+        config = dict(entry.config)
+        name = entry.name or config.pop("name", None)
+        config.pop("name", None)
+        layers.add(
+            entry.class_name,
+            config,
+            name,
+            loc,
+            loc + ("config",),
+            weights=getattr(entry, "weights", None),
+            graph=entry.inbound_nodes,
+            graph_kind="nodes",
+            module=entry.module,
+        )
+        return {}
     if isinstance(entry, NativeLayer):
         config, hints = _split_hints(dict(entry.config), keep_input_dim=entry.class_name == "Embedding")
         name = entry.name or config.pop("name", None)
@@ -185,7 +214,6 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
             hints = {k: entry.config[k] for k in ("batch_shape", "batch_input_shape", "shape") if k in entry.config}
             hints = {"input_shape": hints["shape"]} if "shape" in hints else hints
         return hints
-    config, hints = _concise_config(entry, loc)
     graph, kind = (
         (entry.calls, "calls")
         if entry.calls is not None
@@ -193,8 +221,42 @@ def _read_layer(layers: _Layers, entry: Any, loc: tuple) -> dict[str, Any]:
         if entry.inbound is not None
         else (None, None)
     )
-    layers.add(entry.type, config, entry.name, loc, loc, weights=entry.weights, graph=graph, graph_kind=kind)
+    keywords = {key: getattr(entry, key) for key in _KEYWORD_TENSORS if getattr(entry, key) is not None}
+    if isinstance(entry, (SequentialLayer, FunctionalLayer)):
+        layers.add(
+            entry.type,
+            {},
+            entry.name,
+            loc,
+            loc,
+            model=_nested(entry, loc),
+            weights=entry.weights,
+            graph=graph,
+            graph_kind=kind,
+            keywords=keywords,
+        )
+        return {}
+    config, hints = _concise_config(entry, loc)
+    layers.add(
+        entry.type, config, entry.name, loc, loc, weights=entry.weights, graph=graph, graph_kind=kind, keywords=keywords
+    )
     return hints
+
+
+def _nested(entry: Union[SequentialLayer, FunctionalLayer], loc: tuple) -> CanonicalSpec:
+    """A concise model used as a layer: a Sequential list or a graph of its own, named by its parent."""
+    hints = _split_hints(
+        entry.model_dump(exclude_unset=True, include={"input_shape", "batch_input_shape", "input_dim"}), False
+    )[1]
+    if isinstance(entry, FunctionalLayer):
+        if hints:
+            raise ModelRejected(
+                "a nested Functional model's inputs are its 'inputs'; give it no input_shape",
+                loc=list(loc + (next(iter(hints)),)),
+                error_type="input_shape",
+            )
+        return _graph(entry, loc)
+    return _sequential(entry.layers, loc + ("layers",), None, _input_shape_from(hints, loc), loc + ("layers",))
 
 
 def _sequential(
@@ -204,10 +266,19 @@ def _sequential(
     layers, hint = _Layers(), None
     for index, entry in enumerate(entries):
         loc = base_loc + (index,)
-        hints = _read_layer(layers, entry, loc)
-        if layers.entries and layers.entries[-1]["loc"] == loc and layers.entries[-1]["graph_kind"] in _GRAPH_KEYS:
+        if isinstance(entry, OperationNode):
             raise ModelRejected(
-                "'inbound' and 'calls' belong to a graph model: give the model its 'inputs'",
+                f"the operation '{entry.class_name}' is a node of a Functional graph, which Keras never writes in "
+                "a Sequential model; send the Functional model's to_json document",
+                loc=list(loc),
+                error_type="unsupported",
+            )
+        hints = _read_layer(layers, entry, loc)
+        last = layers.entries[-1] if layers.entries and layers.entries[-1]["loc"] == loc else None
+        if last is not None and (last["graph_kind"] in _GRAPH_KEYS or last["keywords"]):
+            raise ModelRejected(
+                "'inbound', 'calls', 'initial_state' and 'mask' belong to a graph model: give the model its "
+                "'inputs' and its layers' sources",
                 loc=list(loc),
                 error_type="unsupported",
             )
@@ -220,7 +291,9 @@ def _sequential(
     named = layers.named(set())
     shape = input_shape if input_shape is not None else hint
     canonical = tuple(
-        CanonicalLayer(e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"], model=e["model"])
+        CanonicalLayer(
+            e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"], model=e["model"], module=e["module"]
+        )
         for e in named
     )
     return CanonicalSpec(
@@ -249,19 +322,20 @@ def _concise_call(class_name: str, sources: list, loc: tuple) -> Call:
     return Call(tuple(refs) if class_name in SEPARATE_INPUT_LAYER_TYPES else (refs,), loc=loc)
 
 
-def _graph(spec: GraphModelSpec) -> CanonicalSpec:
-    """The concise graph form: named inputs, layers fed by name (default: the previous entry), outputs."""
+def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)) -> CanonicalSpec:
+    """The concise graph form: named inputs, layers fed by name (default: the previous entry), outputs; at `loc`
+    (a nested one's is its place in its parent)."""
     inputs = tuple(
-        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, ("model", "inputs", index))
+        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, loc + ("inputs", index))
         for index, i in enumerate(spec.inputs)
     )
     layers = _Layers()
     for index, entry in enumerate(spec.layers):
-        hints = _read_layer(layers, entry, ("model", "layers", index))
+        hints = _read_layer(layers, entry, loc + ("layers", index))
         if any(value is not None for value in hints.values()):
             raise ModelRejected(
                 "a graph model's inputs are its 'inputs'; give no input_shape to its layers",
-                loc=["model", "layers", index],
+                loc=list(loc + ("layers", index)),
                 error_type="input_shape",
             )
     named = layers.named({i.name for i in inputs})
@@ -282,21 +356,33 @@ def _graph(spec: GraphModelSpec) -> CanonicalSpec:
         previous = TensorRef(layer["name"], len(calls) - 1)
     outputs = tuple(_source(s) for s in spec.outputs) if spec.outputs else (previous,)
     return CanonicalSpec(
-        "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights
+        "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights, loc=loc
     )
 
 
 def _entry_calls(entry: dict[str, Any], previous: TensorRef) -> tuple[Call, ...]:
     """What feeds one layer of a concise graph: its own sources, its Keras nodes, else the previous entry."""
     graph, kind, loc, class_name = entry["graph"], entry["graph_kind"], entry["loc"], entry["class_name"]
+    keywords = {
+        key: [_source(source) for source in value] if isinstance(value, list) else _source(value)
+        for key, value in entry["keywords"].items()
+    }
+    if keywords and kind == "calls":
+        raise ModelRejected(
+            "'initial_state' and 'mask' go with a layer called once ('inbound'); for a layer called several "
+            "times with them, send the model's model.to_json(), which gives each call its own",
+            loc=list(loc + (next(iter(keywords)),)),
+            error_type="unsupported",
+        )
     if not graph:
-        return (Call((previous,), loc=loc),)
+        return (Call((previous,), keywords, loc=loc),)
     if kind == "nodes":
         return _document_calls(class_name, graph, loc)
-    return tuple(
+    calls = tuple(
         _concise_call(class_name, sources, loc + ((kind, number) if kind == "calls" else (kind,)))
         for number, sources in enumerate(graph)
     )
+    return (dataclasses.replace(calls[0], kwargs=keywords),) if keywords else calls
 
 
 def _document_calls(class_name: str, nodes: Optional[list], loc: tuple) -> tuple[Call, ...]:
@@ -366,7 +452,20 @@ def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
         raise ModelRejected(
             "input_layers and output_layers must list [layer, node, tensor]", loc=list(loc), error_type="inbound"
         )
+    for index, item in enumerate(value):
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested_structure(item, loc + (index,))
     return tuple(_reference(item, loc + (index,)) for index, item in enumerate(value))
+
+
+def _nested_structure(item: Any, loc: tuple) -> ModelRejected:
+    return ModelRejected(
+        f"{json.dumps(item)[:120]} is a nested structure of tensors, which the service does not read: send the "
+        "model made with a flat list or a flat dict of inputs and outputs (keras.Model(inputs, "
+        '{"name": output, ...}))',
+        loc=list(loc),
+        error_type="inbound",
+    )
 
 
 def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
@@ -397,10 +496,10 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
         else:
             _read_layer(layers, entry, where)
     by_name = {i.name: i for i in inputs}
-    order = (
-        _layer_refs(document.config.input_layers, loc + ("config", "input_layers"))
+    input_keys, order = (
+        _keyed_refs(document.config.input_layers, loc + ("config", "input_layers"))
         if document.config.input_layers is not None
-        else tuple(TensorRef(i.name) for i in inputs)
+        else ((), tuple(TensorRef(i.name) for i in inputs))
     )
     missing = [ref.layer for ref in order if ref.layer not in by_name]
     if len({ref.layer for ref in order}) < len(order):
@@ -425,10 +524,11 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
             e["config_loc"],
             _document_calls(e["class_name"], e["graph"], e["loc"]),
             e["model"],
+            e["module"],
         )
         for e in named
     )
-    outputs = _layer_refs(document.config.output_layers, loc + ("config", "output_layers"))
+    output_keys, outputs = _keyed_refs(document.config.output_layers, loc + ("config", "output_layers"))
     return CanonicalSpec(
         "functional",
         document.config.name or document.name or "functional",
@@ -437,7 +537,31 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
         outputs,
         weights=layers.weights,
         loc=loc,
+        input_keys=input_keys,
+        output_keys=output_keys,
     )
+
+
+def _keyed_refs(value: Any, loc: tuple) -> tuple[tuple[str, ...], tuple[TensorRef, ...]]:
+    """input_layers / output_layers: [name, node, tensor], a list of them, or a dict of them by key (a model
+    made with inputs={...} or outputs={...}); the keys and the references in Keras's order, sorted by key as
+    Keras's flattening sorts a dict's. A nesting deeper than that is refused, saying what to send."""
+    if not isinstance(value, dict):
+        return (), _layer_refs(value, loc)
+    if not value or not all(isinstance(key, str) for key in value):
+        raise ModelRejected(
+            "input_layers and output_layers, as a dict, map a name to [layer, node, tensor]",
+            loc=list(loc),
+            error_type="inbound",
+        )
+    keys = tuple(sorted(value))
+    refs = []
+    for key in keys:
+        item = value[key]
+        if isinstance(item, dict) or (isinstance(item, list) and item and isinstance(item[0], (list, dict))):
+            raise _nested_structure(item, loc + (key,))
+        refs.append(_reference(item, loc + (key,)))
+    return keys, tuple(refs)
 
 
 def _document(document: Document, loc: tuple) -> CanonicalSpec:

@@ -68,3 +68,27 @@ def test_bad_requests_are_problems_over_http(server, http, data, content_type, s
 def test_openapi_and_health_over_http(server, http):
     assert http.get(f"{server}/healthz", timeout=5).json() == {"status": "ok"}
     assert "/v1/predict" in http.get(f"{server}/openapi.json", timeout=5).json()["paths"]
+
+
+def test_a_to_json_document_with_a_mask_node_and_dict_outputs_over_http(server, http):
+    """Through gunicorn and an executor process: a Functional to_json with a NotEqual mask node, an Add node
+    (`+`) and a dict of outputs, answered keyed by output name with Keras's numbers."""
+    import keras
+    import numpy as np
+
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    read = keras.layers.GRU(4, name="gru")(keras.layers.Embedding(20, 4, mask_zero=True)(tokens))
+    outputs = {"score": keras.layers.Dense(1, name="score")(read), "mixed": keras.layers.Dense(4)(read) + read}
+    model = keras.Model(tokens, outputs)
+    padded = np.array([[3, 9, 4, 0], [7, 0, 0, 0]], dtype=np.int32)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in model.layers if layer.weights}
+    body = {"model": json.loads(model.to_json()), "inputs": padded.tolist(), "weights": weights}
+    response = http.post(f"{server}/v1/predict", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    answer = PredictResponse.model_validate_json(response.content)
+    expected = model.predict(padded, verbose=0)
+    assert isinstance(answer.predictions, dict) and set(answer.predictions) == {"score", "mixed"}
+    for key, value in expected.items():
+        np.testing.assert_allclose(np.array(answer.predictions[key]), value, atol=1e-6, rtol=0)
+    assert answer.output_shape == {"score": [2, 1], "mixed": [2, 4]}
+    assert [row.type for row in answer.layers].count("NotEqual") == 1

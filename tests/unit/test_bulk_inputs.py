@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from keras_shape_service.guards.limits import json_depth, outline, strings_in_arrays
+from keras_shape_service.errors import LimitExceeded
+from keras_shape_service.guards.limits import check_depth, json_depth, outline, strings_in_arrays
 from keras_shape_service.http import body
 from keras_shape_service.schemas import PredictResponse, Problem
 from keras_shape_service.settings import Settings
@@ -110,6 +111,29 @@ def test_an_integer_longer_than_int64_keeps_every_digit(text):
 def test_depth_is_read_from_brackets_outside_strings(text, depth):
     assert json.loads(text) is not None or text == "null"
     assert json_depth(outline(text.encode())) == depth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[[[[1]]]]]",
+        "[[[[[[1]]]]]]",
+        '{"a": [{"b": [[1]]}]}',
+        "[[[[[]]]], [[[[[1]]]]]]",
+        '[{"[[[[[[": 1}]',
+        "[1, 2, 3]",
+    ],
+)
+@pytest.mark.parametrize("limit", [4, 5, 6])
+def test_a_body_is_refused_for_its_depth_exactly_when_it_is_deeper_than_the_limit(text, limit):
+    """A body that opens no more brackets than the limit is not read for its depth (it cannot be deeper): the
+    refusals are still exactly those of its depth, at the limit and one past it."""
+    structure = outline(text.encode())
+    if json_depth(structure) > limit:
+        with pytest.raises(LimitExceeded, match="max_json_depth"):
+            check_depth(structure, Settings(max_json_depth=limit))
+    else:
+        check_depth(structure, Settings(max_json_depth=limit))
 
 
 @pytest.mark.parametrize(

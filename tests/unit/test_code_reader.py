@@ -810,7 +810,7 @@ REFUSALS = [
     ("return 3", "code_unsupported", 1, 1, "`return` outside a function"),
     ("break", "code_unsupported", 1, 1, "`break` outside a loop"),
     ("class Block(layers.Layer):\n    pass", "code_unsupported", 1, 1, "send the model's model.to_json() instead"),
-    ("model = Sequential([Lambda(lambda x: x / 255)])", "code_unsupported", 1, 28, "layers.Rescaling"),
+    ("model = Sequential([Lambda(lambda x: x / 255)])", "code_unsupported", 1, 21, "layers.Rescaling"),
     (
         "x = Input(shape=(4, 8))\ny = MultiHeadAttention(2, 4)([x, x])",
         "code_unsupported",
@@ -819,8 +819,64 @@ REFUSALS = [
         "takes its query as one tensor, not a list: write `mha(query, value)`",
     ),
     ("x = Input(shape=(4, 8))\ny = MultiHeadAttention(2, 4)(value=x)", "code_unsupported", 2, 5, "its query and value"),
-    ("x = Input(shape=(4, 8))\ny = LSTM(3)(x, mask=x)", "code_unsupported", 2, 21, "send the model's model.to_json()"),
-    ("x = Input(shape=(4, 8))\ny = LSTM(3)(x, initial_state=[x])", "code_unsupported", 2, 30, "`initial_state=`"),
+    (
+        "x = Input(shape=(4, 8))\ny = LSTM(3)(x, constants=x)",
+        "code_unsupported",
+        2,
+        26,
+        "send the model's model.to_json()",
+    ),
+    (
+        "x = Input(shape=(4, 8))\ny = LSTM(3)(x, initial_state=3)",
+        "code_unsupported",
+        2,
+        30,
+        "`initial_state=` takes a list",
+    ),
+    (
+        "x = Input(shape=(4, 8))\ny = LSTM(3)(x, mask=[x])",
+        "code_unsupported",
+        2,
+        21,
+        "`mask=` takes a tensor, not a list",
+    ),
+    (
+        "x = Input(shape=(4,))\ninner = Sequential([Dense(2)])\ny = inner(x, mask=x)",
+        "code_unsupported",
+        3,
+        19,
+        "calling a model as a layer with `mask=`",
+    ),
+    (
+        "x = Input(shape=(4,))\nd = Dense(4)\ninner = Model(x, d(x))\n"
+        "y = Input(shape=(4,))\nmodel = Model(y, d(inner(y)))",
+        "code_unsupported",
+        2,
+        5,
+        "the layer `dense` is called in two models",
+    ),
+    (
+        "x = Input(shape=(4, 8))\nh = Input(shape=(3,))\nl = LSTM(3)\na = l(x, initial_state=[h, h])\nb = l(x)\n"
+        "model = Model([x, h], [a, b])",
+        "code_unsupported",
+        3,
+        5,
+        "called more than once, with `initial_state=` or `mask=`",
+    ),
+    (
+        "inner = Sequential([Dense(2)])\nouter = Sequential([inner])\ninner.add(outer)",
+        "code_unsupported",
+        3,
+        11,
+        "a model cannot be a layer of itself",
+    ),
+    (
+        "x = Input(shape=(4,))\nencoder = Model(x, Dense(2)(x))\ndecoder = Model(x, Dense(3)(x))",
+        "code_unsupported",
+        3,
+        11,
+        "a second model is not supported (the first is on line 2)",
+    ),
     ("x = Input(shape=(4, 8))\ny = x * 2", "code_unsupported", 2, 5, "layers.Rescaling(scale, offset)"),
     ("x = Input(shape=(4, 8))\ny = x / x", "code_unsupported", 2, 5, "layers.Add()([x, y])"),
     ("x = Input(shape=(4, 8))\ny = x[:, 0]", "code_unsupported", 2, 5, "unpack them"),
@@ -891,6 +947,22 @@ REFUSALS = [
     ("x = 1\nwhile x:\n    pass", "code_unsupported", 2, 1, "write a `for` loop over range(n)"),
     ("for i in range(60_000):\n    break", "code_limit", 1, 1, "max_loop_iterations"),
     ("é = 'ü'; x = ü", "code_unknown_name", 1, 14, "`ü` is not defined"),
+    # what the reader still refuses says what to send instead
+    (
+        "def distance(vects):\n    return vects\nx = Input((3,))\ny = layers.Lambda(distance)([x, x])",
+        "code_unsupported",
+        4,
+        5,
+        "layers.Dot(axes=1, normalize=True)([a, b])",
+    ),
+    ("model = Sequential([Dense(4)])\nmodel.fit(x, y)", "code_unsupported", 2, 1, "leave out the lines that train"),
+    ("model = Sequential([Dense(4)])\nmodel.save('m.keras')", "code_unsupported", 2, 1, "field `model`"),
+    ("model = keras.models.load_model('m.keras')", "code_unknown_name", 1, 9, "upload the saved file"),
+    ("import my_layers", "code_forbidden", 1, 8, "paste here what the model needs from it"),
+    ("x = open('data.csv')", "code_forbidden", 1, 5, "send a file's data as the request's `inputs`"),
+    ("x = np.loadtxt('a.csv')", "code_unknown_name", 1, 5, "send the data as the request's `inputs`"),
+    ("x = Input((3,))\ny = keras.ops.abs(x)", "code_unknown_name", 2, 5, "the built-in layer that computes it"),
+    ("x = Input((3,))\ny = tf.concat([x, x], axis=-1)", "code_unknown_name", 2, 5, "layers.Concatenate for concat"),
 ]
 
 
@@ -1030,3 +1102,26 @@ def test_the_reader_imports_nothing_but_the_standard_library_service_errors_and_
         check=True,
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_models_nested_and_shared_read_into_the_concise_form():
+    source = (
+        "tower = Sequential([Input(shape=(3,)), Dense(4)])\n"
+        "a = Input(shape=(3,))\nb = Input(shape=(3,))\n"
+        "model = Model([a, b], Subtract()([tower(a), tower(b)]))"
+    )
+    assert read(source).model == {
+        "name": "functional_1",  # Keras built the Sequential into `functional` first
+        "inputs": [{"name": "input_layer_1", "shape": [3]}, {"name": "input_layer_2", "shape": [3]}],
+        "layers": [
+            {
+                "type": "Sequential",
+                "name": "sequential",
+                "input_shape": [3],
+                "layers": [{"type": "Dense", "name": "dense", "units": 4}],
+                "calls": [["input_layer_1"], ["input_layer_2"]],
+            },
+            {"type": "Subtract", "name": "subtract", "inbound": ["sequential", "sequential#1"]},
+        ],
+        "outputs": ["subtract"],
+    }

@@ -261,3 +261,145 @@ def test_attention_called_on_a_list_as_keras_refuses_it_is_refused_saying_how_ke
         layer = keras.layers.MultiHeadAttention(2, 4)
         inputs = keras.Input(shape=(4, 8))
         layer([inputs, inputs])
+
+
+# Models called on tensors (nested, and shared: a Siamese network's tower) and keyword tensors (a seq2seq decoder's
+# initial_state), written as keras.io writes them; a Lambda distance becomes the built-in layers.Dot.
+SIAMESE_CODE = """import keras
+from keras import layers
+
+input = layers.Input((8, 8, 1))
+x = layers.BatchNormalization()(input)
+x = layers.Conv2D(4, (3, 3), activation="tanh")(x)
+x = layers.AveragePooling2D(pool_size=(2, 2))(x)
+x = layers.Flatten()(x)
+x = layers.BatchNormalization()(x)
+x = layers.Dense(10, activation="tanh")(x)
+embedding_network = keras.Model(input, x)
+
+input_1 = layers.Input((8, 8, 1))
+input_2 = layers.Input((8, 8, 1))
+tower_1 = embedding_network(input_1)
+tower_2 = embedding_network(input_2)
+merge_layer = layers.Dot(axes=1, normalize=True)([tower_1, tower_2])
+normal_layer = layers.BatchNormalization()(merge_layer)
+output_layer = layers.Dense(1, activation="sigmoid")(normal_layer)
+model = keras.Model(inputs=[input_1, input_2], outputs=output_layer)
+model.compile(loss="binary_crossentropy", optimizer="RMSprop", metrics=["accuracy"])
+model.summary()
+"""
+SEQ2SEQ_CODE = """import keras
+
+num_encoder_tokens, num_decoder_tokens, latent_dim = 7, 6, 5
+# Define an input sequence and process it.
+encoder_inputs = keras.Input(shape=(None, num_encoder_tokens))
+encoder = keras.layers.LSTM(latent_dim, return_state=True)
+encoder_outputs, state_h, state_c = encoder(encoder_inputs)
+# We discard `encoder_outputs` and only keep the states.
+encoder_states = [state_h, state_c]
+
+# Set up the decoder, using `encoder_states` as initial state.
+decoder_inputs = keras.Input(shape=(None, num_decoder_tokens))
+decoder_lstm = keras.layers.LSTM(latent_dim, return_sequences=True, return_state=True)
+decoder_outputs, _, _ = decoder_lstm(decoder_inputs, initial_state=encoder_states)
+decoder_dense = keras.layers.Dense(num_decoder_tokens, activation="softmax")
+decoder_outputs = decoder_dense(decoder_outputs)
+
+model = keras.Model([encoder_inputs, decoder_inputs], decoder_outputs)
+model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+"""
+SEQUENTIAL_TOWER_CODE = """import keras
+from keras import layers
+
+embedding = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(8, activation="relu"), layers.Dense(4)])
+left = keras.Input(shape=(6,))
+right = keras.Input(shape=(6,))
+distance = layers.Subtract()([embedding(left), embedding(right, training=False)])
+model = keras.Model([left, right], layers.Dense(1)(distance))
+"""
+NESTED_SEQUENTIAL_CODE = """import keras
+from keras import layers
+
+block = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(8)], name="block")
+model = keras.Sequential([keras.Input(shape=(5,)), block, layers.Dense(2)])
+"""
+# Keras builds a Sequential into a Functional model of its own at each layer added once its input is known, and
+# makes its input layer: each takes a default name, which the models after it skip
+SEQUENTIAL_BUILT_BY_ADD_CODE = """import keras
+from keras import layers
+
+tower = keras.Sequential()
+tower.add(layers.Dense(8, activation="relu", input_shape=(6,)))
+tower.add(layers.Dense(4))
+features = keras.Input(shape=(6,))
+model = keras.Model(features, layers.Dense(2)(tower(features)))
+"""
+MASK_CODE = """import keras
+from keras import layers
+
+tokens = keras.Input(shape=(None,), dtype="int32")
+embedded = layers.Embedding(20, 4)(tokens)
+kept = keras.Input(shape=(None,), dtype="int32")
+outputs = layers.GRU(3)(embedded, mask=kept)
+model = keras.Model([tokens, kept], outputs)
+"""
+NESTED_EXAMPLES = {
+    "siamese": SIAMESE_CODE,
+    "seq2seq": SEQ2SEQ_CODE,
+    "sequential_tower": SEQUENTIAL_TOWER_CODE,
+    "nested_sequential": NESTED_SEQUENTIAL_CODE,
+    "sequential_built_by_add": SEQUENTIAL_BUILT_BY_ADD_CODE,
+    "mask": MASK_CODE,
+}
+
+
+def _example_inputs(built) -> dict:
+    """Data for each input of the model, by its name (a free time axis: 4 steps), the same on every run."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    names = [layer for layer, _, _ in built.get_config()["input_layers"]] if len(built.inputs) > 1 else [None]
+    return {
+        name: (rng.integers(0, 2, shape) if "int" in t.dtype else rng.uniform(-1, 1, shape))
+        for name, t in zip(names, built.inputs)
+        for shape in [[2, *(size or 4 for size in t.shape[1:])]]
+    }
+
+
+@pytest.mark.parametrize("code", list(NESTED_EXAMPLES.values()), ids=list(NESTED_EXAMPLES))
+def test_nested_models_and_keyword_tensors_in_code_answer_as_keras(client, code):
+    import numpy as np
+
+    from keras_shape_service.adapter.summary import keras_summary_text
+
+    built = _keras_built(code)
+    answer = _post(client, "/v1/summary", {"code": code}).get_json()
+    # one row per layer of the outer model, a shared tower once, its weights counted once
+    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
+        (layer.name, layer.count_params()) for layer in built.layers
+    ]
+    for row, layer in zip(answer["layers"], built.layers):
+        shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
+        assert shapes == _shapes(layer.output), row["name"]  # a shared layer: its first call's
+    assert answer["params"]["total"] == built.count_params()
+    assert answer["summary"] == keras_summary_text(built)
+    # the concise spec the code reads as answers the same
+    assert _post(client, "/v1/summary", {"model": answer["model"]}).get_json()["summary"] == answer["summary"]
+    inputs = _example_inputs(built)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    data = inputs if len(inputs) > 1 else inputs[None]
+    body = {"code": code, "inputs": {k: v.tolist() for k, v in data.items()} if len(inputs) > 1 else data.tolist()}
+    predicted = _post(client, "/v1/predict", {**body, "weights": weights}).get_json()
+    expected = built.predict([data[name] for name in data] if len(inputs) > 1 else data, verbose=0)
+    np.testing.assert_allclose(np.asarray(predicted["predictions"]), expected, atol=1e-6, rtol=0)
+
+
+def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_row_of_it(client):
+    code = (
+        "x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\nprobe = layers.Dense(3)(x)\nmodel = keras.Model(x, y)\n"
+    )
+    built = _keras_built("import keras\nfrom keras import layers\n" + code)
+    answer = _post(client, "/v1/summary", {"code": code}).get_json()
+    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
+        (layer.name, layer.count_params()) for layer in built.layers
+    ]

@@ -8,7 +8,12 @@ import pytest
 
 from keras_shape_service.guards import cost
 from keras_shape_service.schemas import Problem, SummaryResponse
-from keras_shape_service.schemas.keras_names import ALLOWED_LAYER_TYPES, MODEL_CLASSES
+from keras_shape_service.schemas.keras_names import (
+    ALLOWED_LAYER_TYPES,
+    APPLICATION_INTERNAL_LAYERS,
+    MODEL_CLASSES,
+    OPERATIONS,
+)
 
 
 @pytest.mark.parametrize("name", ALLOWED_LAYER_TYPES + MODEL_CLASSES)
@@ -21,9 +26,17 @@ def test_every_accepted_layer_class_has_an_explicit_rule(name):
     assert not missing, f"{name}: no cost rule for {missing} in keras_shape_service/guards/cost.py RULES"
 
 
+@pytest.mark.parametrize("name", sorted(set(OPERATIONS) | {name for _, name in APPLICATION_INTERNAL_LAYERS}))
+def test_every_accepted_operation_and_applications_layer_has_an_explicit_rule(name):
+    """A to_json document's operation nodes (x + y, masks) and keras.applications layers (LayerScale), by the
+    class name their facts carry."""
+    assert name in cost.RULES, f"{name}: no cost rule in keras_shape_service/guards/cost.py RULES"
+
+
 def test_the_rule_table_names_no_class_the_service_does_not_accept():
     keras_names = {getattr(keras.layers, name).__name__ for name in ALLOWED_LAYER_TYPES}
-    assert set(cost.RULES) <= set(ALLOWED_LAYER_TYPES) | keras_names | set(MODEL_CLASSES)
+    document_only = set(OPERATIONS) | {name for _, name in APPLICATION_INTERNAL_LAYERS}
+    assert set(cost.RULES) <= set(ALLOWED_LAYER_TYPES) | keras_names | set(MODEL_CLASSES) | document_only
 
 
 def _attention_body(layer: dict, positions: int, features: int) -> dict:

@@ -77,10 +77,11 @@ def only(kind: str) -> dict:
     return found[0]
 
 
-def container() -> dict:
+def container(name: str = "keras-shape-service") -> dict:
+    """A container of the pod: the service's, or its nginx front."""
     containers = only("Deployment")["spec"]["template"]["spec"]["containers"]
-    assert len(containers) == 1
-    return containers[0]
+    assert sorted(c["name"] for c in containers) == ["keras-shape-service", "nginx"]
+    return next(c for c in containers if c["name"] == name)
 
 
 def container_env() -> dict[str, str]:
@@ -103,9 +104,9 @@ def gunicorn_settings(monkeypatch, env: dict[str, str]) -> dict:
     return namespace
 
 
-def container_port(port) -> int:
-    """A port of the container, by name or number."""
-    for declared in container()["ports"]:
+def container_port(port, name: str = "keras-shape-service") -> int:
+    """A port of a container, by name or number."""
+    for declared in container(name)["ports"]:
         if port in (declared["containerPort"], declared.get("name")):
             return declared["containerPort"]
     raise AssertionError(f"the container declares no port {port!r}")
@@ -213,7 +214,7 @@ def test_probes_ask_the_health_endpoints_on_the_container_port():
     spec = container()
     probes = {kind: spec[kind] for kind in ("startupProbe", "readinessProbe", "livenessProbe")}
     for kind, probe in probes.items():
-        assert container_port(probe["httpGet"]["port"]) == container_port("http"), kind
+        assert container_port(probe["httpGet"]["port"]) == container_port("app"), kind
     assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz"  # alive: an HTTP worker answers
     assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"  # ready: an executor is warm
     assert probes["startupProbe"]["httpGet"]["path"] in HEALTH_PATHS
@@ -226,7 +227,7 @@ def test_the_container_port_is_the_one_gunicorn_binds(monkeypatch):
     bind = gunicorn_settings(monkeypatch, container_env())["bind"]
     host, port = bind.rsplit(":", 1)
     assert host == "0.0.0.0", "gunicorn must listen on the pod's address, not only on loopback"
-    assert int(port) == container_port("http")
+    assert int(port) == container_port("app")
     annotations = only("Deployment")["spec"]["template"]["metadata"].get("annotations", {})
     assert int(annotations.get("prometheus.io/port", port)) == int(port)
 
@@ -299,7 +300,42 @@ def test_the_service_selects_the_pods_and_sends_to_the_container_port():
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"] and service["spec"]["selector"].items() <= pod_labels.items()
     [port] = service["spec"]["ports"]
-    assert container_port(port["targetPort"]) == container_port("http")
+    assert container_port(port["targetPort"], "nginx") == container_port("http", "nginx")
+
+
+def _directives(nginx: str) -> list[str]:
+    return [line.strip() for line in nginx.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_the_pods_nginx_front_buffers_caps_and_forwards_to_gunicorn(monkeypatch):
+    """The Service reaches gunicorn only through the pod's nginx, which listens on the port the Service
+    targets, caps connections per client address, and forwards to gunicorn's port in the pod, whose
+    KSS_TRUSTED_PROXIES trusts it: the client is read from X-Forwarded-For."""
+    [config_map] = [r for r in RESOURCES if r["kind"] == "ConfigMap" and r["metadata"]["name"].endswith("-nginx")]
+    nginx = config_map["data"]["nginx-pod.conf"]
+    assert f"listen {container_port('http', 'nginx')};" in _directives(nginx)
+    gunicorn_port = gunicorn_settings(monkeypatch, container_env())["bind"].rsplit(":", 1)[1]
+    assert f"proxy_pass http://127.0.0.1:{gunicorn_port};" in _directives(nginx)
+    assert Settings(trusted_proxies=container_env()["KSS_TRUSTED_PROXIES"]).trusted_proxies == "127.0.0.1"
+    assert "proxy_request_buffering off;" not in _directives(nginx)  # on by default: bodies read whole first
+    pod = only("Deployment")["spec"]["template"]["spec"]
+    [mount] = [m for m in container("nginx")["volumeMounts"] if m["mountPath"] == "/etc/nginx/conf.d"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["configMap"] == {
+        "name": config_map["metadata"]["name"],
+        "items": [{"key": "nginx-pod.conf", "path": "default.conf"}],
+    }
+    context = container("nginx")["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True and context["runAsNonRoot"] is True
+    assert any(m["mountPath"] == "/tmp" for m in container("nginx")["volumeMounts"])  # pid and buffered bodies
+
+
+def test_both_nginx_fronts_share_their_limits():
+    """docker-compose's nginx and the pods' differ in where they send requests, not in what they allow."""
+    compose, pod = (_directives((DEPLOY / name).read_text()) for name in ("nginx.conf", "nginx-pod.conf"))
+    upstream = ("listen ", "resolver ", "set $replicas ", "proxy_pass ")
+    assert [d for d in compose if not d.startswith(upstream)] == [d for d in pod if not d.startswith(upstream)]
+    assert "limit_conn per_client 32;" in pod and "limit_conn_status 429;" in pod
 
 
 def test_the_model_repository_is_mounted_where_KSS_MODEL_REPOSITORY_points():
@@ -310,7 +346,7 @@ def test_the_model_repository_is_mounted_where_KSS_MODEL_REPOSITORY_points():
     [mount] = mounts
     assert mount.get("readOnly") is True
     [volume] = [volume for volume in pod["volumes"] if volume["name"] == mount["name"]]
-    config_map = only("ConfigMap")
+    [config_map] = [r for r in RESOURCES if r["kind"] == "ConfigMap" and r["metadata"]["name"].endswith("-models")]
     assert volume["configMap"]["name"] == config_map["metadata"]["name"]
     assert json.loads(config_map["data"]["seed.json"]) == {"layers": SEED_LAYERS}
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+\.json", name) for name in config_map["data"])
@@ -380,6 +416,17 @@ def test_compose_replicas_are_sized_and_stopped_like_the_pods(monkeypatch):
     models = [volume for volume in service["volumes"] if volume.split(":")[1] == env["KSS_MODEL_REPOSITORY"]]
     assert models == [f"{DEPLOY / 'models'}:{env['KSS_MODEL_REPOSITORY']}:ro"]
     assert service["read_only"] is True and any(tmpfs.split(":")[0] == "/tmp" for tmpfs in service["tmpfs"])
+
+
+def test_compose_replicas_trust_nginx_on_dockers_private_networks():
+    """The client behind nginx is read from X-Forwarded-For: nginx's address, on a network Docker allocates
+    from its private pools, is among KSS_TRUSTED_PROXIES."""
+    import ipaddress
+
+    trusted = compose_config()["services"]["keras-shape-service"]["environment"]["KSS_TRUSTED_PROXIES"]
+    networks = [ipaddress.ip_network(entry) for entry in Settings(trusted_proxies=trusted).trusted_proxies.split(",")]
+    for docker_pool in ("172.17.0.0/16", "172.30.0.0/16", "192.168.0.0/20"):
+        assert any(ipaddress.ip_network(docker_pool).subnet_of(network) for network in networks)  # type: ignore
 
 
 # ---------------------------------------------------------------------------------------------- commands

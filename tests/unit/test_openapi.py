@@ -56,3 +56,18 @@ def test_every_bound_in_the_document_is_a_json_schema_keyword(client):
         elif isinstance(node, list):
             stack.extend(node)
     assert not found
+
+
+def test_the_upload_forms_are_described(client):
+    paths = client.get("/openapi.json").json["paths"]
+    form = {
+        path: paths[path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+        for path in ("/v1/predict", "/v1/summary", "/v1/diagram", "/v1/compare")
+    }
+    assert form["/v1/predict"]["required"] == ["model", "inputs"]
+    assert form["/v1/summary"]["required"] == form["/v1/diagram"]["required"] == ["model"]
+    compare = form["/v1/compare"]
+    assert compare["required"] == ["a", "b"]
+    assert set(compare["properties"]) == {"a", "b", "a.inputs", "b.inputs"}
+    assert "a model file" in compare["properties"]["b"]["description"]
+    assert "JSON text of a /v1/summary or /v1/predict body" in compare["properties"]["b"]["description"]

@@ -17,6 +17,7 @@ import pytest
 from keras_shape_service.errors import ExecutorLost, Overloaded, Relayed, ServiceError
 from keras_shape_service.executors import wire
 from keras_shape_service.executors.client import ExecutorClient
+from keras_shape_service.files.hdf5 import WeightsFile
 from keras_shape_service.schemas.messages import PredictRequest
 from keras_shape_service.schemas.numbers import NUMBERS_ONLY
 from keras_shape_service.settings import Settings
@@ -53,6 +54,47 @@ def test_a_job_with_a_validated_request_and_its_array_comes_back_whole(pair):
     assert job.request.model.model_dump() == request.model.model_dump()
     assert job.request.inputs.dtype == request.inputs.dtype
     np.testing.assert_array_equal(job.request.inputs, np.asarray(SEED_BODY["inputs"], dtype=np.float64))
+
+
+def _uploaded_request(data: bytes) -> PredictRequest:
+    return _seed_request().with_weights_file(WeightsFile(data, "keras", "m.keras"))  # type: ignore[return-value]
+
+
+def test_an_uploaded_file_travels_beside_the_pickle_not_in_it(pair):
+    """An upload's weights reach the executor whole, yet the pickle the worker makes holds none of their bytes:
+    they are sent as they lie in memory (a 100 MB file was copied twice more into the frame)."""
+    data = np.random.default_rng(0).bytes(3_000_000)
+    request = _uploaded_request(data)
+    head, pickled, *buffers = wire.pieces(wire.Job("predict", request))
+    assert len(pickled) < 10_000 and [bytes(buffer) for buffer in buffers] == [data]
+    assert buffers[0].obj is data  # a view of the request's own bytes, not a copy
+    threading.Thread(target=wire.send, args=(pair[0], wire.Job("predict", request))).start()
+    job = wire.receive(pair[1], wire.Job)
+    assert isinstance(job, wire.Job) and isinstance(job.request, PredictRequest)
+    received = job.request.weights_file
+    assert (
+        isinstance(received, WeightsFile) and received.data == data and received.digest == request.weights_file.digest
+    )
+    assert (received.layout, received.filename) == ("keras", "m.keras")
+    assert job.request.inputs.flags.writeable  # the inputs array travels in the pickle, as before
+
+
+def test_a_frame_whose_buffers_do_not_fit_it_is_refused():
+    frame = wire.encode(wire.Job("predict", _uploaded_request(b"x" * 100)))
+    with pytest.raises(wire.WireError):
+        wire.decode(frame[4:-50])  # the buffer's declared size past what the payload holds
+    count_lie = frame[4:5] + struct.pack("!I", 10**6) + frame[9:]
+    with pytest.raises(wire.WireError):
+        wire.decode(count_lie)
+
+
+def test_a_weights_file_with_fields_of_other_types_is_refused():
+    class Forged:
+        def __reduce__(self):
+            return (WeightsFile, (b"x", "exe", "m"))  # a layout no reader takes
+
+    with pytest.raises(wire.WireError, match="unreadable frame"):
+        wire.decode(pickle.dumps(wire.Job("predict", _seed_request().with_weights_file(Forged())), protocol=5))
 
 
 @pytest.mark.parametrize(

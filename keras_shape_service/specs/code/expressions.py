@@ -88,10 +88,10 @@ class Expressions(Scope):
     def name(self, node: ast.Name) -> Any:
         if node.id == "__name__":  # `if __name__ == "__main__":`: the code is read as the script it is
             return "__main__"
-        self.check_name(node.id, node)
         bound, value = self.lookup(node.id)
-        if bound:
+        if bound:  # a name the code bound (never a builtin's or a dunder: binding refuses those)
             return value
+        self.check_name(node.id, node)
         if node.id in BUILTIN_FUNCTIONS:
             return Builtin(node.id)
         return self.default(node.id) or self.unknown(node.id, node)
@@ -357,15 +357,11 @@ class Expressions(Scope):
             return value.parts[-1]
         self.refuse(node, f"{describe(value)} cannot be an argument here")
 
-    def array(self, node: ast.AST) -> list:
-        """Data for predict: an array as it is, a list of arrays (several inputs) as theirs, a list copied."""
-        value = self.value(node)
+    def array(self, node: ast.AST, value: Any) -> list:
+        """Data for predict (`value`, read from `node`): an array as it is, a list of arrays (several inputs) as
+        theirs, a list copied."""
         if isinstance(value, Tensor):
-            self.refuse(
-                node,
-                "calling the model on a tensor (a nested model) is not supported: send the outer model's "
-                "model.to_json() instead",
-            )
+            self.refuse(node, "predict runs the model on data; call the model on a tensor to use it as a layer")
         if isinstance(value, Array):
             return value.data
         if isinstance(value, (list, tuple)) and value and all(isinstance(item, Array) for item in value):

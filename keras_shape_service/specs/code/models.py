@@ -4,14 +4,19 @@ arrays, print; and the spec they add up to.
 A Sequential model is its layers in order, with an input shape from a first Input/InputLayer or model.build. A
 functional model is a graph: every input and layer named (the code's name, else Keras's default, counted in the
 order the code makes them), a layer called more than once listed once with its "calls", the output of its call k
-being the source "<name>#k". Model methods other than add, build, compile, predict and summary are refused: the
-model is read, not run. print(...) is ignored, but what it names is checked and model calls inside it are read.
+being the source "<name>#k", its keyword tensors (initial_state=, mask=) beside its sources. A model called on
+tensors, or given to a Sequential, is a layer of the model that uses it (one layer however often it is called:
+its weights are shared); the spec is the one model no other uses, those it uses nested in it, and a functional
+model's layers are those between its inputs and outputs. Names are Keras's, counted over every model, the
+Functional models and input layers Keras makes unseen as it builds a Sequential included. Model methods other
+than add, build, compile, predict and summary are refused: the model is read, not run. print(...) is ignored,
+but what it names is checked and model calls inside it are read.
 """
 
 import ast
 from typing import Any, Callable, Optional, Sequence, Union
 
-from keras_shape_service.specs.naming import keras_default_names
+from keras_shape_service.specs.naming import keras_default_names, to_snake_case
 
 from .bounds import CodeRejected
 from .expressions import Expressions
@@ -24,7 +29,10 @@ from .tables import (
     FILLS,
     INPUT_LAYER_PARAMETERS,
     INPUT_PARAMETERS,
+    KEYWORD_TENSORS,
+    LAMBDA_INSTEAD,
     MERGE_FUNCTIONS,
+    METHODS_INSTEAD,
     NOT_IN_PRINT,
     OBJECT_POSITIONALS,
     OPERATOR_LAYERS,
@@ -33,6 +41,8 @@ from .tables import (
     SEPARATE_INPUT_LAYERS,
     SHAPE_KEEPING_LAYERS,
     SUMMARY_PARAMETERS,
+    TRAINING_METHODS,
+    calls_instead,
 )
 from .values import (
     Array,
@@ -74,8 +84,7 @@ class Models(Expressions):
         if isinstance(callee, ModelMethod):
             return self.model_method(callee, node)
         if isinstance(callee, (SequentialModel, FunctionalModel)):
-            self.calls.append("call")
-            return self.predict(callee, node, ("inputs", "training", "mask"))
+            return self.call_model(callee, node)
         if isinstance(callee, LayerEntry):
             return self.call_layer(callee, node)
         kind = self.kind(callee) if isinstance(callee, KerasPath) else None
@@ -83,9 +92,11 @@ class Models(Expressions):
             self.unknown(callee.parts[-1], node.func)
         if kind in (None, "activation", "dtype"):
             what = f"`{source_text(node.func)}`" if isinstance(callee, KerasPath) else describe(callee)
+            instead = calls_instead(callee.parts) if isinstance(callee, KerasPath) else None
             self.refuse(
                 node.func,
-                f"calling {what} is not supported: it is no Keras layer, model or function this reader knows",
+                f"calling {what} is not supported: it is no Keras layer, model or function this reader knows"
+                + (f"; {instead}" if instead else ""),
                 "code_unknown_name" if kind is None else "code_unsupported",
             )
         return getattr(self, "make_" + kind)(callee, node)
@@ -187,9 +198,9 @@ class Models(Expressions):
                 self.unsupported(item)
             if isinstance(item, ast.keyword) and item.arg is None:
                 self.refuse(item, "star-arguments (`**kwargs`) are not supported")
-            if isinstance(item, ast.Name):
+            if isinstance(item, ast.Name) and not self.lookup(item.id)[0]:
                 self.check_name(item.id, item)
-                if not (self.lookup(item.id)[0] or item.id in PRINTABLE_BUILTINS or self.default(item.id)):
+                if not (item.id in PRINTABLE_BUILTINS or self.default(item.id)):
                     self.unknown(item.id, item)
             if isinstance(item, ast.Attribute):
                 self.check_name(item.attr, item, attribute=True)
@@ -212,7 +223,8 @@ class Models(Expressions):
         if not isinstance(layers, (list, tuple)):
             self.refuse(nodes["layers"], f"Sequential takes a list of layers, not {describe(layers)}")
         for layer in layers:
-            self.add_layer(model, layer, nodes["layers"])
+            self.add_layer(model, layer, nodes["layers"], rebuild=False)
+        self.rebuild(model)
         return model
 
     def make_functional(self, path: KerasPath, node: ast.Call) -> FunctionalModel:
@@ -229,13 +241,13 @@ class Models(Expressions):
         return self.new_model(FunctionalModel(node, name, inputs, outputs))
 
     def new_model(self, model: Any) -> Any:
-        if self.model is not None:
-            self.refuse(
-                model.node,
-                f"a second model is not supported (the first is on line "
-                f"{self.model.node.lineno}): one model per request",
-            )
-        self.model = model
+        """A model made: Keras names it as it makes it (`functional`, `sequential_1`), so its entry as a layer
+        is made now too, in the producers' order, whether or not another model uses it as a layer."""
+        class_name = "Sequential" if isinstance(model, SequentialModel) else "Functional"
+        model.entry = LayerEntry(class_name, {} if model.name is None else {"name": model.name}, model.node)
+        model.entry.model = model
+        self.producers.append(model.entry)
+        self.models.append(model)
         return model
 
     def text(self, value: Any, node: ast.AST) -> Optional[str]:
@@ -277,6 +289,8 @@ class Models(Expressions):
 
     def make_layer(self, path: KerasPath, node: ast.Call) -> LayerEntry:
         class_name = path.parts[-1]
+        if class_name == "Lambda":  # its function is Python the service would have to run
+            self.refuse(node.func, f"a Lambda layer is not read: it runs Python; {LAMBDA_INSTEAD}")
         nodes = self.arguments(node, self.layer_parameters(class_name, node.func), class_name, any_keyword=True)
         return self.new_layer(class_name, nodes, node)
 
@@ -309,7 +323,7 @@ class Models(Expressions):
             self.value(nodes["dtype"])
         if "object" not in nodes:
             self.refuse(node, f"`{path.parts[-1]}` is read with its list of numbers")
-        return Array(self.array(nodes["object"]))
+        return Array(self.array(nodes["object"], self.value(nodes["object"])))
 
     def make_filled(self, path: KerasPath, node: ast.Call) -> Array:
         function = path.parts[-1]
@@ -330,7 +344,7 @@ class Models(Expressions):
 
     # Models and layers at work
 
-    def add_layer(self, model: SequentialModel, value: Any, node: ast.AST) -> None:
+    def add_layer(self, model: SequentialModel, value: Any, node: ast.AST, rebuild: bool = True) -> None:
         if isinstance(value, Tensor) and isinstance(value.producer, InputEntry):
             value = value.producer
         if isinstance(value, InputEntry):
@@ -338,9 +352,80 @@ class Models(Expressions):
                 self.refuse(node, "an Input is only read as the first layer of a Sequential model")
             model.input_shape = value.entry["shape"]
         elif isinstance(value, LayerEntry):
+            if not model.layers and model.input_shape is None and self.input_argument(value):
+                self.hidden("InputLayer")  # Keras makes the input layer that `input_shape=` asks for
             model.layers.append(value)
+        elif isinstance(value, (SequentialModel, FunctionalModel)):
+            if value is model or self.contains(value, model):
+                self.refuse(node, "a model cannot be a layer of itself")
+            model.layers.append(value.entry)  # a nested model: a layer of this one, its weights its own
         else:
             self.refuse(node, f"a Sequential model takes layers, not {describe(value)}")
+        if rebuild:
+            self.rebuild(model)
+
+    @staticmethod
+    def input_argument(layer: LayerEntry) -> bool:
+        """Whether the layer is given its input's shape (`input_shape=`, or `input_dim=` but Embedding's own)."""
+        arguments = layer.arguments
+        return "input_shape" in arguments or ("input_dim" in arguments and layer.class_name != "Embedding")
+
+    def hidden(self, class_name: str) -> None:
+        """A layer or model Keras makes unseen, taking a default name then (a Sequential's input layer, the
+        Functional model it builds itself into)."""
+        self.build_time_layers.append((len(self.producers), class_name))
+
+    def rebuild(self, model: SequentialModel) -> None:
+        """Keras rebuilds a Sequential whose input it knows at every layer added (and once for its list of
+        layers), each time into a Functional model of its own, which takes a default name."""
+        first = model.layers[0] if model.layers else None
+        if model.input_shape is not None or (first is not None and self.input_argument(first)):
+            if model.layers:  # Keras's layers: the input layer and at least one more
+                model.built = True
+                self.hidden("Functional")
+        elif first is not None and len(model.layers) > 1 and first.model is not None and self.is_built(first.model):
+            model.built = True
+            self.hidden("InputLayer")
+            self.hidden("Functional")
+
+    @staticmethod
+    def is_built(model: Any) -> bool:
+        return isinstance(model, FunctionalModel) or model.built
+
+    def contains(self, outer: Any, inner: Any) -> bool:
+        """Whether `inner` is a layer of `outer` (a Sequential's), at any depth."""
+        layers = list(outer.layers) if isinstance(outer, SequentialModel) else []
+        while layers:
+            layer = layers.pop()
+            if layer.model is inner:
+                return True
+            if isinstance(layer.model, SequentialModel):
+                layers.extend(layer.model.layers)
+        return False
+
+    def call_model(self, model: Any, node: ast.Call) -> Any:
+        """`model(x)`: on tensors, the model nested as a layer of the model being built (called twice, it is
+        one layer whose weights both calls share, as in a Siamese network); on data, a prediction."""
+        nodes = self.arguments(node, ("inputs", "training", "mask"), "model")
+        if "inputs" not in nodes:
+            self.refuse(node, "a model is called on tensors (as a layer of another model) or on data")
+        inputs = self.value(nodes["inputs"])
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if not (items and all(isinstance(item, Tensor) for item in items)):
+            self.calls.append("call")
+            return self.predict(model, node, ("inputs", "training", "mask"), inputs)
+        for key in ("training", "mask"):
+            if key in nodes and not (key == "training" and isinstance(self.value(nodes[key]), (bool, type(None)))):
+                self.refuse(
+                    nodes[key],
+                    f"calling a model as a layer with `{key}=` is not read; call it on its inputs alone, or send the "
+                    "outer model's model.to_json(), which carries every argument of every call",
+                )
+        if isinstance(model, SequentialModel) and not model.built:
+            self.hidden("InputLayer")  # Keras builds it at this first call, on the tensor's shape
+            self.hidden("Functional")
+            model.built = True
+        return self.connect(model.entry, items, {})
 
     def tensors(self, node: ast.AST, what: str) -> list[Tensor]:
         value = self.value(node)
@@ -358,20 +443,25 @@ class Models(Expressions):
         separate = layer.class_name in SEPARATE_INPUT_LAYERS
         tensor_parameters = ("query", "value", "key") if separate else ("inputs",)
         nodes = self.arguments(node, tensor_parameters, what, any_keyword=True)
+        keywords: dict[str, Any] = {}
         for key, value_node in nodes.items():
             if key in tensor_parameters:
                 continue
             if key == "training" and isinstance(self.value(value_node), (bool, type(None))):
                 continue  # inference is what the service answers for: training=False changes nothing it shows
+            if key in KEYWORD_TENSORS:
+                keywords[key] = self.keyword_tensors(key, value_node)
+                continue
             self.refuse(
                 value_node,
                 f"calling a layer with `{key}=` is not read: the spec the code reads into gives a layer its input "
-                "tensors only; send the model's model.to_json() instead, which carries every argument of every call",
+                f"tensors, `initial_state=` and `mask=`; send the model's model.to_json() instead, which carries "
+                "every argument of every call",
             )
         if not separate:
             if "inputs" not in nodes:
                 self.refuse(node, "a layer is called on a tensor or a list of tensors")
-            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name))
+            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name), keywords)
         inputs = []
         for key in tensor_parameters:
             if key in nodes:
@@ -387,10 +477,22 @@ class Models(Expressions):
                 self.refuse(
                     node, f"{layer.class_name} is called on its query and value: `mha(x, x)` or `mha(query=x, value=x)`"
                 )
-        return self.connect(layer, inputs)
+        return self.connect(layer, inputs, keywords)
 
-    def connect(self, layer: LayerEntry, inputs: list[Tensor]) -> Tensor:
+    def keyword_tensors(self, key: str, node: ast.AST) -> Any:
+        """`initial_state=[h, c]` (a list of tensors, or one) and `mask=m` (one tensor), as Keras takes them."""
+        value = self.value(node)
+        if key == "mask" and isinstance(value, Tensor):
+            return value
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if key == "initial_state" and items and all(isinstance(item, Tensor) for item in items):
+            return list(items)
+        wanted = "a tensor" if key == "mask" else "a list of tensors (e.g. `initial_state=[state_h, state_c]`)"
+        self.refuse(node, f"`{key}=` takes {wanted}, not {describe(value)}")
+
+    def connect(self, layer: LayerEntry, inputs: list[Tensor], keywords: Optional[dict] = None) -> Tensor:
         layer.calls.append(inputs)
+        layer.keywords.append(keywords or {})
         layer.shapes.append(self.output_shape(layer, inputs))  # as the layer is called, so never recursively
         if len(layer.calls) == 1:
             self.called.append(layer)
@@ -412,7 +514,8 @@ class Models(Expressions):
             self.refuse(
                 node,
                 f"`model.{method.name}` is not supported: the model is read, not run; the reader "
-                "understands add, build, compile, predict and summary",
+                "understands add, build, compile, predict and summary"
+                + (f"; {METHODS_INSTEAD}" if method.name in TRAINING_METHODS else ""),
             )
         self.calls.append(method.name)
         return readers[method.name](method.model, node)
@@ -451,7 +554,11 @@ class Models(Expressions):
             return
         if not isinstance(shape, (list, tuple)) or len(shape) < 2:
             self.refuse(node, "build takes a shape with its batch axis, e.g. model.build((None, 3, 2))")
+        if model.input_shape is None and not (model.layers and self.input_argument(model.layers[0])):
+            self.hidden("InputLayer")
         model.input_shape = self.shape(shape[1:], nodes["input_shape"])
+        model.built = True
+        self.hidden("Functional")
 
     def summary(self, model: Any, node: ast.Call) -> None:
         for value_node in self.arguments(node, SUMMARY_PARAMETERS, "summary").values():
@@ -462,11 +569,14 @@ class Models(Expressions):
         model: Any,
         node: ast.Call,
         parameters: Sequence[str] = ("x", "batch_size", "verbose", "steps", "callbacks"),
+        data_value: Any = None,
     ) -> Prediction:
+        """`data_value`: the data, read already (a model called on data)."""
         nodes = self.arguments(node, parameters, "predict")
         if parameters[0] not in nodes:
             self.refuse(node, "predict is read with its input data")
-        data = self.array(nodes.pop(parameters[0]))
+        data_node = nodes.pop(parameters[0])
+        data = self.array(data_node, self.value(data_node) if data_value is None else data_value)
         for value_node in nodes.values():
             if not isinstance(self.value(value_node), (bool, int, type(None))):
                 self.refuse(value_node, "predict's other arguments are read as numbers or booleans")
@@ -476,8 +586,8 @@ class Models(Expressions):
     # The spec
 
     def render(self) -> dict:
-        model = self.model
-        if model is None:
+        """The spec of the one model no other model uses as a layer; those it uses are nested in it."""
+        if not self.models:
             raise CodeRejected(
                 "line 1, column 1: no model found: the reader looks for Sequential(...) or "
                 "keras.Model(inputs, outputs)",
@@ -485,22 +595,61 @@ class Models(Expressions):
                 1,
                 "code_unsupported",
             )
-        spec: dict[str, Any] = {} if model.name is None else {"name": model.name}
-        if isinstance(model, SequentialModel):
-            if model.input_shape is not None:
-                spec["input_shape"] = model.input_shape
-            spec["layers"] = [{"type": layer.class_name, **layer.arguments} for layer in model.layers]
-        else:
-            spec.update(self.graph(model))
+        nested = {id(layer) for model in self.models for layer in getattr(model, "layers", ()) if layer.model}
+        nested |= {id(model.entry) for model in self.models if model.entry.calls}
+        outermost = [model for model in self.models if id(model.entry) not in nested]
+        if len(outermost) != 1:
+            second = outermost[1] if outermost else self.models[0]
+            first = f" (the first is on line {outermost[0].node.lineno})" if outermost else ""
+            self.refuse(
+                second.node,
+                f"a second model is not supported{first}: one model per request; a model called on tensors, or "
+                "given to a Sequential as a layer, is read as a layer of the model that uses it",
+            )
+        self.name_producers(outermost[0].entry)
+        self.outermost = outermost[0]
+        spec = self.model_spec(outermost[0], len(self.models) > 1)
         if self.compile is not None:
             spec["compile"] = self.compile
         return spec
 
-    def graph(self, model: FunctionalModel) -> dict:
-        """The concise graph: every producer named, layers in the order of their first call."""
+    def model_spec(self, model: Any, several: bool) -> dict:
+        """One model's concise spec. With `several` models, each layer is named: names are Keras's, counted over
+        all the models of the code, where the spec would count each model's on its own."""
+        entry = model.entry
+        spec: dict[str, Any] = {}
+        if model.name is not None or (several and entry.name != to_snake_case(entry.class_name)):
+            spec["name"] = entry.name
+        if isinstance(model, SequentialModel):
+            if model.input_shape is not None:
+                spec["input_shape"] = model.input_shape
+            spec["layers"] = [self.layer_spec(layer, several) for layer in model.layers]
+        else:
+            spec.update(self.graph(model, several))
+        return spec
+
+    def layer_spec(self, layer: LayerEntry, several: bool) -> dict:
+        """A layer as the concise spec gives it; a nested model as {"type": "Sequential" or "Functional", ...}."""
+        if layer.model is not None:
+            inner = self.model_spec(layer.model, several)
+            inner.pop("name", None)
+            return {"type": layer.class_name, "name": layer.name, **inner}
+        named = {"name": layer.name} if several or layer.user_name is not None else {}
+        return {"type": layer.class_name, **named, **{k: v for k, v in layer.arguments.items() if k != "name"}}
+
+    def name_producers(self, outermost: LayerEntry) -> None:
+        """Every producer named: the code's name, else Keras's default, counted in the order Keras takes them.
+        The outermost model's name is no layer's: it may be one of its layers' names too. A lone Sequential's
+        spec keeps the code's names as they are: the spec's own check then names the layer given a name twice."""
         named: dict[str, Union[InputEntry, LayerEntry]] = {}
+        lone_sequential = len(self.models) == 1 and isinstance(outermost.model, SequentialModel)
         for producer in self.producers:
-            if producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
+            if producer is outermost:
+                producer.name = producer.user_name
+                continue
+            if producer.user_name is not None and lone_sequential:
+                named.setdefault(producer.user_name, producer)
+            elif producer.user_name is not None and named.setdefault(producer.user_name, producer) is not producer:
                 self.refuse(producer.node, f"the name `{producer.user_name}` is given to two layers")
             producer.name = producer.user_name
         # default names in the order Keras takes them: each layer made, and those layers make when first called
@@ -516,18 +665,59 @@ class Models(Expressions):
         for (maker, _), name in zip(made, keras_default_names([class_name for _, class_name in made], set(named))):
             if maker is not None:
                 maker.name = name
+
+    def graph(self, model: FunctionalModel, several: bool) -> dict:
+        """The concise graph: its layers in the order of their first call, each naming what feeds each of its
+        calls. A layer between another model's inputs and outputs is that model's; the outermost model also lists
+        the layers no model uses (Keras leaves them out as it builds the model, and so do the answer's rows)."""
+        reached = self.reached(model)
+        elsewhere: set[int] = set()
+        for other in self.models:
+            if other is not model and isinstance(other, FunctionalModel):
+                elsewhere |= set(self.reached(other))
         layers = []
         for layer in self.called:
-            entry = {
-                "type": layer.class_name,
-                "name": layer.name,
-                **{key: value for key, value in layer.arguments.items() if key != "name"},
-            }
+            if id(layer) in reached and id(layer) in elsewhere:
+                self.refuse(
+                    layer.node,
+                    f"the layer `{layer.name}` is called in two models (one nested in the other, or side by side); "
+                    "the reader gives a layer to one model: make one layer for each, or send the outer model's "
+                    "model.to_json()",
+                )
+            if id(layer) not in reached and (id(layer) in elsewhere or model is not self.outermost):
+                continue
+            entry = self.layer_spec(layer, several)
+            entry["name"] = layer.name
             sources = [[source_name(tensor) for tensor in call] for call in layer.calls]
             entry.update({"inbound": sources[0]} if len(sources) == 1 else {"calls": sources})
+            keywords = [call for call in layer.keywords if call]
+            if keywords and len(layer.calls) > 1:
+                self.refuse(
+                    layer.node,
+                    f"the layer `{layer.name}` is called more than once, with `initial_state=` or `mask=`: the spec "
+                    "gives those to a layer called once; send the model's model.to_json() instead",
+                )
+            for key, value in (keywords[0] if keywords else {}).items():
+                entry[key] = [source_name(t) for t in value] if isinstance(value, list) else source_name(value)
             layers.append(entry)
         return {
             "inputs": [{"name": tensor.producer.name, **tensor.producer.entry} for tensor in model.inputs],
             "layers": layers,
             "outputs": [source_name(tensor) for tensor in model.outputs],
         }
+
+    def reached(self, model: FunctionalModel) -> dict[int, set[int]]:
+        """The calls (by layer, which of its calls) the model's outputs depend on, back to its inputs: a layer
+        called on tensors the model never uses is no layer of it, as Keras builds it."""
+        reached: dict[int, set[int]] = {}
+        stack = list(model.outputs)
+        while stack:
+            tensor = stack.pop()
+            producer = tensor.producer
+            if not isinstance(producer, LayerEntry) or tensor.index in reached.setdefault(id(producer), set()):
+                continue
+            reached[id(producer)].add(tensor.index)
+            stack.extend(producer.calls[tensor.index])
+            for value in producer.keywords[tensor.index].values():
+                stack.extend(value if isinstance(value, list) else [value])
+        return reached

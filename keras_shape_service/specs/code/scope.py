@@ -16,6 +16,7 @@ from .tables import (
     DEFAULT_NAMES,
     DTYPES,
     FORBIDDEN,
+    FORBIDDEN_INSTEAD,
     IMPORTABLE,
     INSTEAD,
     MAX_SUGGESTED_NAMES,
@@ -50,7 +51,8 @@ class Scope:
         # (how many producers were made by then, class name): unnamed layers Keras makes as it builds a layer
         self.build_time_layers: list[tuple[int, str]] = []
         self.called: list[LayerEntry] = []  # layers, in the order of their first call
-        self.model: Any = None
+        self.models: list = []  # every model the code makes, in order; those used as layers are nested
+        self.outermost: Any = None  # the model no other uses as a layer, once the code is read
         self.compile: Optional[dict] = None
         self.inputs: Optional[list] = None
         self.calls: list[str] = []
@@ -93,9 +95,17 @@ class Scope:
                 return True, scope[name]
         return False, None
 
-    def check_name(self, name: str, node: ast.AST, attribute: bool = False) -> None:
-        if name in FORBIDDEN and not attribute:
-            self.refuse(node, f"`{name}` is refused: nothing in the code is run, opened or imported", "code_forbidden")
+    def check_name(self, name: str, node: ast.AST, attribute: bool = False, binding: bool = False) -> None:
+        """`binding`: the code gives the name a value of its own (keras.io writes `input = layers.Input(...)`),
+        which shadows the builtin, so nothing of it is reached."""
+        if name in FORBIDDEN and not (attribute or binding):
+            instead = FORBIDDEN_INSTEAD.get(name)
+            self.refuse(
+                node,
+                f"`{name}` is refused: nothing in the code is run, opened or imported"
+                + (f"; {instead}" if instead else ""),
+                "code_forbidden",
+            )
         if name.startswith("__"):
             self.refuse(
                 node, f"`{name}` is refused: names with double underscores reach Python's internals", "code_forbidden"
@@ -109,7 +119,8 @@ class Scope:
             self.refuse(
                 node,
                 f"importing `{module}` is refused: only keras, tensorflow and numpy imports are "
-                "read (and never performed)",
+                "read (and never performed); leave it out, and paste here what the model needs from it (functions "
+                "that build layers are read), or send the model's model.to_json()",
                 "code_forbidden",
             )
         return parts

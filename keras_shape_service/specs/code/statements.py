@@ -85,7 +85,7 @@ class Reader(Models):
                 f"assigning to `{source_text(target)}` is not supported: names are bound one by one, or from a "
                 "tuple of the same length; to change a list, build a new one (`sizes = sizes + [n]`)",
             )
-        self.check_name(target.id, target)
+        self.check_name(target.id, target, binding=True)
         self.names[target.id] = value
 
     def unpack(self, value: Any, count: int, node: ast.AST) -> list:
@@ -133,7 +133,7 @@ class Reader(Models):
             }
         )
         for parameter in [*positional, *arguments.kwonlyargs]:
-            self.check_name(parameter.arg, parameter)
+            self.check_name(parameter.arg, parameter, binding=True)
         self.check_name(node.name, node)
         self.names[node.name] = Function(node, defaults, [*self.scopes, self.names])
 

@@ -6,7 +6,7 @@ its refusals use.
 
 import ast
 import operator
-from typing import Any
+from typing import Any, Optional
 
 IMPORTABLE = ("keras", "tensorflow", "numpy")
 MAX_SUGGESTED_NAMES = 200
@@ -132,6 +132,12 @@ FORBIDDEN = frozenset(
     "exec eval open compile getattr setattr delattr globals locals vars input breakpoint "
     "exit quit help memoryview".split()
 )
+FORBIDDEN_INSTEAD = {
+    "open": "send a file's data as the request's `inputs` or `weights`, or upload a saved model file in place of "
+    "the code (multipart/form-data, field `model`)",
+    "exec": "paste the code itself",
+    "eval": "write the value itself",
+}
 PRINTABLE_BUILTINS = frozenset(
     "len str repr int float round list tuple dict set abs min max sum sorted format bool "
     "type id dir range zip enumerate isinstance".split()
@@ -176,6 +182,8 @@ POINTWISE_CONVOLUTIONS = frozenset("Conv1D Conv2D Conv3D".split())
 BUILD_TIME_LAYERS = {"MultiHeadAttention": ("Softmax", "Dropout"), "GroupQueryAttention": ("Softmax", "Dropout")}
 # Layers called on separate tensors (query, value, key) rather than one list: as in schemas.keras_names, which
 # the reader may not import
+# Keyword arguments of a layer call that carry tensors, as the concise spec names them beside "inbound"
+KEYWORD_TENSORS = ("initial_state", "mask")
 SEPARATE_INPUT_LAYERS = ("MultiHeadAttention", "GroupQueryAttention")
 ARITHMETIC = {
     ast.Add: operator.add,
@@ -214,12 +222,54 @@ UNSUPPORTED = {
     ast.Starred: "a star-argument",
     ast.Set: "a set literal",
 }
+LAMBDA_INSTEAD = (
+    "use the built-in layer that does the same (layers.Rescaling for x * a + b, layers.Reshape, layers.Permute, "
+    "layers.Activation, layers.Add/Subtract/Multiply/Concatenate; for a Siamese network's distance, "
+    "layers.Subtract()([a, b]) or layers.Dot(axes=1, normalize=True)([a, b]), cosine similarity), or send "
+    "model.to_json()"
+)
+# Model methods that train, evaluate or save: what the answer is instead
+TRAINING_METHODS = frozenset(
+    "fit evaluate train_on_batch test_on_batch fit_generator evaluate_generator save save_weights load_weights "
+    "export".split()
+)
+METHODS_INSTEAD = (
+    "leave out the lines that train, evaluate, save or load it: the service answers for the model as built, with "
+    "the request's `weights` (by layer name) or weights drawn from its `seed`, and a saved model file is uploaded "
+    "in place of the code (multipart/form-data, field `model`)"
+)
+# Calls of modules the reader does not run, by where they come from: what to send instead
+_CALLS_INSTEAD = {
+    ("keras", "models", "load_model"): "upload the saved file in place of the code (multipart/form-data, field "
+    "`model`), or send its model.to_json()",
+    ("keras", "saving", "load_model"): "upload the saved file in place of the code (multipart/form-data, field "
+    "`model`), or send its model.to_json()",
+    ("numpy", "load"): "send the data as the request's `inputs`",
+    ("numpy", "loadtxt"): "send the data as the request's `inputs`",
+    ("numpy", "genfromtxt"): "send the data as the request's `inputs`",
+}
+
+
+def calls_instead(parts: tuple) -> Optional[str]:
+    """What to send in place of a call the reader does not read, where there is an answer."""
+    if parts in _CALLS_INSTEAD:
+        return _CALLS_INSTEAD[parts]
+    if parts[:2] in (("keras", "ops"), ("keras", "backend")) or parts[:1] == ("tensorflow",):
+        return (
+            "an operation on tensors is written as the built-in layer that computes it (layers.Concatenate for "
+            "concat, layers.Add/Subtract/Multiply, layers.Activation, layers.Reshape, layers.Dot), or send the "
+            "model's model.to_json(), which records Keras's operations"
+        )
+    if parts[:2] == ("keras", "utils") or parts[:2] == ("keras", "datasets"):
+        return "leave out loading data: send the data the model predicts on as the request's `inputs`"
+    return None
+
+
 # What to write instead, where the reader has an answer
 INSTEAD: dict[type, str] = {
     ast.ClassDef: "a subclassed model or custom layer runs Python in its call(); send the model's model.to_json() "
     "instead, or write it with built-in layers",
-    ast.Lambda: "for a Lambda layer, use the built-in layer that does the same (layers.Rescaling for x * a + b, "
-    "layers.Reshape, layers.Permute, layers.Activation, layers.Add/Multiply/Concatenate), or send model.to_json()",
+    ast.Lambda: "for a Lambda layer, " + LAMBDA_INSTEAD,
     ast.While: "write a `for` loop over range(n)",
     ast.AsyncFor: "write a plain `for` loop",
     ast.AsyncFunctionDef: "write a plain `def`",

@@ -42,6 +42,9 @@ class LayerEntry:
     calls: list = field(default_factory=list)
     name: Optional[str] = None
     shapes: list = field(default_factory=list)  # each call's output shape where the code alone says it, else None
+    # each call's keyword tensors ({"initial_state": [Tensor, ...], "mask": Tensor}), beside its inputs in `calls`
+    keywords: list = field(default_factory=list)
+    model: Any = None  # a model of the code used as a layer: this entry is its place in its parent's graph
 
     @property
     def user_name(self) -> Optional[str]:
@@ -67,6 +70,8 @@ class SequentialModel:
     name: Optional[str] = None
     input_shape: Optional[list] = None
     layers: list = field(default_factory=list)
+    entry: Any = None  # the LayerEntry it is as a layer of another model (named as Keras names models)
+    built: bool = False  # Keras built it (into a Functional model of its own): its input shape was known
 
 
 @dataclass(eq=False)
@@ -75,6 +80,7 @@ class FunctionalModel:
     name: Optional[str]
     inputs: list
     outputs: list
+    entry: Any = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,328 @@
+"""to_json documents Keras writes for its built-in layers, sent as they are (issue 22, item 2): keras.ops operation
+nodes (a mask, Python operators on tensors, hard-swish), dict inputs and outputs, augmentation layers that do
+nothing at inference, and keras.applications' own layers. Each model is built with real Keras here; the
+service's answer must be Keras's: every row's shapes and params, the summary text byte for byte, and the
+predictions with the model's own weights."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import layers, ops
+
+from keras_shape_service.adapter import private, summary
+from keras_shape_service.schemas.keras_names import INFERENCE_IDENTITY_LAYER_TYPES, OPERATIONS
+
+
+def _weights(model) -> dict:
+    """Every layer's weights by name, as the API takes them (nested layers of a nested model by their own)."""
+    found = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found |= _weights(layer)
+        elif layer.weights:
+            found[layer.name] = [w.tolist() for w in layer.get_weights()]
+    return found
+
+
+def _rows_of(model) -> list[tuple]:
+    """Keras's own rows: each operation of the graph (layers and op nodes, in summary order), its class, its
+    output shape and its parameters."""
+    rows = []
+    for op in private.model_operations(model):
+        output = private.layer_nodes(op)[0].output_tensors
+        shape = list(output[0].shape)
+        rows.append((op.name, type(op).__name__, shape, op.count_params() if hasattr(op, "count_params") else 0))
+    return rows
+
+
+def _post(client, path: str, body: dict):
+    response = client.post(path, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _same_as_keras(client, model, inputs=None) -> dict:
+    """The answer to the model's to_json document (predicting on `inputs` with its weights, if given), checked
+    row by row, summary and predictions against Keras's."""
+    body = {"model": json.loads(model.to_json())}
+    if inputs is None:
+        answer = _post(client, "/v1/summary", body)
+    else:
+        given = {k: v.tolist() for k, v in inputs.items()} if isinstance(inputs, dict) else inputs.tolist()
+        answer = _post(client, "/v1/predict", body | {"inputs": given, "weights": _weights(model)})
+        expected = model.predict(inputs, verbose=0)
+        if isinstance(expected, dict):
+            assert set(answer["predictions"]) == set(expected)
+            for key, value in expected.items():
+                np.testing.assert_allclose(np.array(answer["predictions"][key]), value, atol=1e-6, rtol=0)
+                assert answer["output_shape"][key] == list(value.shape)
+        else:
+            np.testing.assert_allclose(np.array(answer["predictions"]), expected, atol=1e-6, rtol=0)
+    got = [(row["name"], row["type"], row["output_shape"], row["params"]) for row in answer["layers"]]
+    assert got == _rows_of(model)
+    assert answer["summary"] == summary.keras_summary_text(model)  # Keras's own printing, through rich
+    assert summary._draw(model) == answer["summary"]  # drawn by the service, not handed back to Keras
+    assert answer["params"]["total"] == model.count_params()
+    return answer
+
+
+def _rows(answer: dict) -> dict:
+    return {row["name"]: row for row in answer["layers"]}
+
+
+def test_a_masked_functional_gru_writes_a_not_equal_node_and_predicts_as_keras(client):
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    embedded = layers.Embedding(50, 8, mask_zero=True, name="embedded")(tokens)
+    model = keras.Model(tokens, layers.Dense(2, name="score")(layers.GRU(4, name="gru")(embedded)))
+    assert "NotEqual" in model.to_json()
+    padded = np.array([[3, 9, 4, 0, 0], [7, 0, 0, 0, 0]], dtype=np.int32)
+    answer = _same_as_keras(client, model, padded)
+    rows = _rows(answer)
+    mask = rows[next(name for name in rows if rows[name]["type"] == "NotEqual")]
+    assert mask["input_shape"] == [None, None] and mask["inbound"] == ["tokens"]
+    assert "compares (!=) (None, None) and 0" in mask["why"]["shape"] and "a mask" in mask["why"]["shape"]
+    assert rows["gru"]["inbound"] == ["embedded"] and rows["gru"]["input_shape"] == [None, None, 8]  # no mask
+    assert f"masked: gru (from {mask['name']}) take a mask" in " ".join(answer["notes"])
+
+
+def test_python_operators_and_keras_ops_on_tensors_are_keras_own_nodes(client):
+    inputs = keras.Input((8,), name="features")
+    x = layers.Dense(8, name="dense")(inputs)
+    x = x + inputs  # residual
+    x = -(x * 0.5) - 1.0
+    x = 2.0 / (abs(x) + 3)
+    x = ops.relu(x) ** 2
+    left, right = layers.Reshape((4, 2))(x), layers.Reshape((2, 4))(x)
+    product = left @ right
+    model = keras.Model(inputs, ops.mean(product, axis=-1, keepdims=True), name="operators")
+    written = {layer["class_name"] for layer in json.loads(model.to_json())["config"]["layers"]}
+    assert {"Add", "Multiply", "Negative", "Subtract", "TrueDivide", "Absolute", "Relu", "Power", "Matmul"} <= written
+    features = np.random.default_rng(3).normal(size=(3, 8)).astype(np.float32)
+    answer = _same_as_keras(client, model, features)
+    rows = _rows(answer)
+    assert "adds (None, 8) and (None, 8)" in rows["add"]["why"]["shape"]
+    assert "multiplies (None, 8) and 0.5" in rows["multiply"]["why"]["shape"]
+    assert "divides the first by the second of 2.0 and (None, 8)" in rows["true_divide"]["why"]["shape"]
+    assert "the last axis of the first (2) meets the second-to-last of the second (2)" in rows["matmul"]["why"]["shape"]
+    assert "takes the mean over axis -1, kept as size 1" in rows["mean"]["why"]["shape"]
+    assert rows["matmul"]["params"] == 0 and answer["cost"]["macs"] > 0
+
+
+def test_every_allowed_operation_has_its_shape_rule_and_why_sentence(client):
+    """Each operation of the allow-list, called as Keras records it (one model holds them all, one request),
+    answers Keras's shapes with a sentence of its own family, never the generic one: its shape rule
+    (explain/why.py operation_shape) fits Keras's shape."""
+    wide, narrow = keras.Input((3, 4), name="wide"), keras.Input((1, 4), name="narrow")
+    outputs = []
+    for name, (module, family) in OPERATIONS.items():
+        operation = private.operation_class(module, name)
+        if family == "broadcast":
+            made = operation(name=f"op_{name.lower()}")
+            outputs.append(made(wide > 0, narrow > 0) if name.startswith("Logical") else made(wide, narrow))
+        elif family == "reduce":
+            outputs.append(operation(axis=1, name=f"op_{name.lower()}")(wide))
+        elif family == "matmul":
+            outputs.append(operation(name=f"op_{name.lower()}")(wide, layers.Reshape((4, 1))(narrow)))
+        elif name == "Cast":
+            outputs.append(operation("float16", name=f"op_{name.lower()}")(wide > 0))
+        else:
+            outputs.append(operation(name=f"op_{name.lower()}")(wide > 0 if name == "LogicalNot" else wide))
+    answer = _same_as_keras(client, keras.Model([wide, narrow], outputs))
+    rows = _rows(answer)
+    for name in OPERATIONS:
+        assert rows[f"op_{name.lower()}"]["type"] == name
+        assert "keras.ops operation" in rows[f"op_{name.lower()}"]["why"]["shape"], rows[f"op_{name.lower()}"]["why"][
+            "shape"
+        ]
+
+
+def _priorities_model(dict_inputs: bool):
+    """The Functional API guide's multi-input, multi-output model (ticket priority and department)."""
+    title = keras.Input(shape=(None,), name="title")
+    body = keras.Input(shape=(None,), name="body")
+    tags = keras.Input(shape=(12,), name="tags")
+    title_features = layers.LSTM(16)(layers.Embedding(100, 8)(title))
+    body_features = layers.LSTM(4)(layers.Embedding(100, 8)(body))
+    x = layers.concatenate([title_features, body_features, tags])
+    outputs = {"priority": layers.Dense(1, name="priority")(x), "department": layers.Dense(4, name="department")(x)}
+    inputs = {"title": title, "body": body, "tags": tags} if dict_inputs else [title, body, tags]
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+@pytest.mark.parametrize("dict_inputs", [False, True], ids=["list_inputs", "dict_inputs"])
+def test_dict_outputs_are_answered_keyed_as_kerass_predict(client, dict_inputs):
+    model = _priorities_model(dict_inputs)
+    rng = np.random.default_rng(5)
+    inputs = {
+        "title": rng.integers(1, 100, size=(2, 6)).astype(np.int32),
+        "body": rng.integers(1, 100, size=(2, 9)).astype(np.int32),
+        "tags": rng.uniform(size=(2, 12)).astype(np.float32),
+    }
+    answer = _same_as_keras(client, model, inputs)
+    assert answer["output_shape"] == {"priority": [2, 1], "department": [2, 4]}
+
+
+def test_a_nested_structure_of_outputs_is_refused_saying_what_to_send(client):
+    features = keras.Input((4,), name="features")
+    model = keras.Model(features, [layers.Dense(1)(features), {"d": layers.Dense(2)(features)}])
+    response = client.post("/v1/summary", json={"model": json.loads(model.to_json())})
+    assert response.status_code == 422, response.get_json()
+    detail = response.get_json()["detail"]
+    assert "nested" in detail and "flat list or a flat dict" in detail
+
+
+def _augmented_classifier():
+    """Image classification from scratch (keras.io): augmentation as a Sequential, then a small network."""
+    augmentation = keras.Sequential(
+        [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1), layers.RandomZoom(0.1)], name="augment"
+    )
+    images = keras.Input((16, 16, 3), name="images")
+    x = layers.Rescaling(1.0 / 255)(augmentation(images))
+    x = layers.Conv2D(4, 3, activation="relu")(x)
+    x = layers.RandomContrast(0.2)(x)
+    x = layers.RandomTranslation(0.1, 0.1)(x)
+    return keras.Model(images, layers.Dense(2)(layers.GlobalAveragePooling2D()(x)))
+
+
+def test_augmentation_layers_do_nothing_at_inference_and_the_answer_says_so(client):
+    model = _augmented_classifier()
+    images = np.random.default_rng(1).uniform(0, 255, size=(2, 16, 16, 3)).astype(np.float32)
+    answer = _same_as_keras(client, model, images)
+    note = next(note for note in answer["notes"] if "augmentation" in note)
+    assert "random_flip (RandomFlip)" in note and "random_contrast (RandomContrast)" in note
+    assert "does nothing" in note
+    assert "passes its input through unchanged" in _rows(answer)["random_contrast"]["why"]["shape"]
+
+
+@pytest.mark.parametrize("name", INFERENCE_IDENTITY_LAYER_TYPES)
+def test_each_layer_listed_as_an_identity_at_inference_is_one(name):
+    """The list in keras_names is Keras's behaviour: each layer leaves an image as it is when not training."""
+    layer_class = getattr(keras.layers, name)
+    required = {"factor": 0.3, "height_factor": 0.2, "width_factor": 0.2}
+    if name == "RandomPosterization":
+        required["factor"] = 4
+    arguments = {
+        key: value
+        for key, value in required.items()
+        if key in layer_class.__init__.__code__.co_varnames[: layer_class.__init__.__code__.co_argcount]
+    }
+    images = np.random.default_rng(2).uniform(0, 255, size=(2, 8, 8, 3)).astype(np.float32)
+    layer = layer_class(**arguments)
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
+    assert tuple(layer.compute_output_shape((None, 8, 8, 3))) == (None, 8, 8, 3)
+
+
+def _layer_scale_model():
+    from keras.src.applications.convnext import LayerScale
+
+    features = keras.Input((5, 4), name="features")
+    scaled = LayerScale(1e-6, 4, name="layer_scale")(layers.Dense(4, name="dense")(features))
+    return keras.Model(features, scaled + features, name="scaled")
+
+
+def test_convnext_layer_scale_from_a_document_predicts_as_keras(client):
+    model = _layer_scale_model()
+    model.get_layer("layer_scale").set_weights([np.linspace(0.5, 2.0, 4).astype(np.float32)])
+    features = np.random.default_rng(4).normal(size=(2, 5, 4)).astype(np.float32)
+    answer = _same_as_keras(client, model, features)
+    assert "multiplies each of the 4 channels" in _rows(answer)["layer_scale"]["why"]["shape"]
+
+
+def test_an_applications_layer_the_service_does_not_build_is_refused_with_the_network_to_ask_for(client):
+    document = json.loads(_layer_scale_model().to_json())
+    scale = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "LayerScale")
+    scale["class_name"] = scale["registered_name"] = "StochasticDepth"
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert "StochasticDepth" in problem["detail"]
+    assert 'send {"model": {"application": "ConvNeXtTiny"}} instead' in problem["detail"]
+
+
+def test_an_operation_outside_the_allow_list_is_refused_naming_it(client):
+    features = keras.Input((4,), name="features")
+    model = keras.Model(features, layers.Dense(2)(features)[:, 0])  # indexing writes a GetItem node
+    response = client.post("/v1/summary", json={"model": json.loads(model.to_json())})
+    assert response.status_code == 422
+    detail = response.get_json()["detail"]
+    assert "the operation 'GetItem'" in detail and "use a built-in layer instead" in detail
+
+
+def test_a_true_false_output_is_refused_in_a_prediction_and_answered_once_cast(client):
+    features = keras.Input((3,), name="features")
+    positive = layers.Dense(3, name="dense")(features) > 0
+    refused = client.post(
+        "/v1/predict", json={"model": json.loads(keras.Model(features, positive).to_json()), "inputs": [[1, 2, 3]]}
+    )
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert 'keras.ops.cast(x > 0, "float32")' in refused.get_json()["detail"]
+    cast = keras.Model(features, ops.cast(positive, "float32"))
+    _same_as_keras(client, cast, np.array([[1.0, -2.0, 3.0], [0.5, 0.5, -0.5]], dtype=np.float32))
+
+
+def test_a_cast_to_no_real_dtype_is_refused(client):
+    features = keras.Input((3,), name="features")
+    document = json.loads(keras.Model(features, ops.cast(features, "int32")).to_json())
+    cast = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Cast")
+    cast["config"]["dtype"] = "string"
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422 and "takes a string 'dtype' (one of float16" in response.get_json()["detail"]
+
+
+def test_an_operation_node_cannot_name_another_module(client):
+    """The module a node names is checked against the table, never imported: os.system is no operation."""
+    document = json.loads(keras.Model(*_residual()).to_json())
+    add = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Add")
+    add["module"] = "keras.src.ops.core"
+    response = client.post("/v1/summary", json={"model": document})
+    assert (
+        response.status_code == 422
+        and "the operation 'Add' of module 'keras.src.ops.core'" in (response.get_json()["detail"])
+    )
+    add["module"], add["class_name"], add["registered_name"] = "keras.src.ops.numpy", "system", "system"
+    assert client.post("/v1/summary", json={"model": document}).status_code == 422
+
+
+def _residual():
+    features = keras.Input((4,), name="features")
+    return features, layers.Dense(4)(features) + features
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["MobileNetV3Small", "ConvNeXtTiny"])
+def test_applications_to_json_documents_answer_as_keras(client, name):
+    """MobileNetV3Small's hard-swish writes Add and Multiply nodes, ConvNeXtTiny its LayerScale layers and
+    residual Adds; built with weights=None, never downloaded."""
+    model = getattr(keras.applications, name)(weights=None, input_shape=(64, 64, 3))
+    _same_as_keras(client, model)
+
+
+def test_the_inference_protocol_names_each_output_of_a_dict_model_by_its_key():
+    """A served model made with outputs={...}: its metadata names outputs by key (Keras's output_names, in
+    its sorted order), and each protocol output carries that key's predictions, whatever the dict's order."""
+    from keras_shape_service.engine import protocol_v2
+    from keras_shape_service.schemas import PredictResponse
+    from keras_shape_service.schemas.inference import InferenceRequest, ModelMetadata, TensorMetadata
+
+    metadata = ModelMetadata(
+        name="tickets",
+        inputs=[TensorMetadata(name="tags", datatype="FP32", shape=[-1, 2])],
+        outputs=[
+            TensorMetadata(name="department", datatype="FP32", shape=[-1, 2]),
+            TensorMetadata(name="priority", datatype="FP32", shape=[-1, 1]),
+        ],
+    )
+    request = InferenceRequest.model_validate(
+        {"inputs": [{"name": "tags", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}
+    )
+    answer = PredictResponse.model_construct(
+        output_shape={"priority": [1, 1], "department": [1, 2]},
+        predictions={"priority": [[0.5]], "department": [[0.25, 0.75]]},
+    )
+    outputs = protocol_v2.response(metadata, request, answer).outputs
+    assert [(o.name, o.shape, o.data) for o in outputs] == [
+        ("department", [1, 2], [0.25, 0.75]),
+        ("priority", [1, 1], [0.5]),
+    ]
