@@ -387,7 +387,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
     finding = "3 unread answers"
     body, units = largest_answer_body(settings)
     _, size = request(server.port, "POST", "/v1/predict", body, timeout=120)  # read once: its size
-    send_timeout = float(getattr(settings, "send_timeout_s", 60.0))
+    send_timeout = settings.send_timeout_s
     before = settle_memory(lambda: tree(server))
     held: list[socket.socket] = []
     head = (
@@ -396,23 +396,24 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
     ).encode()
     statuses: list[str] = []
     peak = before
-    # One at a time, the next once the last one's answer has begun: ten at once would hold every executor
-    # past the request deadline (503s), not ten answers.
-    for _ in range(UNREAD_CLIENTS):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel holds little of the answer
-        sock.connect(("127.0.0.1", server.port))
-        sock.sendall(head + body)
-        held.append(sock)
-        statuses.append(_first_line(sock, 60))
-        peak = max(peak, rss_mb(tree(server)))
-    answered = time.monotonic()
-    while time.monotonic() < answered + 5:
-        peak = max(peak, rss_mb(tree(server)))
-        time.sleep(0.5)
-    time.sleep(max(0.0, answered + send_timeout + 10 - time.monotonic()))
+    with Prober(server.port) as prober:  # other clients meanwhile
+        # One at a time, the next once the last one's answer has begun: ten at once would hold every executor
+        # past the request deadline (503s), not ten answers.
+        for _ in range(UNREAD_CLIENTS):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel holds little of the answer
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(head + body)
+            held.append(sock)
+            statuses.append(_first_line(sock, 60))
+            peak = max(peak, rss_mb(tree(server)))
+        answered = time.monotonic()
+        while time.monotonic() < answered + 5:
+            peak = max(peak, rss_mb(tree(server)))
+            time.sleep(0.5)
+        time.sleep(max(0.0, answered + send_timeout + 10 - time.monotonic()))
     after = settle_memory(lambda: tree(server))
-    closed = sum(_closed_by_server(sock) for sock in held)
+    closed = sum(_closed_by_server(sock, size) for sock in held)
     for sock in held:
         sock.close()
     rows.append(
@@ -433,6 +434,10 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
             at_most(after - before, 300),
         )
     )
+    for kind, probes in prober.results.items():
+        rows.append(
+            Row(finding, f"another client's {kind} meanwhile", "all < 1 s", probes.summary(), probes.within(1.0))
+        )
 
 
 def _first_line(sock: socket.socket, seconds: float) -> str:
@@ -449,13 +454,14 @@ def _counted(statuses: list[str]) -> str:
     return ", ".join(f"{statuses.count(status)} x {status}" for status in sorted(set(statuses)))
 
 
-def _closed_by_server(sock: socket.socket) -> bool:
-    """Whether the server closed this connection: EOF or reset within what the kernel buffered (256 kB)."""
-    sock.settimeout(1)
+def _closed_by_server(sock: socket.socket, answer_bytes: int) -> bool:
+    """Whether the server closed this connection before the whole answer was sent: what the kernels buffered
+    (megabytes on loopback) read, then EOF or a reset, not the answer's end nor a wait."""
+    sock.settimeout(2)
     read = 0
     try:
-        while read < 256_000:
-            chunk = sock.recv(65536)
+        while read < answer_bytes:
+            chunk = sock.recv(1 << 20)
             if not chunk:
                 return True
             read += len(chunk)
