@@ -147,6 +147,24 @@ def executor_pids(server: servers.Server) -> set[int]:
     return {pid for manager in managers for pid in servers._children(manager)}
 
 
+def rss_by_role(server: servers.Server) -> dict[str, tuple[float, int]]:
+    """Summed RSS (MB) and how many processes: the HTTP workers, and the executors with their manager."""
+    children = servers._children(server.process.pid)
+    http = [pid for pid in children if b"keras_shape_service.executors.process" not in servers._cmdline(pid)]
+    managers = [pid for pid in children if pid not in http]
+    executors = managers + [pid for manager in managers for pid in servers._children(manager)]
+    return {"HTTP workers": (rss_mb(http), len(http)), "executors": (rss_mb(executors), len(executors) - 1)}
+
+
+def _grown(before: dict[str, tuple[float, int]], after: dict[str, tuple[float, int]]) -> str:
+    """Where memory went: each role's growth, and its processes where their number changed."""
+    parts = []
+    for role, (mb, count) in before.items():
+        grown = f"{role} {after[role][0] - mb:+,.0f}"
+        parts.append(grown + (f" ({count} -> {after[role][1]} processes)" if after[role][1] != count else ""))
+    return ", ".join(parts)
+
+
 def executor_exits(port: int) -> float:
     """kss_executor_exits_total summed over its reasons, from a scrape."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -389,6 +407,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
     _, size = request(server.port, "POST", "/v1/predict", body, timeout=120)  # read once: its size
     send_timeout = settings.send_timeout_s
     before = settle_memory(lambda: tree(server))
+    roles_before = rss_by_role(server)
     held: list[socket.socket] = []
     head = (
         f"POST /v1/predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
@@ -413,6 +432,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
             time.sleep(0.5)
         time.sleep(max(0.0, answered + send_timeout + 10 - time.monotonic()))
     after = settle_memory(lambda: tree(server))
+    roles_after = rss_by_role(server)
     closed = sum(_closed_by_server(sock, size) for sock in held)
     for sock in held:
         sock.close()
@@ -430,7 +450,8 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
             finding,
             f"RSS {send_timeout:.0f} s send timeout + 10 s later, sockets open",
             "< 300 MB over before",
-            f"{after - before:+,.0f} MB; {closed}/{len(held)} closed by the server",
+            f"{after - before:+,.0f} MB ({_grown(roles_before, roles_after)}); "
+            f"{closed}/{len(held)} closed by the server",
             at_most(after - before, 300),
         )
     )
