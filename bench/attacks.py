@@ -407,7 +407,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
     _, size = request(server.port, "POST", "/v1/predict", body, timeout=120)  # read once: its size
     send_timeout = settings.send_timeout_s
     before = settle_memory(lambda: tree(server))
-    roles_before = rss_by_role(server)
+    roles_before, pss_before = rss_by_role(server), server.rss_mb(tree(server))
     held: list[socket.socket] = []
     head = (
         f"POST /v1/predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
@@ -432,7 +432,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
             time.sleep(0.5)
         time.sleep(max(0.0, answered + send_timeout + 10 - time.monotonic()))
     after = settle_memory(lambda: tree(server))
-    roles_after = rss_by_role(server)
+    roles_after, pss_after = rss_by_role(server), server.rss_mb(tree(server))
     closed = sum(_closed_by_server(sock, size) for sock in held)
     for sock in held:
         sock.close()
@@ -450,7 +450,7 @@ def unread_answers(server: servers.Server, settings: Settings, rows: list[Row]) 
             finding,
             f"RSS {send_timeout:.0f} s send timeout + 10 s later, sockets open",
             "< 300 MB over before",
-            f"{after - before:+,.0f} MB ({_grown(roles_before, roles_after)}); "
+            f"{after - before:+,.0f} MB ({_grown(roles_before, roles_after)}; PSS {pss_after - pss_before:+,.0f} MB); "
             f"{closed}/{len(held)} closed by the server",
             at_most(after - before, 300),
         )

@@ -61,3 +61,9 @@ def test_the_unread_answer_is_the_largest_the_answer_limit_lets_through():
     numbers = units * len(json.loads(body)["inputs"])
     assert numbers * 24 <= settings.max_answer_bytes < (numbers + 11 * 1000) * 24
     assert numbers <= settings.max_activation_elements
+
+
+def test_memory_growth_is_told_by_role_with_the_processes_only_where_their_number_changed():
+    before = {"HTTP workers": (300.0, 2), "executors": (900.0, 2)}
+    after = {"HTTP workers": (302.4, 2), "executors": (1266.0, 3)}
+    assert attacks._grown(before, after) == "HTTP workers +2, executors +366 (2 -> 3 processes)"
