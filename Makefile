@@ -12,7 +12,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export HOST PORT
 
-.PHONY: serve test lint bench lock clean system-packages
+.PHONY: serve test lint bench bench-attacks lock clean system-packages
 
 $(VENV)/.installed: requirements-test.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,13 @@ test: system-packages lint
 	$(VENV)/bin/python -m pytest -n $(WORKERS) --dist worksteal -m "not serial"
 	$(VENV)/bin/python -m pytest -m serial tests/integration
 
+# `make bench ATTACKS=1` adds bench-attacks' table (about 5 minutes more).
 bench: $(VENV)/.installed
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py $(if $(ATTACKS),--attacks)
+
+# Issue 21's findings replayed against a fresh service, each "Done when" target measured (bench/attacks.py).
+bench-attacks: $(VENV)/.installed
+	$(VENV)/bin/python bench/attacks.py
 
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \

@@ -24,6 +24,17 @@ import requests
 from keras_shape_service.schemas.examples import SEED_LAYERS
 from keras_shape_service.testing import live_server
 
+# The server's environment: the estimate limits raised so that the killers get through, and the per-client kill
+# limit, since every request comes from 127.0.0.1 (bench/attacks.py runs the same).
+SETTINGS = {
+    "WEB_CONCURRENCY": "2",
+    "KSS_MAX_PARAMS": "1000000000",
+    "KSS_MAX_MULTIPLY_ADDS": "100000000000000",
+    "KSS_MAX_ACTIVATION_ELEMENTS": "100000000",
+    "KSS_MAX_ANSWER_BYTES": "1000000000",
+    "KSS_MAX_KILLS_PER_CLIENT": "100000",
+}
+
 
 def compute_killer(index: int) -> dict:
     """2e11 multiply-adds with 10M weights: minutes of a core, never seen (its first layer's width is new)."""
@@ -104,16 +115,7 @@ def main() -> None:
     parser.add_argument("--reserved-executors", default="1")
     arguments = parser.parse_args()
     log = Path(tempfile.mkdtemp()) / "gunicorn.log"
-    with live_server(
-        log,
-        WEB_CONCURRENCY="2",
-        KSS_RESERVED_EXECUTORS=arguments.reserved_executors,
-        KSS_MAX_PARAMS="1000000000",
-        KSS_MAX_MULTIPLY_ADDS="100000000000000",
-        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
-        KSS_MAX_ANSWER_BYTES="1000000000",
-        KSS_MAX_KILLS_PER_CLIENT="100000",
-    ) as (_, url):
+    with live_server(log, **dict(SETTINGS, KSS_RESERVED_EXECUTORS=arguments.reserved_executors)) as (_, url):
         good, killers, latencies = run(url, arguments.seconds, arguments.clients)
     total = sum(good.values())
     failed = total - good["200"]

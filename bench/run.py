@@ -248,6 +248,7 @@ def _options() -> argparse.Namespace:
         f"memory target needs {specs.BATCH_STREAM[1]:,}",
     )
     parser.add_argument("--results", type=Path, default=servers.ROOT / "bench" / "results")
+    parser.add_argument("--attacks", action="store_true", help="then bench/attacks.py, issue 21's findings (~5 min)")
     options = parser.parse_args()
     options.image_batches = specs.image_batches(IMAGE_BATCHES)
     options.batch_stream = (options.batch_stream * specs.BATCH_STREAM[0] // specs.BATCH_STREAM[1], options.batch_stream)
@@ -308,6 +309,10 @@ def main() -> int:
     text = report.render(results, options, settings, machine, time.perf_counter() - started)
     if "service" in running:
         text += files.render(upload)
+    if options.attacks:  # a fresh service of its own, once the contenders have stopped
+        from bench import attacks
+
+        text += "\n\n## Attacks (issue 21)\n\n" + attacks.report(options.results)[0]
     (options.results / "latest.md").write_text(text)
     print(text)
     return 0
