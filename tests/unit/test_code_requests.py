@@ -403,3 +403,17 @@ def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_row_of_it(client
     assert [(row["name"], row["params"]) for row in answer["layers"]] == [
         (layer.name, layer.count_params()) for layer in built.layers
     ]
+
+
+def test_plot_model_at_the_end_of_a_page_is_read_as_drawing_nothing(client):
+    """keras.io's pages end on keras.utils.plot_model(model, show_shapes=True): it draws, builds nothing; the
+    answer is the model's, as without the line. Drawing something other than a model is refused saying so."""
+    code = "import keras\nx = keras.Input(shape=(4,))\nmodel = keras.Model(x, keras.layers.Dense(2)(x))\n"
+    plain = _post(client, "/v1/summary", {"code": code}).get_json()
+    drawn = code + 'keras.utils.plot_model(model, show_shapes=True, to_file="model.png")\n'
+    assert _post(client, "/v1/summary", {"code": drawn}).get_json()["summary"] == plain["summary"]
+    imported = "from keras.utils import plot_model\n" + code + "plot_model(model)\n"
+    assert _post(client, "/v1/summary", {"code": imported}).get_json()["params"] == plain["params"]
+    problem = _post(client, "/v1/summary", {"code": code + "keras.utils.plot_model(x)\n"}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, 1)
+    assert "draws a model: its first argument is the model" in problem["detail"]

@@ -10,7 +10,7 @@ its weights are shared); the spec is the one model no other uses, those it uses 
 model's layers are those between its inputs and outputs. Names are Keras's, counted over every model, the
 Functional models and input layers Keras makes unseen as it builds a Sequential included. Model methods other
 than add, build, compile, predict and summary are refused: the model is read, not run. print(...) is ignored,
-but what it names is checked and model calls inside it are read.
+but what it names is checked and model calls inside it are read; so is keras.utils.plot_model(model, ...).
 """
 
 import ast
@@ -25,6 +25,7 @@ from .tables import (
     BUILTIN_COMPUTED,
     CAMEL_CASED,
     COMPILE_PARAMETERS,
+    DRAWING_CALLS,
     ELEMENTWISE_MERGES,
     FILLS,
     INPUT_LAYER_PARAMETERS,
@@ -87,6 +88,8 @@ class Models(Expressions):
             return self.call_model(callee, node)
         if isinstance(callee, LayerEntry):
             return self.call_layer(callee, node)
+        if isinstance(callee, KerasPath) and callee.parts in DRAWING_CALLS:
+            return self.drawing_call(node)
         kind = self.kind(callee) if isinstance(callee, KerasPath) else None
         if kind is None and isinstance(callee, KerasPath) and callee.parts[:2] == ("keras", "layers"):
             self.unknown(callee.parts[-1], node.func)
@@ -183,6 +186,13 @@ class Models(Expressions):
             if kernel_sizes and all(size == 1 for size in kernel_sizes) and plain and "data_format" not in arguments:
                 found = (*first[:-1], arguments["filters"])
         return found
+
+    def drawing_call(self, node: ast.Call) -> None:
+        """keras.utils.plot_model(model, ...) is ignored: it draws the model, builds nothing. Its options are left
+        unread (a file name, booleans); its model must be one the code made."""
+        drawn = self.value(node.args[0]) if node.args else None
+        if not isinstance(drawn, (SequentialModel, FunctionalModel)):
+            self.refuse(node, f"`{source_text(node.func)}(...)` draws a model: its first argument is the model")
 
     def print_call(self, node: ast.Call) -> None:
         """print(...) is ignored, but what it names is checked, and model calls inside it are read."""
