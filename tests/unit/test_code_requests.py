@@ -416,4 +416,7 @@ def test_plot_model_at_the_end_of_a_page_is_read_as_drawing_nothing(client):
     assert _post(client, "/v1/summary", {"code": imported}).get_json()["params"] == plain["params"]
     problem = _post(client, "/v1/summary", {"code": code + "keras.utils.plot_model(x)\n"}, 422).get_json()
     assert (problem["line"], problem["column"]) == (4, 1)
-    assert "draws a model: its first argument is the model" in problem["detail"]
+    assert "draws a model: its one positional argument is the model" in problem["detail"]
+    opened = code + "keras.utils.plot_model(model, to_file=open('model.png', 'w'))\n"
+    problem = _post(client, "/v1/summary", {"code": opened}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, 39) and "literal options only" in problem["detail"]

@@ -188,11 +188,16 @@ class Models(Expressions):
         return found
 
     def drawing_call(self, node: ast.Call) -> None:
-        """keras.utils.plot_model(model, ...) is ignored: it draws the model, builds nothing. Its options are left
-        unread (a file name, booleans); its model must be one the code made."""
+        """keras.utils.plot_model(model, ...) is ignored: it draws the model, builds nothing. Its model must be one
+        the code made; its options (a file name, booleans, a dpi) literals, never calls."""
         drawn = self.value(node.args[0]) if node.args else None
-        if not isinstance(drawn, (SequentialModel, FunctionalModel)):
-            self.refuse(node, f"`{source_text(node.func)}(...)` draws a model: its first argument is the model")
+        if len(node.args) != 1 or not isinstance(drawn, (SequentialModel, FunctionalModel)):
+            self.refuse(
+                node, f"`{source_text(node.func)}(...)` draws a model: its one positional argument is the model"
+            )
+        for keyword in node.keywords:
+            if not isinstance(keyword.value, ast.Constant):
+                self.refuse(keyword.value, f"`{source_text(node.func)}(...)` is read with literal options only")
 
     def print_call(self, node: ast.Call) -> None:
         """print(...) is ignored, but what it names is checked, and model calls inside it are read."""
