@@ -44,5 +44,19 @@ model = keras.Model(
 MODEL = "model"
 RUN_PRELUDE = ""
 NOT_RUN: list[str] = []
-CONCISE = None  # the concise form's outputs are a list of layer names: it cannot say a dict of outputs
+# Named as Keras names the code's layers in a fresh session; its outputs a dict by name, as the code's.
+CONCISE = {
+    "name": "functional",
+    "inputs": [{"name": "title", "shape": [None]}, {"name": "body", "shape": [None]}, {"name": "tags", "shape": [12]}],
+    "layers": [
+        {"type": "Embedding", "name": "embedding", "input_dim": 100, "output_dim": 8, "inbound": ["title"]},
+        {"type": "Embedding", "name": "embedding_1", "input_dim": 100, "output_dim": 8, "inbound": ["body"]},
+        {"type": "LSTM", "name": "lstm", "units": 16, "inbound": ["embedding"]},
+        {"type": "LSTM", "name": "lstm_1", "units": 4, "inbound": ["embedding_1"]},
+        {"type": "Concatenate", "name": "concatenate", "inbound": ["lstm", "lstm_1", "tags"]},
+        {"type": "Dense", "name": "priority", "units": 1, "inbound": ["concatenate"]},
+        {"type": "Dense", "name": "department", "units": 4, "inbound": ["concatenate"]},
+    ],
+    "outputs": {"priority": "priority", "department": "department"},
+}
 INTEGERS_BELOW = 5  # token ids: the model embeds its inputs

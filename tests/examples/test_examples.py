@@ -17,8 +17,6 @@ from tests.examples import EXAMPLES
 FORMS = ("code", "to_json", "concise")
 # What the service cannot yet answer as Keras does, found by this suite: (example, form) -> the exact reason.
 KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("multi_input_output", "code"): "the code reader refuses the dict literal of keras.Model(outputs={...}) (line 38, "
-    "column 13): the spec it reads into lists outputs, and the concise form has no dict of outputs",
     ("text_transformer_positions", "code"): "the code reader refuses `ops.arange` (line 28, column 17): it reads no "
     "keras.ops call that makes a tensor from no tensor",
     ("text_transformer_positions", "to_json"): "Keras computes pos_emb(ops.arange(maxlen)) once, outside the graph, "
