@@ -579,9 +579,19 @@ class GraphModelSpec(ApiModel):
     inputs: Annotated[list[InputSpec], Field(min_length=1)]
     layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     outputs: Optional[
-        Annotated[
-            list[Source],
-            Field(min_length=1, description=("The model's outputs, in order (default: the last layer's output).")),
+        Union[
+            Annotated[
+                list[Source],
+                Field(min_length=1, description="The model's outputs, in order (default: the last layer's output)."),
+            ],
+            Annotated[
+                dict[Name, Source],
+                Field(
+                    min_length=1,
+                    description="The model's outputs by name, as keras.Model(outputs={...}) makes them: its "
+                    "predictions are then a dict by the same names.",
+                ),
+            ],
         ]
     ] = None
     name: Optional[Name] = None

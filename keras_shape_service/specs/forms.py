@@ -354,9 +354,21 @@ def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)
             )
         )
         previous = TensorRef(layer["name"], len(calls) - 1)
-    outputs = tuple(_source(s) for s in spec.outputs) if spec.outputs else (previous,)
+    # a dict of outputs in Keras's order: its flattening sorts a dict's keys
+    output_keys = tuple(sorted(spec.outputs)) if isinstance(spec.outputs, dict) else ()
+    if isinstance(spec.outputs, dict):
+        outputs = tuple(_source(spec.outputs[key]) for key in output_keys)
+    else:
+        outputs = tuple(_source(s) for s in spec.outputs) if spec.outputs else (previous,)
     return CanonicalSpec(
-        "functional", spec.name or "functional", inputs, tuple(canonical), outputs, weights=layers.weights, loc=loc
+        "functional",
+        spec.name or "functional",
+        inputs,
+        tuple(canonical),
+        outputs,
+        weights=layers.weights,
+        loc=loc,
+        output_keys=output_keys,
     )
 
 

@@ -419,6 +419,7 @@ HARMFUL = (
     "x.tofile({path!r})",
     "print(f'{{open({path!r}, \"w\")}}')",
     "model.summary(print_fn=open({path!r}, 'w').write)",
+    "keras.utils.plot_model(model, to_file={path!r})",  # read as drawing nothing: it writes no file
 )
 MODEL_LINES = (
     "model = Sequential()",

@@ -403,3 +403,73 @@ def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_row_of_it(client
     assert [(row["name"], row["params"]) for row in answer["layers"]] == [
         (layer.name, layer.count_params()) for layer in built.layers
     ]
+
+
+def test_plot_model_at_the_end_of_a_page_is_read_as_drawing_nothing(client):
+    """keras.io's pages end on keras.utils.plot_model(model, show_shapes=True): it draws, builds nothing; the
+    answer is the model's, as without the line. Drawing something other than a model is refused saying so."""
+    code = "import keras\nx = keras.Input(shape=(4,))\nmodel = keras.Model(x, keras.layers.Dense(2)(x))\n"
+    plain = _post(client, "/v1/summary", {"code": code}).get_json()
+    drawn = code + 'keras.utils.plot_model(model, show_shapes=True, to_file="model.png")\n'
+    assert _post(client, "/v1/summary", {"code": drawn}).get_json()["summary"] == plain["summary"]
+    imported = "from keras.utils import plot_model\n" + code + "plot_model(model)\n"
+    assert _post(client, "/v1/summary", {"code": imported}).get_json()["params"] == plain["params"]
+    problem = _post(client, "/v1/summary", {"code": code + "keras.utils.plot_model(x)\n"}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, 1)
+    assert "draws a model: its one positional argument is the model" in problem["detail"]
+    opened = code + "keras.utils.plot_model(model, to_file=open('model.png', 'w'))\n"
+    problem = _post(client, "/v1/summary", {"code": opened}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, 39) and "literal options only" in problem["detail"]
+
+
+DICT_OUTPUTS_CODE = """import keras
+from keras import layers
+
+tags = keras.Input(shape=(6,), name="tags")
+x = layers.Dense(8, activation="relu")(tags)
+priority = layers.Dense(1, name="priority")(x)
+model = keras.Model(inputs=tags, outputs={"priority": priority, "department": layers.Dense(3)(x)})
+"""
+
+
+def test_a_model_made_with_a_dict_of_outputs_answers_keyed_as_kerass_predict(client):
+    """The Functional API guide's outputs={...}: the spec read says the dict, the predictions are keyed by it."""
+    import numpy as np
+
+    built = _keras_built(DICT_OUTPUTS_CODE)
+    tags = np.random.default_rng(9).uniform(size=(2, 6)).astype(np.float32)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    body = {"code": DICT_OUTPUTS_CODE, "inputs": tags.tolist(), "weights": weights}
+    answer = _post(client, "/v1/predict", body).get_json()
+    assert answer["model"]["outputs"] == {"priority": "priority", "department": "dense_1"}
+    assert answer["output_shape"] == {"priority": [2, 1], "department": [2, 3]}
+    expected = built.predict(tags, verbose=0)
+    for key in ("priority", "department"):
+        np.testing.assert_allclose(np.array(answer["predictions"][key]), expected[key], atol=1e-6, rtol=0)
+    again = _post(client, "/v1/predict", {"model": answer["model"], "inputs": tags.tolist(), "weights": weights})
+    assert again.get_json()["predictions"] == answer["predictions"]
+
+
+@pytest.mark.parametrize(
+    "outputs, column, words",
+    [
+        ("{1: y}", 33, "with names (strings) as keys"),
+        ('{"a": [y, y]}', 38, "maps each name to one tensor, not a list"),
+        ('{"a": y, "a": y}', 41, "the output name 'a' is given twice"),
+    ],
+)
+def test_a_dict_of_outputs_is_read_with_names_and_one_tensor_each(client, outputs, column, words):
+    code = f"x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\nmodel = keras.Model(x, outputs={outputs})\n"
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (3, column), problem["detail"]
+    assert words in problem["detail"]
+
+
+def test_a_model_with_a_dict_of_outputs_called_as_a_layer_is_refused_saying_what_to_send(client):
+    code = (
+        "x = keras.Input(shape=(4,))\ninner = keras.Model(x, outputs={'a': layers.Dense(2)(x)})\n"
+        "z = keras.Input(shape=(4,))\nmodel = keras.Model(z, inner(z))\n"
+    )
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, 24)
+    assert "make it with a list of outputs, or send the outer model's model.to_json()" in problem["detail"]

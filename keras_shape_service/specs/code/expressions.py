@@ -292,8 +292,9 @@ class Expressions(Scope):
     def dictionary(self, node: ast.Dict) -> Any:
         self.refuse(
             node,
-            "a dict literal is not read: the spec the code reads into lists a model's inputs and outputs in order; "
-            "write a list, e.g. keras.Model(inputs=[a, b], outputs=[c, d]), with each layer's name= for its name",
+            "a dict literal is not read but as a Model's outputs={...}: the spec the code reads into lists a "
+            "model's inputs in order; write a list, e.g. keras.Model(inputs=[a, b], outputs=[c, d]), with each "
+            "layer's name= for its name",
         )
 
     def arguments(

@@ -10,7 +10,7 @@ its weights are shared); the spec is the one model no other uses, those it uses 
 model's layers are those between its inputs and outputs. Names are Keras's, counted over every model, the
 Functional models and input layers Keras makes unseen as it builds a Sequential included. Model methods other
 than add, build, compile, predict and summary are refused: the model is read, not run. print(...) is ignored,
-but what it names is checked and model calls inside it are read.
+but what it names is checked and model calls inside it are read; so is keras.utils.plot_model(model, ...).
 """
 
 import ast
@@ -25,6 +25,7 @@ from .tables import (
     BUILTIN_COMPUTED,
     CAMEL_CASED,
     COMPILE_PARAMETERS,
+    DRAWING_CALLS,
     ELEMENTWISE_MERGES,
     FILLS,
     INPUT_LAYER_PARAMETERS,
@@ -87,6 +88,8 @@ class Models(Expressions):
             return self.call_model(callee, node)
         if isinstance(callee, LayerEntry):
             return self.call_layer(callee, node)
+        if isinstance(callee, KerasPath) and callee.parts in DRAWING_CALLS:
+            return self.drawing_call(node)
         kind = self.kind(callee) if isinstance(callee, KerasPath) else None
         if kind is None and isinstance(callee, KerasPath) and callee.parts[:2] == ("keras", "layers"):
             self.unknown(callee.parts[-1], node.func)
@@ -184,6 +187,18 @@ class Models(Expressions):
                 found = (*first[:-1], arguments["filters"])
         return found
 
+    def drawing_call(self, node: ast.Call) -> None:
+        """keras.utils.plot_model(model, ...) is ignored: it draws the model, builds nothing. Its model must be one
+        the code made; its options (a file name, booleans, a dpi) literals, never calls."""
+        drawn = self.value(node.args[0]) if node.args else None
+        if len(node.args) != 1 or not isinstance(drawn, (SequentialModel, FunctionalModel)):
+            self.refuse(
+                node, f"`{source_text(node.func)}(...)` draws a model: its one positional argument is the model"
+            )
+        for keyword in node.keywords:
+            if not isinstance(keyword.value, ast.Constant):
+                self.refuse(keyword.value, f"`{source_text(node.func)}(...)` is read with literal options only")
+
     def print_call(self, node: ast.Call) -> None:
         """print(...) is ignored, but what it names is checked, and model calls inside it are read."""
         stack = [(child, False) for child in reversed([*node.args, *node.keywords])]
@@ -231,14 +246,38 @@ class Models(Expressions):
         nodes = self.arguments(node, ("inputs", "outputs", "name", "trainable"), "Model")
         if "inputs" not in nodes or "outputs" not in nodes:
             self.refuse(node, "Model(...) is read with inputs= and outputs=; subclassed models are not read")
-        inputs, outputs = self.tensors(nodes["inputs"], "Model"), self.tensors(nodes["outputs"], "Model")
+        inputs = self.tensors(nodes["inputs"], "Model")
+        output_keys, outputs = self.keyed_outputs(nodes["outputs"])
         for tensor in inputs:
             if not isinstance(tensor.producer, InputEntry):
                 self.refuse(nodes["inputs"], "a Model's inputs are keras.Input(...) tensors")
         name = self.text(self.value(nodes["name"]), node) if "name" in nodes else None
         if "trainable" in nodes:
             self.value(nodes["trainable"])
-        return self.new_model(FunctionalModel(node, name, inputs, outputs))
+        return self.new_model(FunctionalModel(node, name, inputs, outputs, output_keys=output_keys))
+
+    def keyed_outputs(self, node: ast.AST) -> tuple[tuple, list[Tensor]]:
+        """A Model's outputs: tensors, or a dict literal of them by name (the Functional API guide's
+        outputs={"priority": ..., "department": ...}), in Keras's order: sorted by name, as it flattens a dict."""
+        if not isinstance(node, ast.Dict):
+            return (), self.tensors(node, "Model")
+        by_key: dict[str, Tensor] = {}
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:  # {**other}
+                self.refuse(value_node, "a Model's outputs={...} is read with its names written out, not **unpacked")
+            key = self.value(key_node)
+            if not isinstance(key, str) or not key:
+                self.refuse(key_node, "a Model's outputs={...} is read with names (strings) as keys")
+            if key in by_key:
+                self.refuse(key_node, f"the output name {key!r} is given twice")
+            value = self.value(value_node)
+            if not isinstance(value, Tensor):
+                self.refuse(
+                    value_node, f"a Model's outputs={{...}} maps each name to one tensor, not {describe(value)}"
+                )
+            by_key[key] = value
+        keys = tuple(sorted(by_key))
+        return keys, [by_key[key] for key in keys]
 
     def new_model(self, model: Any) -> Any:
         """A model made: Keras names it as it makes it (`functional`, `sequential_1`), so its entry as a layer
@@ -414,6 +453,12 @@ class Models(Expressions):
         if not (items and all(isinstance(item, Tensor) for item in items)):
             self.calls.append("call")
             return self.predict(model, node, ("inputs", "training", "mask"), inputs)
+        if getattr(model, "output_keys", ()):
+            self.refuse(
+                node,
+                "a model made with outputs={...} is not read as a layer of another (its outputs a dict); make it "
+                "with a list of outputs, or send the outer model's model.to_json()",
+            )
         for key in ("training", "mask"):
             if key in nodes and not (key == "training" and isinstance(self.value(nodes[key]), (bool, type(None)))):
                 self.refuse(
@@ -703,7 +748,11 @@ class Models(Expressions):
         return {
             "inputs": [{"name": tensor.producer.name, **tensor.producer.entry} for tensor in model.inputs],
             "layers": layers,
-            "outputs": [source_name(tensor) for tensor in model.outputs],
+            "outputs": (
+                {key: source_name(tensor) for key, tensor in zip(model.output_keys, model.outputs)}
+                if model.output_keys
+                else [source_name(tensor) for tensor in model.outputs]
+            ),
         }
 
     def reached(self, model: FunctionalModel) -> dict[int, set[int]]:

@@ -7,7 +7,7 @@ Anything else is a CodeRejected naming its line and column.
 
 The spec is the service's concise JSON: Sequential {"name"?, "input_shape"?, "layers": [...], "compile"?} or
 functional {"name"?, "inputs": [...], "layers": [... "inbound"/"calls", "initial_state"/"mask"? ...],
-"outputs": [...], "compile"?}, a model the code uses as a layer nested in it as {"type": "Sequential" or
+"outputs": [...] or {name: ...}, "compile"?}, a model the code uses as a layer nested in it as {"type": "Sequential" or
 "Functional", ...}.
 `ReadCode.inputs` is the data of the first `model.predict(x)` or `model(x)`; np.random arrays become the
 deterministic stand-in (i % 100) / 100 at flat index i, since the service answers shapes.

@@ -228,6 +228,9 @@ LAMBDA_INSTEAD = (
     "layers.Subtract()([a, b]) or layers.Dot(axes=1, normalize=True)([a, b]), cosine similarity), or send "
     "model.to_json()"
 )
+# Calls that draw the model and build nothing (keras.io's pages end on them): read as no-ops, like print, once
+# their model is checked. They would write a file and need pydot and graphviz: the answer's diagram is the drawing.
+DRAWING_CALLS = frozenset({("keras", "utils", "plot_model")})
 # Model methods that train, evaluate or save: what the answer is instead
 TRAINING_METHODS = frozenset(
     "fit evaluate train_on_batch test_on_batch fit_generator evaluate_generator save save_weights load_weights "

@@ -81,6 +81,8 @@ class FunctionalModel:
     inputs: list
     outputs: list
     entry: Any = None
+    # keras.Model(outputs={...}): the names of `outputs`, in their order (sorted, as Keras flattens a dict)
+    output_keys: tuple = ()
 
 
 @dataclass(frozen=True)
