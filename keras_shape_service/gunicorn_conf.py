@@ -7,6 +7,7 @@ system. The master starts the executors' manager before forking the HTTP workers
 
 import glob
 import os
+import resource
 import shutil
 import tempfile
 from typing import TYPE_CHECKING, Optional
@@ -18,7 +19,10 @@ wsgi_app = "keras_shape_service.wsgi:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "keras_shape_service.http.worker.Worker"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
-worker_connections = int(os.environ.get("KSS_WORKER_CONNECTIONS", "1000"))  # concurrent clients per worker
+# Concurrent clients per worker. A connection is a greenlet: an idle or trickling one costs a few kB, so slots are
+# many, enough that 2,100 clients trickling bodies leave room for everyone else; the fronts (nginx) cap each
+# client's share where the service faces the open network (README "Connection slots").
+worker_connections = int(os.environ.get("KSS_WORKER_CONNECTIONS", "4000"))
 # Seconds a kept-alive connection may idle, and a client may take to send a request's headers.
 keepalive = 5
 timeout = int(os.environ.get("KSS_WORKER_TIMEOUT", "30"))  # a worker whose event loop stalls this long is replaced
@@ -48,10 +52,23 @@ def _metrics_directory():
         _made["metrics"] = os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="kss-metrics-")
 
 
+def _open_files_for_every_slot(server) -> None:
+    """The soft limit on open files raised (towards the hard one) to every worker's slots and some: many systems
+    start processes at 1,024, fewer than one worker's slots."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = server.cfg.workers * server.cfg.worker_connections + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard)
+        )
+
+
 def on_starting(server):
-    """In the master, before any worker forks: the metrics directory, then the executors on a private socket."""
+    """In the master, before any worker forks: the open-files limit, the metrics directory, then the executors on a
+    private socket."""
     from keras_shape_service.executors.supervisor import ExecutorSupervisor
 
+    _open_files_for_every_slot(server)
     _metrics_directory()
     _made["run"] = tempfile.mkdtemp(prefix="kss-run-")  # mode 0700: only this user reaches the socket
     socket_path = os.environ["KSS_EXECUTOR_SOCKET"] = os.path.join(_made["run"], "executors.sock")
