@@ -4,9 +4,12 @@ import json
 import logging
 import os
 import re
+import resource
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
+import gunicorn.config
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -131,8 +134,16 @@ def gunicorn_hooks(monkeypatch):
     return namespace
 
 
+def _arbiter(**settings) -> SimpleNamespace:
+    """What the hooks read of gunicorn's arbiter: its configuration, gunicorn's own Config."""
+    config = gunicorn.config.Config()
+    for name, value in settings.items():
+        config.set(name, value)
+    return SimpleNamespace(cfg=config)
+
+
 def test_gunicorn_master_makes_a_metrics_dir_and_removes_it_on_exit(gunicorn_hooks):
-    gunicorn_hooks["on_starting"](None)
+    gunicorn_hooks["on_starting"](_arbiter())
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     assert directory.is_dir() and not any(directory.iterdir())
     gunicorn_hooks["on_exit"](None)
@@ -143,6 +154,20 @@ def test_gunicorn_master_empties_an_operators_metrics_dir_and_keeps_it(gunicorn_
     (tmp_path / "counter_123.db").write_bytes(b"stale")
     (tmp_path / "notes.txt").write_text("not ours")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    gunicorn_hooks["on_starting"](None)
+    gunicorn_hooks["on_starting"](_arbiter())
     gunicorn_hooks["on_exit"](None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_gunicorn_master_opens_files_enough_for_every_slot(gunicorn_hooks):
+    """Many systems start a process at 1,024 open files, fewer than one worker's 4,000 connection slots: past the
+    limit, accept() fails and the slots are never reached."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, soft), hard))
+    try:
+        gunicorn_hooks["on_starting"](_arbiter(workers=2, worker_connections=4000))
+        gunicorn_hooks["on_exit"](None)
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        assert raised == (2 * 4000 + 1024 if hard == resource.RLIM_INFINITY else min(2 * 4000 + 1024, hard))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
