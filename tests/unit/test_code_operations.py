@@ -157,3 +157,21 @@ def test_an_operation_keras_refuses_answers_keras_words_not_a_server_error(clien
     """An operation has no input_spec, which the words of a layer's refusal read (it answered 500)."""
     problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
     assert problem["title"] == "Keras rejected the model" and words in problem["detail"]
+
+
+def test_an_operations_shape_is_read_for_the_code_and_its_row_says_why(client):
+    """`y.shape[-1]` after operations that keep the shape is read (the reader sizes the Dense from it), and each
+    operation's row says what Keras recorded and what it does."""
+    code = (
+        "import keras\nfrom keras import layers, ops\nx = keras.Input(shape=(5, 4))\ny = (x * 0.5 + x) - 1\n"
+        "z = layers.Dense(y.shape[-1] * 2)(ops.mean(y, axis=1))\nmodel = keras.Model(x, z)\n"
+    )
+    built = _keras_built(code)
+    rows = _post(client, "/v1/summary", {"code": code}).get_json()["layers"]
+    assert [(row["name"], row["output_shape"]) for row in rows] == [
+        (operation.name, list(operation.output.shape)) for operation in built.operations
+    ]
+    assert rows[-1]["params"] == built.layers[-1].count_params() == 40
+    assert rows[1]["why"]["shape"].startswith("Multiply is a keras.ops operation Keras recorded in the graph")
+    assert "it multiplies (None, 5, 4) and 0.5 element by element" in rows[1]["why"]["shape"]
+    assert "it takes the mean over axis 1, removed: (None, 5, 4) -> (None, 4)" in rows[4]["why"]["shape"]
