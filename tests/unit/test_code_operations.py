@@ -67,7 +67,23 @@ outputs = layers.Dense(2)(ops.tanh(res - x.shape[-1] / 8) @ keys)
 model = keras.Model([inputs, keys], outputs)
 """
 
-EXAMPLES = {"operators": OPERATORS_CODE, "ops": OPS_CODE, "residual": RESIDUAL_CODE}
+# keras.io's Siamese network's euclidean distance written with keras.ops in place of its Lambda, on a shared tower
+# that itself ends in operations
+SIAMESE_OPS_CODE = """import keras
+from keras import layers, ops
+
+inp = keras.Input(shape=(6,))
+h = layers.Dense(4)(inp)
+tower = keras.Model(inp, ops.relu(h) * 2.0 + 1.0)
+a = keras.Input(shape=(6,))
+b = keras.Input(shape=(6,))
+ta = tower(a)
+tb = tower(b)
+distance = ops.sqrt(ops.sum(ops.square(ta - tb), axis=1, keepdims=True) + 1e-6)
+model = keras.Model([a, b], layers.Dense(1, activation="sigmoid")(distance))
+"""
+
+EXAMPLES = {"operators": OPERATORS_CODE, "ops": OPS_CODE, "residual": RESIDUAL_CODE, "siamese_ops": SIAMESE_OPS_CODE}
 
 
 @pytest.mark.parametrize("code", list(EXAMPLES.values()), ids=list(EXAMPLES))
