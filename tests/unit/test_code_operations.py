@@ -142,7 +142,12 @@ def test_every_keras_ops_function_read_is_the_operation_keras_records_with_its_a
         ("x = keras.Input(shape=(3,))\ny = x << 1", 2, 5, "the operators read on tensors are"),
         ("x = keras.Input(shape=(3,))\ny = x * [1, 2, 3]", 2, 5, "tensors and numbers, not a list"),
         ("x = keras.Input(shape=(3,))\ny = keras.ops.concatenate([x, x])", 2, 5, "layers.Concatenate"),
-        ("x = keras.Input(shape=(3,))\ny = keras.ops.mean(x, where=1)", 2, 23, "has no argument `where`"),
+        (
+            "x = keras.Input(shape=(3,))\ny = keras.ops.mean(x, where=1)",
+            2,
+            23,
+            "read with x, axis, keepdims, the arguments Keras writes in its graph, not `where`",
+        ),
         ("x = keras.Input(shape=(3,))\ny = keras.ops.add(1, 2)", 2, 5, "only on a tensor"),
         ("x = keras.Input(shape=(3,))\ny = tf.reduce_mean(x)", 2, 5, "keras.ops (e.g. keras.ops.mean(x, axis=1))"),
         ("x = keras.Input(shape=(3,))\ny = x[:, 0]", 2, 5, "layers.Cropping1D/2D or layers.Reshape"),

@@ -179,6 +179,13 @@ class Models(Expressions):
         """`keras.ops.mean(x, axis=1)`: the operation Keras records, its operands and its config's arguments."""
         function = path.parts[-1]
         class_name, operand_names, argument_names = OPERATION_FUNCTIONS[function]
+        for keyword in node.keywords:
+            if keyword.arg not in operand_names + argument_names:
+                self.refuse(
+                    keyword,
+                    f"`keras.ops.{function}` is read with {', '.join(operand_names + argument_names)}, the arguments "
+                    f"Keras writes in its graph, not `{keyword.arg}`; leave it out, or send model.to_json()",
+                )
         nodes = self.arguments(node, operand_names + argument_names, f"keras.ops.{function}")
         missing = [name for name in operand_names if name not in nodes]
         if missing:
