@@ -83,7 +83,8 @@ def received(made: Any, inputs: Any, error: Exception) -> Optional[Received]:
     shape = getattr(tensor, "shape", None)
     if shape is None:
         return None
-    spec = made.input_spec[0] if isinstance(made.input_spec, (list, tuple)) and made.input_spec else made.input_spec
+    spec = getattr(made, "input_spec", None)  # a keras.ops operation (x + y) has none
+    spec = spec[0] if isinstance(spec, (list, tuple)) and spec else spec
     ndim = getattr(spec, "ndim", None)
     rank = ndim if ndim is not None else getattr(spec, "min_ndim", None)
     return Received(made.name, type(made).__name__, tuple(shape), rank, ndim is not None, keras_message(error))

@@ -67,7 +67,9 @@ _OPERATION_VERBS = {
     "LogicalOr": "takes the logical or of",
     "LogicalXor": "takes the logical xor of",
 }
-_OPERATION_ORIGIN = "a keras.ops operation Keras recorded in the graph (a Python operator on tensors, or a mask)"
+_OPERATION_ORIGIN = (
+    "a keras.ops operation Keras recorded in the graph (a Python operator on tensors, a keras.ops call, or a mask)"
+)
 _REDUCTIONS = {"Mean": "the mean", "Sum": "the sum", "Max": "the maximum", "Min": "the minimum"}
 
 

@@ -351,6 +351,7 @@ def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)
                 layer["config_loc"],
                 calls,
                 layer["model"],
+                module=layer["module"],  # an operation node among a concise graph's layers (code reads `x + 1.0`)
             )
         )
         previous = TensorRef(layer["name"], len(calls) - 1)

@@ -135,11 +135,11 @@ class Expressions(Scope):
     def unary(self, node: ast.UnaryOp) -> Any:
         if isinstance(node.op, ast.Not):
             return not self.truth(self.value(node.operand), node.operand)
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            self.refuse(node, f"the operation `{source_text(node)}` is not supported")
         operand = self.value(node.operand)
         if isinstance(operand, Tensor):
             return self.tensor_operation(node, [operand], node.op)
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            self.refuse(node, f"the operation `{source_text(node)}` is not supported")
         operand = self.numeric(operand, node.operand)
         return self.bounded(-operand if isinstance(node.op, ast.USub) else operand, node)
 
@@ -228,10 +228,19 @@ class Expressions(Scope):
             return bool(value)
         self.refuse(node, f"`{source_text(node)}`: the truth of {describe(value)} is known only when the model runs")
 
-    def compare(self, node: ast.Compare) -> bool:
+    def compare(self, node: ast.Compare) -> Any:
         left = self.value(node.left)
         for operation, right_node in zip(node.ops, node.comparators):
             right = self.value(right_node)
+            tensors = isinstance(left, Tensor) or isinstance(right, Tensor)
+            if tensors and not isinstance(operation, (ast.Is, ast.IsNot)):  # `is` stays Python's identity
+                if len(node.ops) > 1:  # Python asks the truth of the first comparison, which Keras refuses
+                    self.refuse(
+                        node,
+                        f"`{source_text(node)}`: a chained comparison of tensors asks for a tensor's truth, which "
+                        "Keras refuses; write each comparison and join them with &, e.g. (x > 0) & (x < 1)",
+                    )
+                return self.tensor_operation(node, [left, right], operation)
             for operand, operand_node in ((left, node.left), (right, right_node)):
                 if not isinstance(operation, (ast.Is, ast.IsNot)) and not self.comparable(operand, operand_node):
                     self.refuse(

@@ -36,12 +36,14 @@ from .tables import (
     METHODS_INSTEAD,
     NOT_IN_PRINT,
     OBJECT_POSITIONALS,
-    OPERATOR_LAYERS,
+    OPERATION_FUNCTIONS,
+    OPERATIONS,
     POINTWISE_CONVOLUTIONS,
     PRINTABLE_BUILTINS,
     SEPARATE_INPUT_LAYERS,
     SHAPE_KEEPING_LAYERS,
     SUMMARY_PARAMETERS,
+    TENSOR_OPERATORS,
     TRAINING_METHODS,
     calls_instead,
 )
@@ -114,6 +116,8 @@ class Models(Expressions):
         if node.keywords:
             self.refuse(node.keywords[0], f"`{name}(...)` is read with positional arguments only")
         values = [self.value(argument) for argument in node.args]
+        if name == "abs" and len(values) == 1 and isinstance(values[0], Tensor):
+            return self.operation("Absolute", values, {}, node)  # a KerasTensor's __abs__ is keras.ops.absolute
         for value, argument in zip(values, node.args):
             if not (value is None or isinstance(value, (bool, int, float, str, list, tuple, range))):
                 self.refuse(
@@ -138,19 +142,60 @@ class Models(Expressions):
             self.refuse(node, f"`{source_text(node)}` cannot be computed: {error}")
 
     def tensor_operation(self, node: ast.AST, operands: list, operator: ast.AST) -> Any:
-        """`x + y` on two tensors: Keras's functional API records it as an `add` operation, which the spec says as
-        the layer that computes the same (layers.Add), with Keras's name for it."""
-        class_name = OPERATOR_LAYERS.get(type(operator))
-        if class_name is None or len(operands) != 2 or not all(isinstance(operand, Tensor) for operand in operands):
+        """A Python operator on tensors (`x + y`, `x * 0.5`, `-x`, `x > 0`): Keras's functional API records it as
+        the keras.ops operation the tensor's operator method calls, a node of the graph with Keras's name for it
+        (`add`, `true_divide`), its operands in order, numbers among them."""
+        class_name = TENSOR_OPERATORS.get(type(operator))
+        if class_name is None:
+            said = {
+                ast.UAdd: "Keras raises a TypeError for unary + on a tensor; leave the + out",
+                ast.Eq: (
+                    "on tensors, == compares the two tensor objects, not their values (Keras records no operation); "
+                    "write keras.ops.equal(x, y)"
+                ),
+            }.get(type(operator), "Keras records no operation for it")
             self.refuse(
                 node,
-                f"`{source_text(node)}`: operators on tensors are read for tensor + tensor, tensor - tensor and "
-                "tensor * tensor (as layers.Add, layers.Subtract, layers.Multiply); for a number, write "
-                "layers.Rescaling(scale, offset)(x); else the layer itself, e.g. layers.Add()([x, y])",
+                f"`{source_text(node)}`: {said}; the operators read on tensors are + - * / // % ** @ & | ^ ~, unary "
+                "-, and the comparisons < <= > >= !=",
             )
-        layer = LayerEntry(class_name, {}, node)
+        return self.operation(class_name, operands, {}, node)
+
+    def operation(self, class_name: str, operands: list, arguments: dict, node: ast.AST) -> Tensor:
+        """A keras.ops operation on tensors and numbers: a node of the graph called once, named as Keras names it
+        when the operation is made."""
+        for operand in operands:
+            if not isinstance(operand, Tensor) and (isinstance(operand, bool) or not isinstance(operand, (int, float))):
+                self.refuse(
+                    node,
+                    f"`{source_text(node)}`: an operation on a tensor is read with tensors and numbers, not "
+                    f"{describe(operand)}; for a constant array, use a layer that holds it as a weight (e.g. "
+                    "layers.Dense, layers.Rescaling), or send the model's model.to_json()",
+                )
+        if not any(isinstance(operand, Tensor) for operand in operands):
+            self.refuse(node, f"`{source_text(node)}`: Keras records an operation only on a tensor; here none is")
+        layer = LayerEntry(class_name, arguments, node, module=OPERATIONS[class_name][0], operands=list(operands))
         self.producers.append(layer)
-        return self.connect(layer, operands)
+        return self.connect(layer, [operand for operand in operands if isinstance(operand, Tensor)])
+
+    def make_operation(self, path: KerasPath, node: ast.Call) -> Tensor:
+        """`keras.ops.mean(x, axis=1)`: the operation Keras records, its operands and its config's arguments."""
+        function = path.parts[-1]
+        class_name, operand_names, argument_names = OPERATION_FUNCTIONS[function]
+        for keyword in node.keywords:
+            if keyword.arg not in operand_names + argument_names:
+                self.refuse(
+                    keyword,
+                    f"`keras.ops.{function}` is read with {', '.join(operand_names + argument_names)}, the arguments "
+                    f"Keras writes in its graph, not `{keyword.arg}`; leave it out, or send model.to_json()",
+                )
+        nodes = self.arguments(node, operand_names + argument_names, f"keras.ops.{function}")
+        missing = [name for name in operand_names if name not in nodes]
+        if missing:
+            self.refuse(node, f"`keras.ops.{function}` is read with its operand(s) {', '.join(operand_names)}")
+        operands = [self.value(nodes[name]) for name in operand_names]
+        arguments = {name: self.json(self.value(nodes[name]), nodes[name]) for name in argument_names if name in nodes}
+        return self.operation(class_name, operands, arguments, node)
 
     def tensor_shape(self, tensor: Tensor) -> Optional[tuple]:
         """A tensor's shape where it follows from the code alone: an input's; through layers that keep their input's
@@ -171,6 +216,9 @@ class Models(Expressions):
             return None
         first = shapes[0]
         assert first is not None
+        if producer.module is not None:  # an operation: its operands' shape where they agree and it keeps it
+            keeps = OPERATIONS[producer.class_name][1]
+            return first if keeps and all(shape == first for shape in shapes) else None
         if producer.class_name in SHAPE_KEEPING_LAYERS and len(shapes) == 1:
             found = first
         elif producer.class_name in ELEMENTWISE_MERGES and all(shape == first for shape in shapes):
@@ -731,6 +779,9 @@ class Models(Expressions):
                 )
             if id(layer) not in reached and (id(layer) in elsewhere or model is not self.outermost):
                 continue
+            if layer.module is not None:
+                layers.append(self.operation_node(layer))
+                continue
             entry = self.layer_spec(layer, several)
             entry["name"] = layer.name
             sources = [[source_name(tensor) for tensor in call] for call in layer.calls]
@@ -753,6 +804,27 @@ class Models(Expressions):
                 if model.output_keys
                 else [source_name(tensor) for tensor in model.outputs]
             ),
+        }
+
+    @staticmethod
+    def operation_node(layer: LayerEntry) -> dict:
+        """An operation as Keras's to_json writes it, which the concise graph takes among its layers: its module,
+        its config, and its one call's operands, each tensor by [layer, call, output] and each number as it is."""
+        operands = [
+            {
+                "class_name": "__keras_tensor__",
+                "config": {"keras_history": [operand.producer.name, operand.index, operand.output]},
+            }
+            if isinstance(operand, Tensor)
+            else operand
+            for operand in layer.operands
+        ]
+        return {
+            "class_name": layer.class_name,
+            "module": layer.module,
+            "name": layer.name,
+            "config": {"name": layer.name, **layer.arguments},
+            "inbound_nodes": [{"args": operands, "kwargs": {}}],
         }
 
     def reached(self, model: FunctionalModel) -> dict[int, set[int]]:

@@ -24,6 +24,7 @@ from .tables import (
     MODELS,
     NUMPY,
     OBJECT_MODULES,
+    OPERATION_FUNCTIONS,
     UNSUPPORTED,
 )
 from .values import InputEntry, KerasPath, LayerEntry, keras_path
@@ -168,6 +169,8 @@ class Scope:
             return MODELS[parts]
         if head[:2] == ("keras", "layers") and all(part.islower() for part in head[2:]):
             return "merge" if tail in MERGE_FUNCTIONS else "layer" if self.is_layer(tail) else None
+        if head == ("keras", "ops") and tail in OPERATION_FUNCTIONS:
+            return "operation"
         if head in OBJECT_MODULES:
             return "object"
         if head in (("keras", "activations"), ("tensorflow", "nn")):

@@ -16,6 +16,7 @@ DEFAULT_NAMES = {
     "tf": ("tensorflow",),
     "tensorflow": ("tensorflow",),
     "keras": ("keras",),
+    "ops": ("keras", "ops"),
     "Sequential": ("keras", "Sequential"),
     "Model": ("keras", "Model"),
     "Input": ("keras", "Input"),
@@ -169,8 +170,104 @@ BUILTIN_COMPUTED: dict[str, Any] = {
     "reversed": reversed,
 }
 BUILTIN_FUNCTIONS = frozenset({*BUILTIN_COMPUTED, "range", "str"})
-# Python operators on two tensors, as the layer that computes what Keras's functional API records
-OPERATOR_LAYERS: dict[type, str] = {ast.Add: "Add", ast.Sub: "Subtract", ast.Mult: "Multiply"}
+# keras.ops operations the reader reads, as Keras records them in a Functional graph: class name -> the module
+# Keras writes for it and whether it keeps its operands' shape (where they agree). The same operations as
+# schemas.keras_names.OPERATIONS, which the reader may not import (tests/unit/test_code_operations.py checks it).
+_NUMPY, _NN, _CORE = "keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.ops.core"
+OPERATIONS: dict[str, tuple[str, bool]] = {
+    **dict.fromkeys(
+        "Add Subtract Multiply Divide TrueDivide FloorDivide Mod Power Maximum Minimum Equal NotEqual Less LessEqual "
+        "Greater GreaterEqual LogicalAnd LogicalOr LogicalXor Negative Absolute Abs LogicalNot Square Sqrt Exp Log "
+        "Tanh".split(),
+        (_NUMPY, True),
+    ),
+    **dict.fromkeys("Relu Relu6 Sigmoid HardSigmoid HardSilu Silu Gelu Softplus Elu".split(), (_NN, True)),
+    **dict.fromkeys("Mean Sum Max Min Matmul".split(), (_NUMPY, False)),
+    "Cast": (_CORE, True),
+}
+# keras.ops functions: function -> the operation Keras records, its operand parameters (tensors or numbers), and
+# the arguments it writes in the node's config, in Keras's positional order.
+_BINARY = ("x1", "x2")
+_REDUCTION = ("axis", "keepdims")
+OPERATION_FUNCTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    **{
+        function: (class_name, _BINARY, ())
+        for function, class_name in {
+            "add": "Add",
+            "subtract": "Subtract",
+            "multiply": "Multiply",
+            "divide": "Divide",
+            "true_divide": "TrueDivide",
+            "floor_divide": "FloorDivide",
+            "mod": "Mod",
+            "power": "Power",
+            "maximum": "Maximum",
+            "minimum": "Minimum",
+            "equal": "Equal",
+            "not_equal": "NotEqual",
+            "less": "Less",
+            "less_equal": "LessEqual",
+            "greater": "Greater",
+            "greater_equal": "GreaterEqual",
+            "logical_and": "LogicalAnd",
+            "logical_or": "LogicalOr",
+            "logical_xor": "LogicalXor",
+            "matmul": "Matmul",
+        }.items()
+    },
+    **{
+        function: (class_name, ("x",), ())
+        for function, class_name in {
+            "negative": "Negative",
+            "abs": "Absolute",
+            "absolute": "Absolute",
+            "logical_not": "LogicalNot",
+            "square": "Square",
+            "sqrt": "Sqrt",
+            "exp": "Exp",
+            "log": "Log",
+            "tanh": "Tanh",
+            "relu": "Relu",
+            "relu6": "Relu6",
+            "sigmoid": "Sigmoid",
+            "hard_sigmoid": "HardSigmoid",
+            "hard_silu": "HardSilu",
+            "hard_swish": "HardSilu",
+            "silu": "Silu",
+            "swish": "Silu",
+            "softplus": "Softplus",
+        }.items()
+    },
+    "gelu": ("Gelu", ("x",), ("approximate",)),
+    "elu": ("Elu", ("x",), ("alpha",)),
+    "mean": ("Mean", ("x",), _REDUCTION),
+    "sum": ("Sum", ("x",), _REDUCTION),
+    "max": ("Max", ("x",), _REDUCTION + ("initial",)),
+    "min": ("Min", ("x",), _REDUCTION + ("initial",)),
+    "cast": ("Cast", ("x",), ("dtype",)),
+}
+# Python operators on tensors, as the keras.ops operation Keras's KerasTensor records for each (`+x` and `x == y`
+# it does not: Keras raises a TypeError for the one and compares the tensor objects for the other)
+TENSOR_OPERATORS: dict[type, str] = {
+    ast.Add: "Add",
+    ast.Sub: "Subtract",
+    ast.Mult: "Multiply",
+    ast.Div: "TrueDivide",
+    ast.FloorDiv: "FloorDivide",
+    ast.Mod: "Mod",
+    ast.Pow: "Power",
+    ast.MatMult: "Matmul",
+    ast.BitAnd: "LogicalAnd",
+    ast.BitOr: "LogicalOr",
+    ast.BitXor: "LogicalXor",
+    ast.USub: "Negative",
+    ast.Invert: "LogicalNot",
+    ast.NotEq: "NotEqual",
+    ast.Lt: "Less",
+    ast.LtE: "LessEqual",
+    ast.Gt: "Greater",
+    ast.GtE: "GreaterEqual",
+}
 # Layers whose output has their input's shape, whatever their arguments (for `x.shape` read without Keras)
 SHAPE_KEEPING_LAYERS = frozenset(
     "Dropout SpatialDropout1D SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout LayerNormalization "
@@ -257,11 +354,19 @@ def calls_instead(parts: tuple) -> Optional[str]:
     """What to send in place of a call the reader does not read, where there is an answer."""
     if parts in _CALLS_INSTEAD:
         return _CALLS_INSTEAD[parts]
-    if parts[:2] in (("keras", "ops"), ("keras", "backend")) or parts[:1] == ("tensorflow",):
+    if parts[:2] == ("keras", "ops"):
         return (
-            "an operation on tensors is written as the built-in layer that computes it (layers.Concatenate for "
-            "concat, layers.Add/Subtract/Multiply, layers.Activation, layers.Reshape, layers.Dot), or send the "
-            "model's model.to_json(), which records Keras's operations"
+            f"keras.ops is read for {', '.join(sorted(OPERATION_FUNCTIONS))} (Keras records each as an operation "
+            "of the graph); for another, use the built-in layer that computes it (layers.Concatenate for "
+            "concatenate, layers.Reshape, layers.Permute, layers.Softmax, layers.Dot), or send the model's "
+            "model.to_json()"
+        )
+    if parts[:2] == ("keras", "backend") or parts[:1] == ("tensorflow",):
+        return (
+            "an operation on tensors is written with Python's operators (x + y, x * 0.5), keras.ops (e.g. "
+            "keras.ops.mean(x, axis=1)), or the built-in layer that computes it (layers.Concatenate for concat, "
+            "layers.Activation, layers.Reshape, layers.Dot), or send the model's model.to_json(), which records "
+            "Keras's operations"
         )
     if parts[:2] == ("keras", "utils") or parts[:2] == ("keras", "datasets"):
         return "leave out loading data: send the data the model predicts on as the request's `inputs`"

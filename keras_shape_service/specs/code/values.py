@@ -45,6 +45,10 @@ class LayerEntry:
     # each call's keyword tensors ({"initial_state": [Tensor, ...], "mask": Tensor}), beside its inputs in `calls`
     keywords: list = field(default_factory=list)
     model: Any = None  # a model of the code used as a layer: this entry is its place in its parent's graph
+    # a keras.ops operation (`x + 1.0`, `ops.mean(x, axis=1)`): the module Keras writes for it, and its one call's
+    # operands in order, tensors and numbers (Keras records `2.0 - x` with the number first)
+    module: Optional[str] = None
+    operands: list = field(default_factory=list)
 
     @property
     def user_name(self) -> Optional[str]:

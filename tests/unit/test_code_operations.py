@@ -1,0 +1,197 @@
+"""Operators on tensors and keras.ops calls in pasted code, read (never run) as Keras records them: each a keras.ops
+operation node of the graph, named by Keras's one counter, its numbers kept among its operands. Each model is
+also built by real Keras here, from the same code, and the service's rows, summary text and predictions (with
+Keras's weights) must be Keras's."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+from keras_shape_service.adapter.summary import keras_summary_text
+from keras_shape_service.schemas.keras_names import OPERATION_ARGUMENTS
+from keras_shape_service.schemas.keras_names import OPERATIONS as ALLOWED_OPERATIONS
+from keras_shape_service.specs.code.tables import OPERATION_FUNCTIONS, OPERATIONS
+
+from .test_code_requests import _example_inputs, _keras_built, _post, _shapes
+
+OPERATORS_CODE = """import keras
+from keras import layers
+
+inputs = keras.Input(shape=(4,))
+other = keras.Input(shape=(4,))
+x = inputs + 1.0
+x = x * 0.5
+x = -x
+x = x / 2
+x = x ** 2
+x = abs(x)
+x = x + other
+x = 2.0 - x
+x = x // 3 + x % 0.7
+x = layers.Dense(4)(x)
+y = layers.Add()([x, other])
+attended = (x > 0.0) & (x <= 1.0) | ~(x != 0.5)
+model = keras.Model([inputs, other], [y, keras.ops.cast(attended, "float32")])
+"""
+
+OPS_CODE = """import keras
+from keras import layers, ops
+
+inputs = keras.Input(shape=(6, 3))
+x = layers.Dense(3)(inputs)
+x = ops.relu(x) + keras.ops.sigmoid(x) * ops.hard_swish(x)
+x = ops.maximum(x, 0.1)
+x = ops.gelu(x, approximate=False)
+x = ops.elu(x, alpha=0.5)
+x = ops.cast(x, "float32")
+pooled = ops.mean(x, axis=1)
+kept = ops.sum(x, axis=-1, keepdims=True)
+peak = ops.max(x, axis=(1, 2))
+keys = keras.Input(shape=(3, 5))
+gram = ops.matmul(x, keras.ops.negative(keys))
+model = keras.Model([inputs, keys], [pooled, kept, peak, layers.Flatten()(gram)])
+"""
+
+RESIDUAL_CODE = """import keras
+from keras import layers, ops
+
+inputs = keras.Input(shape=(8, 4))
+x = layers.Conv1D(4, 1)(inputs)
+x = x + inputs
+x = layers.LayerNormalization()(x)
+res = x * layers.Dense(4, activation="sigmoid")(x)
+keys = keras.Input(shape=(4, 3))
+outputs = layers.Dense(2)(ops.tanh(res - x.shape[-1] / 8) @ keys)
+model = keras.Model([inputs, keys], outputs)
+"""
+
+# keras.io's Siamese network's euclidean distance written with keras.ops in place of its Lambda, on a shared tower
+# that itself ends in operations
+SIAMESE_OPS_CODE = """import keras
+from keras import layers, ops
+
+inp = keras.Input(shape=(6,))
+h = layers.Dense(4)(inp)
+tower = keras.Model(inp, ops.relu(h) * 2.0 + 1.0)
+a = keras.Input(shape=(6,))
+b = keras.Input(shape=(6,))
+ta = tower(a)
+tb = tower(b)
+distance = ops.sqrt(ops.sum(ops.square(ta - tb), axis=1, keepdims=True) + 1e-6)
+model = keras.Model([a, b], layers.Dense(1, activation="sigmoid")(distance))
+"""
+
+EXAMPLES = {"operators": OPERATORS_CODE, "ops": OPS_CODE, "residual": RESIDUAL_CODE, "siamese_ops": SIAMESE_OPS_CODE}
+
+
+@pytest.mark.parametrize("code", list(EXAMPLES.values()), ids=list(EXAMPLES))
+def test_operators_and_ops_in_code_answer_as_keras_records_them(client, code):
+    built = _keras_built(code)
+    answer = _post(client, "/v1/summary", {"code": code}).get_json()
+    # Keras's summary lists its operations, each by the name Keras gave it, with no weights
+    operations = built.operations
+    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
+        (operation.name, operation.count_params() if hasattr(operation, "count_params") else 0)
+        for operation in operations
+    ]
+    for row, operation in zip(answer["layers"], operations):
+        shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
+        assert shapes == _shapes(operation.output), row["name"]
+    assert answer["params"]["total"] == built.count_params()
+    assert answer["summary"] == keras_summary_text(built)
+    # the spec the code reads as, sent as the model, answers the same
+    assert _post(client, "/v1/summary", {"model": answer["model"]}).get_json()["summary"] == answer["summary"]
+    inputs = _example_inputs(built)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    data = inputs if len(inputs) > 1 else inputs[None]
+    body = {"code": code, "inputs": {k: v.tolist() for k, v in data.items()} if len(inputs) > 1 else data.tolist()}
+    predicted = _post(client, "/v1/predict", {**body, "weights": weights}).get_json()["predictions"]
+    expected = built.predict([data[name] for name in data] if len(inputs) > 1 else data, verbose=0)
+    for got, want in zip(predicted, expected) if isinstance(expected, list) else [(predicted, expected)]:
+        np.testing.assert_allclose(np.asarray(got), want, atol=1e-6, rtol=0)
+
+
+def test_every_keras_ops_function_read_is_the_operation_keras_records_with_its_arguments():
+    """The reader's table (it may not import the service's schemas) against Keras and the allow-list."""
+    # the same operations, each from the module Keras writes, keeping its operands' shape as its family says
+    assert OPERATIONS == {
+        name: (module, family in ("broadcast", "elementwise")) for name, (module, family) in ALLOWED_OPERATIONS.items()
+    }
+    tensor = keras.Input(shape=(3,))
+    for function, (class_name, operands, arguments) in OPERATION_FUNCTIONS.items():
+        assert set(arguments) <= set(OPERATION_ARGUMENTS.get(class_name, ()))
+        parameters = list(inspect.signature(getattr(keras.ops, function)).parameters)
+        assert parameters[: len(operands) + len(arguments)] == [*operands, *arguments], function
+        extra = ("float32",) if function == "cast" else ()
+        made = getattr(keras.ops, function)(*[tensor] * len(operands), *extra)
+        operation = made._keras_history[0]
+        assert (type(operation).__name__, type(operation).__module__) == (class_name, OPERATIONS[class_name][0])
+    # every allowed operation but Abs (a class no keras.ops function makes in this Keras) can be written
+    assert {class_name for class_name, _, _ in OPERATION_FUNCTIONS.values()} == set(ALLOWED_OPERATIONS) - {"Abs"}
+
+
+@pytest.mark.parametrize(
+    "code, line, column, words",
+    [
+        ("x = keras.Input(shape=(3,))\ny = +x", 2, 5, "Keras raises a TypeError for unary +"),
+        ("x = keras.Input(shape=(3,))\ny = x == x", 2, 5, "write keras.ops.equal(x, y)"),
+        ("x = keras.Input(shape=(3,))\ny = 0 < x < 1", 2, 5, "(x > 0) & (x < 1)"),
+        ("x = keras.Input(shape=(3,))\ny = x << 1", 2, 5, "the operators read on tensors are"),
+        ("x = keras.Input(shape=(3,))\ny = x * [1, 2, 3]", 2, 5, "tensors and numbers, not a list"),
+        ("x = keras.Input(shape=(3,))\ny = keras.ops.concatenate([x, x])", 2, 5, "layers.Concatenate"),
+        (
+            "x = keras.Input(shape=(3,))\ny = keras.ops.mean(x, where=1)",
+            2,
+            23,
+            "read with x, axis, keepdims, the arguments Keras writes in its graph, not `where`",
+        ),
+        ("x = keras.Input(shape=(3,))\ny = keras.ops.add(1, 2)", 2, 5, "only on a tensor"),
+        ("x = keras.Input(shape=(3,))\ny = tf.reduce_mean(x)", 2, 5, "keras.ops (e.g. keras.ops.mean(x, axis=1))"),
+        ("x = keras.Input(shape=(3,))\ny = x[:, 0]", 2, 5, "layers.Cropping1D/2D or layers.Reshape"),
+    ],
+)
+def test_what_keras_would_not_record_is_refused_saying_what_to_write(client, code, line, column, words):
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (line, column), problem["detail"]
+    assert words in problem["detail"]
+
+
+def test_the_refusal_of_an_unread_keras_ops_function_lists_those_read(client):
+    detail = _post(
+        client, "/v1/summary", {"code": "x = keras.Input(shape=(3,))\ny = keras.ops.softmax(x)"}, 422
+    ).get_json()["detail"]
+    assert "keras.ops is read for abs, absolute, add" in detail and "model.to_json()" in detail
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("x = keras.Input(shape=(4,))\ny = keras.Input(shape=(3,))\nmodel = keras.Model([x, y], x + y)", "broadcast"),
+        ("x = keras.Input(shape=(8, 4))\nk = keras.Input(shape=(4, 3))\nmodel = keras.Model([x, k], k @ x)", "Inner"),
+        ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, keras.ops.mean(x, axis=3))", "out of bounds"),
+    ],
+)
+def test_an_operation_keras_refuses_answers_keras_words_not_a_server_error(client, code, words):
+    """An operation has no input_spec, which the words of a layer's refusal read (it answered 500)."""
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert problem["title"] == "Keras rejected the model" and words in problem["detail"]
+
+
+def test_an_operations_shape_is_read_for_the_code_and_its_row_says_why(client):
+    """`y.shape[-1]` after operations that keep the shape is read (the reader sizes the Dense from it), and each
+    operation's row says what Keras recorded and what it does."""
+    code = (
+        "import keras\nfrom keras import layers, ops\nx = keras.Input(shape=(5, 4))\ny = (x * 0.5 + x) - 1\n"
+        "z = layers.Dense(y.shape[-1] * 2)(ops.mean(y, axis=1))\nmodel = keras.Model(x, z)\n"
+    )
+    built = _keras_built(code)
+    rows = _post(client, "/v1/summary", {"code": code}).get_json()["layers"]
+    assert [(row["name"], row["output_shape"]) for row in rows] == [
+        (operation.name, list(operation.output.shape)) for operation in built.operations
+    ]
+    assert rows[-1]["params"] == built.layers[-1].count_params() == 40
+    assert rows[1]["why"]["shape"].startswith("Multiply is a keras.ops operation Keras recorded in the graph")
+    assert "it multiplies (None, 5, 4) and 0.5 element by element" in rows[1]["why"]["shape"]
+    assert "it takes the mean over axis 1, removed: (None, 5, 4) -> (None, 4)" in rows[4]["why"]["shape"]
