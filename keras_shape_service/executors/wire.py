@@ -13,6 +13,10 @@ its Unpickler's find_class resolves only the messages, the request models of ker
 the numpy functions that rebuild an array, so a frame naming any other class or function (os.system, a
 foreign class) is refused before anything is called, and a message whose fields hold the wrong types is
 refused after. A frame that is refused ends its connection (WireError).
+
+A Job's model spec goes as a persistent id, its digest and pickle (spec_pickles.py: made once per spec in the
+HTTP worker); the executor takes its own copy of a spec it read from exactly those bytes, and otherwise reads
+the pickle by the same rules as the frame's.
 """
 
 import hashlib
