@@ -51,6 +51,7 @@ from keras_shape_service.schemas.inference import (
 from keras_shape_service.schemas.keras_names import APPLICATION_LAYERS
 from keras_shape_service.schemas.spec import MAX_AXIS
 from keras_shape_service.settings import Settings
+from keras_shape_service.spec_pickles import SPEC_PICKLES
 from keras_shape_service.specs.canonical import CanonicalInput, CanonicalSpec
 from keras_shape_service.specs.forms import canonical_spec, with_request_weights
 from keras_shape_service.specs.from_code import spec_request
@@ -435,8 +436,11 @@ def _reading_key(request: PredictRequest) -> Optional[str]:
     gives weights."""
     if request.weights is not None or request.weights_file is not None:
         return None
-    sent = pickle.dumps((request.model, request.seed), protocol=pickle.HIGHEST_PROTOCOL)
-    return f"{hashlib.sha256(sent).hexdigest()} {request.inputs_shapes}"
+    if request.model is None:
+        sent = pickle.dumps((request.model, request.seed), protocol=pickle.HIGHEST_PROTOCOL)
+        return f"{hashlib.sha256(sent).hexdigest()} {request.inputs_shapes}"
+    # The spec's digest, made once per spec this executor holds (it came as a digest and pickle: wire.py).
+    return f"{SPEC_PICKLES.of(request.model)[0]} {request.seed} {request.inputs_shapes}"
 
 
 def _from_file(request: BaseModel) -> bool:

@@ -50,6 +50,7 @@ from keras_shape_service.schemas import PredictRequest, Problem
 from keras_shape_service.schemas.examples import SEED_PREDICT
 from keras_shape_service.schemas.inference import ModelInference, RepositoryIndex
 from keras_shape_service.settings import Settings
+from keras_shape_service.spec_pickles import SPEC_PICKLES
 
 from . import Answerer, wire
 
@@ -64,7 +65,10 @@ def killer_key(operation_id: str, request: BaseModel) -> str:
     input values, seed or weights, which change no shape (a killer sent with other numbers is the same)."""
     if isinstance(request, PredictRequest):
         shapes = request.inputs_shapes if request.inputs is not None else None
-        decisive: object = (request.model, request.code, shapes)
+        # The model by its pickle's digest, made once per validated spec (spec_pickles.py): the same bytes as
+        # pickling it here, without pickling it every request.
+        model = None if request.model is None else SPEC_PICKLES.of(request.model)[0]
+        decisive: object = (model, request.code, shapes)
     elif isinstance(request, ModelInference):
         decisive = (request.model_name, [(tensor.name, tensor.shape) for tensor in request.request.inputs])
     else:  # summary, diagram, compare, check: no inputs but the model's own

@@ -13,8 +13,13 @@ its Unpickler's find_class resolves only the messages, the request models of ker
 the numpy functions that rebuild an array, so a frame naming any other class or function (os.system, a
 foreign class) is refused before anything is called, and a message whose fields hold the wrong types is
 refused after. A frame that is refused ends its connection (WireError).
+
+A Job's model spec goes as a persistent id, its digest and pickle (spec_pickles.py: made once per spec in the
+HTTP worker); the executor takes its own copy of a spec it read from exactly those bytes, and otherwise reads
+the pickle by the same rules as the frame's.
 """
 
+import hashlib
 import io
 import os
 import pickle
@@ -27,6 +32,7 @@ from typing import Any, Optional, TypeVar
 from pydantic import BaseModel
 
 from keras_shape_service.files.hdf5 import WeightsFile
+from keras_shape_service.spec_pickles import SPEC_PICKLES
 
 # A sanity bound on a length prefix, not a budget (those are enforced before a frame is made: a body is at most
 # KSS_MAX_BODY_BYTES, 8 MB by default, an answer at most KSS_MAX_ANSWER_BYTES, 64 MiB): a corrupt prefix is
@@ -118,6 +124,20 @@ _RESOLVED: dict[tuple[str, str], Any] = {
 class _Unpickler(pickle.Unpickler):
     """Resolves the messages, the schemas' models and numpy's array makers; refuses every other global."""
 
+    def persistent_load(self, pid: Any) -> Any:
+        """A Job's model spec, sent as its digest and pickle (_Pickler): the executor's own copy where it holds
+        one made from exactly these bytes, else the pickle read (by this same Unpickler's rules) and kept."""
+        if not (isinstance(pid, tuple) and len(pid) == 2 and isinstance(pid[0], str) and isinstance(pid[1], bytes)):
+            raise pickle.UnpicklingError("a persistent id that is no spec's digest and pickle")
+        digest, pickled = pid
+        spec = SPEC_PICKLES.known(digest, pickled)
+        if spec is None:
+            spec = _Unpickler(io.BytesIO(pickled)).load()
+            if not isinstance(spec, BaseModel):
+                raise pickle.UnpicklingError(f"a spec's pickle holding {type(spec).__name__}")
+            SPEC_PICKLES.keep(hashlib.sha256(pickled).hexdigest(), spec, pickled)
+        return spec
+
     def find_class(self, module: str, name: str) -> Any:
         found = _RESOLVED.get((module, name))
         if found is None:
@@ -134,6 +154,18 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of the executors' wire")
 
 
+class _SpecPickler(pickle.Pickler):
+    """Pickles a Job with its model spec as the spec's digest and pickle, made once per spec (SPEC_PICKLES)
+    rather than once per request; the executor's _Unpickler takes its own copy of a spec it has read before."""
+
+    def __init__(self, stream: io.BytesIO, spec: BaseModel, buffer_callback: Any):
+        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=buffer_callback)
+        self.spec = spec
+
+    def persistent_id(self, obj: Any) -> Any:
+        return SPEC_PICKLES.of(obj) if obj is self.spec else None
+
+
 def pieces(message: Message) -> list[Any]:
     """One frame, as the pieces it is sent in: its length and the pickle, then each out-of-band buffer as it
     lies in memory (an uploaded file's bytes: never copied into the frame)."""
@@ -147,7 +179,13 @@ def pieces(message: Message) -> list[Any]:
             return False
         return True
 
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=out_of_band)
+    spec = getattr(message.request, "model", None) if isinstance(message, Job) else None
+    if isinstance(spec, BaseModel):
+        stream = io.BytesIO()
+        _SpecPickler(stream, spec, buffer_callback=out_of_band).dump(message)
+        data = stream.getvalue()
+    else:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL, buffer_callback=out_of_band)
     if not buffers:
         return [_LENGTH.pack(len(data)) + data]
     views = [buffer.raw() for buffer in buffers]

@@ -2,9 +2,12 @@
 
 import contextlib
 import gc
+import hashlib
 import json
 import math
 import sys
+import threading
+from collections import OrderedDict
 from typing import Any, Callable, Optional, TypeVar
 
 import orjson
@@ -185,13 +188,59 @@ def _typed(
     """The typed request; or the refusal, advised, with (if `check_fixes`) its fixes that validate."""
     counts = dict(context or {})  # bounded_errors counts this validation's errors here
     try:
-        return model.model_validate(document, context=counts), None, []
+        return _validated_with_known_spec(model, document, counts), None, []
     except ValidationError as error:
         refusal = InvalidRequest(error, document, unlisted=counts.get(ERRORS_UNLISTED, 0))
     too_many = _too_many_layers(refusal)
     if too_many is not None:
         return None, too_many, []
     return None, refusal, advise_body(refusal, model.model_validate if check_fixes else None)
+
+
+_SPECS_KEPT = 256  # validated model specs kept per HTTP worker, the least recently sent forgotten first
+_LARGEST_SPEC_KEPT = 65_536  # bytes of a spec's JSON; a larger one is validated every time (its memory, not speed)
+_specs: "OrderedDict[tuple[Any, ...], BaseModel]" = OrderedDict()
+_specs_lock = threading.Lock()  # large bodies are validated on gevent's reader thread
+
+
+def _validated_with_known_spec(model: type[Request], document: Any, counts: dict[str, Any]) -> Request:
+    """The typed request, its `model` spec validated only the first time its exact JSON value is seen: a new
+    input to a known model revalidated every layer of it again, most of a small body's validation.
+
+    The key is a digest of the model value as parsed (orjson writes it back byte for byte the same for the same
+    value, and differently for any other), with what else decides its validation (the request's type and the
+    validation context: the layer limit and the numbers-only reading), so a spec is served only for the exact
+    value it was validated from; only a spec that validated is kept. Passing the validated instance back in is
+    what pydantic does with any instance of the field's type: taken as it is (revalidate_instances="never")."""
+    spec_value = document.get("model") if isinstance(document, dict) else None
+    if not isinstance(spec_value, dict):
+        return model.model_validate(document, context=counts)
+    try:
+        spec_json = orjson.dumps(spec_value)
+    except orjson.JSONEncodeError:  # what orjson cannot write (an integer past 64 bits) is validated, not kept
+        return model.model_validate(document, context=counts)
+    if len(spec_json) > _LARGEST_SPEC_KEPT:
+        return model.model_validate(document, context=counts)
+    key = (
+        model,
+        counts.get(MAX_LAYERS),
+        bool(counts.get(NUMBERS_ONLY)),
+        hashlib.sha256(spec_json).digest(),
+    )
+    with _specs_lock:
+        spec = _specs.get(key)
+        if spec is not None:
+            _specs.move_to_end(key)
+    if spec is not None:
+        return model.model_validate({**document, "model": spec}, context=counts)
+    typed = model.model_validate(document, context=counts)
+    validated = getattr(typed, "model", None)
+    if isinstance(validated, BaseModel):
+        with _specs_lock:
+            _specs[key] = validated
+            while len(_specs) > _SPECS_KEPT:
+                _specs.popitem(last=False)
+    return typed
 
 
 def _too_many_layers(refusal: InvalidRequest) -> Optional[LimitExceeded]:
