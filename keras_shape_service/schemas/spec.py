@@ -10,7 +10,7 @@
 4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal, Optional, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -360,12 +360,57 @@ def _plain(value: Any) -> bool:
     return isinstance(value, _PLAIN) or (isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value))
 
 
+def _accepted_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """JSON Schema for (module, class_name) among `pairs`: one alternative per module, its class names listed."""
+    by_module: dict[str, list[str]] = {}
+    for module, name in pairs:
+        by_module.setdefault(module, []).append(name)
+    return {
+        "anyOf": [
+            {"properties": {"module": {"const": module}, "class_name": {"enum": sorted(names)}}}
+            for module, names in sorted(by_module.items())
+        ]
+    }
+
+
+_PLAIN_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": ["number", "string", "boolean", "null"]},
+        {"type": "array", "items": {"type": ["number", "string", "boolean", "null"]}},
+    ]
+}
+
+
+def _operation_schema() -> dict[str, Any]:
+    """JSON Schema for an operation node: one alternative per operation, its module and the arguments its config
+    takes (what the validator below checks, so that the document says no more than the service accepts)."""
+    alternatives = []
+    for name, (module, _) in sorted(OPERATIONS.items()):
+        arguments: dict[str, Any] = {"name": {"type": "string"}}
+        arguments |= {argument: _PLAIN_SCHEMA for argument in OPERATION_ARGUMENTS.get(name, ())}
+        if "dtype" in arguments:
+            arguments["dtype"] = {"enum": list(REAL_DTYPES)}
+        alternatives.append(
+            {
+                "properties": {
+                    "module": {"const": module},
+                    "class_name": {"const": name},
+                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
+                }
+            }
+        )
+    return {"anyOf": alternatives}
+
+
 class OperationNode(ApiModel):
     """A keras.ops operation as Keras 3 writes it in a Functional to_json document: a node made by a Python
     operator on symbolic tensors (``x + inputs``, ``x * 0.5``), by a mask (Embedding(mask_zero=True) writes
     ``NotEqual``), or by a ``keras.ops`` call. Only the operations of keras_names.OPERATIONS, from the module
     Keras writes for each; the service builds them from its own table, never by importing a module."""
 
+    # The document names the (module, class_name) pairs accepted, so that a client reading it (and the schemathesis
+    # suite) sees that any other is refused; validation stays the validator's below, whose refusal says what to send.
+    model_config = ConfigDict(json_schema_extra=_operation_schema())
     class_name: Annotated[str, Field(max_length=64)]
     module: Annotated[str, Field(max_length=64)]
     config: dict[str, Any] = Field(default_factory=dict)
@@ -422,6 +467,8 @@ class ApplicationLayerNode(ApiModel):
     a network it built: only those of keras_names.APPLICATION_INTERNAL_LAYERS, with plain arguments; any other
     is refused with the network to ask for by name instead."""
 
+    # The document names the pairs accepted (see OperationNode).
+    model_config = ConfigDict(json_schema_extra=_accepted_pairs(APPLICATION_INTERNAL_LAYERS))
     class_name: Annotated[str, Field(max_length=64)]
     module: Annotated[str, Field(max_length=64)]
     config: dict[str, Any] = Field(default_factory=dict)
@@ -590,6 +637,8 @@ class GraphModelSpec(ApiModel):
                     min_length=1,
                     description="The model's outputs by name, as keras.Model(outputs={...}) makes them: its "
                     "predictions are then a dict by the same names.",
+                    # a key that is no Name is refused: the document says so (patternProperties alone would not)
+                    json_schema_extra={"additionalProperties": False},
                 ),
             ],
         ]

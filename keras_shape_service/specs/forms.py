@@ -72,6 +72,13 @@ def _serialized(layer: Any, loc: tuple) -> dict[str, Any]:
             "config": layer.config,
             "registered_name": None,
         }
+    if isinstance(layer, (OperationNode, ApplicationLayerNode)):  # nodes of a graph, never a wrapper's layer
+        raise ModelRejected(
+            f"'{layer.class_name}' of {layer.module} cannot be wrapped (Bidirectional and TimeDistributed wrap a "
+            "keras.layers layer); send the model's own to_json document",
+            loc=list(loc),
+            error_type="unsupported",
+        )
     if isinstance(layer, (SequentialDocument, FunctionalDocument, SequentialLayer, FunctionalLayer)):
         raise ModelRejected(
             "a model inside a wrapper is not supported; nest it as a layer of its own",

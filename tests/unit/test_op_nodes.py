@@ -326,3 +326,26 @@ def test_the_inference_protocol_names_each_output_of_a_dict_model_by_its_key():
         ("department", [1, 2], [0.25, 0.75]),
         ("priority", [1, 1], [0.5]),
     ]
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        {"class_name": "LayerScale", "module": "keras.src.applications.convnext", "config": {}},
+        {"class_name": "Abs", "module": "keras.src.ops.numpy", "config": {}},
+    ],
+)
+def test_a_graph_node_given_to_a_wrapper_is_refused_saying_why(client, wrapped):
+    """A wrapper's layer is a keras.layers layer: an operation or an application's own layer there was a 500."""
+    body = {
+        "model": {
+            "layers": [
+                {"type": "Bidirectional", "layer": {"type": "LSTM", "units": 2}, "backward_layer": wrapped},
+            ]
+        }
+    }
+    body["model"]["layers"][0]["input_shape"] = [3, 2]
+    response = client.post("/v1/summary", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "cannot be wrapped" in response.get_json()["detail"]
+    assert response.get_json()["errors"][0]["loc"] == ["model", "layers", 0, "backward_layer"]
