@@ -57,7 +57,9 @@ def bounded_errors(value: Any, handler: ValidatorFunctionWrapHandler, info: Vali
             raise
         seen = counts.get(ERRORS_SEEN, 0)
         counts[ERRORS_SEEN] = seen + error.error_count()
-        if seen < MAX_LISTED_ERRORS:
+        # Only an item of a list of layers may be dropped: a layer in a field of its own (a wrapper's `layer`) left
+        # out would make a model without it, valid to pydantic, and a 500 later.
+        if seen < MAX_LISTED_ERRORS or info.field_name != "layers":
             raise
         counts[ERRORS_UNLISTED] = counts.get(ERRORS_UNLISTED, 0) + error.error_count()
         raise PydanticOmit from None
