@@ -49,14 +49,18 @@ def bounded_errors(value: Any, handler: ValidatorFunctionWrapHandler, info: Vali
     of 4 million wrong layers made as many errors, then as many dicts: seconds of CPU and gigabytes, for a
     refusal that lists 20. Counted in the validation context, which holds one validation's counts; without a
     context (a body validated inside the service), every error is kept."""
+    counts = info.context
+    if not isinstance(counts, dict):
+        return handler(value)
+    seen = counts.get(ERRORS_SEEN, 0)
+    unlisted = counts.get(ERRORS_UNLISTED, 0)
     try:
         return handler(value)
     except ValidationError as error:
-        counts = info.context
-        if not isinstance(counts, dict):
-            raise
-        seen = counts.get(ERRORS_SEEN, 0)
-        counts[ERRORS_SEEN] = seen + error.error_count()
+        # A layer inside this one (a wrapper's, a nested model's) has counted its own errors already: counted again
+        # here, one wrong field deep in nested wrappers passed the bound alone, and the outer layer was dropped.
+        counted_inside = counts.get(ERRORS_SEEN, 0) - seen - (counts.get(ERRORS_UNLISTED, 0) - unlisted)
+        counts[ERRORS_SEEN] = counts.get(ERRORS_SEEN, 0) + error.error_count() - counted_inside
         # Only an item of a list of layers may be dropped: a layer in a field of its own (a wrapper's `layer`) left
         # out would make a model without it, valid to pydantic, and a 500 later.
         if seen < MAX_LISTED_ERRORS or info.field_name != "layers":

@@ -8,6 +8,7 @@ import pytest
 from keras_shape_service.errors import MAX_LISTED_ERRORS
 from keras_shape_service.http import body
 from keras_shape_service.schemas import PredictRequest, SummaryRequest
+from keras_shape_service.schemas.base import ERRORS_SEEN, ERRORS_UNLISTED
 from keras_shape_service.settings import Settings
 from tests.forms import SEED_LAYERS
 
@@ -146,3 +147,63 @@ def test_input_layers_and_the_other_model_of_a_comparison_are_not_counted(make_c
     four = {"layers": [{"type": "Dense", "units": 2}] * 4, "input_shape": [4]}
     refused = client.post("/v1/summary", json={"model": four}).get_json()
     assert refused["detail"].endswith("over the limit max_layers=3; send a model of at most 3 layers")
+
+
+def _wrapped(layer: dict, wrappers: int) -> dict:
+    """A Bidirectional around `wrappers` TimeDistributed around `layer`: each wrapper's `layer` a field of its own."""
+    for _ in range(wrappers):
+        layer = {"type": "TimeDistributed", "layer": layer}
+    return {"type": "Bidirectional", "layer": layer}
+
+
+WRONG_LSTM = {"type": "LSTM", "units": "four"}
+
+
+@pytest.mark.parametrize("path", ["/v1/summary", "/v1/diagram"])
+def test_a_wrong_layer_deep_in_wrappers_is_refused_where_it_is(client, path):
+    """One wrong field inside more wrappers than MAX_LISTED_ERRORS was counted once per wrapper around it: past
+    the bound, a wrapper's `layer` was dropped, which made a Bidirectional without its layer, valid to pydantic,
+    and a 500 (schemathesis); once only list items were dropped, the whole layer went and the refusal said the
+    list of layers was empty."""
+    wrappers = MAX_LISTED_ERRORS + 2
+    answer = client.post(path, json={"model": {"layers": [_wrapped(WRONG_LSTM, wrappers)], "input_shape": [5, 3]}})
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert answer.content_type == "application/problem+json"
+    problem = answer.get_json()
+    (item,) = problem["errors"]
+    assert item["loc"] == ["model", "layers", 0] + ["layer"] * (wrappers + 1) + ["units"]
+    assert problem["detail"].startswith("1 invalid field(s); first at")
+
+
+@pytest.mark.parametrize("path", ["/v1/summary", "/v1/diagram"])
+def test_a_wrapper_among_many_wrong_layers_is_refused_and_its_layer_named(client, path):
+    """Past the bound, a Bidirectional whose layer is wrong is counted and dropped as any wrong layer is, never
+    made a Bidirectional without its layer; as the 20th error, its layer's error is listed (counted twice, once
+    by its `layer` and once as an item, it was the 21st and left out: 20 errors, "the first 19 are listed")."""
+    before = [1] * (MAX_LISTED_ERRORS - 1)
+    sent = {"model": {"layers": [*before, _wrapped(WRONG_LSTM, 0), *before], "input_shape": [5, 3]}}
+    answer = client.post(path, json=sent)
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert answer.content_type == "application/problem+json"
+    problem = answer.get_json()
+    count = 2 * len(before) + 1
+    assert problem["detail"].startswith(f"{count} invalid field(s) (the first {MAX_LISTED_ERRORS} are listed)")
+    assert len(problem["errors"]) == MAX_LISTED_ERRORS
+    assert problem["errors"][-1]["loc"] == ["model", "layers", len(before), "layer", "units"]
+    past = {"model": {"layers": [*before, 1, 1, _wrapped(WRONG_LSTM, 0)], "input_shape": [5, 3]}}
+    answer = client.post(path, json=past)
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    detail = answer.get_json()["detail"]
+    assert detail.startswith(f"{len(before) + 3} invalid field(s) (the first {MAX_LISTED_ERRORS} are listed)")
+
+
+def test_a_wrappers_layer_is_never_dropped_past_the_bound():
+    """Past the bound only an item of a list of layers is dropped (the list is then refused, its dropped errors
+    counted); a wrapper's `layer` dropped left a Bidirectional without its layer, valid to pydantic. The bound
+    is reached here by the context's count alone, as by errors met before in the body."""
+    counts = {ERRORS_SEEN: MAX_LISTED_ERRORS}
+    with pytest.raises(body.ValidationError):
+        SummaryRequest.model_validate(
+            {"model": {"layers": [_wrapped(WRONG_LSTM, 0)], "input_shape": [5, 3]}}, context=counts
+        )
+    assert counts[ERRORS_UNLISTED] == 1  # the wrapper's layer's one error, counted with its dropped Bidirectional
