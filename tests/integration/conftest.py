@@ -1,8 +1,13 @@
 """The live server, started the way `make serve` starts it: gunicorn with the project's config, a free port
 (keras_shape_service.testing.live_server, which the pytest plugin other projects load uses too)."""
 
+import contextlib
+import json
 import os
 import time
+from collections.abc import Iterator
+from http.client import HTTPConnection  # a module named `http` would be shadowed by the fixture below
+from pathlib import Path
 
 import pytest
 import requests
@@ -22,6 +27,48 @@ SLOW_BODY = {
 # A compute budget for servers that run SLOW_BODY but test something else: far above its time on a loaded
 # machine (on one shared with other work it took past the default 10 s).
 SLOW_BODY_BUDGET_S = "60"
+
+
+# Estimate limits a killer passes: a server that tests what the compute and memory budgets stop once a request
+# runs raises them, as the estimates would let through whatever cost they do not foresee.
+KILLERS_PASS_ESTIMATES = {
+    "KSS_MAX_PARAMS": "1000000000",
+    "KSS_MAX_MULTIPLY_ADDS": "100000000000000",
+    "KSS_MAX_ACTIVATION_ELEMENTS": "100000000",
+    # A runaway's answer would be 240 MB (20,000 x 500 numbers): past the default answer limit it would be refused
+    # before it runs.
+    "KSS_MAX_ANSWER_BYTES": "1000000000",
+}
+
+
+@contextlib.contextmanager
+def killer_server(log: Path, compute_budget_s: float, **environment: str) -> Iterator[tuple[int, str, Path]]:
+    """A live server whose estimate limits let killers (`runaway`, a bomb of weights) through to its budgets;
+    yields (master pid, base URL, log). `environment`: its other settings (executors, memory budget...)."""
+    with live_server(log, KSS_COMPUTE_BUDGET_S=str(compute_budget_s), **KILLERS_PASS_ESTIMATES, **environment) as (
+        master,
+        url,
+    ):
+        yield master.pid, url, log
+
+
+def runaway(first_units: int = 500) -> dict:
+    """2e11 multiply-adds, minutes of a core, with 10M weights: within every estimate limit `killer_server`
+    raises, it runs until its compute budget. Another `first_units` is another, never-seen, model."""
+    layers = [{"type": "Dense", "units": first_units, "input_shape": [1]}, {"type": "RepeatVector", "n": 20_000}]
+    return {"model": {"layers": layers + [{"type": "Dense", "units": 500}] * 40}, "inputs": [[1.0]]}
+
+
+def post_from(url: str, source: str, body: dict) -> tuple[int, dict]:
+    """POST /v1/predict from another loopback address (Linux routes all of 127/8 to lo): another client."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = HTTPConnection(host, int(port), timeout=60, source_address=(source, 0))
+    try:
+        conn.request("POST", "/v1/predict", json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
 
 
 def _children(pid: int) -> list[int]:

@@ -5,8 +5,6 @@ No timed assertions: each property is an order of events (the short request was 
 ones were still running) or an outcome (status, the budget named, the executor replaced).
 """
 
-import http.client
-import json
 import os
 import signal
 import threading
@@ -17,24 +15,27 @@ import requests
 
 from keras_shape_service.schemas import PredictResponse, Problem
 from tests.forms import SEED_BODY
-from tests.integration.conftest import SLOW_BODY, SLOW_BODY_BUDGET_S, executors, live_server, rss_mb, running
+from tests.integration.conftest import (
+    SLOW_BODY,
+    SLOW_BODY_BUDGET_S,
+    executors,
+    killer_server,
+    live_server,
+    post_from,
+    rss_mb,
+    runaway,
+    running,
+)
 
 # Serial: it measures how long other clients wait, which a parallel test on the same cores would change.
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
 
 COMPUTE_BUDGET_S = 4.0
 MEMORY_BUDGET_MB = 1500
-# 2e11 multiply-adds, many seconds of a core, with 10M weights (well within the memory budget): the server
-# below raises the compute limits so that the estimates let it through, as they would let through whatever
-# cost they do not foresee; the budget holds.
-RUNAWAY = {
-    "model": {
-        "layers": [{"type": "Dense", "units": 500, "input_shape": [1]}, {"type": "RepeatVector", "n": 20_000}]
-        + [{"type": "Dense", "units": 500}] * 40
-    },
-    "inputs": [[1.0]],
-}
-# 3.6 GB of weights, allowed by the raised params limit below: only the memory budget stands in the way.
+# Many seconds of a core with 10M weights (well within the memory budget): the servers below let the estimates
+# pass it, and the compute budget holds.
+RUNAWAY = runaway()
+# 3.6 GB of weights, allowed by the raised params limit: only the memory budget stands in the way.
 MEMORY_BOMB = {
     "model": {"layers": [{"type": "Dense", "units": 30_000, "input_shape": [30_000]}]},
     "inputs": [[0.0] * 30_000],
@@ -45,25 +46,18 @@ MEMORY_BOMB = {
 def budgeted(tmp_path_factory):
     """Two executors (one reserved for known-good requests) and two spares at most, small budgets, params and
     answer limits the bombs pass."""
-    log = tmp_path_factory.mktemp("budgets") / "gunicorn.log"
-    with live_server(
-        log,
+    with killer_server(
+        tmp_path_factory.mktemp("budgets") / "gunicorn.log",
+        COMPUTE_BUDGET_S,
         WEB_CONCURRENCY="2",
         KSS_EXECUTORS="2",
         KSS_MAX_EXECUTORS="4",
-        KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S),
         KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
-        KSS_MAX_PARAMS="1000000000",
-        KSS_MAX_MULTIPLY_ADDS="100000000000000",
-        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
-        # The runaway's answer would be 240 MB (20,000 x 500 numbers): past the default answer limit it is refused
-        # before it runs, and this module is about what the budgets stop once it does.
-        KSS_MAX_ANSWER_BYTES="1000000000",
         # These tests send the same runaway body again and again, from one address: each must run to its budget.
         KSS_KNOWN_KILLERS="0",
         KSS_MAX_KILLS_PER_CLIENT="1000",
-    ) as (master, url):
-        yield master.pid, url, log
+    ) as server:
+        yield server
 
 
 def _distinct(index: int) -> dict:
@@ -212,18 +206,6 @@ def _retrying(url: str, body: dict, seconds: float = 60) -> requests.Response:
         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-def _post_from(url: str, source: str, body: dict) -> tuple[int, dict]:
-    """POST /v1/predict from another loopback address (Linux routes all of 127/8 to lo): another client."""
-    host, port = url.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60, source_address=(source, 0))
-    try:
-        conn.request("POST", "/v1/predict", json.dumps(body), {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
-
-
 def _exits(url: str) -> float:
     """Executor exits the manager counted, whatever the reason (kss_executor_exits_total on /metrics)."""
     text = requests.get(f"{url}/metrics", timeout=10).text
@@ -243,22 +225,18 @@ def _replaced(master: int, url: str, exits: float) -> set[int]:
 
 def test_a_request_that_stopped_an_executor_is_refused_at_once_and_its_client_slowed(tmp_path):
     """One HTTP worker (the known killers are its own), two kills allowed per client and window."""
-    with live_server(
+    with killer_server(
         tmp_path / "gunicorn.log",
+        2,
         WEB_CONCURRENCY="1",
         KSS_EXECUTORS="1",
         KSS_MAX_EXECUTORS="2",
-        KSS_COMPUTE_BUDGET_S="2",
-        KSS_MAX_PARAMS="1000000000",
-        KSS_MAX_MULTIPLY_ADDS="100000000000000",
-        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
-        KSS_MAX_ANSWER_BYTES="1000000000",  # the runaway's answer would be 240 MB: it never gets that far
         KSS_MAX_KILLS_PER_CLIENT="2",
         KSS_KILL_WINDOW_S="600",
-    ) as (master, url):
+    ) as (master, url, _):
         first = requests.post(f"{url}/v1/predict", json=RUNAWAY, timeout=60)
         assert first.status_code == 422 and Problem.model_validate_json(first.content).limit == "compute_budget_s"
-        running = _replaced(master.pid, url, 1)
+        running = _replaced(master, url, 1)
         exits = _exits(url)
 
         # Sent again, with other numbers: refused without an executor, none stopped.
@@ -268,12 +246,12 @@ def test_a_request_that_stopped_an_executor_is_refused_at_once_and_its_client_sl
         assert (problem.limit, problem.limit_value) == ("compute_budget_s", 2)
         assert "stopped before" in problem.detail and problem.running == "not run: stopped before"
         assert requests.post(f"{url}/v1/predict", json=SEED_BODY, timeout=60).status_code == 200
-        assert _exits(url) == exits and set(executors(master.pid)) == running, "no executor may be stopped again"
+        assert _exits(url) == exits and set(executors(master)) == running, "no executor may be stopped again"
 
         # Another batch size is another request: it runs, and is this client's second kill.
         batch_of_two = requests.post(f"{url}/v1/predict", json=dict(RUNAWAY, inputs=[[1.0], [2.0]]), timeout=60)
         assert Problem.model_validate_json(batch_of_two.content).limit == "compute_budget_s"
-        _replaced(master.pid, url, exits + 1)
+        _replaced(master, url, exits + 1)
 
         # Two kills within the window: this client is slowed down, even for a good model; others are not (an
         # answer already in the worker's cache costs nothing, and is still given).
@@ -281,5 +259,5 @@ def test_a_request_that_stopped_an_executor_is_refused_at_once_and_its_client_sl
         assert slowed.status_code == 429 and 1 <= int(slowed.headers["Retry-After"]) <= 600
         refusal = Problem.model_validate_json(slowed.content)
         assert refusal.limit == "max_kills_per_client" and "2 of this client's requests" in refusal.detail
-        status, answer = _post_from(url, "127.0.0.2", _distinct(40))
+        status, answer = post_from(url, "127.0.0.2", _distinct(40))
         assert status == 200 and answer["output_shape"] == [1, 43]

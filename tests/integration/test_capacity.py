@@ -17,8 +17,7 @@ import requests
 
 from keras_shape_service.schemas import PredictResponse
 from keras_shape_service.schemas.examples import SEED_MODEL
-from tests.integration.conftest import live_server, running
-from tests.integration.test_budgets import _post_from
+from tests.integration.conftest import killer_server, post_from, runaway, running
 
 # Serial: it loads the machine's cores with killers, which a parallel test would feel (and slow this one).
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.serial]
@@ -32,8 +31,7 @@ KILLERS = 6
 
 def _compute_killer(index: int) -> dict:
     """Minutes of a core within every (raised) estimate limit; never seen (its first layer's width is new)."""
-    layers = [{"type": "Dense", "units": 500 + index, "input_shape": [1]}, {"type": "RepeatVector", "n": 20_000}]
-    return {"model": {"layers": layers + [{"type": "Dense", "units": 500}] * 40}, "inputs": [[1.0]]}
+    return runaway(500 + index)
 
 
 def _memory_killer(index: int) -> dict:
@@ -48,21 +46,16 @@ def _memory_killer(index: int) -> dict:
 def capacity(tmp_path_factory):
     """`make serve`'s two HTTP workers and two executors (one reserved), a spare at most, small budgets, a short
     wait for an executor, and estimate limits the killers pass."""
-    log = tmp_path_factory.mktemp("capacity") / "gunicorn.log"
-    with live_server(
-        log,
+    with killer_server(
+        tmp_path_factory.mktemp("capacity") / "gunicorn.log",
+        COMPUTE_BUDGET_S,
         WEB_CONCURRENCY="2",
         KSS_EXECUTORS="2",
         KSS_MAX_EXECUTORS="3",
-        KSS_COMPUTE_BUDGET_S=str(COMPUTE_BUDGET_S),
         KSS_MEMORY_BUDGET_MB=str(MEMORY_BUDGET_MB),
         KSS_REQUEST_DEADLINE_MS="1000",
-        KSS_MAX_PARAMS="1000000000",
-        KSS_MAX_MULTIPLY_ADDS="100000000000000",
-        KSS_MAX_ACTIVATION_ELEMENTS="100000000",
-        KSS_MAX_ANSWER_BYTES="1000000000",
-    ) as (master, url):
-        yield master.pid, url, log
+    ) as server:
+        yield server
 
 
 def _seed_with_new_inputs(rng: random.Random) -> dict:
@@ -86,7 +79,7 @@ def test_a_stream_of_never_seen_killers_leaves_every_seed_request_answered(capac
     def killer(index: int) -> None:
         body = _memory_killer(index) if index % 3 == 2 else _compute_killer(index)
         # Each from its own address: no per-client limit slows the stream (127/8 all routes to lo).
-        killers.append(_post_from(url, f"127.0.1.{index + 1}", body)[0])
+        killers.append(post_from(url, f"127.0.1.{index + 1}", body)[0])
 
     good = threading.Thread(target=good_client)
     good.start()
