@@ -6,15 +6,12 @@ Keras's weights) must be Keras's."""
 import inspect
 
 import keras
-import numpy as np
 import pytest
 
-from keras_shape_service.adapter.summary import keras_summary_text
 from keras_shape_service.schemas.keras_names import OPERATION_ARGUMENTS
 from keras_shape_service.schemas.keras_names import OPERATIONS as ALLOWED_OPERATIONS
 from keras_shape_service.specs.code.tables import OPERATION_FUNCTIONS, OPERATIONS
-
-from .test_code_requests import _example_inputs, _keras_built, _post, _shapes
+from tests.as_keras import assert_answers_as_keras, example_inputs, keras_built, post
 
 OPERATORS_CODE = """import keras
 from keras import layers
@@ -88,29 +85,12 @@ EXAMPLES = {"operators": OPERATORS_CODE, "ops": OPS_CODE, "residual": RESIDUAL_C
 
 @pytest.mark.parametrize("code", list(EXAMPLES.values()), ids=list(EXAMPLES))
 def test_operators_and_ops_in_code_answer_as_keras_records_them(client, code):
-    built = _keras_built(code)
-    answer = _post(client, "/v1/summary", {"code": code}).get_json()
-    # Keras's summary lists its operations, each by the name Keras gave it, with no weights
-    operations = built.operations
-    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
-        (operation.name, operation.count_params() if hasattr(operation, "count_params") else 0)
-        for operation in operations
-    ]
-    for row, operation in zip(answer["layers"], operations):
-        shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
-        assert shapes == _shapes(operation.output), row["name"]
-    assert answer["params"]["total"] == built.count_params()
-    assert answer["summary"] == keras_summary_text(built)
+    """Keras's summary lists its operations, each by the name Keras gave it, with no weights: so must the
+    answer, and its predictions be Keras's."""
+    built = keras_built(code)
+    answer = assert_answers_as_keras(client, {"code": code}, built, example_inputs(built, seed=7, steps=4))
     # the spec the code reads as, sent as the model, answers the same
-    assert _post(client, "/v1/summary", {"model": answer["model"]}).get_json()["summary"] == answer["summary"]
-    inputs = _example_inputs(built)
-    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
-    data = inputs if len(inputs) > 1 else inputs[None]
-    body = {"code": code, "inputs": {k: v.tolist() for k, v in data.items()} if len(inputs) > 1 else data.tolist()}
-    predicted = _post(client, "/v1/predict", {**body, "weights": weights}).get_json()["predictions"]
-    expected = built.predict([data[name] for name in data] if len(inputs) > 1 else data, verbose=0)
-    for got, want in zip(predicted, expected) if isinstance(expected, list) else [(predicted, expected)]:
-        np.testing.assert_allclose(np.asarray(got), want, atol=1e-6, rtol=0)
+    assert post(client, "/v1/summary", {"model": answer["model"]})["summary"] == answer["summary"]
 
 
 def test_every_keras_ops_function_read_is_the_operation_keras_records_with_its_arguments():
@@ -153,15 +133,14 @@ def test_every_keras_ops_function_read_is_the_operation_keras_records_with_its_a
     ],
 )
 def test_what_keras_would_not_record_is_refused_saying_what_to_write(client, code, line, column, words):
-    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    problem = post(client, "/v1/summary", {"code": code}, 422)
     assert (problem["line"], problem["column"]) == (line, column), problem["detail"]
     assert words in problem["detail"]
 
 
 def test_the_refusal_of_an_unread_keras_ops_function_lists_those_read(client):
-    detail = _post(
-        client, "/v1/summary", {"code": "x = keras.Input(shape=(3,))\ny = keras.ops.softmax(x)"}, 422
-    ).get_json()["detail"]
+    code = "x = keras.Input(shape=(3,))\ny = keras.ops.softmax(x)"
+    detail = post(client, "/v1/summary", {"code": code}, 422)["detail"]
     assert "keras.ops is read for abs, absolute, add" in detail and "model.to_json()" in detail
 
 
@@ -175,7 +154,7 @@ def test_the_refusal_of_an_unread_keras_ops_function_lists_those_read(client):
 )
 def test_an_operation_keras_refuses_answers_keras_words_not_a_server_error(client, code, words):
     """An operation has no input_spec, which the words of a layer's refusal read (it answered 500)."""
-    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    problem = post(client, "/v1/summary", {"code": code}, 422)
     assert problem["title"] == "Keras rejected the model" and words in problem["detail"]
 
 
@@ -186,8 +165,8 @@ def test_an_operations_shape_is_read_for_the_code_and_its_row_says_why(client):
         "import keras\nfrom keras import layers, ops\nx = keras.Input(shape=(5, 4))\ny = (x * 0.5 + x) - 1\n"
         "z = layers.Dense(y.shape[-1] * 2)(ops.mean(y, axis=1))\nmodel = keras.Model(x, z)\n"
     )
-    built = _keras_built(code)
-    rows = _post(client, "/v1/summary", {"code": code}).get_json()["layers"]
+    built = keras_built(code)
+    rows = post(client, "/v1/summary", {"code": code})["layers"]
     assert [(row["name"], row["output_shape"]) for row in rows] == [
         (operation.name, list(operation.output.shape)) for operation in built.operations
     ]

@@ -5,6 +5,7 @@ import pytest
 
 from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
 from keras_shape_service.schemas.examples import SEED_CODE, SEED_INPUTS, SEED_MODEL
+from tests.as_keras import assert_answers_as_keras, example_inputs, keras_built, weights
 
 SEED_CODE_NO_FLATTEN = SEED_CODE.replace("model.add(Flatten())\n", "")
 FUNCTIONAL_CODE = """import keras
@@ -41,15 +42,9 @@ def test_without_the_flatten_line_dense_keeps_the_three_rows(client):
 
 
 def test_functional_code_answers_as_keras_builds_it_and_its_spec_answers_the_same(client):
-    import keras
-
-    features = keras.Input(shape=(8,), name="features")
-    trunk = keras.layers.Dense(16, activation="relu")(features)
-    both = keras.layers.concatenate([keras.layers.Dense(4)(trunk), keras.layers.Dense(3)(trunk)])
-    built = keras.Model(features, both)
+    built = keras_built(FUNCTIONAL_CODE)
+    assert_answers_as_keras(client, {"code": FUNCTIONAL_CODE}, built, example_inputs(built, seed=7, steps=4))
     from_code = _post(client, "/v1/summary", {"code": FUNCTIONAL_CODE}).get_json()
-    assert from_code["params"]["total"] == built.count_params()
-    assert [row["output_shape"] for row in from_code["layers"]] == [list(layer.output.shape) for layer in built.layers]
     from_spec = _post(client, "/v1/summary", {"model": from_code.pop("model")}).get_json()
     assert from_code == from_spec
 
@@ -206,43 +201,15 @@ model.add(layers.Dense(2))
 """
 
 
-def _keras_built(code):
-    """The model the code builds when run: here only, in the test, to compare the service's reading with."""
-    import keras
-
-    keras.backend.clear_session()
-    namespace: dict = {}
-    exec(code.replace("model.summary()", ""), namespace)
-    return namespace["model"]
-
-
-def _filled(shape):
-    return [_filled(shape[1:]) for _ in range(shape[0])] if shape else 0.5
-
-
-def _shapes(output):
-    return [list(tensor.shape) for tensor in output] if isinstance(output, (list, tuple)) else [list(output.shape)]
-
-
 @pytest.mark.parametrize(
     "code",
     [UNET_CODE, SEQ2SEQ_ENCODER_CODE, TRANSFORMER_CODE, SEQUENTIAL_LOOP_CODE],
     ids=["unet", "seq2seq_encoder", "transformer", "sequential_loop"],
 )
 def test_example_page_code_answers_as_keras_builds_it(client, code):
-    built = _keras_built(code)
-    answer = _post(client, "/v1/summary", {"code": code}).get_json()
-    assert answer["params"]["total"] == built.count_params()
-    # Keras records `x + y` as an operation, not a layer: its operations are what its summary lists, row by row
-    operations = getattr(built, "operations", None) or built.layers  # Sequential: its layers
-    assert [row["name"] for row in answer["layers"]] == [operation.name for operation in operations]
-    for row, operation in zip(answer["layers"], operations):
-        shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
-        assert shapes == _shapes(operation.output), row["name"]
-    inputs = _filled([1, *(size or 4 for size in built.inputs[0].shape[1:])])  # a free time axis: 4 steps
-    predicted = _post(client, "/v1/predict", {"code": code, "inputs": inputs}).get_json()
-    expected = [[1, *shape[1:]] for shape in _shapes(built.outputs)]
-    assert predicted["output_shape"] == (expected if len(expected) > 1 else expected[0])
+    """Keras records `x + y` as an operation, not a layer: its operations are what its summary lists, row by row."""
+    built = keras_built(code)
+    assert_answers_as_keras(client, {"code": code}, built, example_inputs(built, seed=7, steps=4))
 
 
 def test_attention_called_on_a_list_as_keras_refuses_it_is_refused_saying_how_keras_calls_it(client):
@@ -255,7 +222,7 @@ def test_attention_called_on_a_list_as_keras_refuses_it_is_refused_saying_how_ke
 
     assert (
         _post(client, "/v1/summary", {"code": fixed}).get_json()["params"]["total"]
-        == _keras_built("import keras\nfrom keras import layers\n" + fixed).count_params()
+        == keras_built("import keras\nfrom keras import layers\n" + fixed).count_params()
     )
     with pytest.raises(TypeError, match="'value'"):  # what the reader accepted before: Keras itself refuses it
         layer = keras.layers.MultiHeadAttention(2, 4)
@@ -353,52 +320,21 @@ NESTED_EXAMPLES = {
 }
 
 
-def _example_inputs(built) -> dict:
-    """Data for each input of the model, by its name (a free time axis: 4 steps), the same on every run."""
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    names = [layer for layer, _, _ in built.get_config()["input_layers"]] if len(built.inputs) > 1 else [None]
-    return {
-        name: (rng.integers(0, 2, shape) if "int" in t.dtype else rng.uniform(-1, 1, shape))
-        for name, t in zip(names, built.inputs)
-        for shape in [[2, *(size or 4 for size in t.shape[1:])]]
-    }
-
-
 @pytest.mark.parametrize("code", list(NESTED_EXAMPLES.values()), ids=list(NESTED_EXAMPLES))
 def test_nested_models_and_keyword_tensors_in_code_answer_as_keras(client, code):
-    import numpy as np
-
-    from keras_shape_service.adapter.summary import keras_summary_text
-
-    built = _keras_built(code)
-    answer = _post(client, "/v1/summary", {"code": code}).get_json()
-    # one row per layer of the outer model, a shared tower once, its weights counted once
-    assert [(row["name"], row["params"]) for row in answer["layers"]] == [
-        (layer.name, layer.count_params()) for layer in built.layers
-    ]
-    for row, layer in zip(answer["layers"], built.layers):
-        shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
-        assert shapes == _shapes(layer.output), row["name"]  # a shared layer: its first call's
-    assert answer["params"]["total"] == built.count_params()
-    assert answer["summary"] == keras_summary_text(built)
+    """One row per layer of the outer model, a shared tower once (its first call's shapes), its weights counted
+    once; Keras's summary text, and its predictions with its weights."""
+    built = keras_built(code)
+    answer = assert_answers_as_keras(client, {"code": code}, built, example_inputs(built, seed=7, steps=4))
     # the concise spec the code reads as answers the same
     assert _post(client, "/v1/summary", {"model": answer["model"]}).get_json()["summary"] == answer["summary"]
-    inputs = _example_inputs(built)
-    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
-    data = inputs if len(inputs) > 1 else inputs[None]
-    body = {"code": code, "inputs": {k: v.tolist() for k, v in data.items()} if len(inputs) > 1 else data.tolist()}
-    predicted = _post(client, "/v1/predict", {**body, "weights": weights}).get_json()
-    expected = built.predict([data[name] for name in data] if len(inputs) > 1 else data, verbose=0)
-    np.testing.assert_allclose(np.asarray(predicted["predictions"]), expected, atol=1e-6, rtol=0)
 
 
 def test_a_layer_called_on_tensors_the_model_does_not_use_is_no_row_of_it(client):
     code = (
         "x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\nprobe = layers.Dense(3)(x)\nmodel = keras.Model(x, y)\n"
     )
-    built = _keras_built("import keras\nfrom keras import layers\n" + code)
+    built = keras_built("import keras\nfrom keras import layers\n" + code)
     answer = _post(client, "/v1/summary", {"code": code}).get_json()
     assert [(row["name"], row["params"]) for row in answer["layers"]] == [
         (layer.name, layer.count_params()) for layer in built.layers
@@ -434,20 +370,13 @@ model = keras.Model(inputs=tags, outputs={"priority": priority, "department": la
 
 def test_a_model_made_with_a_dict_of_outputs_answers_keyed_as_kerass_predict(client):
     """The Functional API guide's outputs={...}: the spec read says the dict, the predictions are keyed by it."""
-    import numpy as np
-
-    built = _keras_built(DICT_OUTPUTS_CODE)
-    tags = np.random.default_rng(9).uniform(size=(2, 6)).astype(np.float32)
-    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
-    body = {"code": DICT_OUTPUTS_CODE, "inputs": tags.tolist(), "weights": weights}
-    answer = _post(client, "/v1/predict", body).get_json()
+    built = keras_built(DICT_OUTPUTS_CODE)
+    tags = example_inputs(built, seed=9, steps=4)
+    answer = assert_answers_as_keras(client, {"code": DICT_OUTPUTS_CODE}, built, tags)
     assert answer["model"]["outputs"] == {"priority": "priority", "department": "dense_1"}
     assert answer["output_shape"] == {"priority": [2, 1], "department": [2, 3]}
-    expected = built.predict(tags, verbose=0)
-    for key in ("priority", "department"):
-        np.testing.assert_allclose(np.array(answer["predictions"][key]), expected[key], atol=1e-6, rtol=0)
-    again = _post(client, "/v1/predict", {"model": answer["model"], "inputs": tags.tolist(), "weights": weights})
-    assert again.get_json()["predictions"] == answer["predictions"]
+    again = {"model": answer["model"], "inputs": tags.tolist(), "weights": weights(built)}
+    assert _post(client, "/v1/predict", again).get_json()["predictions"] == answer["predictions"]
 
 
 @pytest.mark.parametrize(
