@@ -11,7 +11,7 @@ from typing import Any
 import keras
 
 from keras_shape_service.errors import ModelRejected
-from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
+from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, Constant, TensorRef
 
 from .layers import check_input_dtype, make_application_layer, make_layer, make_operation, received, rejected
 
@@ -74,11 +74,22 @@ def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
     """Call arguments with each reference replaced by its tensor."""
     if isinstance(value, TensorRef):
         return tensors[value]
+    if isinstance(value, Constant):
+        return constant_tensor(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_resolve(item, tensors) for item in value)
     if isinstance(value, dict):
         return {key: _resolve(item, tensors) for key, item in value.items()}
     return value
+
+
+def constant_tensor(constant: Constant) -> Any:
+    """A constant operand, as Keras's Functional.from_config makes a __tensor__ argument: a tensor of its numbers
+    in its dtype (made here from the numbers, never by deserializing an object)."""
+    try:
+        return keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype)
+    except Exception as error:  # a client's constant Keras refuses is the client's 422
+        raise rejected(error, list(constant.loc), "constant_tensor") from None
 
 
 def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:

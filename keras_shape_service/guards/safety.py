@@ -101,6 +101,13 @@ def _check_call_arguments(layer: CanonicalLayer) -> None:
             value = stack.pop()
             if isinstance(value, (list, tuple)):
                 stack.extend(value)
+            elif isinstance(value, dict) and value.get("class_name") == "__tensor__":
+                raise _refuse(
+                    "call",
+                    f"a constant tensor (__tensor__) is read only as an operand of a keras.ops operation node, not "
+                    f"as an argument of layer '{layer.name}' ({layer.class_name})",
+                    list(call.loc),
+                )
             elif isinstance(value, dict):
                 raise _refuse("call", "a call's arguments may be tensors and plain values, not objects", list(call.loc))
 

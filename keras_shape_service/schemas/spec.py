@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .base import WHOLE, ApiModel, bounded_errors, layers_within_limit, one_model
+from .constants import OPERATION_INBOUND_NODES_SCHEMA, check_constants
 from .keras_names import (
     ALLOWED_LAYER_TYPES,
     APPLICATION_INTERNAL_LAYERS,
@@ -417,7 +418,8 @@ class OperationNode(ApiModel):
     registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     name: Optional[str] = None
-    inbound_nodes: Optional[list[Any]] = None
+    # Its calls' arguments may hold constant tensors (schemas/constants.py), which the document describes.
+    inbound_nodes: Optional[Annotated[list[Any], WithJsonSchema(OPERATION_INBOUND_NODES_SCHEMA)]] = None
 
     @model_validator(mode="after")
     def _allowed(self) -> "OperationNode":
@@ -459,6 +461,7 @@ class OperationNode(ApiModel):
                     "the operation '{name}' takes {takes} in its config, each a plain value; got '{key}': {value}",
                     {"name": self.class_name, "takes": list(takes), "key": key, "value": repr(value)[:80]},
                 )
+        check_constants(self.inbound_nodes, ["inbound_nodes"])
         return self
 
 

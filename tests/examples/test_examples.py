@@ -19,9 +19,6 @@ FORMS = ("code", "to_json", "concise")
 KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
     ("text_transformer_positions", "code"): "the code reader refuses `ops.arange` (line 28, column 17): it reads no "
     "keras.ops call that makes a tensor from no tensor",
-    ("text_transformer_positions", "to_json"): "Keras computes pos_emb(ops.arange(maxlen)) once, outside the graph, "
-    "and writes it as a constant (a __tensor__ argument of the Add node); the service refuses objects in a call's "
-    "arguments ('a call's arguments may be tensors and plain values, not objects')",
 }
 
 
