@@ -364,7 +364,7 @@ def _constant_elements(f: LayerFacts) -> int:
     """The numbers of an operation's constant operands (a position embedding's table), read for each example; a
     constant has no batch axis: all its axes count."""
     shapes = [constant_shape(operand) for operand in f.config.get("operands") or ()] if f.operation else []
-    return sum(prod(shape) for shape in shapes if shape is not None)
+    return sum(prod(axis or 1 for axis in shape) for shape in shapes if shape is not None)
 
 
 def _call_work(f: LayerFacts) -> int:
