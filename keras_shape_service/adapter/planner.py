@@ -190,7 +190,8 @@ def _mask_note(model: Any) -> list[str]:
 
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
-    layers = {layer.name: layer for layer in model.layers}
+    outside = builder.computed_constants(model)  # layers that compute constants outside the graph, by name too
+    layers = {layer.name: layer for layer in [*model.layers, *(computed.layer for computed in outside)]}
     for name, given in spec.weights.items():
         if name not in layers:
             raise ModelRejected(

@@ -4,18 +4,25 @@ symbolic tensors, written as ``{"class_name": "__tensor__", "config": {"value": 
 
 It is data: numbers and a dtype, never an object Keras would deserialize. Only an operation node's arguments
 may hold one (schemas/spec.py OperationNode); its size counts against max_constant_elements (guards/limits.py).
+
+Code computes such a constant from numbers with a layer (``pos_emb(ops.arange(maxlen))``), whose weights only the
+service knows (drawn from the request's seed, or given by the layer's name): the code reader writes it as the
+service's own ``{"class_name": "__layer_output__", "config": {"layer": {"class_name": "Embedding", "config":
+{..., "name": "embedding_1"}}, "inputs": <a __tensor__>}}``, which Keras never writes. The layer is no layer of the
+model (Keras's summary does not list it); the service computes its output once, with its weights.
 """
 
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from pydantic import ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
-from .keras_names import REAL_DTYPES
+from .keras_names import ALLOWED_LAYER_TYPES, REAL_DTYPES
 from .numbers import NESTED_NUMBERS_SCHEMA, NestedNumbers
 
 CONSTANT_CLASS_NAME = "__tensor__"
+LAYER_OUTPUT_CLASS_NAME = "__layer_output__"
 ConstantDtype = Literal[REAL_DTYPES]  # type: ignore[valid-type]  # the allow-list, as the document lists it
 
 # The range of each integer dtype: a number past it would wrap around silently when Keras makes the tensor.
@@ -67,6 +74,42 @@ class ConstantTensor(ApiModel):
     config: ConstantTensorConfig
 
 
+class ComputingLayer(ApiModel):
+    """The layer that computes a constant from numbers: a built-in layer's class name and config, named."""
+
+    class_name: str
+    config: dict[str, Any]
+    module: Optional[Literal["keras.layers"]] = None
+
+    @model_validator(mode="after")
+    def _named_builtin(self) -> "ComputingLayer":
+        if self.class_name not in ALLOWED_LAYER_TYPES:
+            raise PydanticCustomError(
+                "unknown_layer", "'{name}' is no built-in Keras layer the service builds", {"name": self.class_name}
+            )
+        if not isinstance(self.config.get("name"), str):
+            raise PydanticCustomError(
+                "layer_name",
+                "the layer that computes a constant is named (config.name): given weights find it by that name",
+                {"path": ["config", "name"]},
+            )
+        return self
+
+
+class LayerOutputConfig(ApiModel):
+    layer: ComputingLayer
+    inputs: ConstantTensor
+
+
+class LayerOutput(ApiModel):
+    """What a layer computes from a constant tensor, once, outside the graph (``pos_emb(ops.arange(10))``)."""
+
+    class_name: Literal["__layer_output__"]
+    config: LayerOutputConfig
+
+
+_KINDS: dict[str, type[ApiModel]] = {CONSTANT_CLASS_NAME: ConstantTensor, LAYER_OUTPUT_CLASS_NAME: LayerOutput}
+
 CONSTANT_TENSOR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "A constant tensor Keras computed outside the graph (to_json's __tensor__): its numbers and "
@@ -83,18 +126,63 @@ CONSTANT_TENSOR_SCHEMA: dict[str, Any] = {
         },
     },
 }
-# Any argument but a malformed constant: an object naming __tensor__ must be the one above.
-_NOT_A_CONSTANT = {
-    "not": {"type": "object", "required": ["class_name"], "properties": {"class_name": {"const": CONSTANT_CLASS_NAME}}}
+LAYER_OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "What a built-in layer computes from a constant tensor, once, outside the graph (the code "
+    "reader writes pos_emb(ops.arange(10)) so): the layer is no layer of the model; its weights are drawn from the "
+    "seed unless given by its name.",
+    "required": ["class_name", "config"],
+    "additionalProperties": False,
+    "properties": {
+        "class_name": {"const": LAYER_OUTPUT_CLASS_NAME},
+        "config": {
+            "type": "object",
+            "required": ["layer", "inputs"],
+            "additionalProperties": False,
+            "properties": {
+                "layer": {
+                    "type": "object",
+                    "required": ["class_name", "config"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "class_name": {"enum": list(ALLOWED_LAYER_TYPES)},
+                        "config": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {"name": {"type": "string"}},
+                        },
+                        "module": {"anyOf": [{"const": "keras.layers"}, {"type": "null"}]},
+                    },
+                },
+                "inputs": CONSTANT_TENSOR_SCHEMA,
+            },
+        },
+    },
 }
-_ARGUMENT = {"anyOf": [CONSTANT_TENSOR_SCHEMA, _NOT_A_CONSTANT]}
+# Any argument but a malformed constant: an object naming __tensor__ or __layer_output__ must be one above.
+_NOT_A_CONSTANT = {
+    "not": {
+        "type": "object",
+        "required": ["class_name"],
+        "properties": {"class_name": {"enum": [CONSTANT_CLASS_NAME, LAYER_OUTPUT_CLASS_NAME]}},
+    }
+}
+_ARGUMENT = {"anyOf": [CONSTANT_TENSOR_SCHEMA, LAYER_OUTPUT_SCHEMA, _NOT_A_CONSTANT]}
 # An operation node's inbound nodes, as far as constants go: Keras 3's {"args": [...], "kwargs": {...}}, each
 # argument (and each item of a list argument) a constant as above or anything else the graph reader judges.
 OPERATION_INBOUND_NODES_SCHEMA: dict[str, Any] = {
     "type": "array",
     "items": {
         "properties": {
-            "args": {"items": {"anyOf": [CONSTANT_TENSOR_SCHEMA, {"allOf": [_NOT_A_CONSTANT, {"items": _ARGUMENT}]}]}},
+            "args": {
+                "items": {
+                    "anyOf": [
+                        CONSTANT_TENSOR_SCHEMA,
+                        LAYER_OUTPUT_SCHEMA,
+                        {"allOf": [_NOT_A_CONSTANT, {"items": _ARGUMENT}]},
+                    ]
+                }
+            },
             "kwargs": {"additionalProperties": _ARGUMENT},
         }
     },
@@ -102,7 +190,8 @@ OPERATION_INBOUND_NODES_SCHEMA: dict[str, Any] = {
 
 
 def is_constant(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("class_name") == CONSTANT_CLASS_NAME
+    """A __tensor__ or a __layer_output__ (validated by check_constants where an operation node holds it)."""
+    return isinstance(value, dict) and value.get("class_name") in _KINDS
 
 
 def check_constants(value: Any, path: list) -> None:
@@ -112,14 +201,15 @@ def check_constants(value: Any, path: list) -> None:
         item, where = stack.pop()
         if is_constant(item):
             try:
-                ConstantTensor.model_validate(item)
+                _KINDS[item["class_name"]].model_validate(item)
             except ValidationError as error:
                 first = error.errors()[0]
                 inside = [part for part in first["loc"] if isinstance(part, (str, int))]
                 raise PydanticCustomError(
                     "constant_tensor",
                     'a constant tensor (class_name "__tensor__") holds its numbers in config.value and their dtype '
-                    "in config.dtype (one of {dtypes}); at {at}: {why}",
+                    'in config.dtype (one of {dtypes}); a "__layer_output__" names its layer and its inputs, a '
+                    "__tensor__, in its config; at {at}: {why}",
                     {
                         "dtypes": ", ".join(REAL_DTYPES),
                         "at": ".".join(map(str, inside)) or "its top",

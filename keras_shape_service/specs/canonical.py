@@ -51,6 +51,9 @@ class Constant:
     dtype: str
     shape: tuple[int, ...]
     loc: tuple[Any, ...] = ()
+    # The layer that computes the operand from these numbers, once, outside the graph (code's
+    # `pos_emb(ops.arange(10))`): no layer of the model; its weights are drawn from the seed unless given by its name.
+    layer: Optional["CanonicalLayer"] = None
 
     def elements(self) -> int:
         count = 1

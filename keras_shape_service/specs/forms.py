@@ -479,12 +479,24 @@ def _tensors(value: Any, loc: tuple, constants: bool = False) -> Any:
             config = value.get("config")
             return _reference(config.get("keras_history") if isinstance(config, dict) else None, _call_loc(loc))
         if constants and is_constant(value):
-            numbers = value["config"]["value"]
-            return Constant(numbers, value["config"]["dtype"], shape_of(numbers), loc)
+            return _constant(value, loc)
         return {key: _tensors(item, loc + (key,), constants) for key, item in value.items()}
     if isinstance(value, list):
         return [_tensors(item, loc + (index,), constants) for index, item in enumerate(value)]
     return value
+
+
+def _constant(value: dict, loc: tuple) -> Constant:
+    """A __tensor__, or a __layer_output__: its inputs' numbers with the layer that computes the operand from them."""
+    if value["class_name"] != "__layer_output__":
+        numbers = value["config"]["value"]
+        return Constant(numbers, value["config"]["dtype"], shape_of(numbers), loc)
+    written, inputs = value["config"]["layer"], value["config"]["inputs"]["config"]
+    config = dict(written["config"])
+    name = config.pop("name")
+    layer_loc = loc + ("config", "layer")
+    layer = CanonicalLayer(written["class_name"], config, name, layer_loc, layer_loc + ("config",))
+    return Constant(inputs["value"], inputs["dtype"], shape_of(inputs["value"]), loc + ("config", "inputs"), layer)
 
 
 def _call_loc(loc: tuple) -> tuple:
