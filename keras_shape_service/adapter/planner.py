@@ -53,6 +53,9 @@ class PlannedModel:
     report: ModelReport
     facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
+    # Weights of layers that compute constants outside the graph (builder.ComputedConstant): allocated as the
+    # model's are, yet no part of Keras's count; the params limit counts them too.
+    outside_params: int = 0
 
     @property
     def output_shapes(self) -> tuple[tuple[Optional[int], ...], ...]:
@@ -254,4 +257,5 @@ def plan(
     finally:
         _BUILD_LIMIT.reset(bound)
         pending = private.take_deferred_variables()
-    return PlannedModel(model, spec, report, facts, pending)
+    outside = sum(math.prod(v.shape) for c in builder.computed_constants(model) for v in c.layer.weights)
+    return PlannedModel(model, spec, report, facts, pending, outside)
