@@ -270,3 +270,10 @@ def test_a_constant_layers_weights_are_drawn_from_the_seed_unless_given_and_chec
 def test_a_constant_the_reader_does_not_compute_is_refused_saying_what_to_send(client, code, words):
     problem = _post(client, "/v1/summary", {"code": "import keras\nfrom keras import layers\n" + code}, 422)
     assert words in problem.get_json()["detail"]
+
+
+def test_the_readers_constant_dtypes_are_the_services():
+    from keras_shape_service.schemas.keras_names import REAL_DTYPES
+    from keras_shape_service.specs.code.tables import CONSTANT_DTYPES
+
+    assert CONSTANT_DTYPES == REAL_DTYPES

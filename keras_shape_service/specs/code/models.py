@@ -17,7 +17,6 @@ import ast
 import math
 from typing import Any, Callable, Optional, Sequence, Union
 
-from keras_shape_service.schemas.keras_names import REAL_DTYPES
 from keras_shape_service.specs.naming import keras_default_names, to_snake_case
 
 from .bounds import CodeRejected
@@ -27,6 +26,7 @@ from .tables import (
     BUILTIN_COMPUTED,
     CAMEL_CASED,
     COMPILE_PARAMETERS,
+    CONSTANT_DTYPES,
     DRAWING_CALLS,
     ELEMENTWISE_MERGES,
     FILLS,
@@ -228,8 +228,8 @@ class Models(Expressions):
         if step == 0:
             self.refuse(nodes.get("step", node), "`keras.ops.arange` takes a step that is not 0")
         dtype = values.get("dtype")
-        if dtype is not None and dtype not in REAL_DTYPES:
-            self.refuse(nodes["dtype"], f"`keras.ops.arange` is read with a dtype among {', '.join(REAL_DTYPES)}")
+        if dtype is not None and dtype not in CONSTANT_DTYPES:
+            self.refuse(nodes["dtype"], f"`keras.ops.arange` is read with a dtype among {', '.join(CONSTANT_DTYPES)}")
         whole = all(isinstance(number, int) for number in (start, stop, step))
         count = max(0, math.ceil((stop - start) / step))
         self.spend(count, node)
