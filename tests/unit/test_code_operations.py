@@ -229,6 +229,8 @@ def test_a_layer_called_on_an_arange_is_computed_outside_the_model_as_keras_does
     assert computed["class_name"] == "__layer_output__" and computed["config"]["layer"]["config"]["name"] == "embedding"
     assert numbers == {"class_name": "__tensor__", "config": {"value": [1, 2, 3, 4], "dtype": "int32"}}
     assert "a constant of shape (5, 4)" in answer["layers"][2]["why"]["shape"]
+    # the spec the code reads as, sent as the model, answers the same
+    assert _post(client, "/v1/summary", {"model": answer["model"]}).get_json()["summary"] == answer["summary"]
     # pos_emb's weights by its Keras name: its table is the constant Keras wrote in the add node
     weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
     weights["embedding"] = [_constant_operand(built, "add", 1)]

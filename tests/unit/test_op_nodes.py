@@ -457,3 +457,26 @@ def test_the_work_estimate_counts_a_constants_numbers():
         return LayerFacts("add", "Add", config, ((None, 10, 8),), ((None, 10, 8),), operation="broadcast")
 
     assert cost.work(add([None, {"constant": [10, 8]}])) == cost.work(add([None, 2.0])) + 80
+
+
+@pytest.mark.parametrize(
+    "layer, where, said",
+    [
+        ({"class_name": "Os", "config": {"name": "os"}}, ["layer"], "'Os' is no built-in Keras layer"),
+        ({"class_name": "Embedding", "config": {"input_dim": 3}}, ["layer", "config", "name"], "is named"),
+    ],
+    ids=["unknown_layer", "unnamed"],
+)
+def test_a_layer_output_constant_names_a_built_in_layer_by_name(client, layer, where, said):
+    """The service's own form of a constant a layer computes (the code reader writes pos_emb(ops.arange(3)) so)."""
+    document = json.loads(_with_constant().to_json())
+    numbers = {"class_name": "__tensor__", "config": {"value": [0, 1, 2], "dtype": "int32"}}
+    add = next(i for i, entry in enumerate(document["config"]["layers"]) if entry["class_name"] == "Add")
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": layer, "inputs": numbers},
+    }
+    response = client.post("/v1/summary", json={"model": document})
+    error = response.get_json()["errors"][0]
+    place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
+    assert response.status_code == 422 and error["loc"] == place + where and said in error["msg"], error
