@@ -232,6 +232,9 @@ def replace_operand(model: Any, operand: Any, value: Any) -> None:
         if any(item is operand for item in arguments._flat_arguments):
             args, kwargs = arguments.convert(swap)
             node.arguments = SymbolicArguments(*args, **kwargs)
+    for layer in model.layers:  # a model nested as a layer runs its own graph
+        if isinstance(layer, Functional):
+            replace_operand(layer, operand, value)
 
 
 def model_operations(model: Any) -> list:

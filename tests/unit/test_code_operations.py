@@ -279,3 +279,26 @@ def test_the_readers_constant_dtypes_are_the_services():
     from keras_shape_service.specs.code.tables import CONSTANT_DTYPES
 
     assert CONSTANT_DTYPES == REAL_DTYPES
+
+
+NESTED_POSITIONS_CODE = """import keras
+from keras import layers, ops
+
+tokens = keras.Input(shape=(5,))
+pos_emb = layers.Embedding(input_dim=5, output_dim=4)
+inner = keras.Model(tokens, layers.Embedding(20, 4)(tokens) + pos_emb(ops.arange(5)))
+outer_in = keras.Input(shape=(5,))
+model = keras.Model(outer_in, layers.Dense(2)(inner(outer_in)))
+"""
+
+
+def test_a_constant_a_layer_computes_inside_a_nested_model_is_put_in_that_models_graph(client):
+    built = _keras_built(NESTED_POSITIONS_CODE)
+    inner = built.layers[1]
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    weights["embedding"] = [_constant_operand(inner, "add", 1)]
+    body = {"code": NESTED_POSITIONS_CODE, "inputs": TOKENS, "weights": weights}
+    answer = _post(client, "/v1/predict", body).get_json()
+    assert answer["summary"] == keras_summary_text(built)
+    expected = built.predict(np.array(TOKENS, dtype=np.float32), verbose=0)
+    np.testing.assert_allclose(np.asarray(answer["predictions"]), expected, atol=1e-6, rtol=0)
