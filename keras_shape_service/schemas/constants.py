@@ -191,7 +191,8 @@ OPERATION_INBOUND_NODES_SCHEMA: dict[str, Any] = {
 
 def is_constant(value: Any) -> bool:
     """A __tensor__ or a __layer_output__ (validated by check_constants where an operation node holds it)."""
-    return isinstance(value, dict) and value.get("class_name") in _KINDS
+    # a class_name of any JSON (a list: unhashable) is no constant, for the graph reader to judge
+    return isinstance(value, dict) and isinstance(value.get("class_name"), str) and value["class_name"] in _KINDS
 
 
 def check_constants(value: Any, path: list) -> None:

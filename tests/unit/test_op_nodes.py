@@ -438,6 +438,15 @@ def test_a_constant_past_max_constant_elements_is_refused_naming_the_limit(make_
     assert make_client(max_constant_elements=3).post("/v1/summary", json={"model": document}).status_code == 200
 
 
+def test_an_argument_whose_class_name_is_no_string_is_refused_not_a_server_error(client):
+    """schemathesis sent {"class_name": []} among an operation's arguments: a 500 (unhashable list)."""
+    document = json.loads(_with_constant().to_json())
+    add = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Add")
+    add["inbound_nodes"][0]["args"][1] = {"class_name": []}
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422 and "not objects" in response.get_json()["detail"]
+
+
 def test_a_constant_is_read_only_in_an_operations_arguments_never_a_layers(client):
     features = keras.Input((3,), name="features")
     document = json.loads(keras.Model(features, layers.Dense(2, name="dense")(features)).to_json())
