@@ -10,7 +10,7 @@
 4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -361,19 +361,6 @@ def _plain(value: Any) -> bool:
     return isinstance(value, _PLAIN) or (isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value))
 
 
-def _accepted_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """JSON Schema for (module, class_name) among `pairs`: one alternative per module, its class names listed."""
-    by_module: dict[str, list[str]] = {}
-    for module, name in pairs:
-        by_module.setdefault(module, []).append(name)
-    return {
-        "anyOf": [
-            {"properties": {"module": {"const": module}, "class_name": {"enum": sorted(names)}}}
-            for module, names in sorted(by_module.items())
-        ]
-    }
-
-
 _PLAIN_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": ["number", "string", "boolean", "null"]},
@@ -391,6 +378,25 @@ def _operation_schema() -> dict[str, Any]:
         arguments |= {argument: _PLAIN_SCHEMA for argument in OPERATION_ARGUMENTS.get(name, ())}
         if "dtype" in arguments:
             arguments["dtype"] = {"enum": list(REAL_DTYPES)}
+        alternatives.append(
+            {
+                "properties": {
+                    "module": {"const": module},
+                    "class_name": {"const": name},
+                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
+                }
+            }
+        )
+    return {"anyOf": alternatives}
+
+
+def _application_layer_schema() -> dict[str, Any]:
+    """JSON Schema for a keras.applications layer: one alternative per layer, its module and the arguments its config
+    takes (as the validator below checks them; schemathesis found a config key the document allowed refused)."""
+    alternatives = []
+    for (module, name), takes in sorted(APPLICATION_INTERNAL_LAYERS.items()):
+        arguments: dict[str, Any] = {argument: _PLAIN_SCHEMA for argument in (*takes, "name", "trainable")}
+        arguments["dtype"] = {}  # a dtype policy may be an object: guards/safety.py judges it
         alternatives.append(
             {
                 "properties": {
@@ -471,7 +477,7 @@ class ApplicationLayerNode(ApiModel):
     is refused with the network to ask for by name instead."""
 
     # The document names the pairs accepted (see OperationNode).
-    model_config = ConfigDict(json_schema_extra=_accepted_pairs(APPLICATION_INTERNAL_LAYERS))
+    model_config = ConfigDict(json_schema_extra=_application_layer_schema())
     class_name: Annotated[str, Field(max_length=64)]
     module: Annotated[str, Field(max_length=64)]
     config: dict[str, Any] = Field(default_factory=dict)
