@@ -48,7 +48,8 @@ class LayerFacts:
     output_dtypes: tuple[str, ...] = ()  # one per output; empty where unknown (a wrapper's inner layer)
     trainable: bool = True  # Keras's layer.trainable: False where the layer is frozen (its weights are not trained)
     # A keras.ops operation node (x + y, a mask): its shape rule's family (keras_names.OPERATIONS), "" for a
-    # layer; its config then holds "operands", each positional argument: a number, or None for a tensor.
+    # layer; its config then holds "operands", each positional argument: a number, None for a tensor, or a
+    # constant tensor's {"constant": its shape} (constant_shape).
     operation: str = ""
 
     @property
@@ -115,3 +116,10 @@ class TensorFacts:
     name: str
     shape: Shape
     dtype: str  # numpy's name: "float32", "int32"
+
+
+def constant_shape(operand: object) -> Optional[Shape]:
+    """The shape of an operation's constant operand ({"constant": shape} in its config's operands), else None."""
+    if isinstance(operand, dict) and isinstance(operand.get("constant"), (list, tuple)):
+        return tuple(operand["constant"])
+    return None

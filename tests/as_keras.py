@@ -77,14 +77,17 @@ def post(client: Any, path: str, body: dict, status: int = 200) -> dict:
     return response.get_json()
 
 
-def assert_answers_as_keras(client: Any, body: dict, built: Any, inputs: Inputs) -> dict:
-    """/v1/summary and /v1/predict (with `inputs` and the Keras model's weights) answer `body` as `built`: every
+def assert_answers_as_keras(
+    client: Any, body: dict, built: Any, inputs: Inputs, more_weights: Optional[dict] = None
+) -> dict:
+    """/v1/summary and /v1/predict (with `inputs` and the Keras model's weights, and `more_weights` by layer name:
+    a layer outside the model's own, e.g. one the code calls on a constant) answer `body` as `built`: every
     row's name, type, input and output shapes (its first call's) and params, the params total and Keras's summary
     text byte for byte; the predictions within 1e-6, one output, a list or a dict of them. Returns the predict
     answer (its `model` is the spec the service read)."""
     sent = {k: v.tolist() for k, v in inputs.items()} if isinstance(inputs, dict) else inputs.tolist()
     summary = post(client, "/v1/summary", body)
-    answer = post(client, "/v1/predict", body | {"inputs": sent, "weights": weights(built)})
+    answer = post(client, "/v1/predict", body | {"inputs": sent, "weights": weights(built) | (more_weights or {})})
     rows, text = keras_rows(built), keras_summary_text(built)
     for answered in (summary, answer):
         assert answer_rows(answered) == rows

@@ -5,24 +5,60 @@ Runs inside plan()'s StatelessScope: layers build, variables get shapes but no m
 and called by the service, one at a time, so that a refusal names the layer (and the call) that refused.
 """
 
+import contextvars
 import inspect
-from typing import Any
+import weakref
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import keras
 
 from keras_shape_service.errors import ModelRejected
-from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, TensorRef
+from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, Constant, TensorRef
 
 from .layers import check_input_dtype, make_application_layer, make_layer, make_operation, received, rejected
 
 
+@dataclass(eq=False)
+class ComputedConstant:
+    """An operand a layer computes from numbers, once, outside the graph (code's `pos_emb(ops.arange(10))`): the
+    model is built with `operand`, zeros of the output's shape, until ready.py gives the layer its weights and
+    puts its output in their place (replace_operand)."""
+
+    layer: Any  # the Keras layer, no layer of the model
+    constant: Constant
+    operand: Any  # the tensor the operation's node holds now
+
+
+# What each built model's operations are given by a layer, outside the graph (the model is its key).
+_COMPUTED: "weakref.WeakKeyDictionary[Any, list[ComputedConstant]]" = weakref.WeakKeyDictionary()
+_BUILDING: "contextvars.ContextVar[Optional[list[ComputedConstant]]]" = contextvars.ContextVar(
+    "kss_computed_constants", default=None
+)
+
+
 def build(spec: CanonicalSpec) -> Any:
     """The Keras model of a canonical spec."""
-    if spec.kind == "application":
-        return _application(spec)
-    if spec.kind == "sequential":
-        return _sequential(spec)
-    return _functional(spec)
+    outermost = _BUILDING.get() is None
+    token = _BUILDING.set([]) if outermost else None
+    try:
+        if spec.kind == "application":
+            model = _application(spec)
+        elif spec.kind == "sequential":
+            model = _sequential(spec)
+        else:
+            model = _functional(spec)
+        if token is not None:
+            _COMPUTED[model] = list(_BUILDING.get() or [])
+        return model
+    finally:
+        if token is not None:
+            _BUILDING.reset(token)
+
+
+def computed_constants(model: Any) -> list[ComputedConstant]:
+    """The operands of the model's operations that layers compute outside the graph, in the order built."""
+    return _COMPUTED.get(model, [])
 
 
 def _layer(layer: CanonicalLayer) -> Any:
@@ -74,11 +110,44 @@ def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
     """Call arguments with each reference replaced by its tensor."""
     if isinstance(value, TensorRef):
         return tensors[value]
+    if isinstance(value, Constant):
+        return constant_tensor(value)
     if isinstance(value, (list, tuple)):
         return type(value)(_resolve(item, tensors) for item in value)
     if isinstance(value, dict):
         return {key: _resolve(item, tensors) for key, item in value.items()}
     return value
+
+
+def constant_tensor(constant: Constant) -> Any:
+    """A constant operand, as Keras's Functional.from_config makes a __tensor__ argument: a tensor of its numbers
+    in its dtype (made here from the numbers, never by deserializing an object); one a layer computes from them,
+    zeros of its output's shape and dtype until the model is ready (ComputedConstant)."""
+    try:
+        numbers = keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype)
+    except Exception as error:  # a client's constant Keras refuses is the client's 422
+        raise rejected(error, list(constant.loc), "constant_tensor") from None
+    if constant.layer is None:
+        return numbers
+    made = make_layer(constant.layer)
+    symbolic = keras.KerasTensor(constant.shape, dtype=numbers.dtype)
+    try:
+        made.build(constant.shape)
+        output = made.compute_output_spec(symbolic)
+    except Exception as error:  # a layer Keras cannot call on these numbers: the client's 422
+        raise rejected(error, list(constant.layer.loc), "keras_model", received(made, symbolic, error)) from None
+    if not isinstance(output, keras.KerasTensor):
+        raise ModelRejected(
+            f"layer '{constant.layer.name}' ({constant.layer.class_name}) computes several tensors from a constant; "
+            "an operation takes one",
+            loc=list(constant.layer.loc),
+            error_type="constant_tensor",
+        )
+    operand = keras.ops.zeros(output.shape, dtype=output.dtype)
+    building = _BUILDING.get()
+    if building is not None:
+        building.append(ComputedConstant(made, constant, operand))
+    return operand
 
 
 def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:

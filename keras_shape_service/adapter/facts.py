@@ -64,6 +64,8 @@ def _config(layer: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if keras.ops.is_tensor(value):  # a constant operand (to_json's __tensor__): its shape, not its numbers
+        return {"constant": list(value.shape)}
     return value if isinstance(value, (bool, int, float, str, type(None))) else repr(value)[:40]
 
 

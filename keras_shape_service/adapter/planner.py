@@ -53,6 +53,9 @@ class PlannedModel:
     report: ModelReport
     facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
+    # Weights of layers that compute constants outside the graph (builder.ComputedConstant): allocated as the
+    # model's are, yet no part of Keras's count; the params limit counts them too.
+    outside_params: int = 0
 
     @property
     def output_shapes(self) -> tuple[tuple[Optional[int], ...], ...]:
@@ -190,7 +193,8 @@ def _mask_note(model: Any) -> list[str]:
 
 def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
     """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
-    layers = {layer.name: layer for layer in model.layers}
+    outside = builder.computed_constants(model)  # layers that compute constants outside the graph, by name too
+    layers = {layer.name: layer for layer in [*model.layers, *(computed.layer for computed in outside)]}
     for name, given in spec.weights.items():
         if name not in layers:
             raise ModelRejected(
@@ -253,4 +257,5 @@ def plan(
     finally:
         _BUILD_LIMIT.reset(bound)
         pending = private.take_deferred_variables()
-    return PlannedModel(model, spec, report, facts, pending)
+    outside = sum(math.prod(v.shape) for c in builder.computed_constants(model) for v in c.layer.weights)
+    return PlannedModel(model, spec, report, facts, pending, outside)

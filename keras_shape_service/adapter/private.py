@@ -218,6 +218,25 @@ def is_functional(model: Any) -> bool:
     return isinstance(model, Functional)
 
 
+def replace_operand(model: Any, operand: Any, value: Any) -> None:
+    """Each call in the model's graph given `operand` (by identity) is given `value` in its place: Keras's
+    graph calls an operation with its node's SymbolicArguments (Functional._run_through_graph: fill_in), which
+    are made again around the new value."""
+    from keras.src.ops.symbolic_arguments import SymbolicArguments
+
+    def swap(item: Any) -> Any:
+        return value if item is operand else item
+
+    for node in model_nodes(model):
+        arguments = node.arguments
+        if any(item is operand for item in arguments._flat_arguments):
+            args, kwargs = arguments.convert(swap)
+            node.arguments = SymbolicArguments(*args, **kwargs)
+    for layer in model.layers:  # a model nested as a layer runs its own graph
+        if isinstance(layer, Functional):
+            replace_operand(layer, operand, value)
+
+
 def model_operations(model: Any) -> list:
     """A graph model's layers in the order Keras's summary lists them, its InputLayers among them."""
     return list(model._operations)

@@ -14,7 +14,7 @@ import tensorflow as tf
 from keras_shape_service.errors import InvalidInputs, ModelRejected, NotIndices
 from keras_shape_service.facts import LayerFacts, shape_text, walk
 
-from . import private, weights_file
+from . import builder, private, weights_file
 from .layers import OUT_OF_MEMORY, keras_message, rejected
 from .planner import PlannedModel
 
@@ -209,7 +209,8 @@ def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
     """Allocate and initialize every deferred weight, to its value in `values` (by the variable's id) where
     it has one; an initializer that fails is the client's, at its layer."""
     model, locs = planned.model, planned.spec.layer_locs()
-    owners = {id(variable): layer for layer in model.layers for variable in layer.weights}
+    layers = [*model.layers, *(computed.layer for computed in builder.computed_constants(model))]
+    owners = {id(variable): layer for layer in layers for variable in layer.weights}
     for variable in planned.pending_variables:
         layer = owners.get(id(variable))
         if layer is None:  # the loss tracker's: nothing trains or evaluates here
@@ -230,8 +231,9 @@ def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
 
 def _set_given_weights(planned: PlannedModel) -> None:
     """The weights the client gave, by layer name, in the dtypes the layers keep them in."""
+    outside = {computed.layer.name: computed.layer for computed in builder.computed_constants(planned.model)}
     for name, given in planned.spec.weights.items():
-        layer = planned.model.get_layer(name)
+        layer = outside[name] if name in outside else planned.model.get_layer(name)
         try:
             arrays = [np.asarray(w, dtype=v.dtype) for w, v in zip(given.arrays, layer.weights)]
         except (OverflowError, ValueError, TypeError) as error:
@@ -254,4 +256,20 @@ def materialize(planned: PlannedModel) -> ReadyModel:
         if id(variable) in values:
             variable.assign(values.pop(id(variable)))
     _set_given_weights(planned)
+    _compute_constants(planned)
     return ReadyModel(planned)
+
+
+def _compute_constants(planned: PlannedModel) -> None:
+    """What layers compute from constants outside the graph, now that they have their weights, in the place of
+    the zeros the model was planned with: once, as Keras computes `pos_emb(ops.arange(10))` once."""
+    for computed in builder.computed_constants(planned.model):
+        constant = computed.constant
+        try:
+            value = computed.layer(keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype))
+        except OUT_OF_MEMORY:
+            raise
+        except Exception as error:
+            raise rejected(error, list(constant.layer.loc if constant.layer else constant.loc), "keras_model") from None
+        private.replace_operand(planned.model, computed.operand, value)
+        computed.operand = value

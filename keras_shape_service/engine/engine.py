@@ -190,7 +190,7 @@ class Engine:
         planned = adapter.plan(
             with_request_weights(self._spec(model), model), model.seed, self.settings.max_activation_elements
         )
-        limits.check_params(planned.report.params.total, "max_params", self.settings)
+        limits.check_params(planned.report.params.total + planned.outside_params, "max_params", self.settings)
         inputs, outputs = adapter.signature(planned)
         metadata = ModelMetadata(
             name=name,
@@ -217,6 +217,7 @@ class Engine:
             spec = spec.replace(weights_file=request.weights_file)
         limits.check_layer_count(_layers_before_building(spec), self.settings)
         limits.check_graph_size(spec.graph_size(), self.settings)
+        limits.check_constants(spec, self.settings)
         safety.check_spec(spec)
         for model_input in spec.inputs:
             _check_input_shape(model_input)
@@ -263,7 +264,7 @@ class Engine:
         self.phase(f"planning the shapes of {_model_name(spec)}")
         planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch, summary_options)
         limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
-        limits.check_params(planned.report.params.total, params_limit, self.settings)
+        limits.check_params(planned.report.params.total + planned.outside_params, params_limit, self.settings)
         return planned
 
     def summarize(self, request: SummaryRequest) -> SummaryResponse:

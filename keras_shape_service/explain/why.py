@@ -6,7 +6,7 @@ what."""
 from math import prod
 from typing import Callable, Optional
 
-from keras_shape_service.facts import LayerFacts, Shape, known, shape_text
+from keras_shape_service.facts import LayerFacts, Shape, constant_shape, known, shape_text
 from keras_shape_service.schemas.keras_names import INFERENCE_IDENTITY_LAYER_TYPES
 from keras_shape_service.schemas.messages import Why
 
@@ -280,7 +280,7 @@ def operation_shape(f: LayerFacts) -> Optional[Shape]:
     tensors = list(f.input_shapes)
     if f.operation == "broadcast":
         operands = f.config.get("operands") or [None] * len(tensors)
-        shapes = [tensors.pop(0) if operand is None else () for operand in operands]
+        shapes = [tensors.pop(0) if operand is None else constant_shape(operand) or () for operand in operands]
         result: Shape = ()
         for shape in shapes:
             result = _broadcast_pair(result, tuple(shape))
@@ -300,6 +300,9 @@ def operation_shape(f: LayerFacts) -> Optional[Shape]:
 
 
 def _operand_text(operand: object, shapes: list[Shape]) -> str:
+    constant = constant_shape(operand)
+    if constant is not None:
+        return f"a constant of shape {shape_text(constant)}"
     return shape_text(shapes.pop(0)) if operand is None and shapes else repr(operand)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Callable, Iterable
 
-from keras_shape_service.facts import LayerFacts, Shape
+from keras_shape_service.facts import LayerFacts, Shape, constant_shape
 from keras_shape_service.schemas.keras_names import (
     APPLICATION_INTERNAL_LAYERS,
     INFERENCE_IDENTITY_LAYER_TYPES,
@@ -360,8 +360,15 @@ def work(f: LayerFacts) -> int:
     return _call_work(f) + sum(_call_work(call) for call in f.calls)
 
 
+def _constant_elements(f: LayerFacts) -> int:
+    """The numbers of an operation's constant operands (a position embedding's table), read for each example; a
+    constant has no batch axis: all its axes count."""
+    shapes = [constant_shape(operand) for operand in f.config.get("operands") or ()] if f.operation else []
+    return sum(prod(axis or 1 for axis in shape) for shape in shapes if shape is not None)
+
+
 def _call_work(f: LayerFacts) -> int:
-    own = elements(f.input_shape) + elements(f.output_shape) * _window(f) + scratch_elements(f)
+    own = elements(f.input_shape) + elements(f.output_shape) * _window(f) + scratch_elements(f) + _constant_elements(f)
     if f.class_name == "TimeDistributed":
         return own + (f.input_shape[1] or 1) * sum(work(inner) for inner in f.inner)
     if f.class_name == "Bidirectional" or f.class_name in MODEL_CLASSES:

@@ -9,6 +9,7 @@ import numpy as np
 from keras_shape_service.errors import LimitExceeded
 from keras_shape_service.facts import LayerFacts, every_call
 from keras_shape_service.settings import Settings
+from keras_shape_service.specs.canonical import CanonicalSpec
 
 from . import cost
 
@@ -62,6 +63,23 @@ def check_graph_size(size: int, settings: Settings) -> None:
             settings.max_graph_size,
             size,
             "inputs, outputs, layer calls and the tensors they read (a nested model's once per call of it)",
+        )
+
+
+def check_constants(spec: CanonicalSpec, settings: Settings) -> None:
+    """The constant tensors a model's calls are given (to_json's __tensor__), all their numbers: held in the spec,
+    in every executor's model, and read by every prediction."""
+    constants = spec.constants()
+    count = sum(constant.elements() for constant in constants)
+    if count > settings.max_constant_elements:
+        largest = max(constants, key=lambda constant: constant.elements())
+        raise LimitExceeded(
+            "max_constant_elements",
+            settings.max_constant_elements,
+            count,
+            "number of numbers in the model's constant tensors (__tensor__ arguments of operation nodes)",
+            loc=list(largest.loc),
+            then=f"the largest, of shape {list(largest.shape)}, is here",
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from keras_shape_service.errors import RefusedObject
 from keras_shape_service.schemas.keras_names import ACTIVATIONS, ALLOWED_OBJECTS, is_builtin_registration
-from keras_shape_service.specs.canonical import Application, CanonicalLayer, CanonicalSpec
+from keras_shape_service.specs.canonical import Application, CanonicalLayer, CanonicalSpec, Constant
 
 _REFERENCE_KEYS = ("class_name", "module", "registered_name")
 _ACTIVATION_KEYS = frozenset({"activation", "recurrent_activation"})
@@ -94,13 +94,24 @@ def check_config(node: Any, loc: list[Any]) -> None:
 
 
 def _check_call_arguments(layer: CanonicalLayer) -> None:
-    """A call's arguments beyond its tensors are plain values (a mask flag, None): never objects."""
+    """A call's arguments beyond its tensors are plain values (a mask flag, None) or constants: never objects.
+    A constant computed by a layer: that layer's arguments, as any layer's."""
     for call in layer.calls:
         stack: list[Any] = [call.args, list(call.kwargs.values())]
         while stack:
             value = stack.pop()
-            if isinstance(value, (list, tuple)):
+            if isinstance(value, Constant) and value.layer is not None:
+                for argument, given in value.layer.config.items():
+                    check_config(given, list(value.layer.config_loc) + [argument])
+            elif isinstance(value, (list, tuple)):
                 stack.extend(value)
+            elif isinstance(value, dict) and value.get("class_name") in ("__tensor__", "__layer_output__"):
+                raise _refuse(
+                    "call",
+                    f"a constant tensor (__tensor__) is read only as an operand of a keras.ops operation node, not "
+                    f"as an argument of layer '{layer.name}' ({layer.class_name})",
+                    list(call.loc),
+                )
             elif isinstance(value, dict):
                 raise _refuse("call", "a call's arguments may be tensors and plain values, not objects", list(call.loc))
 

@@ -10,7 +10,7 @@
 4. A keras.applications network by name: ``{"application": "ResNet50", "input_shape": [224, 224, 3], ...}``.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .base import WHOLE, ApiModel, bounded_errors, layers_within_limit, one_model
+from .constants import OPERATION_INBOUND_NODES_SCHEMA, check_constants
 from .keras_names import (
     ALLOWED_LAYER_TYPES,
     APPLICATION_INTERNAL_LAYERS,
@@ -360,19 +361,6 @@ def _plain(value: Any) -> bool:
     return isinstance(value, _PLAIN) or (isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value))
 
 
-def _accepted_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """JSON Schema for (module, class_name) among `pairs`: one alternative per module, its class names listed."""
-    by_module: dict[str, list[str]] = {}
-    for module, name in pairs:
-        by_module.setdefault(module, []).append(name)
-    return {
-        "anyOf": [
-            {"properties": {"module": {"const": module}, "class_name": {"enum": sorted(names)}}}
-            for module, names in sorted(by_module.items())
-        ]
-    }
-
-
 _PLAIN_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": ["number", "string", "boolean", "null"]},
@@ -402,6 +390,25 @@ def _operation_schema() -> dict[str, Any]:
     return {"anyOf": alternatives}
 
 
+def _application_layer_schema() -> dict[str, Any]:
+    """JSON Schema for a keras.applications layer: one alternative per layer, its module and the arguments its config
+    takes (as the validator below checks them; schemathesis found a config key the document allowed refused)."""
+    alternatives = []
+    for (module, name), takes in sorted(APPLICATION_INTERNAL_LAYERS.items()):
+        arguments: dict[str, Any] = {argument: _PLAIN_SCHEMA for argument in (*takes, "name", "trainable")}
+        arguments["dtype"] = {}  # a dtype policy may be an object: guards/safety.py judges it
+        alternatives.append(
+            {
+                "properties": {
+                    "module": {"const": module},
+                    "class_name": {"const": name},
+                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
+                }
+            }
+        )
+    return {"anyOf": alternatives}
+
+
 class OperationNode(ApiModel):
     """A keras.ops operation as Keras 3 writes it in a Functional to_json document: a node made by a Python
     operator on symbolic tensors (``x + inputs``, ``x * 0.5``), by a mask (Embedding(mask_zero=True) writes
@@ -417,7 +424,8 @@ class OperationNode(ApiModel):
     registered_name: BuiltinRegistration = None
     build_config: Optional[dict[str, Any]] = None
     name: Optional[str] = None
-    inbound_nodes: Optional[list[Any]] = None
+    # Its calls' arguments may hold constant tensors (schemas/constants.py), which the document describes.
+    inbound_nodes: Optional[Annotated[list[Any], WithJsonSchema(OPERATION_INBOUND_NODES_SCHEMA)]] = None
 
     @model_validator(mode="after")
     def _allowed(self) -> "OperationNode":
@@ -459,6 +467,7 @@ class OperationNode(ApiModel):
                     "the operation '{name}' takes {takes} in its config, each a plain value; got '{key}': {value}",
                     {"name": self.class_name, "takes": list(takes), "key": key, "value": repr(value)[:80]},
                 )
+        check_constants(self.inbound_nodes, ["inbound_nodes"])
         return self
 
 
@@ -468,7 +477,7 @@ class ApplicationLayerNode(ApiModel):
     is refused with the network to ask for by name instead."""
 
     # The document names the pairs accepted (see OperationNode).
-    model_config = ConfigDict(json_schema_extra=_accepted_pairs(APPLICATION_INTERNAL_LAYERS))
+    model_config = ConfigDict(json_schema_extra=_application_layer_schema())
     class_name: Annotated[str, Field(max_length=64)]
     module: Annotated[str, Field(max_length=64)]
     config: dict[str, Any] = Field(default_factory=dict)

@@ -42,6 +42,27 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A tensor of numbers given to a call as an argument: what Keras computed once, outside the graph, and wrote in
+    to_json as a __tensor__ (schemas/constants.py). Plain data here; the adapter makes it a constant operand.
+    It is no input and no layer: the answer's rows leave it out, as Keras's summary does."""
+
+    value: Any  # a number, or a rectangular nested list of numbers (validated)
+    dtype: str
+    shape: tuple[int, ...]
+    loc: tuple[Any, ...] = ()
+    # The layer that computes the operand from these numbers, once, outside the graph (code's
+    # `pos_emb(ops.arange(10))`): no layer of the model; its weights are drawn from the seed unless given by its name.
+    layer: Optional["CanonicalLayer"] = None
+
+    def elements(self) -> int:
+        count = 1
+        for size in self.shape:
+            count *= size
+        return count
+
+
+@dataclass(frozen=True)
 class CanonicalInput:
     """One input of the model; `shape` (batch axis excluded) is None until the inputs give it, and may hold
     None axes (variable length)."""
@@ -127,6 +148,23 @@ class CanonicalSpec:
             if layer.model is not None:
                 size += (calls + 1) * layer.model.graph_size()
         return size
+
+    def constants(self) -> list[Constant]:
+        """Every constant tensor a call of this model (or of a nested one) is given."""
+        found: list[Constant] = []
+        for layer in self.layers:
+            if layer.model is not None:
+                found += layer.model.constants()
+            stack: list[Any] = [call.args for call in layer.calls] + [call.kwargs for call in layer.calls]
+            while stack:
+                value = stack.pop()
+                if isinstance(value, Constant):
+                    found.append(value)
+                elif isinstance(value, (list, tuple)):
+                    stack.extend(value)
+                elif isinstance(value, dict):
+                    stack.extend(value.values())
+        return found
 
     def layer_locs(self) -> dict[str, tuple[Any, ...]]:
         """Where each layer of this model (not of its nested models) was given, by name."""

@@ -10,8 +10,10 @@ from typing import Any, Optional, Union
 
 from keras_shape_service.errors import ModelRejected
 from keras_shape_service.schemas import NativeLayer, PredictRequest
+from keras_shape_service.schemas.constants import is_constant
 from keras_shape_service.schemas.inference import RepositoryModel
 from keras_shape_service.schemas.keras_names import SEPARATE_INPUT_LAYER_TYPES
+from keras_shape_service.schemas.numbers import shape_of
 from keras_shape_service.schemas.spec import (
     ApplicationLayerNode,
     ApplicationSpec,
@@ -26,7 +28,17 @@ from keras_shape_service.schemas.spec import (
     WrapperLayer,
 )
 
-from .canonical import Application, Call, CanonicalInput, CanonicalLayer, CanonicalSpec, GivenWeights, Shape, TensorRef
+from .canonical import (
+    Application,
+    Call,
+    CanonicalInput,
+    CanonicalLayer,
+    CanonicalSpec,
+    Constant,
+    GivenWeights,
+    Shape,
+    TensorRef,
+)
 from .naming import keras_default_names
 
 Document = Union[SequentialDocument, FunctionalDocument]
@@ -397,7 +409,7 @@ def _entry_calls(entry: dict[str, Any], previous: TensorRef) -> tuple[Call, ...]
     if not graph:
         return (Call((previous,), keywords, loc=loc),)
     if kind == "nodes":
-        return _document_calls(class_name, graph, loc)
+        return _document_calls(class_name, graph, loc, constants=_reads_constants(entry))
     calls = tuple(
         _concise_call(class_name, sources, loc + ((kind, number) if kind == "calls" else (kind,)))
         for number, sources in enumerate(graph)
@@ -405,7 +417,13 @@ def _entry_calls(entry: dict[str, Any], previous: TensorRef) -> tuple[Call, ...]
     return (dataclasses.replace(calls[0], kwargs=keywords),) if keywords else calls
 
 
-def _document_calls(class_name: str, nodes: Optional[list], loc: tuple) -> tuple[Call, ...]:
+def _reads_constants(entry: dict[str, Any]) -> bool:
+    """Only an operation node's arguments may hold constant tensors (OperationNode validated them); a layer's
+    stay as written, for guards/safety.py to refuse."""
+    return bool(entry["module"].startswith("keras.src.ops."))
+
+
+def _document_calls(class_name: str, nodes: Optional[list], loc: tuple, constants: bool = False) -> tuple[Call, ...]:
     """A Functional document's inbound nodes as calls: Keras 3's {"args", "kwargs"}, or Keras 2's lists."""
     calls = []
     for index, node in enumerate(nodes or []):
@@ -415,7 +433,8 @@ def _document_calls(class_name: str, nodes: Optional[list], loc: tuple) -> tuple
             and isinstance(node.get("args"), list)
             and isinstance(node.get("kwargs", {}), (dict, type(None)))
         ):
-            calls.append(Call(tuple(_tensors(node["args"], where)), _tensors(node.get("kwargs") or {}, where), where))
+            args = _tensors(node["args"], where + ("args",), constants)
+            calls.append(Call(tuple(args), _tensors(node.get("kwargs") or {}, where + ("kwargs",), constants), where))
         elif isinstance(node, list) and node and all(isinstance(item, list) and len(item) >= 3 for item in node):
             refs = [_reference(item[:3], where) for item in node]
             calls.append(_legacy_call(class_name, refs, node[0][3] if len(node[0]) > 3 else {}, where))
@@ -452,16 +471,40 @@ def _legacy_call(class_name: str, refs: list[TensorRef], kwargs: Any, loc: tuple
     return Call((refs,), kwargs, loc)
 
 
-def _tensors(value: Any, loc: tuple) -> Any:
-    """Keras's serialized call arguments with every `__keras_tensor__` replaced by a reference."""
+def _tensors(value: Any, loc: tuple, constants: bool = False) -> Any:
+    """Keras's serialized call arguments with every `__keras_tensor__` replaced by a reference and, where
+    `constants`, every `__tensor__` (validated by the schema) by a Constant; located where each sits."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             config = value.get("config")
-            return _reference(config.get("keras_history") if isinstance(config, dict) else None, loc)
-        return {key: _tensors(item, loc) for key, item in value.items()}
+            return _reference(config.get("keras_history") if isinstance(config, dict) else None, _call_loc(loc))
+        if constants and is_constant(value):
+            return _constant(value, loc)
+        return {key: _tensors(item, loc + (key,), constants) for key, item in value.items()}
     if isinstance(value, list):
-        return [_tensors(item, loc) for item in value]
+        return [_tensors(item, loc + (index,), constants) for index, item in enumerate(value)]
     return value
+
+
+def _constant(value: dict, loc: tuple) -> Constant:
+    """A __tensor__, or a __layer_output__: its inputs' numbers with the layer that computes the operand from them."""
+    if value["class_name"] != "__layer_output__":
+        numbers = value["config"]["value"]
+        return Constant(numbers, value["config"]["dtype"], shape_of(numbers), loc)
+    written, inputs = value["config"]["layer"], value["config"]["inputs"]["config"]
+    config = dict(written["config"])
+    name = config.pop("name")
+    layer_loc = loc + ("config", "layer")
+    layer = CanonicalLayer(written["class_name"], config, name, layer_loc, layer_loc + ("config",))
+    return Constant(inputs["value"], inputs["dtype"], shape_of(inputs["value"]), loc + ("config", "inputs"), layer)
+
+
+def _call_loc(loc: tuple) -> tuple:
+    """The inbound node a location inside its arguments belongs to (where a tensor's refusal points)."""
+    for index in range(len(loc) - 1, 0, -1):
+        if loc[index - 1] == "inbound_nodes" and isinstance(loc[index], int):
+            return loc[: index + 1]
+    return loc
 
 
 def _layer_refs(value: Any, loc: tuple) -> tuple[TensorRef, ...]:
@@ -542,7 +585,7 @@ def _functional(document: FunctionalDocument, loc: tuple) -> CanonicalSpec:
             e["name"],
             e["loc"],
             e["config_loc"],
-            _document_calls(e["class_name"], e["graph"], e["loc"]),
+            _document_calls(e["class_name"], e["graph"], e["loc"], constants=_reads_constants(e)),
             e["model"],
             e["module"],
         )

@@ -7,20 +7,16 @@ the test, to have Keras's answer."""
 import json
 from types import ModuleType
 
+import numpy as np
 import pytest
 
+from keras_shape_service.adapter import private
 from tests.as_keras import assert_answers_as_keras, example_inputs, keras_built
 from tests.examples import EXAMPLES
 
 FORMS = ("code", "to_json", "concise")
 # What the service cannot yet answer as Keras does, found by this suite: (example, form) -> the exact reason.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("text_transformer_positions", "code"): "the code reader refuses `ops.arange` (line 28, column 17): it reads no "
-    "keras.ops call that makes a tensor from no tensor",
-    ("text_transformer_positions", "to_json"): "Keras computes pos_emb(ops.arange(maxlen)) once, outside the graph, "
-    "and writes it as a constant (a __tensor__ argument of the Add node); the service refuses objects in a call's "
-    "arguments ('a call's arguments may be tensors and plain values, not objects')",
-}
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
 
 
 def _cases():
@@ -52,7 +48,12 @@ def _body(example: ModuleType, form: str, built) -> dict:
 def test_an_example_from_kerass_pages_answers_as_keras(client, example, form):
     built = _built(example)
     inputs = example_inputs(built, seed=22, steps=6, integers_below=getattr(example, "INTEGERS_BELOW", None))
-    assert_answers_as_keras(client, _body(example, form, built), built, inputs)
+    constant_layers = {}
+    if form == "code":  # a layer the code calls on a constant: its weights are the constant Keras computed
+        for name, (operation, argument) in getattr(example, "CONSTANT_LAYERS", {}).items():
+            node = private.layer_nodes(next(o for o in private.model_operations(built) if o.name == operation))[0]
+            constant_layers[name] = [np.asarray(node.arguments.args[argument]).tolist()]
+    assert_answers_as_keras(client, _body(example, form, built), built, inputs, constant_layers)
 
 
 def test_there_are_ten_examples_and_each_known_disagreement_names_one_of_their_cases():

@@ -1,5 +1,6 @@
 """text_transformer.py with the page's position embedding, written with keras.ops.arange as the page's
-TokenAndPositionEmbedding.call writes it: a finding, see KNOWN_DISAGREEMENTS in test_examples.py.
+TokenAndPositionEmbedding.call writes it: Keras computes pos_emb(positions) once, outside the graph, and its
+to_json writes the result as a constant of the first Add node; pos_emb is no layer of the model (CONSTANT_LAYERS).
 
 Text classification with a Transformer (keras.io/examples/nlp/text_classification_with_transformer). The page
 writes its TransformerBlock and TokenAndPositionEmbedding as `class`es (subclassed layers), which the service does
@@ -62,3 +63,6 @@ RUN_PRELUDE = ""
 NOT_RUN: list[str] = []
 CONCISE = None  # attention called on (query, value) and operators on tensors: code and to_json say them
 INTEGERS_BELOW = 5  # token ids: the model embeds its inputs
+# Layers the code calls on a constant, outside the model, by Keras's name: the operation node whose constant they
+# computed, and its argument. Their weights are no layer's of the model; the code's answer takes them by name.
+CONSTANT_LAYERS = {"embedding_1": ("add", 1)}  # pos_emb(ops.arange(maxlen)): its table, input_dim == maxlen

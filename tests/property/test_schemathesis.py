@@ -26,6 +26,9 @@ places, and nowhere else:
   open, and schemathesis fills them with any JSON at all. In positive cases of every phase, an `inputs` or a
   layer's `weights` entry that is not a rectangular array of finite numbers is replaced by one shaped after
   it (`map_case`); negative cases stay as generated, so they stay negative.
+- "rectangular" again: a constant tensor (an operation node's `__tensor__` argument) documents its `value` as
+  a number or an array of open items; in positive cases it is made rectangular the same way, its numbers whole
+  and not negative where its dtype is an integer one (`map_case`).
 - meaning: a body the document allows can still describe a model Keras refuses, a nested object outside
   the allow-list of keras_shape_service/guards/safety.py, inputs that do not fit the model, or a request past a
   configured limit or budget; the service answers those with the documented 422 (400 for nesting depth, 413
@@ -186,6 +189,20 @@ def _make_rectangular(body: dict) -> None:
     for layer in _layer_entries(body.get("model")):
         if isinstance(layer.get("weights"), list):
             layer["weights"] = [rectangular_numbers(entry) for entry in layer["weights"]]
+        if layer.get("class_name") == "__tensor__" and isinstance(layer.get("config"), dict):
+            _make_constant(layer["config"])
+
+
+def _whole(value: Any) -> Any:
+    return [_whole(item) for item in value] if isinstance(value, list) else abs(round(value))
+
+
+def _make_constant(config: dict) -> None:
+    """A constant tensor's numbers rectangular, in place; whole and not negative for an integer dtype."""
+    if "value" in config:
+        config["value"] = rectangular_numbers(config["value"])
+        if str(config.get("dtype", "")).startswith(("int", "uint")):
+            config["value"] = _whole(config["value"])
 
 
 # ---- What JSON Schema cannot say, 2 of 2: refusals on meaning ---------------------------------------------

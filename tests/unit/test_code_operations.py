@@ -6,8 +6,10 @@ Keras's weights) must be Keras's."""
 import inspect
 
 import keras
+import numpy as np
 import pytest
 
+from keras_shape_service.adapter.summary import keras_summary_text
 from keras_shape_service.schemas.keras_names import OPERATION_ARGUMENTS
 from keras_shape_service.schemas.keras_names import OPERATIONS as ALLOWED_OPERATIONS
 from keras_shape_service.specs.code.tables import OPERATION_FUNCTIONS, OPERATIONS
@@ -174,3 +176,110 @@ def test_an_operations_shape_is_read_for_the_code_and_its_row_says_why(client):
     assert rows[1]["why"]["shape"].startswith("Multiply is a keras.ops operation Keras recorded in the graph")
     assert "it multiplies (None, 5, 4) and 0.5 element by element" in rows[1]["why"]["shape"]
     assert "it takes the mean over axis 1, removed: (None, 5, 4) -> (None, 4)" in rows[4]["why"]["shape"]
+
+
+# keras.io's TokenAndPositionEmbedding as one function: Keras computes pos_emb(ops.arange(5)) once, outside the
+# graph (pos_emb is no layer of the model), and a product with a bare arange is a constant too
+POSITIONS_CODE = """import keras
+from keras import layers, ops
+
+tokens = keras.Input(shape=(5,))
+pos_emb = layers.Embedding(input_dim=5, output_dim=4)
+positions = pos_emb(keras.ops.arange(5))
+x = layers.Embedding(20, 4)(tokens) + positions
+x = x * ops.arange(start=1, stop=5, step=1)
+model = keras.Model(tokens, layers.Dense(2)(x))
+"""
+TOKENS = [[1, 2, 3, 4, 0], [19, 0, 0, 7, 1]]
+
+
+def _constant_operand(built, operation: str, argument: int) -> list:
+    node = next(op for op in built.operations if op.name == operation)._inbound_nodes[0]
+    return np.asarray(node.arguments.args[argument]).tolist()
+
+
+def test_a_layer_called_on_an_arange_is_computed_outside_the_model_as_keras_does(client):
+    built = keras_built(POSITIONS_CODE)
+    assert [layer.name for layer in built.layers] == ["input_layer", "embedding_1", "dense"]  # no pos_emb
+    answer = post(client, "/v1/summary", {"code": POSITIONS_CODE})
+    assert [row["name"] for row in answer["layers"]] == [operation.name for operation in built.operations]
+    assert answer["summary"] == keras_summary_text(built)
+    assert answer["params"]["total"] == built.count_params()
+    add, multiply = answer["model"]["layers"][1], answer["model"]["layers"][2]
+    computed, numbers = add["inbound_nodes"][0]["args"][1], multiply["inbound_nodes"][0]["args"][1]
+    assert computed["class_name"] == "__layer_output__" and computed["config"]["layer"]["config"]["name"] == "embedding"
+    assert numbers == {"class_name": "__tensor__", "config": {"value": [1, 2, 3, 4], "dtype": "int32"}}
+    assert "a constant of shape (5, 4)" in answer["layers"][2]["why"]["shape"]
+    # the spec the code reads as, sent as the model, answers the same
+    assert post(client, "/v1/summary", {"model": answer["model"]})["summary"] == answer["summary"]
+    # pos_emb's weights by its Keras name: its table is the constant Keras wrote in the add node
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    weights["embedding"] = [_constant_operand(built, "add", 1)]
+    body = {"code": POSITIONS_CODE, "inputs": TOKENS, "weights": weights}
+    predicted = post(client, "/v1/predict", body)["predictions"]
+    expected = built.predict(np.array(TOKENS, dtype=np.float32), verbose=0)
+    np.testing.assert_allclose(np.asarray(predicted), expected, atol=1e-6, rtol=0)
+
+
+def test_a_constant_layers_weights_are_drawn_from_the_seed_unless_given_and_checked_by_its_name(client):
+    built = keras_built(POSITIONS_CODE)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    body = {"code": POSITIONS_CODE, "inputs": TOKENS, "seed": 3}
+    drawn = post(client, "/v1/predict", body | {"weights": weights})["predictions"]
+    assert post(client, "/v1/predict", body | {"weights": weights})["predictions"] == drawn
+    zeros = post(client, "/v1/predict", body | {"weights": weights | {"embedding": [[[0.0] * 4] * 5]}})
+    assert zeros["predictions"] != drawn  # the drawn table is used: zeros answer otherwise
+    problem = post(client, "/v1/predict", body | {"weights": {"embedding": [[[0.0] * 3] * 5]}}, 422)
+    assert "layer 'embedding' (Embedding) expects weights of shapes [[5, 4]], got [[5, 3]]" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        (
+            "p = keras.ops.arange(4)\nx = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + p * 2)",
+            "Keras computes it on the constant at once, outside the graph",
+        ),
+        (
+            "e = layers.Embedding(4, 2)\nx = keras.Input(shape=(4,))\np = e(keras.ops.arange(4))\n"
+            "model = keras.Model(x, e(x) + p)",
+            "is called both on a constant",
+        ),
+        ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(10**8))", "max_literal_elements"),
+        ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(3, 3))", "an empty constant"),
+    ],
+    ids=["operation_on_constants", "layer_both_ways", "too_long", "empty"],
+)
+def test_a_constant_the_reader_does_not_compute_is_refused_saying_what_to_send(client, code, words):
+    problem = post(client, "/v1/summary", {"code": "import keras\nfrom keras import layers\n" + code}, 422)
+    assert words in problem["detail"]
+
+
+def test_the_readers_constant_dtypes_are_the_services():
+    from keras_shape_service.schemas.keras_names import REAL_DTYPES
+    from keras_shape_service.specs.code.tables import CONSTANT_DTYPES
+
+    assert CONSTANT_DTYPES == REAL_DTYPES
+
+
+NESTED_POSITIONS_CODE = """import keras
+from keras import layers, ops
+
+tokens = keras.Input(shape=(5,))
+pos_emb = layers.Embedding(input_dim=5, output_dim=4)
+inner = keras.Model(tokens, layers.Embedding(20, 4)(tokens) + pos_emb(ops.arange(5)))
+outer_in = keras.Input(shape=(5,))
+model = keras.Model(outer_in, layers.Dense(2)(inner(outer_in)))
+"""
+
+
+def test_a_constant_a_layer_computes_inside_a_nested_model_is_put_in_that_models_graph(client):
+    built = keras_built(NESTED_POSITIONS_CODE)
+    inner = built.layers[1]
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    weights["embedding"] = [_constant_operand(inner, "add", 1)]
+    body = {"code": NESTED_POSITIONS_CODE, "inputs": TOKENS, "weights": weights}
+    answer = post(client, "/v1/predict", body)
+    assert answer["summary"] == keras_summary_text(built)
+    expected = built.predict(np.array(TOKENS, dtype=np.float32), verbose=0)
+    np.testing.assert_allclose(np.asarray(answer["predictions"]), expected, atol=1e-6, rtol=0)

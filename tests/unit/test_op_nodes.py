@@ -349,3 +349,143 @@ def test_a_graph_node_given_to_a_wrapper_is_refused_saying_why(client, wrapped):
     assert response.status_code == 422, response.get_data(as_text=True)
     assert "cannot be wrapped" in response.get_json()["detail"]
     assert response.get_json()["errors"][0]["loc"] == ["model", "layers", 0, "backward_layer"]
+
+
+# ---- Constant tensors: what Keras computed outside the graph, written as a __tensor__ argument -----------------
+
+
+def _with_constant():
+    """`x + ops.ones((3,)) * 2`: Keras computes the ones times 2 eagerly and writes the sum's node with it."""
+    features = keras.Input((4, 3), name="features")
+    return keras.Model(features, layers.Dense(3, name="dense")(features) + ops.ones((3,)) * 2)
+
+
+def _constant_of(document: dict) -> dict:
+    add = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Add")
+    return add["inbound_nodes"][0]["args"][1]
+
+
+def test_a_constant_keras_writes_in_an_operation_answers_as_keras_and_is_named_in_the_why(client):
+    model = _with_constant()
+    document = json.loads(model.to_json())
+    assert _constant_of(document) == {"class_name": "__tensor__", "config": {"value": [2.0] * 3, "dtype": "float32"}}
+    inputs = np.random.default_rng(3).uniform(-1, 1, (2, 4, 3)).astype(np.float32)
+    answer = _same_as_keras(client, model, inputs)
+    why = _rows(answer)["add"]["why"]["shape"]
+    assert "adds (None, 4, 3) and a constant of shape (3,)" in why and why.endswith("-> (None, 4, 3)")
+
+
+def test_a_position_embedding_keras_computed_once_is_a_constant_and_predicts_as_keras(client):
+    """The page's TokenAndPositionEmbedding: pos_emb(ops.arange(maxlen)) is computed once, outside the graph;
+    its table is the constant of the Add node, and pos_emb is no layer of the model."""
+    keras.backend.clear_session()
+    tokens = keras.Input((5,), name="tokens")
+    positions = layers.Embedding(5, 4)(ops.arange(start=0, stop=5, step=1))
+    model = keras.Model(tokens, layers.Embedding(20, 4)(tokens) + positions)
+    assert [layer.name for layer in model.layers] == ["tokens", "embedding_1"]
+    answer = _same_as_keras(client, model, np.array([[1, 2, 3, 4, 0], [19, 0, 0, 7, 1]], dtype=np.int32))
+    assert "a constant of shape (5, 4)" in _rows(answer)["add"]["why"]["shape"]
+    assert [row["name"] for row in answer["layers"]] == ["tokens", "embedding_1", "add"]
+
+
+@pytest.mark.parametrize(
+    "value, dtype, where, said",
+    [
+        ([[1.0, 2.0], [3.0]], "float32", ["value", 1], "ragged"),
+        ([1.0, 3.5e38], "float32", ["value", 1], "numbers must fit a float32"),
+        ([1.0, 2.0, 3.0], "complex64", ["dtype"], "'float16'"),
+        ([1.5, 2.0, 3.0], "int32", [], "whole numbers from -2147483648 to 2147483647; got 1.5"),
+        ([1, 2, 300], "uint8", [], "whole numbers from 0 to 255; got 300"),
+    ],
+    ids=["ragged", "past_float32", "unknown_dtype", "fraction_as_int", "past_uint8"],
+)
+def test_a_constant_that_is_no_tensor_of_its_dtype_is_refused_saying_where(client, value, dtype, where, said):
+    document = json.loads(_with_constant().to_json())
+    _constant_of(document)["config"] = {"value": value, "dtype": dtype}
+    response = client.post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code == 422 and response.mimetype == "application/problem+json", problem
+    error = problem["errors"][0]
+    add = next(i for i, layer in enumerate(document["config"]["layers"]) if layer["class_name"] == "Add")
+    place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
+    assert error["loc"][: len(place) + len(where)] == place + where, error
+    assert said in error["msg"] and "__tensor__" in error["msg"], error
+
+
+def test_a_constant_holding_nan_is_refused_where_it_is():
+    """NaN is no JSON number: a body holding one is refused whole (400, tests/unit/test_body_limits); a NaN that
+    reaches the schema (a client of the Python API) is refused at its place."""
+    from pydantic import ValidationError
+
+    from keras_shape_service.schemas.spec import OperationNode
+
+    node = {"class_name": "Add", "module": "keras.src.ops.numpy", "config": {"name": "add"}}
+    constant = {"class_name": "__tensor__", "config": {"value": [[1.0], [float("nan")]], "dtype": "float32"}}
+    with pytest.raises(ValidationError) as raised:
+        OperationNode.model_validate(node | {"inbound_nodes": [{"args": [1.0, constant], "kwargs": {}}]})
+    error = raised.value.errors()[0]
+    assert error["ctx"]["path"] == ["inbound_nodes", 0, "args", 1, "config", "value", 1, 0]
+    assert "numbers must be finite" in error["msg"]
+
+
+def test_a_constant_past_max_constant_elements_is_refused_naming_the_limit(make_client):
+    model = _with_constant()
+    document = json.loads(model.to_json())
+    response = make_client(max_constant_elements=2).post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code in (413, 422) and problem["limit"] == "max_constant_elements", problem
+    assert "over the limit max_constant_elements=2" in problem["detail"] and "of shape [3]" in problem["detail"]
+    assert make_client(max_constant_elements=3).post("/v1/summary", json={"model": document}).status_code == 200
+
+
+def test_an_argument_whose_class_name_is_no_string_is_refused_not_a_server_error(client):
+    """schemathesis sent {"class_name": []} among an operation's arguments: a 500 (unhashable list)."""
+    document = json.loads(_with_constant().to_json())
+    add = next(layer for layer in document["config"]["layers"] if layer["class_name"] == "Add")
+    add["inbound_nodes"][0]["args"][1] = {"class_name": []}
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422 and "not objects" in response.get_json()["detail"]
+
+
+def test_a_constant_is_read_only_in_an_operations_arguments_never_a_layers(client):
+    features = keras.Input((3,), name="features")
+    document = json.loads(keras.Model(features, layers.Dense(2, name="dense")(features)).to_json())
+    dense = document["config"]["layers"][1]
+    dense["inbound_nodes"][0]["kwargs"]["extra"] = {"class_name": "__tensor__", "config": {"value": [1.0]}}
+    response = client.post("/v1/summary", json={"model": document})
+    assert response.status_code == 422
+    assert "read only as an operand of a keras.ops operation node" in response.get_json()["detail"]
+
+
+def test_the_work_estimate_counts_a_constants_numbers():
+    from keras_shape_service.facts import LayerFacts
+    from keras_shape_service.guards import cost
+
+    def add(operands: list) -> LayerFacts:
+        config = {"name": "add", "operands": operands}
+        return LayerFacts("add", "Add", config, ((None, 10, 8),), ((None, 10, 8),), operation="broadcast")
+
+    assert cost.work(add([None, {"constant": [10, 8]}])) == cost.work(add([None, 2.0])) + 80
+
+
+@pytest.mark.parametrize(
+    "layer, where, said",
+    [
+        ({"class_name": "Os", "config": {"name": "os"}}, ["layer"], "'Os' is no built-in Keras layer"),
+        ({"class_name": "Embedding", "config": {"input_dim": 3}}, ["layer", "config", "name"], "is named"),
+    ],
+    ids=["unknown_layer", "unnamed"],
+)
+def test_a_layer_output_constant_names_a_built_in_layer_by_name(client, layer, where, said):
+    """The service's own form of a constant a layer computes (the code reader writes pos_emb(ops.arange(3)) so)."""
+    document = json.loads(_with_constant().to_json())
+    numbers = {"class_name": "__tensor__", "config": {"value": [0, 1, 2], "dtype": "int32"}}
+    add = next(i for i, entry in enumerate(document["config"]["layers"]) if entry["class_name"] == "Add")
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": layer, "inputs": numbers},
+    }
+    response = client.post("/v1/summary", json={"model": document})
+    error = response.get_json()["errors"][0]
+    place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
+    assert response.status_code == 422 and error["loc"] == place + where and said in error["msg"], error

@@ -19,6 +19,7 @@ from .tables import ARITHMETIC, BUILTIN_FUNCTIONS, COMPARISONS
 from .values import (
     Array,
     Builtin,
+    ConstantArray,
     FunctionalModel,
     InputEntry,
     KerasObject,
@@ -136,7 +137,7 @@ class Expressions(Scope):
         if isinstance(node.op, ast.Not):
             return not self.truth(self.value(node.operand), node.operand)
         operand = self.value(node.operand)
-        if isinstance(operand, Tensor):
+        if isinstance(operand, (Tensor, ConstantArray)):  # Keras's operation, or its refusal on a constant
             return self.tensor_operation(node, [operand], node.op)
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             self.refuse(node, f"the operation `{source_text(node)}` is not supported")
@@ -145,7 +146,7 @@ class Expressions(Scope):
 
     def binary(self, node: ast.BinOp) -> Any:
         left, right = self.value(node.left), self.value(node.right)
-        if isinstance(left, Tensor) or isinstance(right, Tensor):
+        if isinstance(left, (Tensor, ConstantArray)) or isinstance(right, (Tensor, ConstantArray)):
             return self.tensor_operation(node, [left, right], node.op)
         if isinstance(left, (list, tuple)) or isinstance(right, (list, tuple)):
             return self.sequence_arithmetic(node, left, right)
@@ -232,7 +233,7 @@ class Expressions(Scope):
         left = self.value(node.left)
         for operation, right_node in zip(node.ops, node.comparators):
             right = self.value(right_node)
-            tensors = isinstance(left, Tensor) or isinstance(right, Tensor)
+            tensors = isinstance(left, (Tensor, ConstantArray)) or isinstance(right, (Tensor, ConstantArray))
             if tensors and not isinstance(operation, (ast.Is, ast.IsNot)):  # `is` stays Python's identity
                 if len(node.ops) > 1:  # Python asks the truth of the first comparison, which Keras refuses
                     self.refuse(

@@ -14,6 +14,7 @@ but what it names is checked and model calls inside it are read; so is keras.uti
 """
 
 import ast
+import math
 from typing import Any, Callable, Optional, Sequence, Union
 
 from keras_shape_service.specs.naming import keras_default_names, to_snake_case
@@ -25,6 +26,7 @@ from .tables import (
     BUILTIN_COMPUTED,
     CAMEL_CASED,
     COMPILE_PARAMETERS,
+    CONSTANT_DTYPES,
     DRAWING_CALLS,
     ELEMENTWISE_MERGES,
     FILLS,
@@ -50,6 +52,7 @@ from .tables import (
 from .values import (
     Array,
     Builtin,
+    ConstantArray,
     Function,
     FunctionalModel,
     InputEntry,
@@ -165,6 +168,8 @@ class Models(Expressions):
         """A keras.ops operation on tensors and numbers: a node of the graph called once, named as Keras names it
         when the operation is made."""
         for operand in operands:
+            if isinstance(operand, ConstantArray):
+                continue  # Keras writes it in the operation's node as a constant
             if not isinstance(operand, Tensor) and (isinstance(operand, bool) or not isinstance(operand, (int, float))):
                 self.refuse(
                     node,
@@ -173,7 +178,17 @@ class Models(Expressions):
                     "layers.Dense, layers.Rescaling), or send the model's model.to_json()",
                 )
         if not any(isinstance(operand, Tensor) for operand in operands):
-            self.refuse(node, f"`{source_text(node)}`: Keras records an operation only on a tensor; here none is")
+            constant = any(isinstance(operand, ConstantArray) for operand in operands)
+            self.refuse(
+                node,
+                f"`{source_text(node)}`: Keras records an operation only on a tensor; here none is"
+                + (
+                    " (Keras computes it on the constant at once, outside the graph, which the reader does not: "
+                    "send the model's model.to_json(), where Keras writes the result as a constant)"
+                    if constant
+                    else ""
+                ),
+            )
         layer = LayerEntry(class_name, arguments, node, module=OPERATIONS[class_name][0], operands=list(operands))
         self.producers.append(layer)
         return self.connect(layer, [operand for operand in operands if isinstance(operand, Tensor)])
@@ -197,6 +212,34 @@ class Models(Expressions):
         arguments = {name: self.json(self.value(nodes[name]), nodes[name]) for name in argument_names if name in nodes}
         return self.operation(class_name, operands, arguments, node)
 
+    def make_arange(self, path: KerasPath, node: ast.Call) -> ConstantArray:
+        """`keras.ops.arange(10)`, `ops.arange(start=0, stop=maxlen, step=1)`: numbers Keras makes at once, outside
+        the graph (int32 from whole numbers, float32 otherwise, unless `dtype=`), counted against
+        max_literal_elements as the code's other data."""
+        nodes = self.arguments(node, ("start", "stop", "step", "dtype"), "keras.ops.arange")
+        values = {key: self.value(value) for key, value in nodes.items()}
+        for key in ("start", "stop", "step"):
+            if key in values and (isinstance(values[key], bool) or not isinstance(values[key], (int, float))):
+                self.refuse(nodes[key], f"`keras.ops.arange` takes a number as `{key}`, not {describe(values[key])}")
+        if "start" not in values:
+            self.refuse(node, "`keras.ops.arange` is read with its `start` (and `stop`, `step`) as numbers")
+        start, stop = (0, values["start"]) if "stop" not in values else (values["start"], values["stop"])
+        step = values.get("step", 1)
+        if step == 0:
+            self.refuse(nodes.get("step", node), "`keras.ops.arange` takes a step that is not 0")
+        dtype = values.get("dtype")
+        if dtype is not None and dtype not in CONSTANT_DTYPES:
+            self.refuse(nodes["dtype"], f"`keras.ops.arange` is read with a dtype among {', '.join(CONSTANT_DTYPES)}")
+        whole = all(isinstance(number, int) for number in (start, stop, step))
+        count = max(0, math.ceil((stop - start) / step))
+        self.spend(count, node)
+        if count == 0:
+            self.refuse(node, "`keras.ops.arange` makes no number here: an empty constant")
+        numbers = [start + index * step for index in range(count)]
+        dtype = dtype or ("int32" if whole else "float32")
+        is_integer = dtype.startswith(("int", "uint"))
+        return ConstantArray([int(n) if is_integer else float(n) for n in numbers], dtype)
+
     def tensor_shape(self, tensor: Tensor) -> Optional[tuple]:
         """A tensor's shape where it follows from the code alone: an input's; through layers that keep their input's
         shape, element-wise merges of equal shapes, attention (the query's), and layers that only set the last axis
@@ -216,6 +259,8 @@ class Models(Expressions):
             return None
         first = shapes[0]
         assert first is not None
+        if producer.module is not None and any(isinstance(o, ConstantArray) for o in producer.operands):
+            return None  # broadcast with a constant whose shape the reader does not know (a layer computes it)
         if producer.module is not None:  # an operation: its operands' shape where they agree and it keeps it
             keeps = OPERATIONS[producer.class_name][1]
             return first if keeps and all(shape == first for shape in shapes) else None
@@ -520,8 +565,10 @@ class Models(Expressions):
             model.built = True
         return self.connect(model.entry, items, {})
 
-    def tensors(self, node: ast.AST, what: str) -> list[Tensor]:
-        value = self.value(node)
+    def tensors(self, node: ast.AST, what: str, value: Any = None) -> list[Tensor]:
+        """The tensors `node` gives (its `value`, where already read: reading it again would record its
+        operations twice)."""
+        value = self.value(node) if value is None else value
         tensors = list(value) if isinstance(value, (list, tuple)) else [value]
         for tensor in tensors:
             if not isinstance(tensor, Tensor):
@@ -554,7 +601,12 @@ class Models(Expressions):
         if not separate:
             if "inputs" not in nodes:
                 self.refuse(node, "a layer is called on a tensor or a list of tensors")
-            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name), keywords)
+            given = self.value(nodes["inputs"])
+            if isinstance(given, ConstantArray):
+                return self.compute_constant(layer, given, keywords, node)
+            if layer.computes_constant:
+                self.refuse(node, self.both_ways(layer))
+            return self.connect(layer, self.tensors(nodes["inputs"], layer.class_name, given), keywords)
         inputs = []
         for key in tensor_parameters:
             if key in nodes:
@@ -571,6 +623,34 @@ class Models(Expressions):
                     node, f"{layer.class_name} is called on its query and value: `mha(x, x)` or `mha(query=x, value=x)`"
                 )
         return self.connect(layer, inputs, keywords)
+
+    def compute_constant(self, layer: LayerEntry, given: ConstantArray, keywords: dict, node: ast.Call) -> Any:
+        """`pos_emb(positions)` on a constant: Keras computes it once, outside the graph, with the layer's own
+        weights; the layer is no layer of the model. Its output is an operand the operation's node holds."""
+        if given.layer is not None or keywords or layer.calls or layer.model is not None:
+            self.refuse(
+                node,
+                self.both_ways(layer)
+                if layer.calls
+                else f"`{source_text(node)}`: the reader reads one built-in layer called on a keras.ops.arange "
+                "constant (as `pos_emb(ops.arange(maxlen))`), with no other argument; send the model's "
+                "model.to_json(), where Keras writes what it computed as a constant",
+            )
+        if not layer.computes_constant:
+            layer.computes_constant = True
+            # Keras builds the layer at this call, eagerly: layers it makes then take their default names now
+            self.build_time_layers += [
+                (len(self.producers), name) for name in BUILD_TIME_LAYERS.get(layer.class_name, ())
+            ]
+        return ConstantArray(given.data, given.dtype, layer)
+
+    @staticmethod
+    def both_ways(layer: LayerEntry) -> str:
+        return (
+            f"the layer `{layer.name or layer.class_name}` is called both on a constant (which Keras computes outside "
+            "the graph) and on tensors of the graph; the reader reads one or the other: send the model's "
+            "model.to_json()"
+        )
 
     def keyword_tensors(self, key: str, node: ast.AST) -> Any:
         """`initial_state=[h, c]` (a list of tensors, or one) and `mask=m` (one tensor), as Keras takes them."""
@@ -816,6 +896,8 @@ class Models(Expressions):
                 "config": {"keras_history": [operand.producer.name, operand.index, operand.output]},
             }
             if isinstance(operand, Tensor)
+            else Models.constant_operand(operand)
+            if isinstance(operand, ConstantArray)
             else operand
             for operand in layer.operands
         ]
@@ -825,6 +907,20 @@ class Models(Expressions):
             "name": layer.name,
             "config": {"name": layer.name, **layer.arguments},
             "inbound_nodes": [{"args": operands, "kwargs": {}}],
+        }
+
+    @staticmethod
+    def constant_operand(constant: ConstantArray) -> dict:
+        """A constant as to_json writes it (__tensor__); one a layer computes from it, as the service's
+        __layer_output__ (schemas/constants.py): the layer by its Keras name, its weights found by it."""
+        numbers = {"class_name": "__tensor__", "config": {"value": constant.data, "dtype": constant.dtype}}
+        if constant.layer is None:
+            return numbers
+        layer = constant.layer
+        config = {**{k: v for k, v in layer.arguments.items() if k != "name"}, "name": layer.name}
+        return {
+            "class_name": "__layer_output__",
+            "config": {"layer": {"class_name": layer.class_name, "config": config}, "inputs": numbers},
         }
 
     def reached(self, model: FunctionalModel) -> dict[int, set[int]]:

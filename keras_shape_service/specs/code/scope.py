@@ -171,6 +171,8 @@ class Scope:
             return "merge" if tail in MERGE_FUNCTIONS else "layer" if self.is_layer(tail) else None
         if head == ("keras", "ops") and tail in OPERATION_FUNCTIONS:
             return "operation"
+        if parts == ("keras", "ops", "arange"):
+            return "arange"
         if head in OBJECT_MODULES:
             return "object"
         if head in (("keras", "activations"), ("tensorflow", "nn")):

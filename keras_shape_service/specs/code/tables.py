@@ -104,6 +104,22 @@ FILLS = {
     "random_sample": lambda i: (i % 100) / 100,
     "rand": lambda i: (i % 100) / 100,
 }
+# The dtypes a constant's numbers may take (keras.ops.arange's dtype=): the service's REAL_DTYPES, which the
+# reader may not import (tests/unit/test_code_operations.py holds them equal)
+CONSTANT_DTYPES = (
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+)
 DTYPES = frozenset("float16 float32 float64 bfloat16 int8 int16 int32 int64 uint8 uint16 bool".split())
 INPUT_PARAMETERS = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name", "tensor", "optional")
 INPUT_LAYER_PARAMETERS = (

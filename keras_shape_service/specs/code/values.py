@@ -49,6 +49,7 @@ class LayerEntry:
     # operands in order, tensors and numbers (Keras records `2.0 - x` with the number first)
     module: Optional[str] = None
     operands: list = field(default_factory=list)
+    computes_constant: bool = False  # called on a constant (ConstantArray), outside the graph
 
     @property
     def user_name(self) -> Optional[str]:
@@ -102,6 +103,17 @@ class Array:
     data: list
 
 
+@dataclass(eq=False)
+class ConstantArray:
+    """What keras.ops.arange gives: a tensor of numbers made from numbers, which Keras computes at once, outside
+    the graph; and, once a layer is called on it (`pos_emb(positions)`), that layer, which computes the operand
+    from the numbers (no layer of the model: Keras's to_json writes its output as a constant)."""
+
+    data: list
+    dtype: str
+    layer: Any = None  # the LayerEntry called on it
+
+
 class Prediction:
     """What model.predict returns: known only when the model runs, so only printed."""
 
@@ -142,6 +154,7 @@ def describe(value: Any) -> str:
     descriptions = {
         Tensor: "a tensor",
         Array: "an array",
+        ConstantArray: "a constant tensor (keras.ops.arange)",
         InputEntry: "an input layer",
         KerasObject: "a Keras object",
         SequentialModel: "the model",
