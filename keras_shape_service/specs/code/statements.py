@@ -14,7 +14,7 @@ import ast
 from typing import Any, Callable, NoReturn
 
 from .models import Models
-from .values import Function, LayerEntry, ReadCode, Tensor, describe, source_text
+from .values import Function, InputEntry, LayerEntry, ReadCode, Tensor, describe, source_text
 
 
 class _Return(Exception):
@@ -41,7 +41,11 @@ class Reader(Models):
 
     def read(self, tree: ast.Module) -> ReadCode:
         self.block(tree.body)
-        return ReadCode(self.render(), self.inputs, tuple(self.calls))
+        spec = self.render()
+        inputs = self.inputs
+        if isinstance(inputs, dict):  # by input entry where the model takes a dict: the entry's name, now known
+            inputs = {key.name if isinstance(key, InputEntry) else key: data for key, data in inputs.items()}
+        return ReadCode(spec, inputs, tuple(self.calls))
 
     def block(self, statements: list[ast.stmt]) -> None:
         readers: dict[type[ast.stmt], Callable[[Any], object]] = {  # each takes its statement type
