@@ -921,6 +921,7 @@ REFUSALS = [
     ("x = [1, 2][2]", "code_unsupported", 1, 5, "index 2 is out of range for 2 item(s)"),
     ("x = {'a': 1}\ny = x['b']", "code_unsupported", 2, 5, "the dict has no key 'b'; its keys are 'a'"),
     ("x = {'a': 1}\ny = x.items()", "code_unsupported", 2, 5, "attribute access `.items` on a dict"),
+    ("inputs = {}\ninputs['a'] = Input(shape=(2,))", "code_unsupported", 2, 1, "a dict is read as written whole"),
     ("x = Input(shape=(3,))\ny = 1 if x else 2", "code_unsupported", 2, 10, "known only when the model runs"),
     ("model = Sequential()\nmodel.trainable = False", "code_unsupported", 2, 1, "assigning to `model.trainable`"),
     (
