@@ -921,6 +921,8 @@ REFUSALS = [
     ("x = [1, 2][2]", "code_unsupported", 1, 5, "index 2 is out of range for 2 item(s)"),
     ("x = {'a': 1}\ny = x['b']", "code_unsupported", 2, 5, "the dict has no key 'b'; its keys are 'a'"),
     ("x = {'a': 1}\ny = x.items()", "code_unsupported", 2, 5, "attribute access `.items` on a dict"),
+    ("x = {'a': 1}\ny = x[[1]]", "code_unsupported", 2, 7, "a dict is looked up by a string (or a number), not a list"),
+    ("x = {(1, 2): 1}", "code_unsupported", 1, 6, "a dict's keys are read as strings (or numbers), not a tuple"),
     ("inputs = {}\ninputs['a'] = Input(shape=(2,))", "code_unsupported", 2, 1, "a dict is read as written whole"),
     ("x = Input(shape=(3,))\ny = 1 if x else 2", "code_unsupported", 2, 10, "known only when the model runs"),
     ("model = Sequential()\nmodel.trainable = False", "code_unsupported", 2, 1, "assigning to `model.trainable`"),

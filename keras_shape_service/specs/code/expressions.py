@@ -230,6 +230,8 @@ class Expressions(Scope):
     def entry(self, owner: DictLiteral, node: ast.Subscript) -> Any:
         """`inputs["title"]`: the value of a dict the code wrote, by a key it wrote."""
         key = self.value(node.slice)
+        if not (key is None or isinstance(key, (bool, int, float, str))):
+            self.refuse(node.slice, f"a dict is looked up by a string (or a number), not {describe(key)}")
         found, value = owner.get(key)
         if not found:
             keys = ", ".join(repr(entry[0]) for entry in owner.entries)[:200]
@@ -320,7 +322,11 @@ class Expressions(Scope):
         for key_node, value_node in zip(node.keys, node.values):
             if key_node is None:
                 self.refuse(value_node, "a dict is read with its keys written out, not **unpacked")
-            entries.append((self.value(key_node), self.value(value_node), key_node, value_node))
+            key = self.value(key_node)
+            # a scalar, compared in constant time where the dict is looked up (lists may nest shared parts)
+            if not (key is None or isinstance(key, (bool, int, float, str))):
+                self.refuse(key_node, f"a dict's keys are read as strings (or numbers), not {describe(key)}")
+            entries.append((key, self.value(value_node), key_node, value_node))
         self.spend(len(entries), node)
         return DictLiteral(tuple(entries))
 
