@@ -632,7 +632,18 @@ class InputSpec(ApiModel):
 class GraphModelSpec(ApiModel):
     """A Functional model: named inputs, layers fed by name (default: the previous entry), named outputs."""
 
-    inputs: Annotated[list[InputSpec], Field(min_length=1)]
+    inputs: Union[
+        Annotated[list[InputSpec], Field(min_length=1, description="The model's inputs, in order.")],
+        Annotated[
+            dict[Name, InputSpec],
+            Field(
+                min_length=1,
+                description="The model's inputs by key, as keras.Model(inputs={...}) takes them: in Keras's order, "
+                "sorted by key. Predictions still take each input's array by its input name.",
+                json_schema_extra={"additionalProperties": False},
+            ),
+        ],
+    ]
     layers: Annotated[list[LayerSpec], Field(min_length=1), _LAYER_COUNT]
     outputs: Optional[
         Union[

@@ -21,6 +21,7 @@ from keras_shape_service.schemas.spec import (
     FunctionalDocument,
     FunctionalLayer,
     GraphModelSpec,
+    InputSpec,
     OperationNode,
     SequentialDocument,
     SequentialLayer,
@@ -344,10 +345,21 @@ def _concise_call(class_name: str, sources: list, loc: tuple) -> Call:
 def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)) -> CanonicalSpec:
     """The concise graph form: named inputs, layers fed by name (default: the previous entry), outputs; at `loc`
     (a nested one's is its place in its parent)."""
-    inputs = tuple(
-        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, loc + ("inputs", index))
-        for index, i in enumerate(spec.inputs)
+    # a dict of inputs (keras.Model(inputs={...}), as code reads it) in Keras's order: its flattening sorts the keys
+    placed: list[tuple[Union[str, int], InputSpec]] = (
+        sorted(spec.inputs.items()) if isinstance(spec.inputs, dict) else list(enumerate(spec.inputs))
     )
+    input_keys = tuple(str(key) for key, _ in placed) if isinstance(spec.inputs, dict) else ()
+    inputs = tuple(
+        CanonicalInput(i.name, tuple(i.shape), i.dtype, i.batch_size, loc + ("inputs", at)) for at, i in placed
+    )
+    for index, model_input in enumerate(inputs):
+        if any(model_input.name == earlier.name for earlier in inputs[:index]):  # Keras refuses it as it builds
+            raise ModelRejected(
+                f"the name '{model_input.name}' is given to two inputs; each input has a name of its own",
+                loc=list(model_input.loc) + ["name"],
+                error_type="name",
+            )
     layers = _Layers()
     for index, entry in enumerate(spec.layers):
         hints = _read_layer(layers, entry, loc + ("layers", index))
@@ -388,6 +400,7 @@ def _graph(spec: Union[GraphModelSpec, FunctionalLayer], loc: tuple = ("model",)
         outputs,
         weights=layers.weights,
         loc=loc,
+        input_keys=input_keys,
         output_keys=output_keys,
     )
 

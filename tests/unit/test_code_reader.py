@@ -894,12 +894,12 @@ REFUSALS = [
     ("x = Input(shape=(4, 8))\ny = x[:, 0]", "code_unsupported", 2, 5, "unpack them"),
     ("x = Input(shape=(4, 8, 1))\ny = Conv2D(3, 3)(x)\nz = y.shape[-1]", "code_unsupported", 3, 5, "write the number"),
     (
-        # a dict of outputs is read (the Functional API guide's); a dict of inputs is not
-        "x = Input(shape=(4,))\nmodel = Model({'a': x}, Dense(2)(x))",
+        # a dict of inputs is read (the Functional API guide's), each name to a keras.Input tensor
+        "x = Input(shape=(4,))\nmodel = Model({'a': Dense(2)(x)}, Dense(2)(x))",
         "code_unsupported",
         2,
-        15,
-        "keras.Model(inputs=[a, b]",
+        21,
+        "maps each name to one keras.Input(...) tensor, not a layer's output",
     ),
     ("while True:\n    pass", "code_unsupported", 1, 1, "a `while` loop is not supported"),
     ("sizes = [n * 2 for n in (1, 2)]", "code_unsupported", 1, 9, "a comprehension is not supported"),
@@ -919,7 +919,11 @@ REFUSALS = [
     ("name = f'{3.14159:.2f}'", "code_unsupported", 1, 8, "format spec"),
     ("model = Sequential()\nmodel.fit(x, y)", "code_unsupported", 2, 1, "`model.fit` is not supported"),
     ("x = [1, 2][2]", "code_unsupported", 1, 5, "index 2 is out of range for 2 item(s)"),
-    ("x = {'a': 1}", "code_unsupported", 1, 5, "a dict literal is not read"),
+    ("x = {'a': 1}\ny = x['b']", "code_unsupported", 2, 5, "the dict has no key 'b'; its keys are 'a'"),
+    ("x = {'a': 1}\ny = x.items()", "code_unsupported", 2, 5, "attribute access `.items` on a dict"),
+    ("x = {'a': 1}\ny = x[[1]]", "code_unsupported", 2, 7, "a dict is looked up by a string (or a number), not a list"),
+    ("x = {(1, 2): 1}", "code_unsupported", 1, 6, "a dict's keys are read as strings (or numbers), not a tuple"),
+    ("inputs = {}\ninputs['a'] = Input(shape=(2,))", "code_unsupported", 2, 1, "a dict is read as written whole"),
     ("x = Input(shape=(3,))\ny = 1 if x else 2", "code_unsupported", 2, 10, "known only when the model runs"),
     ("model = Sequential()\nmodel.trainable = False", "code_unsupported", 2, 1, "assigning to `model.trainable`"),
     (

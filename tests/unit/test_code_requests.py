@@ -1,8 +1,10 @@
 """Code in place of a spec: POST /v1/predict and /v1/summary read pasted Keras code (never running it) and answer
 as for the spec it reads as, which the answer carries as `model`."""
 
+import numpy as np
 import pytest
 
+from keras_shape_service.adapter.summary import keras_summary_text
 from keras_shape_service.schemas import PredictResponse, Problem, SummaryResponse
 from keras_shape_service.schemas.examples import SEED_CODE, SEED_INPUTS, SEED_MODEL
 from tests.as_keras import assert_answers_as_keras, example_inputs, keras_built, weights
@@ -402,3 +404,118 @@ def test_a_model_with_a_dict_of_outputs_called_as_a_layer_is_refused_saying_what
     problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
     assert (problem["line"], problem["column"]) == (4, 24)
     assert "make it with a list of outputs, or send the outer model's model.to_json()" in problem["detail"]
+
+
+# The Functional API guide's multi-input model (tests/examples/multi_input_output.py) as its pages also write it:
+# its inputs a dict, made title, body, tags, which Keras takes in the order of their sorted keys: body, tags, title.
+DICT_INPUTS_CODE = """import keras
+from keras import layers
+import numpy as np
+
+title_input = keras.Input(shape=(None,), name="title")
+body_input = keras.Input(shape=(None,), name="body")
+tags_input = keras.Input(shape=(12,), name="tags")
+inputs = {"title": title_input, "body": body_input, "tags": tags_input}
+title_features = layers.LSTM(16)(layers.Embedding(100, 8)(inputs["title"]))
+body_features = layers.LSTM(4)(layers.Embedding(100, 8)(inputs["body"]))
+x = layers.concatenate([title_features, body_features, tags_input])
+priority_pred = layers.Dense(1, name="priority")(x)
+department_pred = layers.Dense(4, name="department")(x)
+model = keras.Model(
+    inputs=inputs,
+    outputs={"priority": priority_pred, "department": department_pred},
+)
+"""
+
+
+def test_the_guides_model_made_with_a_dict_of_inputs_answers_as_keras(client):
+    built = keras_built(DICT_INPUTS_CODE)
+    assert [tensor.name for tensor in built.inputs] == ["body", "tags", "title"]
+    given = example_inputs(built, seed=11, steps=5, integers_below=5)
+    answer = assert_answers_as_keras(client, {"code": DICT_INPUTS_CODE}, built, given)
+    assert answer["model"]["inputs"] == {
+        "title": {"name": "title", "shape": [None]},
+        "body": {"name": "body", "shape": [None]},
+        "tags": {"name": "tags", "shape": [12]},
+    }
+    from_code = _post(client, "/v1/summary", {"code": DICT_INPUTS_CODE}).get_json()
+    from_spec = _post(client, "/v1/summary", {"model": from_code.pop("model")}).get_json()
+    assert from_code == from_spec
+
+
+def test_a_dict_of_inputs_keyed_apart_from_their_names_predicts_on_the_codes_dict_as_keras(client):
+    """Keys other than the inputs' names (Keras warns, and builds it): Keras's order is the keys' (b before z, the
+    inputs made z first); the code's predict({...}) is by key, the answer's inputs by name, as to_json's."""
+    code = (
+        "import keras\nfrom keras import layers\nimport numpy as np\n"
+        'z = keras.Input(shape=(3,), name="zeta")\na = keras.Input(shape=(2,), name="alpha")\n'
+        'model = keras.Model(inputs={"z": z, "b": a}, outputs=layers.Dense(2)(layers.concatenate([z, a])))\n'
+        'y = model.predict({"z": np.array([[1.0, 2.0, 3.0]]), "b": np.array([[-1.0, 0.5]])})\n'
+    )
+    with pytest.warns(UserWarning, match="must match the names"):
+        built = keras_built(code)
+    assert [tensor.name for tensor in built.inputs] == ["alpha", "zeta"]
+    answer = _post(client, "/v1/predict", {"code": code, "weights": weights(built)}).get_json()
+    assert answer["model"]["inputs"] == {"z": {"name": "zeta", "shape": [3]}, "b": {"name": "alpha", "shape": [2]}}
+    assert answer["summary"] == keras_summary_text(built)
+    expected = built.predict({"z": np.array([[1.0, 2.0, 3.0]]), "b": np.array([[-1.0, 0.5]])}, verbose=0)
+    np.testing.assert_allclose(np.array(answer["predictions"]), expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "inputs, column, words",
+    [
+        ("{1: x}", 29, 'with names (strings) as keys, not a number: write inputs={"title": title_input'),
+        ('{"a": y}', 34, "maps each name to one keras.Input(...) tensor, not a layer's output: write inputs={"),
+        ('{"a": [x]}', 34, "maps each name to one keras.Input(...) tensor, not a list"),
+        ('{"a": x, "b": x}', 42, "`x` is given as two inputs; give each input once"),
+        ('{"a": x, "a": x}', 37, "the input name 'a' is given twice"),
+        ("{}", 28, "a Model's inputs={} is empty: name each input"),
+        ("{**named}", 31, "a dict is read with its keys written out, not **unpacked"),
+    ],
+)
+def test_a_dict_of_inputs_is_read_with_names_and_one_input_each(client, inputs, column, words):
+    code = (
+        "x = keras.Input(shape=(4,), name='a')\ny = layers.Dense(2)(x)\nnamed = {}\n"
+        f"model = keras.Model(inputs={inputs}, outputs=y)\n"
+    )
+    problem = _post(client, "/v1/summary", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (4, column), problem["detail"]
+    assert words in problem["detail"]
+
+
+DICT_MODEL = (
+    "import numpy as np\nx = keras.Input(shape=(2,), name='x')\nw = keras.Input(shape=(1,), name='w')\n"
+    "model = keras.Model({'x': x, 'w': w}, layers.Dense(1)(layers.concatenate([x, w])))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "last_line, column, words",
+    [
+        ("model.predict({'x': np.ones((1, 2)), 'v': np.ones((1, 1))})", 38, "has the key 'v'; the model's inputs are"),
+        ("model.predict({'x': np.ones((1, 2))})", 15, "no data for the input(s) ['w']; Keras asks for every key"),
+        ("model({'x': np.ones((1, 2)), 1: np.ones((1, 1))})", 30, "keyed by input name (a string), not a number"),
+        ("model.predict({'x': np.ones((1, 2)), 'w': 'one'})", 43, "predict reads a list or np.array of numbers"),
+        (
+            "z = keras.Input(shape=(2,))\nouter = keras.Model(z, model({'x': z, 'w': z}))",
+            24,
+            "a model made with inputs={...} is not read as a layer of another",
+        ),
+        ("layer = layers.Dense(4, kernel_initializer={'a': 1})", 44, "a dict is read only as a Model's inputs={"),
+    ],
+)
+def test_what_is_given_a_dict_besides_a_model_is_refused_saying_what_to_write(client, last_line, column, words):
+    code = DICT_MODEL + last_line + "\n"
+    problem = _post(client, "/v1/predict", {"code": code}, 422).get_json()
+    assert (problem["line"], problem["column"]) == (code.count("\n"), column), problem["detail"]
+    assert words in problem["detail"]
+
+
+def test_predict_on_a_dict_at_the_end_of_the_code_is_the_data_by_input_name(client):
+    code = DICT_MODEL + "y = model({'w': np.array([[2.0]]), 'x': np.array([[0.5, -1.0]])})\n"
+    answer = _post(client, "/v1/predict", {"code": code}).get_json()
+    assert answer["output_shape"] == [1, 1]
+    assert answer["model"]["inputs"] == {"x": {"name": "x", "shape": [2]}, "w": {"name": "w", "shape": [1]}}
+    given = {"model": answer["model"], "inputs": {"x": [[0.5, -1.0]], "w": [[2.0]]}}
+    assert _post(client, "/v1/predict", given).get_json()["predictions"] == answer["predictions"]

@@ -74,3 +74,46 @@ def test_a_documents_compile_config_is_compiled(client):
     response = client.post("/v1/predict", json={"model": document, "inputs": MODELS["seed"][1]})
     assert response.status_code == 422
     assert Problem.model_validate_json(response.data).errors[0].loc == ["model", "compile_config", "loss"]
+
+
+def test_a_concise_graph_with_a_dict_of_inputs_answers_as_kerass_to_json_of_it(client):
+    """inputs={key: input}, as the code reader writes keras.Model(inputs={...}): the same answer as the to_json
+    document of the model Keras makes, inputs in the keys' order (b before a's creation), predictions by name."""
+    import keras
+
+    keras.backend.clear_session()
+    first = keras.Input(shape=(3,), name="first")
+    second = keras.Input(shape=(2,), name="second")
+    built = keras.Model({"z": first, "b": second}, keras.layers.Dense(2)(keras.layers.concatenate([first, second])))
+    concise = {
+        "inputs": {"z": {"name": "first", "shape": [3]}, "b": {"name": "second", "shape": [2]}},
+        "layers": [{"type": "Concatenate", "inbound": ["first", "second"]}, {"type": "Dense", "units": 2}],
+    }
+    inputs = {"first": [[1, 2, 3], [0, 0, 1]], "second": [[-1, 1], [0.5, 0]]}
+    from_concise = _answer(client, concise, inputs)
+    from_document = _answer(client, json.loads(built.to_json()), inputs)
+    assert from_concise.layers == from_document.layers and from_concise.summary == from_document.summary
+    assert from_concise.predictions == from_document.predictions
+    # the served signature (/v2 metadata) pairs the spec's inputs with Keras's: both in the keys' order
+    from keras_shape_service import adapter
+    from keras_shape_service.schemas import SummaryRequest
+    from keras_shape_service.specs.forms import canonical_spec
+
+    spec = canonical_spec(SummaryRequest.model_validate({"model": concise}).model)
+    assert spec.input_keys == ("b", "z") and [i.name for i in spec.inputs] == ["second", "first"]
+    signature_inputs, _ = adapter.signature(adapter.plan(spec, 0, 10**6))
+    assert [(tensor.name, tensor.shape) for tensor in signature_inputs] == [("second", (None, 2)), ("first", (None, 3))]
+
+
+@pytest.mark.parametrize(
+    "inputs, loc",
+    [
+        ({"a": {"name": "x", "shape": [2]}, "b": {"name": "x", "shape": [2]}}, ["model", "inputs", "b", "name"]),
+        ([{"name": "x", "shape": [2]}, {"name": "x", "shape": [2]}], ["model", "inputs", 1, "name"]),
+    ],
+)
+def test_two_inputs_of_one_name_are_refused_as_keras_refuses_them(client, inputs, loc):
+    model = {"inputs": inputs, "layers": [{"type": "Dense", "units": 1, "inbound": ["x"]}]}
+    problem = client.post("/v1/summary", json={"model": model}).get_json()
+    assert problem["status"] == 422 and problem["errors"][0]["loc"] == loc
+    assert "the name 'x' is given to two inputs" in problem["detail"]

@@ -1,5 +1,6 @@
 """Expressions the reader computes without running them: constants, names, attributes of module paths and the
-model, lists and tuples, arithmetic on numbers, call arguments by parameter, and the data a model predicts on.
+model, lists and tuples, dicts (for what takes one: models.py), arithmetic on numbers, call arguments by
+parameter, and the data a model predicts on.
 
 Numbers are bounded as they are computed (integers by max_int, exponents by 64, floats finite); data is copied
 into the answer element by element from one budget of max_literal_elements, since names may share lists. Calls
@@ -20,6 +21,7 @@ from .values import (
     Array,
     Builtin,
     ConstantArray,
+    DictLiteral,
     FunctionalModel,
     InputEntry,
     KerasObject,
@@ -199,6 +201,8 @@ class Expressions(Scope):
                 "layer's several outputs, unpack them: `outputs, state_h, state_c = layers.LSTM(4, "
                 "return_state=True)(x)`; for part of a tensor, use layers.Cropping1D/2D or layers.Reshape",
             )
+        if isinstance(owner, DictLiteral) and not isinstance(node.slice, ast.Slice):
+            return self.entry(owner, node)
         if not isinstance(owner, (list, tuple, str, range)):
             self.refuse(
                 node, f"`{source_text(node)}`: indexing is read on lists, tuples and shapes, not {describe(owner)}"
@@ -223,8 +227,21 @@ class Expressions(Scope):
             self.refuse(node, f"`{source_text(node)}`: index {index} is out of range for {len(owner)} item(s)")
         return owner[index]
 
+    def entry(self, owner: DictLiteral, node: ast.Subscript) -> Any:
+        """`inputs["title"]`: the value of a dict the code wrote, by a key it wrote."""
+        key = self.value(node.slice)
+        if not (key is None or isinstance(key, (bool, int, float, str))):
+            self.refuse(node.slice, f"a dict is looked up by a string (or a number), not {describe(key)}")
+        found, value = owner.get(key)
+        if not found:
+            keys = ", ".join(repr(entry[0]) for entry in owner.entries)[:200]
+            self.refuse(node, f"`{source_text(node)}`: the dict has no key {key!r}; its keys are {keys}")
+        return value
+
     def truth(self, value: Any, node: ast.AST) -> bool:
         """Whether a value the reader knows is true, as Python says; a tensor's truth is known only when run."""
+        if isinstance(value, DictLiteral):
+            return bool(value.entries)
         if value is None or isinstance(value, (bool, int, float, str, list, tuple, range)):
             return bool(value)
         self.refuse(node, f"`{source_text(node)}`: the truth of {describe(value)} is known only when the model runs")
@@ -299,13 +316,19 @@ class Expressions(Scope):
         self.spend(len(text) // 8, node)
         return text
 
-    def dictionary(self, node: ast.Dict) -> Any:
-        self.refuse(
-            node,
-            "a dict literal is not read but as a Model's outputs={...}: the spec the code reads into lists a "
-            "model's inputs in order; write a list, e.g. keras.Model(inputs=[a, b], outputs=[c, d]), with each "
-            "layer's name= for its name",
-        )
+    def dictionary(self, node: ast.Dict) -> DictLiteral:
+        """`{key: value, ...}`, for what takes a dict (a Model's inputs= and outputs=, predict's data)."""
+        entries = []
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:
+                self.refuse(value_node, "a dict is read with its keys written out, not **unpacked")
+            key = self.value(key_node)
+            # a scalar, compared in constant time where the dict is looked up (lists may nest shared parts)
+            if not (key is None or isinstance(key, (bool, int, float, str))):
+                self.refuse(key_node, f"a dict's keys are read as strings (or numbers), not {describe(key)}")
+            entries.append((key, self.value(value_node), key_node, value_node))
+        self.spend(len(entries), node)
+        return DictLiteral(tuple(entries))
 
     def arguments(
         self, node: ast.Call, parameters: Sequence[str], what: str, any_keyword: bool = False
@@ -363,6 +386,12 @@ class Expressions(Scope):
             return {"class_name": value.class_name, "config": self.json(value.config, node, depth + 1)}
         if isinstance(value, LayerEntry):
             return self.json({"type": value.class_name, **value.arguments}, node, depth)
+        if isinstance(value, DictLiteral):
+            self.refuse(
+                node,
+                "a dict is read only as a Model's inputs={...} or outputs={...} and as the data of "
+                "model.predict({...}); for a layer's argument that takes one, send the model's model.to_json()",
+            )
         kind = self.kind(value) if isinstance(value, KerasPath) else None
         if kind in ("activation", "dtype", "object"):
             return value.parts[-1]

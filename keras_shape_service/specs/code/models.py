@@ -53,6 +53,7 @@ from .values import (
     Array,
     Builtin,
     ConstantArray,
+    DictLiteral,
     Function,
     FunctionalModel,
     InputEntry,
@@ -68,6 +69,12 @@ from .values import (
     source_name,
     source_text,
 )
+
+# How a Model's inputs={...} and outputs={...} are written, for refusals to show
+EXAMPLE_DICTS = {
+    "input": 'inputs={"title": title_input, "body": body_input}',
+    "output": 'outputs={"priority": priority_pred, "department": department_pred}',
+}
 
 
 class Models(Expressions):
@@ -339,36 +346,50 @@ class Models(Expressions):
         nodes = self.arguments(node, ("inputs", "outputs", "name", "trainable"), "Model")
         if "inputs" not in nodes or "outputs" not in nodes:
             self.refuse(node, "Model(...) is read with inputs= and outputs=; subclassed models are not read")
-        inputs = self.tensors(nodes["inputs"], "Model")
-        output_keys, outputs = self.keyed_outputs(nodes["outputs"])
+        input_keys, inputs = self.keyed(nodes["inputs"], "input")
+        output_keys, outputs = self.keyed(nodes["outputs"], "output")
         for tensor in inputs:
             if not isinstance(tensor.producer, InputEntry):
                 self.refuse(nodes["inputs"], "a Model's inputs are keras.Input(...) tensors")
         name = self.text(self.value(nodes["name"]), node) if "name" in nodes else None
         if "trainable" in nodes:
             self.value(nodes["trainable"])
-        return self.new_model(FunctionalModel(node, name, inputs, outputs, output_keys=output_keys))
+        model = FunctionalModel(node, name, inputs, outputs, output_keys=output_keys, input_keys=input_keys)
+        return self.new_model(model)
 
-    def keyed_outputs(self, node: ast.AST) -> tuple[tuple, list[Tensor]]:
-        """A Model's outputs: tensors, or a dict literal of them by name (the Functional API guide's
-        outputs={"priority": ..., "department": ...}), in Keras's order: sorted by name, as it flattens a dict."""
-        if not isinstance(node, ast.Dict):
-            return (), self.tensors(node, "Model")
+    def keyed(self, node: ast.AST, side: str) -> tuple[tuple, list[Tensor]]:
+        """A Model's inputs or outputs: tensors, or a dict of them by name, written there or bound to a name (the
+        Functional API guide's inputs={"title": title_input, ...}, outputs={"priority": ..., ...}), in Keras's
+        order: sorted by name, as it flattens a dict."""
+        value = self.value(node)
+        if not isinstance(value, DictLiteral):
+            return (), self.tensors(node, "Model", value)
+        if not value.entries:
+            self.refuse(node, f"a Model's {side}s={{}} is empty: name each {side}, e.g. {EXAMPLE_DICTS[side]}")
         by_key: dict[str, Tensor] = {}
-        for key_node, value_node in zip(node.keys, node.values):
-            if key_node is None:  # {**other}
-                self.refuse(value_node, "a Model's outputs={...} is read with its names written out, not **unpacked")
-            key = self.value(key_node)
+        for key, tensor, key_node, value_node in value.entries:
             if not isinstance(key, str) or not key:
-                self.refuse(key_node, "a Model's outputs={...} is read with names (strings) as keys")
-            if key in by_key:
-                self.refuse(key_node, f"the output name {key!r} is given twice")
-            value = self.value(value_node)
-            if not isinstance(value, Tensor):
                 self.refuse(
-                    value_node, f"a Model's outputs={{...}} maps each name to one tensor, not {describe(value)}"
+                    key_node,
+                    f"a Model's {side}s={{...}} is read with names (strings) as keys, not {describe(key)}: write "
+                    f"{EXAMPLE_DICTS[side]}",
                 )
-            by_key[key] = value
+            if key in by_key:
+                self.refuse(key_node, f"the {side} name {key!r} is given twice")
+            if side == "input" and not (isinstance(tensor, Tensor) and isinstance(tensor.producer, InputEntry)):
+                self.refuse(
+                    value_node,
+                    "a Model's inputs={...} maps each name to one keras.Input(...) tensor, not "
+                    + ("a layer's output" if isinstance(tensor, Tensor) else describe(tensor))
+                    + f": write {EXAMPLE_DICTS[side]}",
+                )
+            if side == "input" and any(tensor.producer is given.producer for given in by_key.values()):
+                self.refuse(value_node, f"`{source_text(value_node)}` is given as two inputs; give each input once")
+            if not isinstance(tensor, Tensor):
+                self.refuse(
+                    value_node, f"a Model's {side}s={{...}} maps each name to one tensor, not {describe(tensor)}"
+                )
+            by_key[key] = tensor
         keys = tuple(sorted(by_key))
         return keys, [by_key[key] for key in keys]
 
@@ -542,7 +563,13 @@ class Models(Expressions):
         if "inputs" not in nodes:
             self.refuse(node, "a model is called on tensors (as a layer of another model) or on data")
         inputs = self.value(nodes["inputs"])
-        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        items = (
+            [entry[1] for entry in inputs.entries]
+            if isinstance(inputs, DictLiteral)
+            else list(inputs)
+            if isinstance(inputs, (list, tuple))
+            else [inputs]
+        )
         if not (items and all(isinstance(item, Tensor) for item in items)):
             self.calls.append("call")
             return self.predict(model, node, ("inputs", "training", "mask"), inputs)
@@ -551,6 +578,12 @@ class Models(Expressions):
                 node,
                 "a model made with outputs={...} is not read as a layer of another (its outputs a dict); make it "
                 "with a list of outputs, or send the outer model's model.to_json()",
+            )
+        if getattr(model, "input_keys", ()):
+            self.refuse(
+                node,
+                "a model made with inputs={...} is not read as a layer of another (its inputs a dict); make it "
+                "with a list of inputs, or send the outer model's model.to_json()",
             )
         for key in ("training", "mask"):
             if key in nodes and not (key == "training" and isinstance(self.value(nodes[key]), (bool, type(None)))):
@@ -749,12 +782,34 @@ class Models(Expressions):
         if parameters[0] not in nodes:
             self.refuse(node, "predict is read with its input data")
         data_node = nodes.pop(parameters[0])
-        data = self.array(data_node, self.value(data_node) if data_value is None else data_value)
+        given = self.value(data_node) if data_value is None else data_value
+        data = (
+            self.keyed_data(model, data_node, given) if isinstance(given, DictLiteral) else self.array(data_node, given)
+        )
         for value_node in nodes.values():
             if not isinstance(self.value(value_node), (bool, int, type(None))):
                 self.refuse(value_node, "predict's other arguments are read as numbers or booleans")
         self.inputs = data if self.inputs is None else self.inputs
         return Prediction()
+
+    def keyed_data(self, model: Any, node: ast.AST, given: DictLiteral) -> dict:
+        """`model.predict({"title": ..., "body": ...})`: each array by its key, which is the input's key in
+        keras.Model(inputs={...}) (Keras asks for exactly those), else an input's name (as Keras matches a dict to a
+        list of inputs). Keyed by the input entry where the model has keys: its name is known once all are named."""
+        keys = dict(zip(model.input_keys, model.inputs)) if isinstance(model, FunctionalModel) else {}
+        data: dict[Any, Any] = {}
+        for key, value, key_node, value_node in given.entries:
+            if not isinstance(key, str) or not key:
+                self.refuse(key_node, f"predict's dict is keyed by input name (a string), not {describe(key)}")
+            if keys and key not in keys:
+                self.refuse(
+                    key_node, f"predict's dict has the key {key!r}; the model's inputs are keyed {sorted(keys)}"
+                )
+            data[keys[key].producer if keys else key] = self.array(value_node, value)
+        missing = sorted(set(keys) - {entry[0] for entry in given.entries})
+        if missing:
+            self.refuse(node, f"predict's dict has no data for the input(s) {missing}; Keras asks for every key")
+        return data
 
     # The spec
 
@@ -876,8 +931,9 @@ class Models(Expressions):
             for key, value in (keywords[0] if keywords else {}).items():
                 entry[key] = [source_name(t) for t in value] if isinstance(value, list) else source_name(value)
             layers.append(entry)
+        inputs = [{"name": tensor.producer.name, **tensor.producer.entry} for tensor in model.inputs]
         return {
-            "inputs": [{"name": tensor.producer.name, **tensor.producer.entry} for tensor in model.inputs],
+            "inputs": dict(zip(model.input_keys, inputs)) if model.input_keys else inputs,
             "layers": layers,
             "outputs": (
                 {key: source_name(tensor) for key, tensor in zip(model.output_keys, model.outputs)}

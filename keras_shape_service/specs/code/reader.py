@@ -6,11 +6,11 @@ model: names and imports (scope.py), values (expressions.py), layers, models and
 Anything else is a CodeRejected naming its line and column.
 
 The spec is the service's concise JSON: Sequential {"name"?, "input_shape"?, "layers": [...], "compile"?} or
-functional {"name"?, "inputs": [...], "layers": [... "inbound"/"calls", "initial_state"/"mask"? ...],
+functional {"name"?, "inputs": [...] or {key: ...}, "layers": [... "inbound"/"calls", "initial_state"/"mask"? ...],
 "outputs": [...] or {name: ...}, "compile"?}, a model the code uses as a layer nested in it as {"type": "Sequential" or
 "Functional", ...}.
-`ReadCode.inputs` is the data of the first `model.predict(x)` or `model(x)`; np.random arrays become the
-deterministic stand-in (i % 100) / 100 at flat index i, since the service answers shapes.
+`ReadCode.inputs` is the data of the first `model.predict(x)` or `model(x)` (a dict of it by input name); np.random
+arrays become the deterministic stand-in (i % 100) / 100 at flat index i, since the service answers shapes.
 """
 
 from typing import Callable, Sequence

@@ -55,7 +55,7 @@ class Scope:
         self.models: list = []  # every model the code makes, in order; those used as layers are nested
         self.outermost: Any = None  # the model no other uses as a layer, once the code is read
         self.compile: Optional[dict] = None
-        self.inputs: Optional[list] = None
+        self.inputs: Any = None  # the data of the first prediction: a list, or a dict by key
         self.calls: list[str] = []
         self.budget = limits.max_literal_elements
         self.steps = limits.max_steps

@@ -14,7 +14,7 @@ import ast
 from typing import Any, Callable, NoReturn
 
 from .models import Models
-from .values import Function, LayerEntry, ReadCode, Tensor, describe, source_text
+from .values import DictLiteral, Function, InputEntry, LayerEntry, ReadCode, Tensor, describe, source_text
 
 
 class _Return(Exception):
@@ -41,7 +41,11 @@ class Reader(Models):
 
     def read(self, tree: ast.Module) -> ReadCode:
         self.block(tree.body)
-        return ReadCode(self.render(), self.inputs, tuple(self.calls))
+        spec = self.render()
+        inputs = self.inputs
+        if isinstance(inputs, dict):  # by input entry where the model takes a dict: the entry's name, now known
+            inputs = {key.name if isinstance(key, InputEntry) else key: data for key, data in inputs.items()}
+        return ReadCode(spec, inputs, tuple(self.calls))
 
     def block(self, statements: list[ast.stmt]) -> None:
         readers: dict[type[ast.stmt], Callable[[Any], object]] = {  # each takes its statement type
@@ -79,6 +83,13 @@ class Reader(Models):
             for element_target, element in zip(target.elts, items):
                 self.bind(element_target, element)
             return
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            if isinstance(self.lookup(target.value.id)[1], DictLiteral):  # keras.io's `inputs[name] = keras.Input(...)`
+                self.refuse(
+                    target,
+                    f"assigning to `{source_text(target)}` is not supported: a dict is read as written whole; write "
+                    'it with its entries, e.g. inputs = {"title": keras.Input(...), "body": keras.Input(...)}',
+                )
         if not isinstance(target, ast.Name):
             self.refuse(
                 target,

@@ -5,7 +5,7 @@ layer is its class name and its arguments, a tensor is which call of which layer
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class ReadCode:
     ("call" for `model(x)`)."""
 
     model: dict
-    inputs: Optional[list]
+    inputs: Union[list, dict, None]  # a dict by input name where the code predicts on a dict
     calls: tuple[str, ...]
 
 
@@ -88,6 +88,7 @@ class FunctionalModel:
     entry: Any = None
     # keras.Model(outputs={...}): the names of `outputs`, in their order (sorted, as Keras flattens a dict)
     output_keys: tuple = ()
+    input_keys: tuple = ()  # keras.Model(inputs={...}): likewise, the keys of `inputs`
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,21 @@ class ConstantArray:
     data: list
     dtype: str
     layer: Any = None  # the LayerEntry called on it
+
+
+@dataclass(frozen=True, eq=False)
+class DictLiteral:
+    """A dict display `{key: value, ...}`, read key then value in order as Python does; each entry kept with its
+    nodes, for refusals to point at. Read only as a Model's inputs= or outputs=, the data of a prediction, and
+    `d["key"]`: nothing else of the code takes a dict."""
+
+    entries: tuple  # (key, value, key node, value node), in the code's order
+
+    def get(self, key: Any) -> tuple[bool, Any]:
+        for entry_key, value, _, _ in reversed(self.entries):  # Python keeps a repeated key's last value
+            if entry_key == key and type(entry_key) is type(key):
+                return True, value
+        return False, None
 
 
 class Prediction:
@@ -160,6 +176,7 @@ def describe(value: Any) -> str:
         SequentialModel: "the model",
         FunctionalModel: "the model",
         Prediction: "a prediction",
+        DictLiteral: "a dict",
         Function: "a function",
         Builtin: "a builtin function",
         range: "a range",
