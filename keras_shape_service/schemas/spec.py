@@ -369,44 +369,44 @@ _PLAIN_SCHEMA: dict[str, Any] = {
 }
 
 
+def _one_alternative_per_class(classes: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
+    """JSON Schema taking any of `classes` (module, class name, the schemas of the arguments its config takes): each
+    its own alternative, so that the document says no more than the validators below accept."""
+    return {
+        "anyOf": [
+            {
+                "properties": {
+                    "module": {"const": module},
+                    "class_name": {"const": name},
+                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
+                }
+            }
+            for module, name, arguments in classes
+        ]
+    }
+
+
 def _operation_schema() -> dict[str, Any]:
-    """JSON Schema for an operation node: one alternative per operation, its module and the arguments its config
-    takes (what the validator below checks, so that the document says no more than the service accepts)."""
-    alternatives = []
+    """JSON Schema for an operation node: its module and the arguments its config takes, per operation."""
+    classes = []
     for name, (module, _) in sorted(OPERATIONS.items()):
         arguments: dict[str, Any] = {"name": {"type": "string"}}
         arguments |= {argument: _PLAIN_SCHEMA for argument in OPERATION_ARGUMENTS.get(name, ())}
         if "dtype" in arguments:
             arguments["dtype"] = {"enum": list(REAL_DTYPES)}
-        alternatives.append(
-            {
-                "properties": {
-                    "module": {"const": module},
-                    "class_name": {"const": name},
-                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
-                }
-            }
-        )
-    return {"anyOf": alternatives}
+        classes.append((module, name, arguments))
+    return _one_alternative_per_class(classes)
 
 
 def _application_layer_schema() -> dict[str, Any]:
-    """JSON Schema for a keras.applications layer: one alternative per layer, its module and the arguments its config
-    takes (as the validator below checks them; schemathesis found a config key the document allowed refused)."""
-    alternatives = []
+    """JSON Schema for a keras.applications layer: its module and the arguments its config takes, per layer (as the
+    validator below checks them; schemathesis found a config key the document allowed refused)."""
+    classes = []
     for (module, name), takes in sorted(APPLICATION_INTERNAL_LAYERS.items()):
         arguments: dict[str, Any] = {argument: _PLAIN_SCHEMA for argument in (*takes, "name", "trainable")}
         arguments["dtype"] = {}  # a dtype policy may be an object: guards/safety.py judges it
-        alternatives.append(
-            {
-                "properties": {
-                    "module": {"const": module},
-                    "class_name": {"const": name},
-                    "config": {"type": "object", "properties": arguments, "additionalProperties": False},
-                }
-            }
-        )
-    return {"anyOf": alternatives}
+        classes.append((module, name, arguments))
+    return _one_alternative_per_class(classes)
 
 
 class OperationNode(ApiModel):
