@@ -7,6 +7,7 @@ and called by the service, one at a time, so that a refusal names the layer (and
 
 import contextvars
 import inspect
+import math
 import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -14,6 +15,7 @@ from typing import Any, Optional
 import keras
 
 from keras_shape_service.errors import ModelRejected
+from keras_shape_service.guards import limits
 from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, Constant, TensorRef
 
 from .layers import check_input_dtype, make_application_layer, make_layer, make_operation, received, rejected
@@ -35,12 +37,22 @@ _COMPUTED: "weakref.WeakKeyDictionary[Any, list[ComputedConstant]]" = weakref.We
 _BUILDING: "contextvars.ContextVar[Optional[list[ComputedConstant]]]" = contextvars.ContextVar(
     "kss_computed_constants", default=None
 )
+# max_constant_elements while a model is built, and the numbers its given constants hold (None: unbounded).
+_CONSTANT_LIMIT: "contextvars.ContextVar[Optional[tuple[int, int]]]" = contextvars.ContextVar(
+    "kss_constant_limit", default=None
+)
 
 
-def build(spec: CanonicalSpec) -> Any:
-    """The Keras model of a canonical spec."""
+def build(spec: CanonicalSpec, max_constant_elements: Optional[int] = None) -> Any:
+    """The Keras model of a canonical spec; the outputs layers compute from constants (with the constants given)
+    within `max_constant_elements`, checked before Keras allocates them."""
     outermost = _BUILDING.get() is None
     token = _BUILDING.set([]) if outermost else None
+    if outermost and max_constant_elements is not None:
+        given = sum(constant.elements() for constant in spec.constants())
+        limit_token = _CONSTANT_LIMIT.set((max_constant_elements, given))
+    else:
+        limit_token = None
     try:
         if spec.kind == "application":
             model = _application(spec)
@@ -54,6 +66,8 @@ def build(spec: CanonicalSpec) -> Any:
     finally:
         if token is not None:
             _BUILDING.reset(token)
+        if limit_token is not None:
+            _CONSTANT_LIMIT.reset(limit_token)
 
 
 def computed_constants(model: Any) -> list[ComputedConstant]:
@@ -143,8 +157,19 @@ def constant_tensor(constant: Constant) -> Any:
             loc=list(constant.layer.loc),
             error_type="constant_tensor",
         )
-    operand = keras.ops.zeros(output.shape, dtype=output.dtype)
     building = _BUILDING.get()
+    bound = _CONSTANT_LIMIT.get()
+    if bound is not None:  # a small constant may make a huge output (RepeatVector, Dense): sized before allocated
+        held = bound[1] + sum(math.prod(computed.operand.shape) for computed in building or [])
+        limits.check_computed_constant(
+            held,
+            tuple(output.shape),
+            bound[0],
+            constant.layer.name,
+            constant.layer.class_name,
+            list(constant.layer.loc),
+        )
+    operand = keras.ops.zeros(output.shape, dtype=output.dtype)
     if building is not None:
         building.append(ComputedConstant(made, constant, operand))
     return operand

@@ -188,7 +188,10 @@ class Engine:
         """A repository model's summary and metadata, or the refusal a request sending it would get."""
         summary = self.summarize(model)
         planned = adapter.plan(
-            with_request_weights(self._spec(model), model), model.seed, self.settings.max_activation_elements
+            with_request_weights(self._spec(model), model),
+            model.seed,
+            self.settings.max_activation_elements,
+            max_constant_elements=self.settings.max_constant_elements,
         )
         limits.check_params(planned.report.params.total + planned.outside_params, "max_params", self.settings)
         inputs, outputs = adapter.signature(planned)
@@ -262,7 +265,13 @@ class Engine:
     ) -> adapter.PlannedModel:
         """The model's shapes planned, and checked against the limits that need them."""
         self.phase(f"planning the shapes of {_model_name(spec)}")
-        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch, summary_options)
+        planned = adapter.plan(
+            spec,
+            seed,
+            self.settings.max_activation_elements // batch,
+            summary_options,
+            max_constant_elements=self.settings.max_constant_elements,
+        )
         limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
         limits.check_params(planned.report.params.total + planned.outside_params, params_limit, self.settings)
         return planned
@@ -327,7 +336,10 @@ class Engine:
         )
         sized = sized_for_estimates(facts, max(prod(array.shape[1:]) for array in arrays.values()))
         limits.check_activations(sized, batch, self.settings)
-        limits.check_work(sized, batch, self.settings)
+        # Layers computing constants run once, when the model is made ready: counted only before it is (their
+        # outputs max_constant_elements bounds; none that takes one tensor makes scratch tensors, as attention).
+        once = found.outside if isinstance(found, adapter.PlannedModel) else ()
+        limits.check_work(sized, batch, self.settings, once)
         limits.check_answer(output_shapes, batch, self.settings)
         return explain.cost(facts, batch, optimizer)
 

@@ -489,3 +489,46 @@ def test_a_layer_output_constant_names_a_built_in_layer_by_name(client, layer, w
     error = response.get_json()["errors"][0]
     place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
     assert response.status_code == 422 and error["loc"] == place + where and said in error["msg"], error
+
+
+def _position_embedding(layer: dict, value: list, dtype: str) -> dict:
+    """The page's position embedding's document, its constant computed by `layer` from `value` instead."""
+    keras.backend.clear_session()
+    tokens = keras.Input((5,), name="tokens")
+    positions = layers.Embedding(5, 4)(ops.arange(5))
+    document = json.loads(keras.Model(tokens, layers.Embedding(20, 4)(tokens) + positions).to_json())
+    add = next(i for i, entry in enumerate(document["config"]["layers"]) if entry["class_name"] == "Add")
+    numbers = {"class_name": "__tensor__", "config": {"value": value, "dtype": dtype}}
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": layer, "inputs": numbers},
+    }
+    return document
+
+
+def test_a_layer_output_past_max_constant_elements_is_refused_before_keras_allocates_it(client, make_client):
+    """A few numbers in may make any number out: RepeatVector(n=10**9) on [[1.0]] allocated 4 GB of zeros while
+    the model was planned, before any limit (its output held whole in the model as a given constant is)."""
+    repeated = {"class_name": "RepeatVector", "config": {"name": "repeat", "n": 10**9}}
+    response = client.post("/v1/summary", json={"model": _position_embedding(repeated, [[1.0]], "float32")})
+    problem = response.get_json()
+    assert response.status_code == 422 and problem["limit"] == "max_constant_elements", problem
+    assert "layer 'repeat' (RepeatVector) computes one of shape [1, 1000000000, 1]" in problem["detail"], problem
+    # A table that fits its operation: its 20 numbers, with the 5 given, count against the limit.
+    embedding = {"class_name": "Embedding", "config": {"name": "pos", "input_dim": 5, "output_dim": 4}}
+    document = _position_embedding(embedding, [0, 1, 2, 3, 4], "int32")
+    problem = make_client(max_constant_elements=24).post("/v1/summary", json={"model": document}).get_json()
+    assert problem["limit"] == "max_constant_elements" and problem["request_value"] == 25, problem
+    assert problem["errors"][0]["loc"][-6:] == ["inbound_nodes", 0, "args", 1, "config", "layer"], problem
+    assert make_client(max_constant_elements=25).post("/v1/summary", json={"model": document}).status_code == 200
+
+
+def test_a_recurrent_layer_over_a_long_constant_counts_against_the_compute_budget(make_client):
+    """An LSTM over a 20,000-step constant ran its steps once, eagerly, before the prediction, counted by no
+    estimate (23 s in-process; in a server, to the compute budget, each time): its steps are the model's too."""
+    lstm = {"class_name": "LSTM", "config": {"name": "steps", "units": 4}}
+    body = {"model": _position_embedding(lstm, [[[0.1]] * 20_000], "float32"), "inputs": [[1, 2, 3, 4, 0]]}
+    response = make_client(compute_budget_s=0.5).post("/v1/predict", json=body)
+    problem = response.get_json()
+    assert response.status_code == 422 and problem["limit"] == "compute_budget_s", problem
+    assert problem["request_value"] >= 20_000 * 60e-6, problem
