@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import keras
+import numpy as np
 
 from keras_shape_service.errors import ModelRejected
 from keras_shape_service.guards import limits
@@ -133,14 +134,21 @@ def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
     return value
 
 
+def constant_numbers(constant: Constant) -> Any:
+    """A constant's numbers as a tensor of its dtype, read by numpy in C: Keras's convert_to_tensor walks a nested
+    list a Python step per item (a million one-number rows: a second, twice per model)."""
+    try:  # numpy has no bfloat16: its numbers are read as they were written (float64), then cast
+        array = np.asarray(constant.value, dtype="float64" if constant.dtype == "bfloat16" else constant.dtype)
+        return keras.ops.convert_to_tensor(array, dtype=constant.dtype)
+    except Exception as error:  # a client's constant Keras refuses is the client's 422
+        raise rejected(error, list(constant.loc), "constant_tensor") from None
+
+
 def constant_tensor(constant: Constant) -> Any:
     """A constant operand, as Keras's Functional.from_config makes a __tensor__ argument: a tensor of its numbers
     in its dtype (made here from the numbers, never by deserializing an object); one a layer computes from them,
     zeros of its output's shape and dtype until the model is ready (ComputedConstant)."""
-    try:
-        numbers = keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype)
-    except Exception as error:  # a client's constant Keras refuses is the client's 422
-        raise rejected(error, list(constant.loc), "constant_tensor") from None
+    numbers = constant_numbers(constant)
     if constant.layer is None:
         return numbers
     made = make_layer(constant.layer)

@@ -265,7 +265,7 @@ def _compute_constants(planned: PlannedModel) -> None:
     the zeros the model was planned with: once, as Keras computes `pos_emb(ops.arange(10))` once."""
     for computed in builder.computed_constants(planned.model):
         constant = computed.constant
-        numbers = keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype)
+        numbers = builder.constant_numbers(constant)
         # Eagerly, a recurrent layer steps through time in Python, an op launch per step (an LSTM over a
         # 20,000-step constant: half a minute): traced, as the model's own are (ReadyModel._trace_first), it
         # takes the time guards/cost.py estimates.

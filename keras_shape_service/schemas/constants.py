@@ -12,6 +12,7 @@ service's own ``{"class_name": "__layer_output__", "config": {"layer": {"class_n
 model (Keras's summary does not list it); the service computes its output once, with its weights.
 """
 
+from itertools import chain
 from typing import Any, Literal, Optional
 
 from pydantic import ValidationError, model_validator
@@ -34,14 +35,13 @@ _FLOAT16_MAX = 65504.0  # past it a float16 is infinite
 
 
 def _leaves(value: Any) -> list:
-    found, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        else:
-            found.append(item)
-    return found
+    """A rectangular nested list's numbers (NestedNumbers checked it), flattened a level at a time in C: a Python
+    step per number took 1.7 s of the HTTP worker for a body's 3.9 million, before max_constant_elements refused
+    them."""
+    level = value if isinstance(value, list) else [value]
+    while level and isinstance(level[0], list):
+        level = list(chain.from_iterable(level))
+    return level
 
 
 class ConstantTensorConfig(ApiModel):
@@ -50,17 +50,20 @@ class ConstantTensorConfig(ApiModel):
 
     @model_validator(mode="after")
     def _fits_its_dtype(self) -> "ConstantTensorConfig":
+        if self.dtype not in _INTEGER_RANGES and self.dtype != "float16":
+            return self  # NestedNumbers held them within float32's range
         numbers = _leaves(self.value)
         if self.dtype in _INTEGER_RANGES:
             low, high = _INTEGER_RANGES[self.dtype]
-            bad = next((n for n in numbers if not float(n).is_integer() or not low <= n <= high), None)
-            if bad is not None:
+            whole = all(map(float.is_integer, map(float, numbers)))  # in C, as min and max
+            if not (whole and low <= min(numbers) and max(numbers) <= high):
+                bad = next(n for n in numbers if not float(n).is_integer() or not low <= n <= high)
                 raise PydanticCustomError(
                     "constant_dtype",
                     "a constant of dtype {dtype} holds whole numbers from {low} to {high}; got {bad}",
                     {"dtype": self.dtype, "low": low, "high": high, "bad": bad},
                 )
-        if self.dtype == "float16" and any(abs(n) > _FLOAT16_MAX for n in numbers):
+        if self.dtype == "float16" and not -_FLOAT16_MAX <= min(numbers) <= max(numbers) <= _FLOAT16_MAX:
             raise PydanticCustomError(
                 "constant_dtype", "a constant of dtype float16 holds numbers within ±65504", {"dtype": self.dtype}
             )

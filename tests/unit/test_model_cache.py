@@ -134,3 +134,35 @@ def test_one_model_sent_with_inputs_of_other_shapes_answers_each_as_sent(make_cl
         variable = "input_shape" in layers[0]
         assert answer["layers"][0]["input_shape"][1] == (None if variable else shape[1])
         assert list(np.shape(answer["predictions"])) == answer["output_shape"] == [shape[0], 3 if variable else 2]
+
+
+def _with_constant(value: list, dtype: str):
+    from keras_shape_service.specs.canonical import (
+        Call,
+        CanonicalInput,
+        CanonicalLayer,
+        CanonicalSpec,
+        Constant,
+        TensorRef,
+    )
+
+    constant = Constant(value, dtype, (len(value),))
+    call = Call((TensorRef("x"), constant))
+    add = CanonicalLayer("Add", {}, "add", (), (), calls=(call,), module="keras.src.ops.numpy")
+    return CanonicalSpec("functional", "m", (CanonicalInput("x", (len(value),)),), (add,), (TensorRef("add"),))
+
+
+def test_a_models_key_holds_its_constants_numbers_and_dtype_without_copying_them(monkeypatch):
+    """Two models differing only in a constant's numbers or dtype are two models; the key reads the numbers as
+    they are: dataclasses.asdict deep-copied each one (a million one-number rows: 8 s of CPU per request)."""
+    import copy
+
+    from keras_shape_service.engine.caches import spec_key
+
+    keys = {spec_key(_with_constant(value, dtype), 0) for value, dtype in [([1, 2], "int32"), ([1, 3], "int32")]}
+    keys.add(spec_key(_with_constant([1, 2], "float32"), 0))
+    assert len(keys) == 3
+    copies = []
+    monkeypatch.setattr(copy, "deepcopy", lambda value, *rest: copies.append(value) or value)
+    spec_key(_with_constant(list(range(1000)), "int32"), 0)
+    assert copies == []
