@@ -63,12 +63,28 @@ def build(spec: CanonicalSpec, max_constant_elements: Optional[int] = None) -> A
             model = _functional(spec)
         if token is not None:
             _COMPUTED[model] = list(_BUILDING.get() or [])
+            _check_names_apart(model, _COMPUTED[model])
         return model
     finally:
         if token is not None:
             _BUILDING.reset(token)
         if limit_token is not None:
             _CONSTANT_LIMIT.reset(limit_token)
+
+
+def _check_names_apart(model: Any, computed: list[ComputedConstant]) -> None:
+    """Weights are given by layer name: a layer computing a constant named as a layer of the model would take
+    that layer's (refused for their shapes, or silently in its place)."""
+    names = {layer.name for layer in model.layers}
+    for each in computed:
+        layer = each.constant.layer
+        if layer is not None and layer.name in names:
+            raise ModelRejected(
+                f"the layer computing a constant is named '{layer.name}', as a layer of the model is; weights are "
+                "given by layer name: give it a name of its own",
+                loc=list(layer.loc),
+                error_type="constant_tensor",
+            )
 
 
 def computed_constants(model: Any) -> list[ComputedConstant]:
@@ -151,10 +167,12 @@ def constant_tensor(constant: Constant) -> Any:
     numbers = constant_numbers(constant)
     if constant.layer is None:
         return numbers
-    made = make_layer(constant.layer)
+    building = _BUILDING.get()
+    made = _same_layer(constant.layer, building or []) or make_layer(constant.layer)
     symbolic = keras.KerasTensor(constant.shape, dtype=numbers.dtype)
     try:
-        made.build(constant.shape)
+        if not made.built:
+            made.build(constant.shape)
         output = made.compute_output_spec(symbolic)
     except Exception as error:  # a layer Keras cannot call on these numbers: the client's 422
         raise rejected(error, list(constant.layer.loc), "keras_model", received(made, symbolic, error)) from None
@@ -165,7 +183,6 @@ def constant_tensor(constant: Constant) -> Any:
             loc=list(constant.layer.loc),
             error_type="constant_tensor",
         )
-    building = _BUILDING.get()
     bound = _CONSTANT_LIMIT.get()
     if bound is not None:  # a small constant may make a huge output (RepeatVector, Dense): sized before allocated
         held = bound[1] + sum(math.prod(computed.operand.shape) for computed in building or [])
@@ -181,6 +198,22 @@ def constant_tensor(constant: Constant) -> Any:
     if building is not None:
         building.append(ComputedConstant(made, constant, operand))
     return operand
+
+
+def _same_layer(layer: CanonicalLayer, computed: list[ComputedConstant]) -> Any:
+    """The layer already made under this name for another constant (code's `pos_emb` called on two: one layer,
+    one table, as in Keras); another layer under the same name is refused, as weights are given by name."""
+    for each in computed:
+        if each.constant.layer is not None and each.constant.layer.name == layer.name:
+            if (each.constant.layer.class_name, each.constant.layer.config) != (layer.class_name, layer.config):
+                raise ModelRejected(
+                    f"two layers computing constants are named '{layer.name}' with other configs; weights are "
+                    "given by layer name: give each a name of its own, or the same layer the same config",
+                    loc=list(layer.loc),
+                    error_type="constant_tensor",
+                )
+            return each.layer
+    return None
 
 
 def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:

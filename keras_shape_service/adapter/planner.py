@@ -61,7 +61,8 @@ class PlannedModel:
     def outside_params(self) -> int:
         """Weights of the layers that compute constants: allocated as the model's are, yet no part of Keras's
         count; the params limit counts them too."""
-        return sum(math.prod(weight.shape) for layer in self.outside for weight in layer.weights)
+        layers = {layer.name: layer for layer in self.outside}  # one layer may compute several constants
+        return sum(math.prod(weight.shape) for layer in layers.values() for weight in layer.weights)
 
     @property
     def output_shapes(self) -> tuple[tuple[Optional[int], ...], ...]:
