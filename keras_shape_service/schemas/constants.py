@@ -13,9 +13,9 @@ model (Keras's summary does not list it); the service computes its output once, 
 """
 
 from itertools import chain
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import ValidationError, model_validator
+from pydantic import AfterValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
@@ -198,11 +198,50 @@ def is_constant(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("class_name"), str) and value["class_name"] in _KINDS
 
 
-def check_constants(value: Any, path: list) -> None:
-    """Every constant in a call's arguments (at any depth) validated; the first one wrong refused where it is."""
-    stack: list[tuple[Any, list]] = [(value, path)]
+# JSON values a node's calls may hold besides an operation's constants: references to tensors (a few values each)
+# and plain numbers. Unbounded, a plain list of 3.9 million numbers in a 7.8 MB body was walked here and in the
+# graph reader, then formatted number by number in Keras's error for the operation: 46 s and 800 MB to refuse.
+MAX_ARGUMENT_ITEMS = 10_000
+
+
+def too_many_arguments(where: list) -> PydanticCustomError:
+    return PydanticCustomError(
+        "call_arguments",
+        f"a layer's calls hold more than {MAX_ARGUMENT_ITEMS:,} values besides constant tensors; Keras writes a "
+        'tensor as a "__keras_tensor__" reference and numbers it computed as one constant (only an operation\'s), '
+        '{"class_name": "__tensor__", "config": {"value": [...], "dtype": "float32"}}: send those',
+        {"limit": MAX_ARGUMENT_ITEMS, "path": where},
+    )
+
+
+def bounded_arguments(value: Any) -> Any:
+    """A layer's inbound nodes (to_json's calls: references to tensors, plain values) hold at most
+    MAX_ARGUMENT_ITEMS JSON values, counted before they are walked: a plain list of 3.9 million numbers in a
+    layer's kwargs took 46 s and 700 MB to refuse (the graph reader's walk, Keras's error formatting each)."""
+    stack: list[tuple[Any, list]] = [(value, [])]
+    walked = 0
     while stack:
         item, where = stack.pop()
+        if isinstance(item, (dict, list)):
+            walked += len(item)
+            if walked > MAX_ARGUMENT_ITEMS:
+                raise too_many_arguments(where)
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend((child, where + [key]) for key, child in children)
+    return value
+
+
+def check_constants(value: Any, path: list) -> None:
+    """Every constant in a call's arguments (at any depth) validated; the first one wrong refused where it is.
+    The arguments besides constants hold at most MAX_ARGUMENT_ITEMS JSON values."""
+    stack: list[tuple[Any, list]] = [(value, path)]
+    walked = 0
+    while stack:
+        item, where = stack.pop()
+        # counted before the items are stacked: a list of millions is refused without a path made for each
+        walked += len(item) if isinstance(item, (dict, list)) and not is_constant(item) else 0
+        if walked > MAX_ARGUMENT_ITEMS:
+            raise too_many_arguments(where)
         if is_constant(item):
             try:
                 _KINDS[item["class_name"]].model_validate(item)
@@ -225,3 +264,7 @@ def check_constants(value: Any, path: list) -> None:
             stack.extend((child, where + [key]) for key, child in item.items())
         elif isinstance(item, list):
             stack.extend((child, where + [index]) for index, child in enumerate(item))
+
+
+# A layer's (not an operation's) inbound nodes, bounded as above.
+InboundNodes = Annotated[list[Any], AfterValidator(bounded_arguments)]

@@ -561,3 +561,33 @@ def test_a_recurrent_layer_over_a_long_constant_counts_against_the_compute_budge
     problem = response.get_json()
     assert response.status_code == 422 and problem["limit"] == "compute_budget_s", problem
     assert problem["request_value"] >= 20_000 * 60e-6, problem
+
+
+def test_an_operations_plain_arguments_are_bounded_before_they_are_read(client):
+    """A plain list of numbers where Keras writes a __tensor__: 3.9 million in a 7.8 MB body were walked by the
+    graph reader and formatted one by one in Keras's error: 46 s and 800 MB to refuse. Refused where the count
+    passes the bound, saying what Keras writes."""
+    from keras_shape_service.schemas.constants import MAX_ARGUMENT_ITEMS
+
+    document = json.loads(_with_constant().to_json())
+    add = next(i for i, layer in enumerate(document["config"]["layers"]) if layer["class_name"] == "Add")
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = [0.0] * MAX_ARGUMENT_ITEMS
+    response = client.post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code == 422 and response.mimetype == "application/problem+json", problem
+    assert "more than 10,000 values besides constant tensors" in problem["detail"], problem
+    assert '{"class_name": "__tensor__", "config": {"value": [...], "dtype": "float32"}}' in problem["detail"]
+    place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1]
+    assert problem["errors"][0]["loc"][: len(place)] == place, problem
+
+
+def test_a_layers_call_arguments_are_bounded_before_they_are_read(client):
+    """The same in a layer's call: a plain list of millions in Dense's kwargs took 46 s and 700 MB to refuse."""
+    features = keras.Input((3,), name="features")
+    document = json.loads(keras.Model(features, layers.Dense(2, name="dense")(features)).to_json())
+    document["config"]["layers"][1]["inbound_nodes"][0]["kwargs"]["extra"] = [0] * 20_000
+    response = client.post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code == 422 and "more than 10,000 values" in problem["detail"], problem
+    place = ["model", "config", "layers", 1, "inbound_nodes", 0, "kwargs", "extra"]
+    assert problem["errors"][0]["loc"] == place, problem
