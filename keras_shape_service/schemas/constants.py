@@ -31,7 +31,8 @@ _INTEGER_RANGES: dict[str, tuple[int, int]] = {
     **{f"int{bits}": (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in (8, 16, 32, 64)},
     **{f"uint{bits}": (0, 2**bits - 1) for bits in (8, 16, 32, 64)},
 }
-_FLOAT16_MAX = 65504.0  # past it a float16 is infinite
+# Past these a number is infinite in the dtype (NestedNumbers holds every number within float32's 3.4028e38).
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38}
 
 
 def _leaves(value: Any) -> list:
@@ -50,7 +51,7 @@ class ConstantTensorConfig(ApiModel):
 
     @model_validator(mode="after")
     def _fits_its_dtype(self) -> "ConstantTensorConfig":
-        if self.dtype not in _INTEGER_RANGES and self.dtype != "float16":
+        if self.dtype not in _INTEGER_RANGES and self.dtype not in _FLOAT_MAX:
             return self  # NestedNumbers held them within float32's range
         numbers = _leaves(self.value)
         if self.dtype in _INTEGER_RANGES:
@@ -63,9 +64,12 @@ class ConstantTensorConfig(ApiModel):
                     "a constant of dtype {dtype} holds whole numbers from {low} to {high}; got {bad}",
                     {"dtype": self.dtype, "low": low, "high": high, "bad": bad},
                 )
-        if self.dtype == "float16" and not -_FLOAT16_MAX <= min(numbers) <= max(numbers) <= _FLOAT16_MAX:
+        largest = _FLOAT_MAX.get(self.dtype)
+        if largest is not None and not -largest <= min(numbers) <= max(numbers) <= largest:
             raise PydanticCustomError(
-                "constant_dtype", "a constant of dtype float16 holds numbers within ±65504", {"dtype": self.dtype}
+                "constant_dtype",
+                f"a constant of dtype {self.dtype} holds numbers within ±{largest:g}",
+                {"dtype": self.dtype, "largest": largest},
             )
         return self
 

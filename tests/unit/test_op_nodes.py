@@ -398,8 +398,18 @@ def test_a_position_embedding_keras_computed_once_is_a_constant_and_predicts_as_
         ([1, 2, 300], "uint8", [], "whole numbers from 0 to 255; got 300"),
         ([[-128, 5], [-129, 0]], "int8", [], "whole numbers from -128 to 127; got -129"),
         ([[1.0], [65505.0]], "float16", [], "within ±65504"),
+        ([-3.4e38, 1.0], "bfloat16", [], "within ±3.38953e+38"),
     ],
-    ids=["ragged", "past_float32", "unknown_dtype", "fraction_as_int", "past_uint8", "below_int8", "past_float16"],
+    ids=[
+        "ragged",
+        "past_float32",
+        "unknown_dtype",
+        "fraction_as_int",
+        "past_uint8",
+        "below_int8",
+        "past_float16",
+        "past_bfloat16",
+    ],
 )
 def test_a_constant_that_is_no_tensor_of_its_dtype_is_refused_saying_where(client, value, dtype, where, said):
     document = json.loads(_with_constant().to_json())
@@ -430,7 +440,7 @@ def test_a_constants_numbers_are_checked_against_its_dtype_with_no_python_step_p
             lines.append(frame.f_lineno)
         return trace
 
-    for dtype in ("int8", "uint64", "float16"):
+    for dtype in ("int8", "uint64", "float16", "bfloat16"):
         value = [[[1, 0]] * 50] * 1000
         sys.settrace(trace)
         try:
