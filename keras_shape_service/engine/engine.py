@@ -484,10 +484,13 @@ def _within_budget(summary: SummaryResponse, batch: int, budget: Optional[int]) 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:
     """Layers a spec will have, known before it is built: a named network's from the table (its top, which
-    the arguments change, not counted), any other's from the spec itself."""
+    the arguments change, not counted), any other's from the spec itself, those computing its constants too."""
     if spec.application is not None:
         return APPLICATION_LAYERS[spec.application.name] - 2
-    return spec.layer_count()
+    # Layers computing constants (__layer_output__) are made and built as the model's are, one per name: three
+    # thousand in one operation's argument took seconds to build before Keras refused the call.
+    computing = {constant.layer.name for constant in spec.constants() if constant.layer is not None}
+    return spec.layer_count() + len(computing)
 
 
 def _model_name(spec: CanonicalSpec) -> str:

@@ -601,3 +601,18 @@ def test_a_layers_call_arguments_are_bounded_before_they_are_read(client):
     assert response.status_code == 422 and "more than 10,000 values" in problem["detail"], problem
     place = ["model", "config", "layers", 1, "inbound_nodes", 0, "kwargs", "extra"]
     assert problem["errors"][0]["loc"] == place, problem
+
+
+def test_layers_computing_constants_count_against_max_layers(make_client):
+    """They are made and built as the model's layers are: 3,000 in one operation's argument took seconds to build
+    before Keras refused the call. One per name (one layer may compute several constants)."""
+    code = (
+        "import keras\nfrom keras import layers, ops\ntokens = keras.Input((5,))\n"
+        "a, b = layers.Embedding(5, 4), layers.Embedding(5, 4)\n"
+        "x = layers.Embedding(20, 4)(tokens) + a(ops.arange(5)) - b(ops.arange(5)) + a(ops.arange(5))\n"
+        "model = keras.Model(tokens, x)\n"
+    )
+    # the model's layers: an embedding and three operations (its rows add the input); a and b compute constants
+    problem = make_client(max_layers=5).post("/v1/summary", json={"code": code}).get_json()
+    assert problem["limit"] == "max_layers" and problem["request_value"] == 6, problem
+    assert make_client(max_layers=6).post("/v1/summary", json={"code": code}).status_code == 200
