@@ -166,3 +166,28 @@ def test_a_models_key_holds_its_constants_numbers_and_dtype_without_copying_them
     monkeypatch.setattr(copy, "deepcopy", lambda value, *rest: copies.append(value) or value)
     spec_key(_with_constant(list(range(1000)), "int32"), 0)
     assert copies == []
+
+
+def test_the_cache_counts_the_weights_of_layers_computing_constants_and_what_they_computed(make_client):
+    """A layer computing a constant (__layer_output__) keeps its weights and its output with the model: the
+    cache's byte bound counted neither, so models holding up to max_params each in such a table were kept past
+    model_cache_bytes."""
+    import keras
+    from keras import layers, ops
+
+    keras.backend.clear_session()
+    tokens = keras.Input((5,), name="tokens")
+    model = keras.Model(tokens, layers.Embedding(20, 4)(tokens) + layers.Embedding(5, 4)(ops.arange(5)))
+    document = json.loads(model.to_json())
+    add = next(i for i, layer in enumerate(document["config"]["layers"]) if layer["class_name"] == "Add")
+    table = {"class_name": "Embedding", "config": {"name": "positions", "input_dim": 50_000, "output_dim": 4}}
+    numbers = {"class_name": "__tensor__", "config": {"value": [0, 1, 2, 3, 4], "dtype": "int32"}}
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": table, "inputs": numbers},
+    }
+    client = make_client()
+    response = client.post("/v1/predict", json={"model": document, "inputs": [[1, 2, 3, 4, 0]]})
+    assert response.status_code == 200, response.get_json()
+    # the model's token table, the positions' table, and the (5, 4) positions computed from it, in float32
+    assert engine_of(client).models.total_bytes == (20 * 4 + 50_000 * 4 + 5 * 4) * 4
