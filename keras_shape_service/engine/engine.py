@@ -82,7 +82,9 @@ class Engine:
         self.settings = settings
         self.phase = phase  # told what the engine is doing now, for a refusal should a budget run out
         self.models: LruCache[adapter.ReadyModel] = LruCache(
-            settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes
+            settings.model_cache_entries,
+            settings.model_cache_bytes,
+            lambda ready: ready.weight_bytes + _constant_bytes(ready.spec),
         )
         # Summaries hold no weights: a few kB of text each, bounded by count alone.
         self.summaries: LruCache[SummaryResponse] = LruCache(
@@ -95,7 +97,7 @@ class Engine:
         # A request's spec and model key, by the request's model and the shapes of its inputs: reading a spec
         # and hashing it cost more than running a small model.
         self.readings: LruCache[tuple[CanonicalSpec, str]] = LruCache(
-            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: 0
+            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: _constant_bytes(reading[0])
         )
         # By model key and batch size: the batch was checked against the limits, and what it costs.
         self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
@@ -480,6 +482,16 @@ def _within_budget(summary: SummaryResponse, batch: int, budget: Optional[int]) 
     if budget is None:
         return summary
     return summary.model_copy(update={"cost": _within_budget_cost(summary.cost, batch, budget)})
+
+
+# A constant's number as a spec keeps it, a Python float in JSON's lists (24 bytes and an 8-byte pointer), and as
+# the model's tensor holds it (at most 8): a million in a spec is 40 MB kept by the cache that holds the spec.
+_CONSTANT_NUMBER_BYTES = 40
+
+
+def _constant_bytes(spec: CanonicalSpec) -> int:
+    """What a spec's constants keep in memory, counted against the byte bound of a cache holding the spec."""
+    return _CONSTANT_NUMBER_BYTES * sum(constant.elements() for constant in spec.constants())
 
 
 def _layers_before_building(spec: CanonicalSpec) -> int:

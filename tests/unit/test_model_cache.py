@@ -189,5 +189,22 @@ def test_the_cache_counts_the_weights_of_layers_computing_constants_and_what_the
     client = make_client()
     response = client.post("/v1/predict", json={"model": document, "inputs": [[1, 2, 3, 4, 0]]})
     assert response.status_code == 200, response.get_json()
-    # the model's token table, the positions' table, and the (5, 4) positions computed from it, in float32
-    assert engine_of(client).models.total_bytes == (20 * 4 + 50_000 * 4 + 5 * 4) * 4
+    # the model's token table, the positions' table, and the (5, 4) positions computed from it, in float32; and
+    # the 5 numbers the spec keeps (test_the_caches_holding_a_spec_count_its_constants_numbers)
+    assert engine_of(client).models.total_bytes == (20 * 4 + 50_000 * 4 + 5 * 4) * 4 + 5 * 40
+
+
+def test_the_caches_holding_a_spec_count_its_constants_numbers(make_client):
+    """A spec keeps a constant's numbers as Python floats in lists (40 bytes each, with the model's tensor): a
+    million per model, counted nothing, let 64 cached models and readings hold gigabytes past model_cache_bytes."""
+    import keras
+    from keras import layers
+
+    features = keras.Input((100, 3), name="features")
+    model = keras.Model(features, layers.Dense(3, name="dense")(features) + keras.ops.ones((100, 3)))
+    client = make_client()
+    response = client.post("/v1/predict", json={"model": json.loads(model.to_json()), "inputs": [[[0.5] * 3] * 100]})
+    assert response.status_code == 200, response.get_json()
+    engine = engine_of(client)
+    assert engine.readings.total_bytes == 300 * 40
+    assert engine.models.total_bytes == (3 * 3 + 3) * 4 + 300 * 40  # the dense layer's weights, and the constant
