@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     """Most numbers `inputs` may hold, batch included."""
     max_constant_elements: int = Field(1_000_000, gt=0)
     """Most numbers a model's constant tensors may hold, all of them (to_json's __tensor__ arguments, which Keras
-    writes for what it computed outside the graph: a position embedding's table)."""
+    writes for what it computed outside the graph: a position embedding's table), the outputs layers compute
+    from them (__layer_output__) included."""
     max_batch: int = Field(1024, gt=0)
     """Largest batch (first axis of `inputs`)."""
     max_params: int = Field(64_000_000, gt=0)

@@ -7,13 +7,16 @@ and called by the service, one at a time, so that a refusal names the layer (and
 
 import contextvars
 import inspect
+import math
 import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import keras
+import numpy as np
 
 from keras_shape_service.errors import ModelRejected
+from keras_shape_service.guards import limits
 from keras_shape_service.specs.canonical import Call, CanonicalInput, CanonicalLayer, CanonicalSpec, Constant, TensorRef
 
 from .layers import check_input_dtype, make_application_layer, make_layer, make_operation, received, rejected
@@ -35,12 +38,22 @@ _COMPUTED: "weakref.WeakKeyDictionary[Any, list[ComputedConstant]]" = weakref.We
 _BUILDING: "contextvars.ContextVar[Optional[list[ComputedConstant]]]" = contextvars.ContextVar(
     "kss_computed_constants", default=None
 )
+# max_constant_elements while a model is built, and the numbers its given constants hold (None: unbounded).
+_CONSTANT_LIMIT: "contextvars.ContextVar[Optional[tuple[int, int]]]" = contextvars.ContextVar(
+    "kss_constant_limit", default=None
+)
 
 
-def build(spec: CanonicalSpec) -> Any:
-    """The Keras model of a canonical spec."""
+def build(spec: CanonicalSpec, max_constant_elements: Optional[int] = None) -> Any:
+    """The Keras model of a canonical spec; the outputs layers compute from constants (with the constants given)
+    within `max_constant_elements`, checked before Keras allocates them."""
     outermost = _BUILDING.get() is None
     token = _BUILDING.set([]) if outermost else None
+    if outermost and max_constant_elements is not None:
+        given = sum(constant.elements() for constant in spec.constants())
+        limit_token = _CONSTANT_LIMIT.set((max_constant_elements, given))
+    else:
+        limit_token = None
     try:
         if spec.kind == "application":
             model = _application(spec)
@@ -50,10 +63,28 @@ def build(spec: CanonicalSpec) -> Any:
             model = _functional(spec)
         if token is not None:
             _COMPUTED[model] = list(_BUILDING.get() or [])
+            _check_names_apart(model, _COMPUTED[model])
         return model
     finally:
         if token is not None:
             _BUILDING.reset(token)
+        if limit_token is not None:
+            _CONSTANT_LIMIT.reset(limit_token)
+
+
+def _check_names_apart(model: Any, computed: list[ComputedConstant]) -> None:
+    """Weights are given by layer name: a layer computing a constant named as a layer of the model would take
+    that layer's (refused for their shapes, or silently in its place)."""
+    names = {layer.name for layer in model.layers}
+    for each in computed:
+        layer = each.constant.layer
+        if layer is not None and layer.name in names:
+            raise ModelRejected(
+                f"the layer computing a constant is named '{layer.name}', as a layer of the model is; weights are "
+                "given by layer name: give it a name of its own",
+                loc=list(layer.loc),
+                error_type="constant_tensor",
+            )
 
 
 def computed_constants(model: Any) -> list[ComputedConstant]:
@@ -119,20 +150,29 @@ def _resolve(value: Any, tensors: dict[TensorRef, Any]) -> Any:
     return value
 
 
+def constant_numbers(constant: Constant) -> Any:
+    """A constant's numbers as a tensor of its dtype, read by numpy in C: Keras's convert_to_tensor walks a nested
+    list a Python step per item (a million one-number rows: a second, twice per model)."""
+    try:  # numpy has no bfloat16: its numbers are read as they were written (float64), then cast
+        array = np.asarray(constant.value, dtype="float64" if constant.dtype == "bfloat16" else constant.dtype)
+        return keras.ops.convert_to_tensor(array, dtype=constant.dtype)
+    except Exception as error:  # a client's constant Keras refuses is the client's 422
+        raise rejected(error, list(constant.loc), "constant_tensor") from None
+
+
 def constant_tensor(constant: Constant) -> Any:
     """A constant operand, as Keras's Functional.from_config makes a __tensor__ argument: a tensor of its numbers
     in its dtype (made here from the numbers, never by deserializing an object); one a layer computes from them,
     zeros of its output's shape and dtype until the model is ready (ComputedConstant)."""
-    try:
-        numbers = keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype)
-    except Exception as error:  # a client's constant Keras refuses is the client's 422
-        raise rejected(error, list(constant.loc), "constant_tensor") from None
+    numbers = constant_numbers(constant)
     if constant.layer is None:
         return numbers
-    made = make_layer(constant.layer)
+    building = _BUILDING.get()
+    made = _same_layer(constant.layer, building or []) or make_layer(constant.layer)
     symbolic = keras.KerasTensor(constant.shape, dtype=numbers.dtype)
     try:
-        made.build(constant.shape)
+        if not made.built:
+            made.build(constant.shape)
         output = made.compute_output_spec(symbolic)
     except Exception as error:  # a layer Keras cannot call on these numbers: the client's 422
         raise rejected(error, list(constant.layer.loc), "keras_model", received(made, symbolic, error)) from None
@@ -143,11 +183,37 @@ def constant_tensor(constant: Constant) -> Any:
             loc=list(constant.layer.loc),
             error_type="constant_tensor",
         )
+    bound = _CONSTANT_LIMIT.get()
+    if bound is not None:  # a small constant may make a huge output (RepeatVector, Dense): sized before allocated
+        held = bound[1] + sum(math.prod(computed.operand.shape) for computed in building or [])
+        limits.check_computed_constant(
+            held,
+            tuple(output.shape),
+            bound[0],
+            constant.layer.name,
+            constant.layer.class_name,
+            list(constant.layer.loc),
+        )
     operand = keras.ops.zeros(output.shape, dtype=output.dtype)
-    building = _BUILDING.get()
     if building is not None:
         building.append(ComputedConstant(made, constant, operand))
     return operand
+
+
+def _same_layer(layer: CanonicalLayer, computed: list[ComputedConstant]) -> Any:
+    """The layer already made under this name for another constant (code's `pos_emb` called on two: one layer,
+    one table, as in Keras); another layer under the same name is refused, as weights are given by name."""
+    for each in computed:
+        if each.constant.layer is not None and each.constant.layer.name == layer.name:
+            if (each.constant.layer.class_name, each.constant.layer.config) != (layer.class_name, layer.config):
+                raise ModelRejected(
+                    f"two layers computing constants are named '{layer.name}' with other configs; weights are "
+                    "given by layer name: give each a name of its own, or the same layer the same config",
+                    loc=list(layer.loc),
+                    error_type="constant_tensor",
+                )
+            return each.layer
+    return None
 
 
 def _call(layer: CanonicalLayer, made: Any, number: int, call: Call, tensors: dict[TensorRef, Any]) -> None:

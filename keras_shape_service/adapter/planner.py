@@ -22,7 +22,7 @@ from keras_shape_service.schemas.numbers import shape_of
 from keras_shape_service.specs.canonical import CanonicalSpec
 
 from . import builder, private, weights_file
-from .facts import model_facts
+from .facts import layer_facts, model_facts
 from .layers import rejected
 from .summary import summary_text
 
@@ -53,9 +53,16 @@ class PlannedModel:
     report: ModelReport
     facts: tuple[LayerFacts, ...]
     pending_variables: list = field(default_factory=list)
-    # Weights of layers that compute constants outside the graph (builder.ComputedConstant): allocated as the
-    # model's are, yet no part of Keras's count; the params limit counts them too.
-    outside_params: int = 0
+    # Layers that compute constants outside the graph (builder.ComputedConstant), once, when the model is made
+    # ready: their facts, the constant's first axis as their batch. No rows of the answer; the limits count them.
+    outside: tuple[LayerFacts, ...] = ()
+
+    @property
+    def outside_params(self) -> int:
+        """Weights of the layers that compute constants: allocated as the model's are, yet no part of Keras's
+        count; the params limit counts them too."""
+        layers = {layer.name: layer for layer in self.outside}  # one layer may compute several constants
+        return sum(math.prod(weight.shape) for layer in layers.values() for weight in layer.weights)
 
     @property
     def output_shapes(self) -> tuple[tuple[Optional[int], ...], ...]:
@@ -224,12 +231,17 @@ def _file_note(source: WeightsFile, variables: int) -> str:
 
 
 def plan(
-    spec: CanonicalSpec, seed: int, max_build_elements: int, summary_options: tuple[bool, bool] = (False, False)
+    spec: CanonicalSpec,
+    seed: int,
+    max_build_elements: int,
+    summary_options: tuple[bool, bool] = (False, False),
+    max_constant_elements: Optional[int] = None,
 ) -> PlannedModel:
     """Build and compile the model, its shapes known but no weights allocated; layer names start afresh.
 
     `max_build_elements` bounds what a layer may allocate while it is built (Normalization); `summary_options`
-    are model.summary's expand_nested and show_trainable.
+    are model.summary's expand_nested and show_trainable; `max_constant_elements` bounds the constants layers
+    compute outside the graph with the given ones (builder.build).
     """
     private.reset_layer_names()
     keras.utils.set_random_seed(seed)  # initializers draw their seeds when constructed, in layer order
@@ -237,7 +249,7 @@ def plan(
     bound = _BUILD_LIMIT.set(max_build_elements)
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
-            model = builder.build(spec)
+            model = builder.build(spec, max_constant_elements)
             facts = model_facts(model)
             _check_axes(facts, spec)
             report = ModelReport(
@@ -257,5 +269,8 @@ def plan(
     finally:
         _BUILD_LIMIT.reset(bound)
         pending = private.take_deferred_variables()
-    outside = sum(math.prod(v.shape) for c in builder.computed_constants(model) for v in c.layer.weights)
+    outside = tuple(
+        layer_facts(computed.layer, (computed.constant.shape,), (tuple(computed.operand.shape),))
+        for computed in builder.computed_constants(model)
+    )
     return PlannedModel(model, spec, report, facts, pending, outside)

@@ -37,6 +37,12 @@ def _infer(model: Any, *inputs: Any) -> Any:
     return keras.tree.flatten(model(given, training=False))
 
 
+def _bytes(tensor: Any) -> int:
+    """A variable's or a tensor's bytes (a TensorFlow dtype is no numpy one; numpy has no bfloat16)."""
+    dtype = keras.backend.standardize_dtype(tensor.dtype)
+    return int(np.prod(tensor.shape)) * (2 if dtype == "bfloat16" else np.dtype(dtype).itemsize)
+
+
 class ReadyModel:
     """A model with its weights, called eagerly at first and through a traced function once seen again."""
 
@@ -45,7 +51,13 @@ class ReadyModel:
         self.spec = planned.spec.replace(weights={}, weights_file=None)
         self.model, self.report, self.facts = planned.model, planned.report, planned.facts
         self.output_shapes = planned.output_shapes
-        self.weight_bytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights)
+        # What the model cache keeps, bounded by its bytes: the model's weights, and those of the layers computing
+        # its constants with what they computed (no weights of the model's: a 60M-number table counted nothing).
+        computed = builder.computed_constants(self.model)
+        outside = {id(each.layer): each.layer for each in computed}.values()
+        tensors = [*self.model.weights, *(v for layer in outside for v in layer.weights)]
+        tensors += [each.operand for each in computed]
+        self.weight_bytes = sum(_bytes(tensor) for tensor in tensors)
         self.inputs = [
             (t.name, tuple(t.shape), input_dtype(t, consumers(self.model, self.facts, t.name)))
             for t in self.model.inputs
@@ -265,8 +277,14 @@ def _compute_constants(planned: PlannedModel) -> None:
     the zeros the model was planned with: once, as Keras computes `pos_emb(ops.arange(10))` once."""
     for computed in builder.computed_constants(planned.model):
         constant = computed.constant
+        numbers = builder.constant_numbers(constant)
+        # Eagerly, a recurrent layer steps through time in Python, an op launch per step (an LSTM over a
+        # 20,000-step constant: half a minute): traced, as the model's own are (ReadyModel._trace_first), it
+        # takes the time guards/cost.py estimates.
+        recurrent = any(isinstance(part, keras.layers.RNN) for part in private.sublayers(computed.layer))
+        call = tf.function(computed.layer) if recurrent else computed.layer
         try:
-            value = computed.layer(keras.ops.convert_to_tensor(constant.value, dtype=constant.dtype))
+            value = call(numbers)
         except OUT_OF_MEMORY:
             raise
         except Exception as error:

@@ -82,7 +82,9 @@ class Engine:
         self.settings = settings
         self.phase = phase  # told what the engine is doing now, for a refusal should a budget run out
         self.models: LruCache[adapter.ReadyModel] = LruCache(
-            settings.model_cache_entries, settings.model_cache_bytes, lambda ready: ready.weight_bytes
+            settings.model_cache_entries,
+            settings.model_cache_bytes,
+            lambda ready: ready.weight_bytes + _constant_bytes(ready.spec),
         )
         # Summaries hold no weights: a few kB of text each, bounded by count alone.
         self.summaries: LruCache[SummaryResponse] = LruCache(
@@ -95,7 +97,7 @@ class Engine:
         # A request's spec and model key, by the request's model and the shapes of its inputs: reading a spec
         # and hashing it cost more than running a small model.
         self.readings: LruCache[tuple[CanonicalSpec, str]] = LruCache(
-            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: 0
+            settings.model_cache_entries, settings.model_cache_bytes, lambda reading: _constant_bytes(reading[0])
         )
         # By model key and batch size: the batch was checked against the limits, and what it costs.
         self.batch_costs: LruCache[Cost] = LruCache(4 * settings.model_cache_entries, 1, lambda cost: 0)
@@ -188,7 +190,10 @@ class Engine:
         """A repository model's summary and metadata, or the refusal a request sending it would get."""
         summary = self.summarize(model)
         planned = adapter.plan(
-            with_request_weights(self._spec(model), model), model.seed, self.settings.max_activation_elements
+            with_request_weights(self._spec(model), model),
+            model.seed,
+            self.settings.max_activation_elements,
+            max_constant_elements=self.settings.max_constant_elements,
         )
         limits.check_params(planned.report.params.total + planned.outside_params, "max_params", self.settings)
         inputs, outputs = adapter.signature(planned)
@@ -262,7 +267,13 @@ class Engine:
     ) -> adapter.PlannedModel:
         """The model's shapes planned, and checked against the limits that need them."""
         self.phase(f"planning the shapes of {_model_name(spec)}")
-        planned = adapter.plan(spec, seed, self.settings.max_activation_elements // batch, summary_options)
+        planned = adapter.plan(
+            spec,
+            seed,
+            self.settings.max_activation_elements // batch,
+            summary_options,
+            max_constant_elements=self.settings.max_constant_elements,
+        )
         limits.check_layer_count(sum(1 for _ in walk(planned.facts)), self.settings)
         limits.check_params(planned.report.params.total + planned.outside_params, params_limit, self.settings)
         return planned
@@ -327,7 +338,10 @@ class Engine:
         )
         sized = sized_for_estimates(facts, max(prod(array.shape[1:]) for array in arrays.values()))
         limits.check_activations(sized, batch, self.settings)
-        limits.check_work(sized, batch, self.settings)
+        # Layers computing constants run once, when the model is made ready: counted only before it is (their
+        # outputs max_constant_elements bounds; none that takes one tensor makes scratch tensors, as attention).
+        once = found.outside if isinstance(found, adapter.PlannedModel) else ()
+        limits.check_work(sized, batch, self.settings, once)
         limits.check_answer(output_shapes, batch, self.settings)
         return explain.cost(facts, batch, optimizer)
 
@@ -470,12 +484,25 @@ def _within_budget(summary: SummaryResponse, batch: int, budget: Optional[int]) 
     return summary.model_copy(update={"cost": _within_budget_cost(summary.cost, batch, budget)})
 
 
+# A constant's number as a spec keeps it, a Python float in JSON's lists (24 bytes and an 8-byte pointer), and as
+# the model's tensor holds it (at most 8): a million in a spec is 40 MB kept by the cache that holds the spec.
+_CONSTANT_NUMBER_BYTES = 40
+
+
+def _constant_bytes(spec: CanonicalSpec) -> int:
+    """What a spec's constants keep in memory, counted against the byte bound of a cache holding the spec."""
+    return _CONSTANT_NUMBER_BYTES * sum(constant.elements() for constant in spec.constants())
+
+
 def _layers_before_building(spec: CanonicalSpec) -> int:
     """Layers a spec will have, known before it is built: a named network's from the table (its top, which
-    the arguments change, not counted), any other's from the spec itself."""
+    the arguments change, not counted), any other's from the spec itself, those computing its constants too."""
     if spec.application is not None:
         return APPLICATION_LAYERS[spec.application.name] - 2
-    return spec.layer_count()
+    # Layers computing constants (__layer_output__) are made and built as the model's are, one per name: three
+    # thousand in one operation's argument took seconds to build before Keras refused the call.
+    computing = {constant.layer.name for constant in spec.constants() if constant.layer is not None}
+    return spec.layer_count() + len(computing)
 
 
 def _model_name(spec: CanonicalSpec) -> str:

@@ -395,5 +395,11 @@ def prediction_work(layers: tuple[LayerFacts, ...], batch: int) -> int:
     return sum(work(f) for f in layers) * batch + sum(_initializer_work(f) for f in layers)
 
 
+def once_work(layers: tuple[LayerFacts, ...]) -> int:
+    """Work of layers called once, on their own batch (a layer computing a constant outside the graph: the
+    constant's first axis is its batch), their weights built too."""
+    return sum(work(f) * (f.input_shape[0] or 1 if f.input_shape else 1) + _initializer_work(f) for f in layers)
+
+
 def prediction_seconds(layers: tuple[LayerFacts, ...]) -> float:
     return sum(sequential_seconds(f) for f in layers)

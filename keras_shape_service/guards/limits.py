@@ -2,7 +2,7 @@
 
 import re
 from math import prod
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -83,6 +83,25 @@ def check_constants(spec: CanonicalSpec, settings: Settings) -> None:
         )
 
 
+def check_computed_constant(
+    held: int, shape: tuple[int, ...], limit: int, layer: str, class_name: str, loc: list[Any]
+) -> None:
+    """The output a layer computes from a constant (the service's __layer_output__), held whole in the model as a
+    given constant is, sized before Keras allocates it: `held` numbers of constants before it, within the limit.
+    A few numbers in may make any number out (RepeatVector(n=10**9), Dense(units) on a long constant)."""
+    count = held + prod(axis or 1 for axis in shape)
+    if count > limit:
+        raise LimitExceeded(
+            "max_constant_elements",
+            limit,
+            count,
+            "number of numbers in the model's constant tensors, with the output layers compute from them",
+            loc=loc,
+            then=f"layer '{layer}' ({class_name}) computes one of shape {list(shape)} here: give it a smaller "
+            "constant or arguments that make a smaller output",
+        )
+
+
 def check_inputs(shapes: list[tuple[int, ...]], settings: Settings) -> None:
     """Bound the batch and the number of input elements, over every input."""
     batch, elements = shapes[0][0], sum(prod(shape) for shape in shapes)
@@ -146,14 +165,18 @@ def check_answer(output_shapes: tuple[tuple[Optional[int], ...], ...], batch: in
         )
 
 
-def check_work(layers: tuple[LayerFacts, ...], batch: int, settings: Settings) -> None:
-    """Refuse what the compute limit or the compute budget would certainly stop, before it starts."""
-    work = cost.prediction_work(layers, batch)
+def check_work(
+    layers: tuple[LayerFacts, ...], batch: int, settings: Settings, once: tuple[LayerFacts, ...] = ()
+) -> None:
+    """Refuse what the compute limit or the compute budget would certainly stop, before it starts; `once`: layers
+    the model calls once before it predicts, on their own batch (those computing its constants outside the graph:
+    an LSTM over a long constant runs its steps as a model's LSTM would)."""
+    work = cost.prediction_work(layers, batch) + cost.once_work(once)
     if work > settings.max_multiply_adds:
         raise LimitExceeded(
             "max_multiply_adds", settings.max_multiply_adds, work, "estimated multiply-adds of this prediction"
         )
-    seconds = cost.prediction_seconds(layers)
+    seconds = cost.prediction_seconds(layers) + cost.prediction_seconds(once)
     if seconds > settings.compute_budget_s:
         raise LimitExceeded(
             "compute_budget_s",

@@ -12,9 +12,10 @@ service's own ``{"class_name": "__layer_output__", "config": {"layer": {"class_n
 model (Keras's summary does not list it); the service computes its output once, with its weights.
 """
 
-from typing import Any, Literal, Optional
+from itertools import chain
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import ValidationError, model_validator
+from pydantic import AfterValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from .base import ApiModel
@@ -30,18 +31,18 @@ _INTEGER_RANGES: dict[str, tuple[int, int]] = {
     **{f"int{bits}": (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in (8, 16, 32, 64)},
     **{f"uint{bits}": (0, 2**bits - 1) for bits in (8, 16, 32, 64)},
 }
-_FLOAT16_MAX = 65504.0  # past it a float16 is infinite
+# Past these a number is infinite in the dtype (NestedNumbers holds every number within float32's 3.4028e38).
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38}
 
 
 def _leaves(value: Any) -> list:
-    found, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        else:
-            found.append(item)
-    return found
+    """A rectangular nested list's numbers (NestedNumbers checked it), flattened a level at a time in C: a Python
+    step per number took 1.7 s of the HTTP worker for a body's 3.9 million, before max_constant_elements refused
+    them."""
+    level = value if isinstance(value, list) else [value]
+    while level and isinstance(level[0], list):
+        level = list(chain.from_iterable(level))
+    return level
 
 
 class ConstantTensorConfig(ApiModel):
@@ -50,19 +51,25 @@ class ConstantTensorConfig(ApiModel):
 
     @model_validator(mode="after")
     def _fits_its_dtype(self) -> "ConstantTensorConfig":
+        if self.dtype not in _INTEGER_RANGES and self.dtype not in _FLOAT_MAX:
+            return self  # NestedNumbers held them within float32's range
         numbers = _leaves(self.value)
         if self.dtype in _INTEGER_RANGES:
             low, high = _INTEGER_RANGES[self.dtype]
-            bad = next((n for n in numbers if not float(n).is_integer() or not low <= n <= high), None)
-            if bad is not None:
+            whole = all(map(float.is_integer, map(float, numbers)))  # in C, as min and max
+            if not (whole and low <= min(numbers) and max(numbers) <= high):
+                bad = next(n for n in numbers if not float(n).is_integer() or not low <= n <= high)
                 raise PydanticCustomError(
                     "constant_dtype",
                     "a constant of dtype {dtype} holds whole numbers from {low} to {high}; got {bad}",
                     {"dtype": self.dtype, "low": low, "high": high, "bad": bad},
                 )
-        if self.dtype == "float16" and any(abs(n) > _FLOAT16_MAX for n in numbers):
+        largest = _FLOAT_MAX.get(self.dtype)
+        if largest is not None and not -largest <= min(numbers) <= max(numbers) <= largest:
             raise PydanticCustomError(
-                "constant_dtype", "a constant of dtype float16 holds numbers within ±65504", {"dtype": self.dtype}
+                "constant_dtype",
+                f"a constant of dtype {self.dtype} holds numbers within ±{largest:g}",
+                {"dtype": self.dtype, "largest": largest},
             )
         return self
 
@@ -195,11 +202,50 @@ def is_constant(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("class_name"), str) and value["class_name"] in _KINDS
 
 
-def check_constants(value: Any, path: list) -> None:
-    """Every constant in a call's arguments (at any depth) validated; the first one wrong refused where it is."""
-    stack: list[tuple[Any, list]] = [(value, path)]
+# JSON values a node's calls may hold besides an operation's constants: references to tensors (a few values each)
+# and plain numbers. Unbounded, a plain list of 3.9 million numbers in a 7.8 MB body was walked here and in the
+# graph reader, then formatted number by number in Keras's error for the operation: 46 s and 800 MB to refuse.
+MAX_ARGUMENT_ITEMS = 10_000
+
+
+def too_many_arguments(where: list) -> PydanticCustomError:
+    return PydanticCustomError(
+        "call_arguments",
+        f"a layer's calls hold more than {MAX_ARGUMENT_ITEMS:,} values besides constant tensors; Keras writes a "
+        'tensor as a "__keras_tensor__" reference and numbers it computed as one constant (only an operation\'s), '
+        '{"class_name": "__tensor__", "config": {"value": [...], "dtype": "float32"}}: send those',
+        {"limit": MAX_ARGUMENT_ITEMS, "path": where},
+    )
+
+
+def bounded_arguments(value: Any) -> Any:
+    """A layer's inbound nodes (to_json's calls: references to tensors, plain values) hold at most
+    MAX_ARGUMENT_ITEMS JSON values, counted before they are walked: a plain list of 3.9 million numbers in a
+    layer's kwargs took 46 s and 700 MB to refuse (the graph reader's walk, Keras's error formatting each)."""
+    stack: list[tuple[Any, list]] = [(value, [])]
+    walked = 0
     while stack:
         item, where = stack.pop()
+        if isinstance(item, (dict, list)):
+            walked += len(item)
+            if walked > MAX_ARGUMENT_ITEMS:
+                raise too_many_arguments(where)
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend((child, where + [key]) for key, child in children)
+    return value
+
+
+def check_constants(value: Any, path: list) -> None:
+    """Every constant in a call's arguments (at any depth) validated; the first one wrong refused where it is.
+    The arguments besides constants hold at most MAX_ARGUMENT_ITEMS JSON values."""
+    stack: list[tuple[Any, list]] = [(value, path)]
+    walked = 0
+    while stack:
+        item, where = stack.pop()
+        # counted before the items are stacked: a list of millions is refused without a path made for each
+        walked += len(item) if isinstance(item, (dict, list)) and not is_constant(item) else 0
+        if walked > MAX_ARGUMENT_ITEMS:
+            raise too_many_arguments(where)
         if is_constant(item):
             try:
                 _KINDS[item["class_name"]].model_validate(item)
@@ -222,3 +268,7 @@ def check_constants(value: Any, path: list) -> None:
             stack.extend((child, where + [key]) for key, child in item.items())
         elif isinstance(item, list):
             stack.extend((child, where + [index]) for index, child in enumerate(item))
+
+
+# A layer's (not an operation's) inbound nodes, bounded as above.
+InboundNodes = Annotated[list[Any], AfterValidator(bounded_arguments)]

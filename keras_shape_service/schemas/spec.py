@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .base import WHOLE, ApiModel, bounded_errors, layers_within_limit, one_model
-from .constants import OPERATION_INBOUND_NODES_SCHEMA, check_constants
+from .constants import OPERATION_INBOUND_NODES_SCHEMA, InboundNodes, check_constants
 from .keras_names import (
     ALLOWED_LAYER_TYPES,
     APPLICATION_INTERNAL_LAYERS,
@@ -348,7 +348,7 @@ class NativeLayer(ApiModel):
     build_config: Optional[dict[str, Any]] = None
     weights: Optional[LayerWeights] = None
     name: Optional[str] = None
-    inbound_nodes: Optional[list[Any]] = None
+    inbound_nodes: Optional[InboundNodes] = None
 
     _registration = model_validator(mode="after")(_builtin_registration)
 
@@ -485,7 +485,7 @@ class ApplicationLayerNode(ApiModel):
     build_config: Optional[dict[str, Any]] = None
     weights: Optional[LayerWeights] = None
     name: Optional[str] = None
-    inbound_nodes: Optional[list[Any]] = None
+    inbound_nodes: Optional[InboundNodes] = None
 
     @model_validator(mode="after")
     def _allowed(self) -> "ApplicationLayerNode":
@@ -685,7 +685,7 @@ class _Document(ApiModel):
     keras_version: Optional[str] = None
     backend: Optional[str] = None
     name: Optional[str] = None
-    inbound_nodes: Optional[list[Any]] = None
+    inbound_nodes: Optional[InboundNodes] = None
 
     _registration = model_validator(mode="after")(_builtin_registration)
 

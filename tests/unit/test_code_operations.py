@@ -247,8 +247,17 @@ def test_a_constant_layers_weights_are_drawn_from_the_seed_unless_given_and_chec
         ),
         ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(10**8))", "max_literal_elements"),
         ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(3, 3))", "an empty constant"),
+        (
+            'x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(254, 258, dtype="uint8"))',
+            "line 4, column 28: `keras.ops.arange(254, 258, dtype='uint8')` makes numbers from 254 to 257, which a "
+            "uint8 does not hold (from 0 to 255)",
+        ),
+        (
+            'x = keras.Input(shape=(2,))\nmodel = keras.Model(x, x + keras.ops.arange(65503, 65506, dtype="float16"))',
+            "which a float16 does not hold (from -65504.0 to 65504.0)",
+        ),
     ],
-    ids=["operation_on_constants", "layer_both_ways", "too_long", "empty"],
+    ids=["operation_on_constants", "layer_both_ways", "too_long", "empty", "past_uint8", "past_float16"],
 )
 def test_a_constant_the_reader_does_not_compute_is_refused_saying_what_to_send(client, code, words):
     problem = post(client, "/v1/summary", {"code": "import keras\nfrom keras import layers\n" + code}, 422)
@@ -283,3 +292,44 @@ def test_a_constant_a_layer_computes_inside_a_nested_model_is_put_in_that_models
     assert answer["summary"] == keras_summary_text(built)
     expected = built.predict(np.array(TOKENS, dtype=np.float32), verbose=0)
     np.testing.assert_allclose(np.asarray(answer["predictions"]), expected, atol=1e-6, rtol=0)
+
+
+SHARED_POSITIONS_CODE = """import keras
+from keras import layers, ops
+
+tokens = keras.Input(shape=(5,))
+pos_emb = layers.Embedding(input_dim=5, output_dim=4)
+x = layers.Embedding(20, 4)(tokens) + pos_emb(ops.arange(5)) - pos_emb(ops.arange(5))
+model = keras.Model(tokens, layers.Dense(2)(x))
+"""
+
+
+def test_one_layer_computing_two_constants_is_one_layer_with_one_table(client):
+    """pos_emb called on two constants is one layer in Keras: both operands read its one table, and here they
+    cancel out, whatever the table. Built as two layers, each drew its own table from the seed."""
+    built = keras_built(SHARED_POSITIONS_CODE)
+    weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in built.layers if layer.weights}
+    answer = post(client, "/v1/predict", {"code": SHARED_POSITIONS_CODE, "inputs": TOKENS, "weights": weights})
+    expected = built.predict(np.array(TOKENS, dtype=np.float32), verbose=0)
+    np.testing.assert_allclose(np.asarray(answer["predictions"]), expected, atol=1e-6, rtol=0)
+
+
+def test_a_layer_computing_a_constant_named_as_a_layer_of_the_model_is_refused_at_its_place(client):
+    """Weights are given by layer name: a __layer_output__'s layer named as a layer of the model took that
+    layer's weights (its own shapes, or silently)."""
+    model = post(client, "/v1/summary", {"code": POSITIONS_CODE})["model"]
+    computed = model["layers"][1]["inbound_nodes"][0]["args"][1]
+    computed["config"]["layer"]["config"]["name"] = "embedding_1"  # the model's token embedding
+    problem = post(client, "/v1/summary", {"model": model}, 422)
+    assert "'embedding_1'" in problem["detail"] and "a layer of the model" in problem["detail"], problem
+    assert problem["errors"][0]["loc"] == ["model", "layers", 1, "inbound_nodes", 0, "args", 1, "config", "layer"]
+
+
+def test_two_layers_computing_constants_under_one_name_are_one_layer_or_refused(client):
+    model = post(client, "/v1/summary", {"code": SHARED_POSITIONS_CODE})["model"]
+    second = model["layers"][2]["inbound_nodes"][0]["args"][1]["config"]["layer"]
+    assert second["config"]["name"] == "embedding"
+    second["config"]["input_dim"] = 6
+    problem = post(client, "/v1/summary", {"model": model}, 422)
+    assert "two layers computing constants are named 'embedding' with other configs" in problem["detail"], problem
+    assert problem["errors"][0]["loc"] == ["model", "layers", 2, "inbound_nodes", 0, "args", 1, "config", "layer"]

@@ -134,3 +134,77 @@ def test_one_model_sent_with_inputs_of_other_shapes_answers_each_as_sent(make_cl
         variable = "input_shape" in layers[0]
         assert answer["layers"][0]["input_shape"][1] == (None if variable else shape[1])
         assert list(np.shape(answer["predictions"])) == answer["output_shape"] == [shape[0], 3 if variable else 2]
+
+
+def _with_constant(value: list, dtype: str):
+    from keras_shape_service.specs.canonical import (
+        Call,
+        CanonicalInput,
+        CanonicalLayer,
+        CanonicalSpec,
+        Constant,
+        TensorRef,
+    )
+
+    constant = Constant(value, dtype, (len(value),))
+    call = Call((TensorRef("x"), constant))
+    add = CanonicalLayer("Add", {}, "add", (), (), calls=(call,), module="keras.src.ops.numpy")
+    return CanonicalSpec("functional", "m", (CanonicalInput("x", (len(value),)),), (add,), (TensorRef("add"),))
+
+
+def test_a_models_key_holds_its_constants_numbers_and_dtype_without_copying_them(monkeypatch):
+    """Two models differing only in a constant's numbers or dtype are two models; the key reads the numbers as
+    they are: dataclasses.asdict deep-copied each one (a million one-number rows: 8 s of CPU per request)."""
+    import copy
+
+    from keras_shape_service.engine.caches import spec_key
+
+    keys = {spec_key(_with_constant(value, dtype), 0) for value, dtype in [([1, 2], "int32"), ([1, 3], "int32")]}
+    keys.add(spec_key(_with_constant([1, 2], "float32"), 0))
+    assert len(keys) == 3
+    copies = []
+    monkeypatch.setattr(copy, "deepcopy", lambda value, *rest: copies.append(value) or value)
+    spec_key(_with_constant(list(range(1000)), "int32"), 0)
+    assert copies == []
+
+
+def test_the_cache_counts_the_weights_of_layers_computing_constants_and_what_they_computed(make_client):
+    """A layer computing a constant (__layer_output__) keeps its weights and its output with the model: the
+    cache's byte bound counted neither, so models holding up to max_params each in such a table were kept past
+    model_cache_bytes."""
+    import keras
+    from keras import layers, ops
+
+    keras.backend.clear_session()
+    tokens = keras.Input((5,), name="tokens")
+    model = keras.Model(tokens, layers.Embedding(20, 4)(tokens) + layers.Embedding(5, 4)(ops.arange(5)))
+    document = json.loads(model.to_json())
+    add = next(i for i, layer in enumerate(document["config"]["layers"]) if layer["class_name"] == "Add")
+    table = {"class_name": "Embedding", "config": {"name": "positions", "input_dim": 50_000, "output_dim": 4}}
+    numbers = {"class_name": "__tensor__", "config": {"value": [0, 1, 2, 3, 4], "dtype": "int32"}}
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": table, "inputs": numbers},
+    }
+    client = make_client()
+    response = client.post("/v1/predict", json={"model": document, "inputs": [[1, 2, 3, 4, 0]]})
+    assert response.status_code == 200, response.get_json()
+    # the model's token table, the positions' table, and the (5, 4) positions computed from it, in float32; and
+    # the 5 numbers the spec keeps (test_the_caches_holding_a_spec_count_its_constants_numbers)
+    assert engine_of(client).models.total_bytes == (20 * 4 + 50_000 * 4 + 5 * 4) * 4 + 5 * 40
+
+
+def test_the_caches_holding_a_spec_count_its_constants_numbers(make_client):
+    """A spec keeps a constant's numbers as Python floats in lists (40 bytes each, with the model's tensor): a
+    million per model, counted nothing, let 64 cached models and readings hold gigabytes past model_cache_bytes."""
+    import keras
+    from keras import layers
+
+    features = keras.Input((100, 3), name="features")
+    model = keras.Model(features, layers.Dense(3, name="dense")(features) + keras.ops.ones((100, 3)))
+    client = make_client()
+    response = client.post("/v1/predict", json={"model": json.loads(model.to_json()), "inputs": [[[0.5] * 3] * 100]})
+    assert response.status_code == 200, response.get_json()
+    engine = engine_of(client)
+    assert engine.readings.total_bytes == 300 * 40
+    assert engine.models.total_bytes == (3 * 3 + 3) * 4 + 300 * 40  # the dense layer's weights, and the constant

@@ -396,8 +396,20 @@ def test_a_position_embedding_keras_computed_once_is_a_constant_and_predicts_as_
         ([1.0, 2.0, 3.0], "complex64", ["dtype"], "'float16'"),
         ([1.5, 2.0, 3.0], "int32", [], "whole numbers from -2147483648 to 2147483647; got 1.5"),
         ([1, 2, 300], "uint8", [], "whole numbers from 0 to 255; got 300"),
+        ([[-128, 5], [-129, 0]], "int8", [], "whole numbers from -128 to 127; got -129"),
+        ([[1.0], [65505.0]], "float16", [], "within ±65504"),
+        ([-3.4e38, 1.0], "bfloat16", [], "within ±3.38953e+38"),
     ],
-    ids=["ragged", "past_float32", "unknown_dtype", "fraction_as_int", "past_uint8"],
+    ids=[
+        "ragged",
+        "past_float32",
+        "unknown_dtype",
+        "fraction_as_int",
+        "past_uint8",
+        "below_int8",
+        "past_float16",
+        "past_bfloat16",
+    ],
 )
 def test_a_constant_that_is_no_tensor_of_its_dtype_is_refused_saying_where(client, value, dtype, where, said):
     document = json.loads(_with_constant().to_json())
@@ -410,6 +422,33 @@ def test_a_constant_that_is_no_tensor_of_its_dtype_is_refused_saying_where(clien
     place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
     assert error["loc"][: len(place) + len(where)] == place + where, error
     assert said in error["msg"] and "__tensor__" in error["msg"], error
+
+
+def test_a_constants_numbers_are_checked_against_its_dtype_with_no_python_step_per_number():
+    """3.9 million numbers fit a body: checked a Python step each, they held the HTTP worker 1.7 s before
+    max_constant_elements refused them. Counted here as the lines of schemas/constants.py run, not as time."""
+    import sys
+
+    from keras_shape_service.schemas import constants
+
+    lines = []
+
+    def trace(frame, event, arg):
+        if frame.f_code.co_filename != constants.__file__:
+            return None
+        if event == "line":
+            lines.append(frame.f_lineno)
+        return trace
+
+    for dtype in ("int8", "uint64", "float16", "bfloat16"):
+        value = [[[1, 0]] * 50] * 1000
+        sys.settrace(trace)
+        try:
+            constants.ConstantTensorConfig.model_validate({"value": value, "dtype": dtype})
+        finally:
+            sys.settrace(None)
+        assert len(lines) < 200, (dtype, len(lines))
+        lines.clear()
 
 
 def test_a_constant_holding_nan_is_refused_where_it_is():
@@ -489,3 +528,91 @@ def test_a_layer_output_constant_names_a_built_in_layer_by_name(client, layer, w
     error = response.get_json()["errors"][0]
     place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1, "config"]
     assert response.status_code == 422 and error["loc"] == place + where and said in error["msg"], error
+
+
+def _position_embedding(layer: dict, value: list, dtype: str) -> dict:
+    """The page's position embedding's document, its constant computed by `layer` from `value` instead."""
+    keras.backend.clear_session()
+    tokens = keras.Input((5,), name="tokens")
+    positions = layers.Embedding(5, 4)(ops.arange(5))
+    document = json.loads(keras.Model(tokens, layers.Embedding(20, 4)(tokens) + positions).to_json())
+    add = next(i for i, entry in enumerate(document["config"]["layers"]) if entry["class_name"] == "Add")
+    numbers = {"class_name": "__tensor__", "config": {"value": value, "dtype": dtype}}
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = {
+        "class_name": "__layer_output__",
+        "config": {"layer": layer, "inputs": numbers},
+    }
+    return document
+
+
+def test_a_layer_output_past_max_constant_elements_is_refused_before_keras_allocates_it(client, make_client):
+    """A few numbers in may make any number out: RepeatVector(n=10**9) on [[1.0]] allocated 4 GB of zeros while
+    the model was planned, before any limit (its output held whole in the model as a given constant is)."""
+    repeated = {"class_name": "RepeatVector", "config": {"name": "repeat", "n": 10**9}}
+    response = client.post("/v1/summary", json={"model": _position_embedding(repeated, [[1.0]], "float32")})
+    problem = response.get_json()
+    assert response.status_code == 422 and problem["limit"] == "max_constant_elements", problem
+    assert "layer 'repeat' (RepeatVector) computes one of shape [1, 1000000000, 1]" in problem["detail"], problem
+    # A table that fits its operation: its 20 numbers, with the 5 given, count against the limit.
+    embedding = {"class_name": "Embedding", "config": {"name": "pos", "input_dim": 5, "output_dim": 4}}
+    document = _position_embedding(embedding, [0, 1, 2, 3, 4], "int32")
+    problem = make_client(max_constant_elements=24).post("/v1/summary", json={"model": document}).get_json()
+    assert problem["limit"] == "max_constant_elements" and problem["request_value"] == 25, problem
+    assert problem["errors"][0]["loc"][-6:] == ["inbound_nodes", 0, "args", 1, "config", "layer"], problem
+    assert make_client(max_constant_elements=25).post("/v1/summary", json={"model": document}).status_code == 200
+
+
+def test_a_recurrent_layer_over_a_long_constant_counts_against_the_compute_budget(make_client):
+    """An LSTM over a 20,000-step constant ran its steps once, eagerly, before the prediction, counted by no
+    estimate (23 s in-process; in a server, to the compute budget, each time): its steps are the model's too."""
+    lstm = {"class_name": "LSTM", "config": {"name": "steps", "units": 4}}
+    body = {"model": _position_embedding(lstm, [[[0.1]] * 20_000], "float32"), "inputs": [[1, 2, 3, 4, 0]]}
+    response = make_client(compute_budget_s=0.5).post("/v1/predict", json=body)
+    problem = response.get_json()
+    assert response.status_code == 422 and problem["limit"] == "compute_budget_s", problem
+    assert problem["request_value"] >= 20_000 * 60e-6, problem
+
+
+def test_an_operations_plain_arguments_are_bounded_before_they_are_read(client):
+    """A plain list of numbers where Keras writes a __tensor__: 3.9 million in a 7.8 MB body were walked by the
+    graph reader and formatted one by one in Keras's error: 46 s and 800 MB to refuse. Refused where the count
+    passes the bound, saying what Keras writes."""
+    from keras_shape_service.schemas.constants import MAX_ARGUMENT_ITEMS
+
+    document = json.loads(_with_constant().to_json())
+    add = next(i for i, layer in enumerate(document["config"]["layers"]) if layer["class_name"] == "Add")
+    document["config"]["layers"][add]["inbound_nodes"][0]["args"][1] = [0.0] * MAX_ARGUMENT_ITEMS
+    response = client.post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code == 422 and response.mimetype == "application/problem+json", problem
+    assert "more than 10,000 values besides constant tensors" in problem["detail"], problem
+    assert '{"class_name": "__tensor__", "config": {"value": [...], "dtype": "float32"}}' in problem["detail"]
+    place = ["model", "config", "layers", add, "inbound_nodes", 0, "args", 1]
+    assert problem["errors"][0]["loc"][: len(place)] == place, problem
+
+
+def test_a_layers_call_arguments_are_bounded_before_they_are_read(client):
+    """The same in a layer's call: a plain list of millions in Dense's kwargs took 46 s and 700 MB to refuse."""
+    features = keras.Input((3,), name="features")
+    document = json.loads(keras.Model(features, layers.Dense(2, name="dense")(features)).to_json())
+    document["config"]["layers"][1]["inbound_nodes"][0]["kwargs"]["extra"] = [0] * 20_000
+    response = client.post("/v1/summary", json={"model": document})
+    problem = response.get_json()
+    assert response.status_code == 422 and "more than 10,000 values" in problem["detail"], problem
+    place = ["model", "config", "layers", 1, "inbound_nodes", 0, "kwargs", "extra"]
+    assert problem["errors"][0]["loc"] == place, problem
+
+
+def test_layers_computing_constants_count_against_max_layers(make_client):
+    """They are made and built as the model's layers are: 3,000 in one operation's argument took seconds to build
+    before Keras refused the call. One per name (one layer may compute several constants)."""
+    code = (
+        "import keras\nfrom keras import layers, ops\ntokens = keras.Input((5,))\n"
+        "a, b = layers.Embedding(5, 4), layers.Embedding(5, 4)\n"
+        "x = layers.Embedding(20, 4)(tokens) + a(ops.arange(5)) - b(ops.arange(5)) + a(ops.arange(5))\n"
+        "model = keras.Model(tokens, x)\n"
+    )
+    # the model's layers: an embedding and three operations (its rows add the input); a and b compute constants
+    problem = make_client(max_layers=5).post("/v1/summary", json={"code": code}).get_json()
+    assert problem["limit"] == "max_layers" and problem["request_value"] == 6, problem
+    assert make_client(max_layers=6).post("/v1/summary", json={"code": code}).status_code == 200

@@ -27,6 +27,7 @@ from .tables import (
     CAMEL_CASED,
     COMPILE_PARAMETERS,
     CONSTANT_DTYPES,
+    CONSTANT_RANGES,
     DRAWING_CALLS,
     ELEMENTWISE_MERGES,
     FILLS,
@@ -245,6 +246,13 @@ class Models(Expressions):
         numbers = [start + index * step for index in range(count)]
         dtype = dtype or ("int32" if whole else "float32")
         is_integer = dtype.startswith(("int", "uint"))
+        low, high = CONSTANT_RANGES.get(dtype, (-math.inf, math.inf))
+        if not low <= min(numbers) <= max(numbers) <= high:
+            self.refuse(
+                node,
+                f"`{source_text(node)}` makes numbers from {numbers[0]} to {numbers[-1]}, which a {dtype} does not "
+                f"hold (from {low} to {high}): Keras wraps them around or refuses them; give a wider dtype",
+            )
         return ConstantArray([int(n) if is_integer else float(n) for n in numbers], dtype)
 
     def tensor_shape(self, tensor: Tensor) -> Optional[tuple]:

@@ -120,6 +120,12 @@ CONSTANT_DTYPES = (
     "uint32",
     "uint64",
 )
+# The numbers each bounded dtype holds (the schema's constants.py refuses others, far from the code's line)
+CONSTANT_RANGES = {
+    **{f"int{bits}": (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in (8, 16, 32, 64)},
+    **{f"uint{bits}": (0, 2**bits - 1) for bits in (8, 16, 32, 64)},
+    "float16": (-65504.0, 65504.0),
+}
 DTYPES = frozenset("float16 float32 float64 bfloat16 int8 int16 int32 int64 uint8 uint16 bool".split())
 INPUT_PARAMETERS = ("shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name", "tensor", "optional")
 INPUT_LAYER_PARAMETERS = (
