@@ -1,6 +1,7 @@
 """Advice on a refused model: what the adapter or the engine saw (the refusal's cause) read as advice, and
 candidate fixes checked by planning the patched request before one is offered (hints.py says how)."""
 
+import functools
 from typing import Any, Callable, Optional
 
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ from .hints import Advice, misnamed_advice, offer, teach
 from .shapes import shape_advice
 
 
-def _advice(error: ServiceError, request: Any, document: Any) -> Optional[Advice]:
+def _advice(error: ServiceError, request: Any, document: Callable[[], Any]) -> Optional[Advice]:
     """The refusal's cause read as advice, or None where it has none."""
     cause = error.cause
     if isinstance(cause, Misnamed):
@@ -29,7 +30,7 @@ def _advice(error: ServiceError, request: Any, document: Any) -> Optional[Advice
             spec = canonical_spec(request.model)
         except ServiceError:
             return None
-        return shape_advice(cause, spec, document)
+        return shape_advice(cause, spec, document())
     if isinstance(cause, InputsMisfit):
         return misfit_advice(cause)
     if isinstance(cause, NotIndices):
@@ -42,13 +43,15 @@ def advise_model(error: ServiceError, request: BaseModel, plans: Optional[Callab
     that plans."""
     if not error.errors or error.cause is None:
         return  # nothing to teach from (a limit, a name given twice, ...): no copy of the request is made
-    document = request.model_dump(mode="json", exclude_unset=True)
+    # The request as JSON, made only where the advice reads it or a candidate patches it (a copy of every number
+    # the client sent: seconds for megabytes of inputs).
+    document = functools.cache(lambda: request.model_dump(mode="json", exclude_unset=True))
     advice = _advice(error, request, document)
     if advice is None:
         return
     teach(error.errors[0], advice)
-    if plans is not None:
-        offer(error.errors[0], advice.candidates, document, type(request).model_validate, plans)
+    if plans is not None and advice.candidates:
+        offer(error.errors[0], advice.candidates, document(), type(request).model_validate, plans)
 
 
 def misfit_advice(cause: InputsMisfit) -> Advice:
@@ -61,13 +64,11 @@ def misfit_advice(cause: InputsMisfit) -> Advice:
             "change the arrays, or the model's input shape."
         ),
     )
+    batch_of_one = "inputs are batch first: this array is one example, so send it as a batch of one, [inputs]."
     if cause.as_batch is not None:
-        advice.candidates.append(
-            (
-                "inputs are batch first: this array is one example, so send it as a batch of one, [inputs].",
-                [{"op": "replace", "path": "/inputs", "value": cause.as_batch}],
-            )
-        )
+        advice.candidates.append((batch_of_one, [{"op": "replace", "path": "/inputs", "value": cause.as_batch}]))
+    elif cause.one_example:  # too large to send back as a fix: the hint alone
+        advice.hint = batch_of_one
     return advice
 
 

@@ -17,6 +17,7 @@ from pydantic_core import to_json
 from keras_shape_service import adapter
 from keras_shape_service.advice import advise_body, advise_model
 from keras_shape_service.errors import (
+    AS_BATCH_NUMBERS,
     InputsMisfit,
     InvalidInputs,
     InvalidRequest,
@@ -589,4 +590,5 @@ def _misfit(array: np.ndarray, known: tuple, named: bool) -> InputsMisfit:
     the batch of one it may have meant."""
     given = tuple(array.shape)
     one_example = not named and len(given) == len(known) and all(k is None or k == g for k, g in zip(known, given))
-    return InputsMisfit(given, tuple(known), named, [array.tolist()] if one_example else None)
+    as_batch = [array.tolist()] if one_example and array.size <= AS_BATCH_NUMBERS else None
+    return InputsMisfit(given, tuple(known), named, as_batch, one_example)

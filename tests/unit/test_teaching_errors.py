@@ -309,3 +309,24 @@ def test_a_body_with_several_errors_gets_hints_but_no_fix(client):
         "Dense has no argument 'unit': did you mean 'units'?",
     ]
     assert all(item.fix is None for item in items)
+
+
+def test_one_large_example_without_its_batch_axis_is_told_so_without_its_numbers_sent_back(client):
+    """The fix for a batch of one carries the array again: past AS_BATCH_NUMBERS the refusal is the hint alone, its
+    size not the body's."""
+    from keras_shape_service.errors import AS_BATCH_NUMBERS
+
+    rows = AS_BATCH_NUMBERS // 100 + 1
+    body = {"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [rows, 100]}]}}
+    response = client.post("/v1/predict", json=body | {"inputs": [[0.5] * 100] * rows})
+    item = response.get_json()["errors"][0]
+    assert response.status_code == 422
+    assert item["hint"] == "inputs are batch first: this array is one example, so send it as a batch of one, [inputs]."
+    assert "fix" not in item or not item["fix"]
+    assert len(response.data) < 2_000
+    # within the bound, the fix is offered, the array as a batch of one
+    small = client.post(
+        "/v1/predict",
+        json={"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]}, "inputs": [1, 2, 3]},
+    )
+    assert small.get_json()["errors"][0]["fix"] == [{"op": "replace", "path": "/inputs", "value": [[1, 2, 3]]}]

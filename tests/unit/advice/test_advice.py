@@ -42,6 +42,12 @@ def test_one_example_sent_without_its_batch_axis_is_offered_as_a_batch_of_one():
     ]
 
 
+def test_one_example_too_large_to_send_back_is_told_the_batch_of_one_without_a_fix():
+    advice = misfit_advice(InputsMisfit((200, 100), (200, 100), named=False, as_batch=None, one_example=True))
+    assert advice.hint == "inputs are batch first: this array is one example, so send it as a batch of one, [inputs]."
+    assert advice.candidates == []
+
+
 def test_inputs_of_another_shape_are_told_the_example_shape():
     advice = misfit_advice(InputsMisfit((1, 5), (3, 2), named=False))
     assert advice.hint.startswith("Each example must have shape (3, 2) but yours have (5,)")
