@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     """Most numbers a model's constant tensors may hold, all of them (to_json's __tensor__ arguments, which Keras
     writes for what it computed outside the graph: a position embedding's table), the outputs layers compute
     from them (__layer_output__) included."""
+    max_config_values: int = Field(10_000, gt=0)
+    """Most JSON values one layer's arguments may hold (its config, a wrapped layer's included; weights travel in
+    `weights`): Keras's layers take a few numbers and names. A list of 1,000,000 numbers as an argument took Keras
+    6 s to refuse (its error prints it) or to answer (Rescaling's scale), echoing 5 MB."""
     max_batch: int = Field(1024, gt=0)
     """Largest batch (first axis of `inputs`)."""
     max_params: int = Field(64_000_000, gt=0)

@@ -224,6 +224,7 @@ class Engine:
         limits.check_layer_count(_layers_before_building(spec), self.settings)
         limits.check_graph_size(spec.graph_size(), self.settings)
         limits.check_constants(spec, self.settings)
+        limits.check_config_values(spec, self.settings)
         safety.check_spec(spec)
         for model_input in spec.inputs:
             _check_input_shape(model_input)

@@ -83,6 +83,33 @@ def check_constants(spec: CanonicalSpec, settings: Settings) -> None:
         )
 
 
+def check_config_values(spec: CanonicalSpec, settings: Settings) -> None:
+    """Each layer's arguments, nested models' layers too, hold at most max_config_values JSON values (numbers,
+    strings, lists, objects: each one), a container's items counted before they are looked at (a list of millions
+    costs one len())."""
+    for layer in spec.layers:
+        if layer.model is not None:
+            check_config_values(layer.model, settings)
+        count = -1  # the config itself is no value of it
+        stack: list[tuple[Any, list[Any]]] = [(layer.config, [])]
+        while stack:
+            value, where = stack.pop()
+            count += 1
+            if isinstance(value, (dict, list, tuple)):
+                if count + len(value) > settings.max_config_values:  # its items, counted before they are stacked
+                    count += len(value)
+                    raise LimitExceeded(
+                        "max_config_values",
+                        settings.max_config_values,
+                        count,
+                        f"values counted in the arguments of layer '{layer.name}'",
+                        loc=list(layer.config_loc) + where,
+                        then="a layer's weights go in `weights`, by its name; its arguments are few numbers and names",
+                    )
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                stack.extend((child, where + [key]) for key, child in items)
+
+
 def check_computed_constant(
     held: int, shape: tuple[int, ...], limit: int, layer: str, class_name: str, loc: list[Any]
 ) -> None:

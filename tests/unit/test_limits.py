@@ -184,3 +184,43 @@ def test_the_answer_estimate_is_not_below_the_predictions_as_sent(client, model,
     predictions = json.dumps(sent["predictions"], separators=(",", ":")).encode()
     estimate = answer_bytes((tuple([None] + sent["output_shape"][1:]),), len(inputs))
     assert len(predictions) <= estimate <= 3 * len(predictions)
+
+
+@pytest.mark.parametrize(
+    "model, loc",
+    [
+        ({"layers": [{"type": "Dense", "units": 2, "input_shape": [3], "scale": [0.5] * 20}]}, ["scale"]),
+        ({"layers": [{"type": "Rescaling", "scale": [[0.5] * 5] * 4, "input_shape": [5]}]}, ["scale", 2]),
+        (
+            {
+                "class_name": "Sequential",
+                "config": {
+                    "name": "s",
+                    "layers": [
+                        {"class_name": "InputLayer", "config": {"batch_shape": [None, 3], "name": "x"}},
+                        {"class_name": "Rescaling", "config": {"name": "r", "scale": [0.5] * 20, "offset": 0.0}},
+                    ],
+                },
+            },
+            ["scale"],
+        ),
+    ],
+    ids=["concise-unknown-argument", "concise-nested-lists", "to_json-config"],
+)
+def test_a_layers_arguments_past_max_config_values_are_refused_where_they_grow(make_client, model, loc):
+    """A list of 1,000,000 numbers as an argument took Keras 6 s to refuse (its error prints it) or to answer (a
+    Rescaling's scale, echoed in 5 MB): each layer's arguments hold at most max_config_values JSON values."""
+    response = make_client(max_config_values=12).post("/v1/summary", json={"model": model})
+    assert response.status_code == 422
+    problem = Problem.model_validate_json(response.data)
+    assert (problem.limit, problem.limit_value) == ("max_config_values", 12)
+    assert problem.request_value > 12
+    assert "values counted in the arguments of layer" in problem.detail and "`weights`" in problem.detail
+    assert problem.errors[0].loc[-len(loc) :] == loc
+
+
+def test_the_default_max_config_values_answers_a_normalization_of_many_features(client):
+    features = 1_000
+    layer = {"type": "Normalization", "mean": [0.0] * features, "variance": [1.0] * features}
+    response = client.post("/v1/summary", json={"model": {"layers": [layer | {"input_shape": [features]}]}})
+    assert response.status_code == 200, response.get_json()
