@@ -65,6 +65,13 @@ def test_bad_inputs_are_422_at_their_location(client, inputs, loc, words):
     assert words in problem.errors[0].msg
 
 
+def test_a_spec_sent_to_predict_without_inputs_is_refused_at_inputs(client):
+    problem = _problem(client.post("/v1/predict", json={"model": {"layers": SEED_LAYERS}}), 422)
+    assert problem.errors[0].loc == ["inputs"]
+    assert problem.errors[0].msg == "inputs are required with model (only code may leave them to its predict call)"
+    assert problem.detail == f'1 invalid field(s); first at ["inputs"]: {problem.errors[0].msg}'
+
+
 def test_inputs_of_the_wrong_shape_say_what_the_model_takes(client):
     problem = _problem(client.post("/v1/predict", json=_body(SEED_LAYERS, [[[1, 2, 3]]])), 422)
     assert problem.errors[0].loc == ["inputs"]
