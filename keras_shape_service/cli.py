@@ -345,7 +345,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    return _offline(args)
+    try:
+        return _offline(args)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): end quietly, as Unix tools do. Standard output goes to /dev/null
+        # so that Python's own flush at exit does not meet the closed pipe again and print a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILED
 
 
 if __name__ == "__main__":

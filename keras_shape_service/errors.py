@@ -126,9 +126,18 @@ class InvalidRequest(ServiceError):
             for e in self.raw
         ]
         listed = "" if self.count <= len(items) else f" (the first {len(items)} are listed)"
-        detail = f"{self.count} invalid field(s){listed}; first at {json.dumps(items[0].loc)}: {items[0].msg}"
+        detail = f"{self.count} invalid field(s){listed}; {_first_at(items[0])}"
         super().__init__(f"{preface}: {detail}" if preface else detail)
         self.errors = items
+
+    def replace_item(self, index: int, item: ProblemItem) -> None:
+        """An item the advice rewrote (a misspelled argument named where it is, not as the one it stands for,
+        missing): the detail names the first item, so it must name the new one."""
+        assert self.errors is not None
+        old, self.errors[index] = self.errors[index], item
+        if index == 0:
+            self.detail = self.detail.replace(_first_at(old), _first_at(item))
+            self.args = (self.detail,)
 
     def within(self, part: str) -> Self:
         located = super().within(part)
@@ -139,6 +148,10 @@ class InvalidRequest(ServiceError):
     @property
     def reason(self) -> str:
         return "ValidationError"
+
+
+def _first_at(item: ProblemItem) -> str:
+    return f"first at {json.dumps(item.loc)}: {item.msg}"
 
 
 def _json_loc(loc: tuple, ctx: Optional[dict], document: Any, missing: bool = False) -> list[Any]:

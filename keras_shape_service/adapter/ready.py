@@ -135,8 +135,8 @@ class ReadyModel:
         if any(result.dtype == np.bool_ for result in results):
             raise ModelRejected(
                 "the model's output is true/false (a comparison such as x > 0 ends it), which predictions, numbers, "
-                'do not carry: end the model with numbers (keras.ops.cast(x > 0, "float32")) and send its '
-                "to_json again; /v1/summary answers the model as it is",
+                'do not carry: end the model with numbers (keras.ops.cast(x > 0, "float32")) and send it '
+                "again; /v1/summary answers the model as it is",
                 loc=list(self.spec.loc),
                 error_type="boolean_output",
             )

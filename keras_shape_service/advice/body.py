@@ -68,7 +68,8 @@ def advise_body(refusal: InvalidRequest, validate: Optional[Callable[[Any], Any]
     for index, (error, item) in enumerate(zip(refusal.raw, items)):
         replaced, advice = schema_advice(error, item.loc, refusal.document)
         if replaced is not None:
-            item = items[index] = ProblemItem(**replaced)
+            item = ProblemItem(**replaced)
+            refusal.replace_item(index, item)
         if advice is not None:
             teach(item, advice)
             candidates.append((item, advice.candidates))

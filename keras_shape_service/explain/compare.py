@@ -30,6 +30,8 @@ def _pair(a: LayerRow, b: LayerRow) -> Optional[Difference]:
         parts = [_label(a)]
         if a.input_shape != b.input_shape:
             parts.append(f" gets {shape_text(b.input_shape)} in b instead of {shape_text(a.input_shape)} in a")
+        else:  # said, so that the difference is seen to be the layer's own
+            parts.append(f" gets {shape_text(b.input_shape)} in both")
         parts.append(f". In b: {b.why.shape}. So in b it gives {shape_text(b.output_shape)}")
         parts.append("" if a.output_shape == b.output_shape else f" instead of {shape_text(a.output_shape)}")
         parts.append(f", with {b.params} params" + ("" if a.params == b.params else f" instead of {a.params}"))

@@ -45,17 +45,20 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def raw_body(settings: Settings, untyped: bool = False, binary: bool = False) -> bytes:
+def raw_body(settings: Settings, untyped: bool = False, binary: bool = False, files: bool = False) -> bytes:
     """The body's bytes: 415 unless it is JSON (or, if `untyped`, has no content type, as tritonclient sends
     it; or, if `binary`, is application/octet-stream), 413 past the size limit (declared or chunked), 408 if
-    it takes longer than the body timeout to arrive.
+    it takes longer than the body timeout to arrive. `files`: the route also takes a model file as an upload
+    (which is read elsewhere), so the 415 says how to send one.
 
     A refused body is left unread: gunicorn reads and drops the rest of it before the connection's next
     request (within its keep-alive time), so a client that sends it all before reading, without
     `Expect: 100-continue`, still reads the answer.
     """
     if not (request.is_json or (untyped and not request.mimetype) or (binary and request.mimetype == OCTETS)):
-        raise UnsupportedMediaType(f"send the body as application/json, not {request.mimetype or 'nothing'}")
+        upload = ", or a model file as multipart/form-data (its part `model`, as curl -F model=@model.keras sends it)"
+        sent = request.mimetype or "nothing"
+        raise UnsupportedMediaType(f"send the body as application/json{upload if files else ''}, not {sent}")
     limit, declared = settings.max_body_bytes, request.content_length
     if declared is not None and declared > limit:
         raise LimitExceeded("max_body_bytes", limit, declared, "body size in bytes", status=413)

@@ -54,6 +54,11 @@ def served(name: str) -> ServedModel:
     refused = next((r for r in index.refused if r.file == f"{name}.json"), None)
     if refused is not None:
         raise ModelNotFound(f"model '{name}' is not served: {refused.file} was refused: {refused.error}")
+    if services().settings.model_repository is None:
+        raise ModelNotFound(
+            f"no model '{name}': no model repository is configured; set KSS_MODEL_REPOSITORY to a directory of "
+            "<name>.json files (deploy/models holds the seed model's)"
+        )
     raise ModelNotFound(f"no model '{name}' in the model repository; it serves {sorted(index.models)}")
 
 

@@ -65,7 +65,7 @@ def _answer(operation_id: str) -> Response:
     request_model = op.request
     assert request_model is not None, f"{operation_id} is answered here only with a body to read"
     upload = uploads.received(found.settings, operation_id) if op.accepts_files and uploads.is_upload() else None
-    raw = b"" if upload is not None else body.raw_body(found.settings)
+    raw = b"" if upload is not None else body.raw_body(found.settings, files=op.accepts_files)
     key = f"{operation_id} upload {upload.digest}" if upload else f"{operation_id} {hashlib.sha256(raw).hexdigest()}"
     answer = found.answers.get(key)
     count_answer(operation_id, "upload" if upload else "json", cached=answer is not None)

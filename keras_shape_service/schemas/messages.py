@@ -9,9 +9,11 @@ from pydantic import (
     PositiveInt,
     PrivateAttr,
     Tag,
+    ValidationError,
     model_serializer,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .base import WHOLE, ApiModel
 from .numbers import BatchArray, NestedNumbers, shape_of
@@ -142,7 +144,11 @@ class PredictRequest(SummaryRequest):
     @model_validator(mode="after")
     def _inputs_with_model(self) -> "PredictRequest":
         if self.model is not None and self.inputs is None:
-            raise ValueError("inputs are required with model (only code may leave them to its predict call)")
+            # Located at `inputs`, as a missing field is, and worded without pydantic's "Value error, ": a
+            # ValueError here would be located at the body's root.
+            message = "inputs are required with model (only code may leave them to its predict call)"
+            missing = InitErrorDetails(type=PydanticCustomError("missing", message), loc=("inputs",), input=None)
+            raise ValidationError.from_exception_data(type(self).__name__, [missing])
         return self
 
     @property

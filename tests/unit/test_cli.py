@@ -142,3 +142,23 @@ def test_files_it_cannot_read_exit_2_before_loading_keras(tmp_path, name, text, 
     done = _run("summary", str(tmp_path / name))
     assert done.returncode == 2 and said in done.stderr
     assert "loading Keras" not in done.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(seed_file):
+    """`keras-shape-service summary seed.py | head -3`: head closes the pipe before the table is written; the
+    command ends as Unix tools do, quietly, with the status of a failure (1), not a BrokenPipeError traceback."""
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader gone before the first byte is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "keras_shape_service.cli", "summary", str(seed_file), "-q"],
+            cwd=ROOT,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (1, "")

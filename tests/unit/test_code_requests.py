@@ -519,3 +519,17 @@ def test_predict_on_a_dict_at_the_end_of_the_code_is_the_data_by_input_name(clie
     assert answer["model"]["inputs"] == {"x": {"name": "x", "shape": [2]}, "w": {"name": "w", "shape": [1]}}
     given = {"model": answer["model"], "inputs": {"x": [[0.5, -1.0]], "w": [[2.0]]}}
     assert _post(client, "/v1/predict", given).get_json()["predictions"] == answer["predictions"]
+
+
+def test_code_whose_output_is_true_false_is_refused_by_predict_saying_to_cast_it(client):
+    """Code was sent, not a to_json document: the refusal says to end the model with numbers and send it again."""
+    code = "import keras\ninputs = keras.Input(shape=(3,))\nmodel = keras.Model(inputs, inputs > 0)\n"
+    body = {"code": code, "inputs": [[1.0, -1.0, 2.0]]}
+    problem = Problem.model_validate_json(_post(client, "/v1/predict", body, 422).data)
+    assert problem.errors[0].type == "boolean_output"
+    assert problem.detail == (
+        "the model's output is true/false (a comparison such as x > 0 ends it), which predictions, numbers, do not "
+        'carry: end the model with numbers (keras.ops.cast(x > 0, "float32")) and send it again; /v1/summary '
+        "answers the model as it is"
+    )
+    assert _post(client, "/v1/summary", {"code": code}).get_json()["layers"][-1]["type"] == "Greater"

@@ -41,6 +41,21 @@ def test_with_inputs_the_predictions_shapes_are_compared(client):
     }
 
 
+def test_a_layer_given_the_same_in_both_says_so_before_what_it_makes_of_it(client):
+    """Two classifiers that part only at their head: the head reads the same in both, which the sentence says,
+    rather than a bare "head (Dense)." before what b makes of it."""
+    trunk = [{"type": "Dense", "units": 8, "input_shape": [6]}]
+    a = {"model": {"layers": trunk + [{"type": "Dense", "units": 10, "name": "head"}]}}
+    b = {"model": {"layers": trunk + [{"type": "Dense", "units": 5, "name": "head"}]}}
+    head = _compare(client, a, b).get_json()["differences"][0]
+    assert (head["a_layer"], head["b_layer"]) == ("head", "head")
+    assert head["what"] == (
+        "head (Dense) gets (None, 8) in both. In b: Dense acts on the last axis: the 8 values of each example go "
+        "through the 8 x 5 kernel, so (None, 8) -> (None, 5). So in b it gives (None, 5) instead of (None, 10), "
+        "with 45 params instead of 90 (kernel 8 x 5 + bias 5 = 45, against kernel 8 x 10 + bias 10 = 90)"
+    )
+
+
 def test_the_same_model_twice_has_no_differences(client):
     assert (
         _compare(client, {"model": {"layers": SEED_LAYERS}}, {"model": {"layers": SEED_LAYERS}}).get_json()[

@@ -36,6 +36,15 @@ def test_wrong_content_type_is_415(client):
     assert "application/json" in problem.detail
 
 
+def test_a_415_on_a_route_that_takes_model_files_names_the_upload_too(client):
+    """A model file sent as the raw body (curl --data-binary @model.keras) is told how an upload is sent."""
+    response = client.post("/v1/summary", data=b"PK\x03\x04", content_type="application/octet-stream")
+    assert _problem(response, 415).detail == (
+        "send the body as application/json, or a model file as multipart/form-data (its part `model`, as "
+        "curl -F model=@model.keras sends it), not application/octet-stream"
+    )
+
+
 def test_unknown_route_and_method_are_problems_too(client):
     _problem(client.get("/v3/predict"), 404)  # under /v2, the inference protocol answers {"error"}
     response = client.get("/v1/predict")
@@ -63,6 +72,13 @@ def test_bad_inputs_are_422_at_their_location(client, inputs, loc, words):
     problem = _problem(client.post("/v1/predict", json=_body(SEED_LAYERS, inputs)), 422)
     assert problem.errors[0].loc == loc
     assert words in problem.errors[0].msg
+
+
+def test_a_spec_sent_to_predict_without_inputs_is_refused_at_inputs(client):
+    problem = _problem(client.post("/v1/predict", json={"model": {"layers": SEED_LAYERS}}), 422)
+    assert problem.errors[0].loc == ["inputs"]
+    assert problem.errors[0].msg == "inputs are required with model (only code may leave them to its predict call)"
+    assert problem.detail == f'1 invalid field(s); first at ["inputs"]: {problem.errors[0].msg}'
 
 
 def test_inputs_of_the_wrong_shape_say_what_the_model_takes(client):

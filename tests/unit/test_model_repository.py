@@ -226,7 +226,11 @@ def test_v1_models_answers_the_summary_v1_summary_gives(client):
 def test_without_a_repository_nothing_is_served_and_readyz_is_as_before(make_client):
     plain = make_client()
     assert plain.get("/readyz").get_json() == {"status": "ok"}
-    assert error_of(plain.get("/v2/models/seed"), 404) == "no model 'seed' in the model repository; it serves []"
+    # Said so, so that someone who tries the README's /v2 example on a plain `make serve` knows what to set.
+    assert error_of(plain.get("/v2/models/seed"), 404) == (
+        "no model 'seed': no model repository is configured; set KSS_MODEL_REPOSITORY to a directory of "
+        "<name>.json files (deploy/models holds the seed model's)"
+    )
 
 
 def test_a_missing_repository_directory_is_reported_not_fatal(make_client, tmp_path):

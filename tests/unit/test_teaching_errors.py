@@ -287,6 +287,23 @@ def test_an_unknown_argument_is_named_as_unknown_not_as_another_missing(client):
         "unknown_argument",
         "unknown argument 'unit' of Dense",
     )
+    # The detail names the first error too, and must name the same one, not the "Field required" it replaced.
+    problem = _refusal(client, *_summary({"type": "Dense", "unit": 16, "input_shape": [10]}))
+    assert problem.detail == (
+        '1 invalid field(s); first at ["model", "layers", 0, "unit"]: unknown argument \'unit\' of Dense'
+    )
+
+
+def test_a_side_of_a_comparison_names_its_unknown_argument_in_the_detail_too(client):
+    body = {
+        "a": {"model": {"layers": [{"type": "Dense", "units": 16, "input_shape": [10]}]}},
+        "b": {"model": {"layers": [{"type": "Dense", "unit": 16, "input_shape": [10]}]}},
+    }
+    problem = _refusal(client, "/v1/compare", body)
+    assert problem.errors[0].loc == ["b", "model", "layers", 0, "unit"]
+    assert problem.detail == (
+        '1 invalid field(s); first at ["b", "model", "layers", 0, "unit"]: unknown argument \'unit\' of Dense'
+    )
 
 
 def test_keras_deserialization_boilerplate_is_reduced_to_its_useful_line(client):
