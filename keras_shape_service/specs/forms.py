@@ -310,6 +310,10 @@ def _sequential(
         )
     named = layers.named(set())
     shape = input_shape if input_shape is not None else hint
+    first = layers.entries[0]["model"]
+    if shape is None and first is not None and len(first.inputs) == 1:
+        # a nested model first: Keras builds the Sequential from its input shape (Sequential._maybe_rebuild)
+        shape = first.inputs[0].shape
     canonical = tuple(
         CanonicalLayer(
             e["class_name"], e["config"], e["name"], e["loc"], e["config_loc"], model=e["model"], module=e["module"]

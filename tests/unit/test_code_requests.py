@@ -312,6 +312,14 @@ kept = keras.Input(shape=(None,), dtype="int32")
 outputs = layers.GRU(3)(embedded, mask=kept)
 model = keras.Model([tokens, kept], outputs)
 """
+# No input shape on the outer model: Keras takes its first layer's, the nested model's (answered 422 before)
+NESTED_FIRST_GIVES_THE_INPUT_CODE = """import keras
+from keras import layers
+
+inner = keras.Sequential([layers.Dense(4, input_shape=(3,))])
+model = keras.Sequential([inner, layers.Dense(2)])
+"""
+
 NESTED_EXAMPLES = {
     "siamese": SIAMESE_CODE,
     "seq2seq": SEQ2SEQ_CODE,
@@ -319,6 +327,7 @@ NESTED_EXAMPLES = {
     "nested_sequential": NESTED_SEQUENTIAL_CODE,
     "sequential_built_by_add": SEQUENTIAL_BUILT_BY_ADD_CODE,
     "mask": MASK_CODE,
+    "nested_first_gives_the_input": NESTED_FIRST_GIVES_THE_INPUT_CODE,
 }
 
 

@@ -57,6 +57,19 @@ NESTED_SEQUENTIAL = {
     ],
 }
 
+# The outer model with no input shape: Keras builds it from its first layer's, the nested model's own
+# (Sequential._maybe_rebuild); the service answered 422 "the model's input shape is unknown"
+NESTED_FIRST_GIVES_THE_INPUT = {
+    "layers": [
+        {
+            "type": "Sequential",
+            "name": "block",
+            "layers": [{"type": "Dense", "units": 4, "input_shape": [3]}],
+        },
+        {"type": "Dense", "name": "head", "units": 2},
+    ],
+}
+
 
 def _seq2seq():
     encoder_inputs = keras.Input(shape=(None, 7), name="encoder_inputs")
@@ -83,10 +96,20 @@ def _nested_sequential():
     return keras.Sequential([keras.Input((5,)), block, keras.layers.Dense(2, name="head")])
 
 
+def _nested_first_gives_the_input():
+    block = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)], name="block")
+    return keras.Sequential([block, keras.layers.Dense(2, name="head")])
+
+
 @pytest.mark.parametrize(
     "spec, make",
-    [(SEQ2SEQ, _seq2seq), (SIAMESE, _siamese), (NESTED_SEQUENTIAL, _nested_sequential)],
-    ids=["seq2seq_initial_state", "siamese_nested_and_shared", "nested_sequential"],
+    [
+        (SEQ2SEQ, _seq2seq),
+        (SIAMESE, _siamese),
+        (NESTED_SEQUENTIAL, _nested_sequential),
+        (NESTED_FIRST_GIVES_THE_INPUT, _nested_first_gives_the_input),
+    ],
+    ids=["seq2seq_initial_state", "siamese_nested_and_shared", "nested_sequential", "nested_first_gives_the_input"],
 )
 def test_the_concise_form_answers_as_keras(client, spec, make):
     keras.backend.clear_session()
