@@ -248,16 +248,20 @@ def test_a_constant_layers_weights_are_drawn_from_the_seed_unless_given_and_chec
         ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(10**8))", "max_literal_elements"),
         ("x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(3, 3))", "an empty constant"),
         (
-            'x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(254, 258, dtype="uint8"))',
-            "line 4, column 28: `keras.ops.arange(254, 258, dtype='uint8')` makes numbers from 254 to 257, which a "
-            "uint8 does not hold (from 0 to 255)",
+            'x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(65534, 65538, dtype="uint16"))',
+            "line 4, column 28: `keras.ops.arange(65534, 65538, dtype='uint16')` makes numbers from 65534 to 65537, "
+            "which a uint16 does not hold (from 0 to 65535)",
+        ),
+        (
+            'x = keras.Input(shape=(4,))\nmodel = keras.Model(x, x + keras.ops.arange(0, 4, dtype="uint8"))',
+            "`keras.ops.arange` makes no uint8 numbers (TensorFlow's range refuses it)",
         ),
         (
             'x = keras.Input(shape=(2,))\nmodel = keras.Model(x, x + keras.ops.arange(65503, 65506, dtype="float16"))',
             "which a float16 does not hold (from -65504.0 to 65504.0)",
         ),
     ],
-    ids=["operation_on_constants", "layer_both_ways", "too_long", "empty", "past_uint8", "past_float16"],
+    ids=["operation_on_constants", "layer_both_ways", "too_long", "empty", "past_uint16", "uint8", "past_float16"],
 )
 def test_a_constant_the_reader_does_not_compute_is_refused_saying_what_to_send(client, code, words):
     problem = post(client, "/v1/summary", {"code": "import keras\nfrom keras import layers\n" + code}, 422)

@@ -238,6 +238,12 @@ class Models(Expressions):
         dtype = values.get("dtype")
         if dtype is not None and dtype not in CONSTANT_DTYPES:
             self.refuse(nodes["dtype"], f"`keras.ops.arange` is read with a dtype among {', '.join(CONSTANT_DTYPES)}")
+        if dtype == "uint8":  # TensorFlow's range has no uint8 kernel (Keras: "Value for attr 'Tidx' of uint8 ...")
+            self.refuse(
+                nodes["dtype"],
+                '`keras.ops.arange` makes no uint8 numbers (TensorFlow\'s range refuses it): give dtype="int32" '
+                'and cast after it, keras.ops.cast(..., "uint8")',
+            )
         whole = all(isinstance(number, int) for number in (start, stop, step))
         count = max(0, math.ceil((stop - start) / step))
         self.spend(count, node)
