@@ -8,7 +8,6 @@ and called by the service, one at a time, so that a refusal names the layer (and
 import contextvars
 import inspect
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -33,43 +32,47 @@ class ComputedConstant:
     operand: Any  # the tensor the operation's node holds now
 
 
-# What each built model's operations are given by a layer, outside the graph (the model is its key).
-_COMPUTED: "weakref.WeakKeyDictionary[Any, list[ComputedConstant]]" = weakref.WeakKeyDictionary()
+# While a model is built: the operands layers compute outside the graph so far (its nested models' too), and
+# max_constant_elements with the numbers its given constants hold (None: unbounded). Scoped to build(), as
+# Keras's StatelessScope and the planner's build limit are, since constants are met deep in nested builds.
 _BUILDING: "contextvars.ContextVar[Optional[list[ComputedConstant]]]" = contextvars.ContextVar(
     "kss_computed_constants", default=None
 )
-# max_constant_elements while a model is built, and the numbers its given constants hold (None: unbounded).
 _CONSTANT_LIMIT: "contextvars.ContextVar[Optional[tuple[int, int]]]" = contextvars.ContextVar(
     "kss_constant_limit", default=None
 )
 
 
-def build(spec: CanonicalSpec, max_constant_elements: Optional[int] = None) -> Any:
+@dataclass(frozen=True)
+class Built:
+    """A spec's Keras model, and the operands layers compute for it outside the graph, in the order built."""
+
+    model: Any
+    computed: list[ComputedConstant]
+
+
+def build(spec: CanonicalSpec, max_constant_elements: Optional[int] = None) -> Built:
     """The Keras model of a canonical spec; the outputs layers compute from constants (with the constants given)
     within `max_constant_elements`, checked before Keras allocates them."""
-    outermost = _BUILDING.get() is None
-    token = _BUILDING.set([]) if outermost else None
-    if outermost and max_constant_elements is not None:
-        given = sum(constant.elements() for constant in spec.constants())
-        limit_token = _CONSTANT_LIMIT.set((max_constant_elements, given))
-    else:
-        limit_token = None
+    computed: list[ComputedConstant] = []
+    token = _BUILDING.set(computed)
+    given = sum(constant.elements() for constant in spec.constants())
+    limit_token = _CONSTANT_LIMIT.set((max_constant_elements, given) if max_constant_elements is not None else None)
     try:
-        if spec.kind == "application":
-            model = _application(spec)
-        elif spec.kind == "sequential":
-            model = _sequential(spec)
-        else:
-            model = _functional(spec)
-        if token is not None:
-            _COMPUTED[model] = list(_BUILDING.get() or [])
-            _check_names_apart(model, _COMPUTED[model])
-        return model
+        model = _model(spec)
     finally:
-        if token is not None:
-            _BUILDING.reset(token)
-        if limit_token is not None:
-            _CONSTANT_LIMIT.reset(limit_token)
+        _BUILDING.reset(token)
+        _CONSTANT_LIMIT.reset(limit_token)
+    _check_names_apart(model, computed)
+    return Built(model, computed)
+
+
+def _model(spec: CanonicalSpec) -> Any:
+    if spec.kind == "application":
+        return _application(spec)
+    if spec.kind == "sequential":
+        return _sequential(spec)
+    return _functional(spec)
 
 
 def _check_names_apart(model: Any, computed: list[ComputedConstant]) -> None:
@@ -87,16 +90,11 @@ def _check_names_apart(model: Any, computed: list[ComputedConstant]) -> None:
             )
 
 
-def computed_constants(model: Any) -> list[ComputedConstant]:
-    """The operands of the model's operations that layers compute outside the graph, in the order built."""
-    return _COMPUTED.get(model, [])
-
-
 def _layer(layer: CanonicalLayer) -> Any:
     """A layer object; a nested model is built whole, under the name its parent knows it by (its own
     refusals name its own layers)."""
     if layer.model is not None:
-        return build(layer.model.replace(name=layer.name))
+        return _model(layer.model.replace(name=layer.name))
     if layer.module.startswith("keras.src.ops."):
         return make_operation(layer)
     if layer.module.startswith("keras.src.applications."):

@@ -56,6 +56,7 @@ class PlannedModel:
     # Layers that compute constants outside the graph (builder.ComputedConstant), once, when the model is made
     # ready: their facts, the constant's first axis as their batch. No rows of the answer; the limits count them.
     outside: tuple[LayerFacts, ...] = ()
+    computed: list = field(default_factory=list)  # those layers with their constants and operands
 
     @property
     def outside_params(self) -> int:
@@ -198,9 +199,9 @@ def _mask_note(model: Any) -> list[str]:
     ]
 
 
-def _check_weight_shapes(model: Any, spec: CanonicalSpec) -> None:
-    """Given weights, by layer name, must match that layer's get_weights() in count and shapes."""
-    outside = builder.computed_constants(model)  # layers that compute constants outside the graph, by name too
+def _check_weight_shapes(model: Any, spec: CanonicalSpec, outside: list) -> None:
+    """Given weights, by layer name, must match that layer's get_weights() in count and shapes (the layers that
+    compute constants outside the graph, `outside`, by name too)."""
     layers = {layer.name: layer for layer in [*model.layers, *(computed.layer for computed in outside)]}
     for name, given in spec.weights.items():
         if name not in layers:
@@ -249,7 +250,8 @@ def plan(
     bound = _BUILD_LIMIT.set(max_build_elements)
     try:
         with keras.StatelessScope(initialize_variables=False):  # we initialize later, or never
-            model = builder.build(spec, max_constant_elements)
+            built = builder.build(spec, max_constant_elements)
+            model = built.model
             facts = model_facts(model)
             _check_axes(facts, spec)
             report = ModelReport(
@@ -259,7 +261,7 @@ def plan(
                 + _identity_note(model)
                 + _mask_note(model),
             )
-            _check_weight_shapes(model, spec)
+            _check_weight_shapes(model, spec, built.computed)
             if spec.weights_file is not None:
                 report.notes.append(_file_note(spec.weights_file, weights_file.check(model, spec.weights_file)))
             if compile_objects:
@@ -271,6 +273,6 @@ def plan(
         pending = private.take_deferred_variables()
     outside = tuple(
         layer_facts(computed.layer, (computed.constant.shape,), (tuple(computed.operand.shape),))
-        for computed in builder.computed_constants(model)
+        for computed in built.computed
     )
-    return PlannedModel(model, spec, report, facts, pending, outside)
+    return PlannedModel(model, spec, report, facts, pending, outside, built.computed)

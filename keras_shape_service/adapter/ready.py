@@ -53,7 +53,7 @@ class ReadyModel:
         self.output_shapes = planned.output_shapes
         # What the model cache keeps, bounded by its bytes: the model's weights, and those of the layers computing
         # its constants with what they computed (no weights of the model's: a 60M-number table counted nothing).
-        computed = builder.computed_constants(self.model)
+        computed = planned.computed
         outside = {id(each.layer): each.layer for each in computed}.values()
         tensors = [*self.model.weights, *(v for layer in outside for v in layer.weights)]
         tensors += [each.operand for each in computed]
@@ -221,7 +221,7 @@ def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
     """Allocate and initialize every deferred weight, to its value in `values` (by the variable's id) where
     it has one; an initializer that fails is the client's, at its layer."""
     model, locs = planned.model, planned.spec.layer_locs()
-    layers = [*model.layers, *(computed.layer for computed in builder.computed_constants(model))]
+    layers = [*model.layers, *(computed.layer for computed in planned.computed)]
     owners = {id(variable): layer for layer in layers for variable in layer.weights}
     for variable in planned.pending_variables:
         layer = owners.get(id(variable))
@@ -243,7 +243,7 @@ def _initialize(planned: PlannedModel, values: dict[int, np.ndarray]) -> None:
 
 def _set_given_weights(planned: PlannedModel) -> None:
     """The weights the client gave, by layer name, in the dtypes the layers keep them in."""
-    outside = {computed.layer.name: computed.layer for computed in builder.computed_constants(planned.model)}
+    outside = {computed.layer.name: computed.layer for computed in planned.computed}
     for name, given in planned.spec.weights.items():
         layer = outside[name] if name in outside else planned.model.get_layer(name)
         try:
@@ -275,7 +275,7 @@ def materialize(planned: PlannedModel) -> ReadyModel:
 def _compute_constants(planned: PlannedModel) -> None:
     """What layers compute from constants outside the graph, now that they have their weights, in the place of
     the zeros the model was planned with: once, as Keras computes `pos_emb(ops.arange(10))` once."""
-    for computed in builder.computed_constants(planned.model):
+    for computed in planned.computed:
         constant = computed.constant
         numbers = builder.constant_numbers(constant)
         # Eagerly, a recurrent layer steps through time in Python, an op launch per step (an LSTM over a
