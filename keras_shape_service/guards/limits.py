@@ -8,6 +8,7 @@ import numpy as np
 
 from keras_shape_service.errors import LimitExceeded
 from keras_shape_service.facts import LayerFacts, every_call
+from keras_shape_service.schemas.base import values_past
 from keras_shape_service.settings import Settings
 from keras_shape_service.specs.canonical import CanonicalSpec
 
@@ -90,24 +91,16 @@ def check_config_values(spec: CanonicalSpec, settings: Settings) -> None:
     for layer in spec.layers:
         if layer.model is not None:
             check_config_values(layer.model, settings)
-        count = -1  # the config itself is no value of it
-        stack: list[tuple[Any, list[Any]]] = [(layer.config, [])]
-        while stack:
-            value, where = stack.pop()
-            count += 1
-            if isinstance(value, (dict, list, tuple)):
-                if count + len(value) > settings.max_config_values:  # its items, counted before they are stacked
-                    count += len(value)
-                    raise LimitExceeded(
-                        "max_config_values",
-                        settings.max_config_values,
-                        count,
-                        f"values counted in the arguments of layer '{layer.name}'",
-                        loc=list(layer.config_loc) + where,
-                        then="a layer's weights go in `weights`, by its name; its arguments are few numbers and names",
-                    )
-                items = value.items() if isinstance(value, dict) else enumerate(value)
-                stack.extend((child, where + [key]) for key, child in items)
+        past = values_past(layer.config, settings.max_config_values)
+        if past is not None:
+            raise LimitExceeded(
+                "max_config_values",
+                settings.max_config_values,
+                past[0],
+                f"values counted in the arguments of layer '{layer.name}'",
+                loc=list(layer.config_loc) + past[1],
+                then="a layer's weights go in `weights`, by its name; its arguments are few numbers and names",
+            )
 
 
 def check_computed_constant(

@@ -2,7 +2,7 @@
 
 import operator
 from itertools import compress, repeat
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import (
     BaseModel,
@@ -114,3 +114,20 @@ def one_model(value: Any, handler: ValidatorFunctionWrapHandler, info: Validatio
         return handler(value)
     finally:
         counts[LAYERS_SEEN] = outside
+
+
+def values_past(value: Any, bound: int) -> Optional[tuple[int, list]]:
+    """Where the JSON values nested in `value` (its items at any depth, not itself) pass `bound`: how many were
+    counted by then and the path to the list or object whose items did; None within it. A list or object's
+    items are counted before they are walked, so a list of millions costs one len()."""
+    stack: list[tuple[Any, list]] = [(value, [])]
+    counted = 0
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            counted += len(item)
+            if counted > bound:
+                return counted, where
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend((child, where + [key]) for key, child in children)
+    return None

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from .base import ApiModel
+from .base import ApiModel, values_past
 from .keras_names import ALLOWED_LAYER_TYPES, REAL_DTYPES
 from .numbers import NESTED_NUMBERS_SCHEMA, NestedNumbers
 
@@ -222,16 +222,9 @@ def bounded_arguments(value: Any) -> Any:
     """A layer's inbound nodes (to_json's calls: references to tensors, plain values) hold at most
     MAX_ARGUMENT_ITEMS JSON values, counted before they are walked: a plain list of 3.9 million numbers in a
     layer's kwargs took 46 s and 700 MB to refuse (the graph reader's walk, Keras's error formatting each)."""
-    stack: list[tuple[Any, list]] = [(value, [])]
-    walked = 0
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, (dict, list)):
-            walked += len(item)
-            if walked > MAX_ARGUMENT_ITEMS:
-                raise too_many_arguments(where)
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            stack.extend((child, where + [key]) for key, child in children)
+    past = values_past(value, MAX_ARGUMENT_ITEMS)
+    if past is not None:
+        raise too_many_arguments(past[1])
     return value
 
 
